@@ -1,0 +1,105 @@
+import { BotError } from './errors.ts';
+
+/** Mitigations that change a node or workload. Each goes through preview → approval → one run. */
+export const ACTION_KINDS = ['cordon', 'uncordon', 'drain', 'restart', 'stop'] as const;
+export type ActionKind = (typeof ACTION_KINDS)[number];
+
+export const ACTION_STATUSES = [
+  'requested',
+  'approved',
+  'cancelled',
+  'expired',
+  'running',
+  'succeeded',
+  'failed',
+  /** Found running after a crash: it may or may not have happened. */
+  'unknown',
+] as const;
+export type ActionStatus = (typeof ACTION_STATUSES)[number];
+
+export interface ActionResult {
+  readonly ok: boolean;
+  readonly summary: string;
+  readonly output: string;
+}
+
+export interface Action {
+  /** Opaque id; a button carries this and nothing else. */
+  readonly id: string;
+  readonly incidentId: string;
+  readonly kind: ActionKind;
+  /** A node name or workload id, validated before it was stored. */
+  readonly target: string;
+  readonly params: Record<string, unknown>;
+  /** What the dry run said would be affected. */
+  readonly preview: string;
+  readonly status: ActionStatus;
+  readonly requestedBy: string;
+  readonly requestedByName: string;
+  readonly requestedAt: Date;
+  readonly expiresAt: Date;
+  readonly decidedBy: string | null;
+  readonly decidedByName: string | null;
+  readonly decidedAt: Date | null;
+  readonly startedAt: Date | null;
+  readonly finishedAt: Date | null;
+  readonly result: ActionResult | null;
+  /** The chat message holding the approve/cancel buttons, updated as the action moves. */
+  readonly messageId: string | null;
+}
+
+const TRANSITIONS: Record<ActionStatus, readonly ActionStatus[]> = {
+  requested: ['approved', 'cancelled', 'expired'],
+  approved: ['running'],
+  cancelled: [],
+  expired: [],
+  running: ['succeeded', 'failed', 'unknown'],
+  succeeded: [],
+  failed: [],
+  unknown: [],
+};
+
+export function canMoveAction(from: ActionStatus, to: ActionStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export function isFinal(status: ActionStatus): boolean {
+  return TRANSITIONS[status].length === 0;
+}
+
+/** States from which `to` may be reached: the `from` set of a compare-and-set in the store. */
+export function predecessors(to: ActionStatus): ActionStatus[] {
+  return ACTION_STATUSES.filter((s) => TRANSITIONS[s].includes(to));
+}
+
+export function isDestructive(kind: ActionKind): boolean {
+  return kind !== 'uncordon';
+}
+
+export function describeActionState(action: Action): string {
+  switch (action.status) {
+    case 'requested':
+      return 'waiting for approval';
+    case 'approved':
+      return `approved by ${action.decidedByName ?? action.decidedBy}`;
+    case 'cancelled':
+      return `cancelled by ${action.decidedByName ?? action.decidedBy}`;
+    case 'expired':
+      return 'expired without approval';
+    case 'running':
+      return 'running';
+    case 'succeeded':
+      return 'succeeded';
+    case 'failed':
+      return 'failed';
+    case 'unknown':
+      return 'outcome unknown (the bot restarted while it ran)';
+  }
+}
+
+export function notPendingError(action: Action): BotError {
+  return new BotError(
+    'bot.action.not_pending',
+    `This ${action.kind} of ${action.target} is no longer waiting for approval: it is ${describeActionState(action)}.`,
+  );
+}

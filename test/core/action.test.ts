@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import type { ActionStatus } from '../../src/core/action.ts';
+import {
+  ACTION_KINDS,
+  ACTION_STATUSES,
+  canMoveAction,
+  describeActionState,
+  isDestructive,
+  isFinal,
+  notPendingError,
+  predecessors,
+} from '../../src/core/action.ts';
+import { makeAction } from './fixtures.ts';
+
+/** requested → (approved | cancelled | expired) → running → (succeeded | failed | unknown). */
+const ALLOWED: Record<ActionStatus, ActionStatus[]> = {
+  requested: ['approved', 'cancelled', 'expired'],
+  approved: ['running'],
+  cancelled: [],
+  expired: [],
+  running: ['succeeded', 'failed', 'unknown'],
+  succeeded: [],
+  failed: [],
+  unknown: [],
+};
+
+const ALL_PAIRS = ACTION_STATUSES.flatMap((from) =>
+  ACTION_STATUSES.map((to): [ActionStatus, ActionStatus, boolean] => [from, to, ALLOWED[from].includes(to)]),
+);
+
+describe('ACTION_KINDS and ACTION_STATUSES', () => {
+  it('lists the mitigation kinds', () => {
+    expect(ACTION_KINDS).toEqual(['cordon', 'uncordon', 'drain', 'restart', 'stop']);
+  });
+
+  it('lists the statuses', () => {
+    expect(ACTION_STATUSES).toEqual([
+      'requested',
+      'approved',
+      'cancelled',
+      'expired',
+      'running',
+      'succeeded',
+      'failed',
+      'unknown',
+    ]);
+  });
+
+  it('covers all 64 pairs, 7 of them allowed', () => {
+    expect(ALL_PAIRS).toHaveLength(64);
+    expect(ALL_PAIRS.filter(([, , ok]) => ok)).toHaveLength(7);
+  });
+});
+
+describe('canMoveAction', () => {
+  it.each(ALL_PAIRS)('%s → %s allowed: %s', (from, to, expected) => {
+    expect(canMoveAction(from, to)).toBe(expected);
+  });
+
+  it('an approval cannot be skipped: requested never goes straight to running', () => {
+    expect(canMoveAction('requested', 'running')).toBe(false);
+  });
+
+  it('nothing goes back to requested and no status moves to itself', () => {
+    for (const s of ACTION_STATUSES) {
+      expect(canMoveAction(s, 'requested')).toBe(false);
+      expect(canMoveAction(s, s)).toBe(false);
+    }
+  });
+});
+
+describe('isFinal', () => {
+  it.each([
+    ['requested', false],
+    ['approved', false],
+    ['running', false],
+    ['cancelled', true],
+    ['expired', true],
+    ['succeeded', true],
+    ['failed', true],
+    ['unknown', true],
+  ] as [ActionStatus, boolean][])('%s final: %s', (s, final) => {
+    expect(isFinal(s)).toBe(final);
+  });
+});
+
+describe('predecessors', () => {
+  it.each([
+    ['requested', []],
+    ['approved', ['requested']],
+    ['cancelled', ['requested']],
+    ['expired', ['requested']],
+    ['running', ['approved']],
+    ['succeeded', ['running']],
+    ['failed', ['running']],
+    ['unknown', ['running']],
+  ] as [ActionStatus, ActionStatus[]][])('predecessors(%s) = %j', (to, from) => {
+    expect(predecessors(to)).toEqual(from);
+  });
+
+  it('agrees with canMoveAction for every pair', () => {
+    for (const [from, to, ok] of ALL_PAIRS) expect(predecessors(to).includes(from)).toBe(ok);
+  });
+
+  it('returns a fresh array each time', () => {
+    const a = predecessors('approved');
+    a.push('failed');
+    expect(predecessors('approved')).toEqual(['requested']);
+  });
+});
+
+describe('isDestructive', () => {
+  it.each([
+    ['cordon', true],
+    ['uncordon', false],
+    ['drain', true],
+    ['restart', true],
+    ['stop', true],
+  ] as const)('%s destructive: %s', (kind, destructive) => {
+    expect(isDestructive(kind)).toBe(destructive);
+  });
+});
+
+describe('describeActionState', () => {
+  it.each([
+    ['requested', 'waiting for approval'],
+    ['approved', 'approved by Bob'],
+    ['cancelled', 'cancelled by Bob'],
+    ['expired', 'expired without approval'],
+    ['running', 'running'],
+    ['succeeded', 'succeeded'],
+    ['failed', 'failed'],
+    ['unknown', 'outcome unknown (the bot restarted while it ran)'],
+  ] as [ActionStatus, string][])('%s → %j', (status, text) => {
+    expect(describeActionState(makeAction({ status, decidedBy: 'U_BOB', decidedByName: 'Bob' }))).toBe(text);
+  });
+
+  it('falls back to the decider id when there is no name', () => {
+    expect(
+      describeActionState(makeAction({ status: 'approved', decidedBy: 'U_BOB', decidedByName: null })),
+    ).toBe('approved by U_BOB');
+    expect(
+      describeActionState(makeAction({ status: 'cancelled', decidedBy: 'U_BOB', decidedByName: null })),
+    ).toBe('cancelled by U_BOB');
+  });
+});
+
+describe('notPendingError', () => {
+  it('names the action, its target and its state', () => {
+    const err = notPendingError(makeAction({ status: 'approved', decidedBy: 'U_BOB', decidedByName: 'Bob' }));
+    expect(err.code).toBe('bot.action.not_pending');
+    expect(err.message).toBe(
+      'This drain of gpu-01 is no longer waiting for approval: it is approved by Bob.',
+    );
+    expect(err.hint).toBeUndefined();
+  });
+
+  it('for an expired restart', () => {
+    const err = notPendingError(makeAction({ status: 'expired', kind: 'restart', target: 'node-9' }));
+    expect(err.message).toBe(
+      'This restart of node-9 is no longer waiting for approval: it is expired without approval.',
+    );
+  });
+});

@@ -1,0 +1,417 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { ActionStatus } from '../../src/core/action.ts';
+import { ACTION_STATUSES } from '../../src/core/action.ts';
+import { ManualClock } from '../../src/core/clock.ts';
+import type { Actor, ApprovalPolicy } from '../../src/core/policy.ts';
+import {
+  assertMayCancel,
+  assertMayRequest,
+  DEFAULT_POLICY,
+  decideApproval,
+  expiresAt,
+  matchesList,
+} from '../../src/core/policy.ts';
+import type { Severity } from '../../src/core/severity.ts';
+import { catchBotError, makeAction, makeIncident, T0 } from './fixtures.ts';
+
+const alice: Actor = { id: 'U_ALICE', name: 'Alice', groups: ['SRE'] };
+const bob: Actor = { id: 'U_BOB', name: 'Bob', groups: ['sre', 'gpu-oncall'] };
+const carol: Actor = { id: 'U_CAROL', name: 'Carol' };
+
+function policy(overrides: Partial<ApprovalPolicy> = {}): ApprovalPolicy {
+  return { ...DEFAULT_POLICY, ...overrides };
+}
+
+describe('DEFAULT_POLICY', () => {
+  it('lets anyone request and approve, needs two people for SEV1/SEV2, expires after 10 min', () => {
+    expect(DEFAULT_POLICY).toEqual({
+      approvers: [],
+      requesters: [],
+      twoPersonSeverities: ['SEV1', 'SEV2'],
+      expiryMinutes: 10,
+    });
+  });
+});
+
+describe('matchesList', () => {
+  it('an empty list matches anyone', () => {
+    expect(matchesList(carol, [])).toBe(true);
+  });
+
+  it('matches by exact user id', () => {
+    expect(matchesList(alice, ['U_ALICE'])).toBe(true);
+    expect(matchesList(alice, ['U_BOB', 'U_ALICE'])).toBe(true);
+    expect(matchesList(alice, ['U_BOB'])).toBe(false);
+    expect(matchesList(alice, ['u_alice'])).toBe(false);
+    expect(matchesList(alice, ['Alice'])).toBe(false);
+  });
+
+  it('matches @group case-insensitively on both sides', () => {
+    expect(matchesList(alice, ['@sre'])).toBe(true);
+    expect(matchesList(alice, ['@SRE'])).toBe(true);
+    expect(matchesList(bob, ['@Sre'])).toBe(true);
+    expect(matchesList(bob, ['@GPU-ONCALL'])).toBe(true);
+    expect(matchesList(alice, ['@gpu-oncall'])).toBe(false);
+  });
+
+  it('an actor without groups matches no @group', () => {
+    expect(matchesList(carol, ['@sre'])).toBe(false);
+    expect(matchesList({ ...carol, groups: [] }, ['@sre'])).toBe(false);
+  });
+
+  it('a group name is not a user id and a user id is not a group', () => {
+    expect(matchesList(alice, ['SRE'])).toBe(false);
+    expect(matchesList({ id: 'sre', name: 'x' }, ['@sre'])).toBe(false);
+    expect(matchesList({ id: '@sre', name: 'x' }, ['@sre'])).toBe(false);
+  });
+
+  it('mixes ids and groups', () => {
+    const list = ['U_CAROL', '@gpu-oncall'];
+    expect(matchesList(carol, list)).toBe(true);
+    expect(matchesList(bob, list)).toBe(true);
+    expect(matchesList(alice, list)).toBe(false);
+  });
+});
+
+describe('assertMayRequest', () => {
+  it('anyone may request under the default policy', () => {
+    expect(assertMayRequest(carol, DEFAULT_POLICY)).toBeUndefined();
+  });
+
+  it('listed requesters (by id or group) may request', () => {
+    const p = policy({ requesters: ['U_CAROL', '@sre'] });
+    expect(assertMayRequest(carol, p)).toBeUndefined();
+    expect(assertMayRequest(alice, p)).toBeUndefined();
+    expect(assertMayRequest(bob, p)).toBeUndefined();
+  });
+
+  it('others are refused with bot.action.forbidden', () => {
+    const p = policy({ requesters: ['U_BOB', '@gpu-oncall'] });
+    const err = catchBotError(() => assertMayRequest(carol, p));
+    expect(err.code).toBe('bot.action.forbidden');
+    expect(err.message).toBe('Carol may not request mitigations.');
+    expect(err.hint).toBe('Ask someone listed in policy.requesters (U_BOB, @gpu-oncall).');
+  });
+});
+
+describe('expiresAt', () => {
+  it('adds expiryMinutes to the request time', () => {
+    expect(expiresAt(T0, DEFAULT_POLICY).toISOString()).toBe('2026-01-01T00:10:00.000Z');
+    expect(expiresAt(T0, policy({ expiryMinutes: 90 })).toISOString()).toBe('2026-01-01T01:30:00.000Z');
+    expect(expiresAt(T0, policy({ expiryMinutes: 0.5 })).toISOString()).toBe('2026-01-01T00:00:30.000Z');
+  });
+
+  it('does not mutate its input', () => {
+    const at = new Date(T0);
+    expiresAt(at, DEFAULT_POLICY);
+    expect(at.getTime()).toBe(T0.getTime());
+  });
+});
+
+describe('decideApproval', () => {
+  let clock: ManualClock;
+  beforeEach(() => {
+    clock = new ManualClock(T0);
+  });
+
+  function requestedAction(overrides = {}) {
+    const requestedAt = clock.now();
+    return makeAction({ requestedAt, expiresAt: expiresAt(requestedAt, DEFAULT_POLICY), ...overrides });
+  }
+
+  it('approves when another person clicks in time', () => {
+    const action = requestedAction();
+    clock.advance(5 * 60_000);
+    const decision = decideApproval({
+      action,
+      incident: makeIncident({ severity: 'SEV1' }),
+      actor: bob,
+      policy: DEFAULT_POLICY,
+      now: clock.now(),
+    });
+    expect(decision).toEqual({ ok: true });
+  });
+
+  it.each(['SEV1', 'SEV2'] as Severity[])(
+    '%s: the requester may not approve their own action',
+    (severity) => {
+      const action = requestedAction();
+      const err = catchBotError(() =>
+        decideApproval({
+          action,
+          incident: makeIncident({ severity }),
+          actor: alice,
+          policy: DEFAULT_POLICY,
+          now: clock.now(),
+        }),
+      );
+      expect(err.code).toBe('bot.action.same_person');
+      expect(err.message).toBe(
+        `${severity} needs a second person: the one who requested this drain cannot approve it.`,
+      );
+      expect(err.hint).toBe('Ask another responder to approve.');
+    },
+  );
+
+  it.each(['SEV3', 'SEV4'] as Severity[])('%s: the requester may approve their own action', (severity) => {
+    const action = requestedAction();
+    const decision = decideApproval({
+      action,
+      incident: makeIncident({ severity }),
+      actor: alice,
+      policy: DEFAULT_POLICY,
+      now: clock.now(),
+    });
+    expect(decision).toEqual({ ok: true });
+  });
+
+  it('honours a custom twoPersonSeverities', () => {
+    const p = policy({ twoPersonSeverities: ['SEV4'] });
+    const action = requestedAction();
+    expect(
+      decideApproval({
+        action,
+        incident: makeIncident({ severity: 'SEV1' }),
+        actor: alice,
+        policy: p,
+        now: clock.now(),
+      }),
+    ).toEqual({ ok: true });
+    const err = catchBotError(() =>
+      decideApproval({
+        action,
+        incident: makeIncident({ severity: 'SEV4' }),
+        actor: alice,
+        policy: p,
+        now: clock.now(),
+      }),
+    );
+    expect(err.code).toBe('bot.action.same_person');
+  });
+
+  it('same person is judged by id, not by name', () => {
+    const action = requestedAction();
+    const impostor: Actor = { id: 'U_OTHER', name: 'Alice' };
+    expect(
+      decideApproval({
+        action,
+        incident: makeIncident({ severity: 'SEV1' }),
+        actor: impostor,
+        policy: DEFAULT_POLICY,
+        now: clock.now(),
+      }),
+    ).toEqual({ ok: true });
+  });
+
+  describe('approver lists', () => {
+    it('by user id', () => {
+      const p = policy({ approvers: ['U_BOB'] });
+      const action = requestedAction();
+      const incident = makeIncident({ severity: 'SEV2' });
+      expect(decideApproval({ action, incident, actor: bob, policy: p, now: clock.now() })).toEqual({
+        ok: true,
+      });
+      const err = catchBotError(() =>
+        decideApproval({ action, incident, actor: carol, policy: p, now: clock.now() }),
+      );
+      expect(err.code).toBe('bot.action.forbidden');
+      expect(err.message).toBe('Carol may not approve mitigations.');
+      expect(err.hint).toBe('Approvers: U_BOB.');
+    });
+
+    it('by @group, case-insensitively', () => {
+      const p = policy({ approvers: ['@GPU-Oncall', 'U_ZED'] });
+      const action = requestedAction();
+      const incident = makeIncident({ severity: 'SEV3' });
+      expect(decideApproval({ action, incident, actor: bob, policy: p, now: clock.now() })).toEqual({
+        ok: true,
+      });
+      const upper: Actor = { id: 'U_DAN', name: 'Dan', groups: ['GPU-ONCALL'] };
+      expect(decideApproval({ action, incident, actor: upper, policy: p, now: clock.now() })).toEqual({
+        ok: true,
+      });
+      const err = catchBotError(() =>
+        decideApproval({ action, incident, actor: alice, policy: p, now: clock.now() }),
+      );
+      expect(err.code).toBe('bot.action.forbidden');
+      expect(err.hint).toBe('Approvers: @GPU-Oncall, U_ZED.');
+    });
+
+    it('a requester who is not an approver is refused as forbidden before the same-person rule', () => {
+      const p = policy({ approvers: ['U_BOB'] });
+      const err = catchBotError(() =>
+        decideApproval({
+          action: requestedAction(),
+          incident: makeIncident({ severity: 'SEV1' }),
+          actor: alice,
+          policy: p,
+          now: clock.now(),
+        }),
+      );
+      expect(err.code).toBe('bot.action.forbidden');
+    });
+
+    it('an approver who requested is still refused for SEV1', () => {
+      const p = policy({ approvers: ['@sre'] });
+      const err = catchBotError(() =>
+        decideApproval({
+          action: requestedAction(),
+          incident: makeIncident({ severity: 'SEV1' }),
+          actor: alice,
+          policy: p,
+          now: clock.now(),
+        }),
+      );
+      expect(err.code).toBe('bot.action.same_person');
+    });
+  });
+
+  describe('expiry', () => {
+    it('one millisecond before expiresAt is still in time', () => {
+      const action = requestedAction();
+      clock.set(new Date(action.expiresAt.getTime() - 1));
+      expect(
+        decideApproval({
+          action,
+          incident: makeIncident(),
+          actor: bob,
+          policy: DEFAULT_POLICY,
+          now: clock.now(),
+        }),
+      ).toEqual({ ok: true });
+    });
+
+    it('exactly at expiresAt it has expired', () => {
+      const action = requestedAction();
+      clock.advance(10 * 60_000);
+      expect(clock.now().getTime()).toBe(action.expiresAt.getTime());
+      const decision = decideApproval({
+        action,
+        incident: makeIncident(),
+        actor: bob,
+        policy: DEFAULT_POLICY,
+        now: clock.now(),
+      });
+      expect(decision.ok).toBe(false);
+      if (decision.ok) throw new Error('unreachable');
+      expect(decision.expired).toBe(true);
+      expect(decision.error.code).toBe('bot.action.expired');
+      expect(decision.error.message).toBe('This drain of gpu-01 expired without approval.');
+      expect(decision.error.hint).toBe(
+        'Request it again if it is still needed; the preview may have changed.',
+      );
+    });
+
+    it('after expiresAt it has expired', () => {
+      const action = requestedAction();
+      clock.advance(60 * 60_000);
+      const decision = decideApproval({
+        action,
+        incident: makeIncident(),
+        actor: bob,
+        policy: DEFAULT_POLICY,
+        now: clock.now(),
+      });
+      expect(decision).toMatchObject({ ok: false, expired: true });
+    });
+
+    it('expiry is reported even to someone who may not approve, or to the requester', () => {
+      const action = requestedAction();
+      clock.advance(10 * 60_000);
+      const p = policy({ approvers: ['U_ZED'] });
+      for (const actor of [carol, alice]) {
+        expect(
+          decideApproval({
+            action,
+            incident: makeIncident({ severity: 'SEV1' }),
+            actor,
+            policy: p,
+            now: clock.now(),
+          }),
+        ).toMatchObject({ ok: false, expired: true });
+      }
+    });
+  });
+
+  describe('non-pending actions', () => {
+    const notPending = ACTION_STATUSES.filter((s) => s !== 'requested');
+    it.each(notPending)('%s is refused with bot.action.not_pending', (status) => {
+      const action = requestedAction({ status, decidedBy: 'U_BOB', decidedByName: 'Bob' });
+      const err = catchBotError(() =>
+        decideApproval({
+          action,
+          incident: makeIncident(),
+          actor: bob,
+          policy: DEFAULT_POLICY,
+          now: clock.now(),
+        }),
+      );
+      expect(err.code).toBe('bot.action.not_pending');
+      expect(err.message).toMatch(/^This drain of gpu-01 is no longer waiting for approval: it is .+\.$/);
+    });
+
+    it('a double click on an approved action says who approved it', () => {
+      const action = requestedAction({ status: 'approved', decidedBy: 'U_BOB', decidedByName: 'Bob' });
+      const err = catchBotError(() =>
+        decideApproval({
+          action,
+          incident: makeIncident(),
+          actor: bob,
+          policy: DEFAULT_POLICY,
+          now: clock.now(),
+        }),
+      );
+      expect(err.message).toBe(
+        'This drain of gpu-01 is no longer waiting for approval: it is approved by Bob.',
+      );
+    });
+
+    it('not_pending wins over expiry', () => {
+      const action = requestedAction({ status: 'cancelled', decidedBy: 'U_ALICE', decidedByName: 'Alice' });
+      clock.advance(60 * 60_000);
+      const err = catchBotError(() =>
+        decideApproval({
+          action,
+          incident: makeIncident(),
+          actor: bob,
+          policy: DEFAULT_POLICY,
+          now: clock.now(),
+        }),
+      );
+      expect(err.code).toBe('bot.action.not_pending');
+    });
+  });
+});
+
+describe('assertMayCancel', () => {
+  const approverPolicy = policy({ approvers: ['@gpu-oncall'] });
+
+  it('the requester may withdraw their own request', () => {
+    expect(assertMayCancel(makeAction(), alice, approverPolicy)).toBeUndefined();
+  });
+
+  it('an approver may cancel anyone’s request', () => {
+    expect(assertMayCancel(makeAction(), bob, approverPolicy)).toBeUndefined();
+  });
+
+  it('anyone else is refused with bot.action.forbidden', () => {
+    const err = catchBotError(() => assertMayCancel(makeAction(), carol, approverPolicy));
+    expect(err.code).toBe('bot.action.forbidden');
+    expect(err.message).toBe('Carol may not cancel this drain.');
+    expect(err.hint).toBe('The requester or an approver can cancel it.');
+  });
+
+  it('with no approvers listed, anyone may cancel', () => {
+    expect(assertMayCancel(makeAction(), carol, DEFAULT_POLICY)).toBeUndefined();
+  });
+
+  it.each(ACTION_STATUSES.filter((s) => s !== 'requested') as ActionStatus[])(
+    'a %s action cannot be cancelled, even by its requester',
+    (status) => {
+      for (const actor of [alice, bob, carol]) {
+        const err = catchBotError(() => assertMayCancel(makeAction({ status }), actor, approverPolicy));
+        expect(err.code).toBe('bot.action.not_pending');
+      }
+    },
+  );
+});
