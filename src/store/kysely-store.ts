@@ -1,0 +1,376 @@
+import type { Kysely, Updateable } from 'kysely';
+import type {
+  Action,
+  ActionStatus,
+  Incident,
+  NewTimelineEntry,
+  Role,
+  RoleAssignment,
+  TimelineEntry,
+} from '../core/index.ts';
+import { isKeyByKind, isSingleHolder } from '../core/index.ts';
+import type {
+  ActionTransition,
+  IncidentFilter,
+  IncidentPatch,
+  NewAction,
+  NewIncident,
+  Store,
+} from './port.ts';
+import { flag, iso, isoOrNull, json, toAction, toIncident, toRole, toTimelineEntry } from './rows.ts';
+import type { ActionsTable, Database, IncidentsTable } from './schema.ts';
+
+/**
+ * The Store over Kysely's query builder only, so the same class serves every dialect Kysely
+ * speaks. A KyselyStore built on a `Transaction` writes inside that transaction.
+ */
+export class KyselyStore implements Store {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    // A nested call joins the open transaction rather than nesting: a throw inside it therefore
+    // rolls back the outer one too, unless the outer code catches it.
+    if (this.#db.isTransaction) return fn(this);
+    return this.#db.transaction().execute((trx) => fn(new KyselyStore(trx)));
+  }
+
+  /** Runs `fn` in the current transaction, or in a new one. */
+  #atomically<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    if (this.#db.isTransaction) return fn(this.#db);
+    return this.#db.transaction().execute(fn);
+  }
+
+  async createIncident(input: NewIncident): Promise<Incident> {
+    // max+1 inside the transaction; the unique index on `number` turns a race between two
+    // writers (possible on PostgreSQL, not on SQLite's single connection) into an error, never a duplicate.
+    return this.#atomically(async (db) => {
+      const { max } = await db
+        .selectFrom('incidents')
+        .select((eb) => eb.fn.max('number').as('max'))
+        .executeTakeFirstOrThrow();
+      const row = await db
+        .insertInto('incidents')
+        .values({
+          id: input.id,
+          number: Number(max ?? 0) + 1,
+          title: input.title,
+          description: input.description,
+          severity: input.severity,
+          status: 'declared',
+          is_private: flag(input.private),
+          platform: input.platform,
+          channel_id: null,
+          channel_name: null,
+          card_message_id: null,
+          created_by: input.createdBy,
+          created_at: iso(input.createdAt),
+          updated_at: iso(input.createdAt),
+          acknowledged_at: null,
+          mitigated_at: null,
+          resolved_at: null,
+          closed_at: null,
+          version: 1,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toIncident(row);
+    });
+  }
+
+  async getIncident(id: string): Promise<Incident | undefined> {
+    const row = await this.#db.selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toIncident(row);
+  }
+
+  async getIncidentByNumber(number: number): Promise<Incident | undefined> {
+    const row = await this.#db
+      .selectFrom('incidents')
+      .selectAll()
+      .where('number', '=', number)
+      .executeTakeFirst();
+    return row && toIncident(row);
+  }
+
+  async getIncidentByChannel(platform: string, channelId: string): Promise<Incident | undefined> {
+    // Channel ids are not unique in the schema (a platform could hand one out again); the newest wins.
+    const row = await this.#db
+      .selectFrom('incidents')
+      .selectAll()
+      .where('platform', '=', platform)
+      .where('channel_id', '=', channelId)
+      .orderBy('number', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row && toIncident(row);
+  }
+
+  async listIncidents(filter: IncidentFilter = {}): Promise<Incident[]> {
+    const { statuses, limit } = filter;
+    // An empty status list matches nothing (SQL has no `in ()`), never everything.
+    if (statuses?.length === 0 || limit === 0) return [];
+    let query = this.#db.selectFrom('incidents').selectAll().orderBy('number', 'desc');
+    if (statuses) query = query.where('status', 'in', statuses);
+    if (limit !== undefined) query = query.limit(limit);
+    return (await query.execute()).map(toIncident);
+  }
+
+  async countIncidents(): Promise<number> {
+    const { n } = await this.#db
+      .selectFrom('incidents')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(n);
+  }
+
+  async updateIncident(
+    id: string,
+    expectedVersion: number,
+    patch: IncidentPatch,
+  ): Promise<Incident | undefined> {
+    const row = await this.#db
+      .updateTable('incidents')
+      .set((eb) => ({ ...incidentColumns(patch), version: eb('version', '+', 1) }))
+      .where('id', '=', id)
+      .where('version', '=', expectedVersion)
+      .returningAll()
+      .executeTakeFirst();
+    return row && toIncident(row);
+  }
+
+  async assignRole(a: RoleAssignment): Promise<void> {
+    await this.#atomically(async (db) => {
+      if (isSingleHolder(a.role)) {
+        await db
+          .deleteFrom('incident_roles')
+          .where('incident_id', '=', a.incidentId)
+          .where('role', '=', a.role)
+          .where('user_id', '!=', a.userId)
+          .execute();
+      }
+      // Assigning someone who already holds the role keeps the original assignment (and its time).
+      await db
+        .insertInto('incident_roles')
+        .values({
+          incident_id: a.incidentId,
+          role: a.role,
+          user_id: a.userId,
+          user_name: a.userName,
+          assigned_at: iso(a.assignedAt),
+        })
+        .onConflict((oc) => oc.columns(['incident_id', 'role', 'user_id']).doNothing())
+        .execute();
+    });
+  }
+
+  async unassignRole(incidentId: string, role: Role, userId: string): Promise<boolean> {
+    const res = await this.#db
+      .deleteFrom('incident_roles')
+      .where('incident_id', '=', incidentId)
+      .where('role', '=', role)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return res.numDeletedRows > 0n;
+  }
+
+  async listRoles(incidentId: string): Promise<RoleAssignment[]> {
+    const rows = await this.#db
+      .selectFrom('incident_roles')
+      .selectAll()
+      .where('incident_id', '=', incidentId)
+      .orderBy('assigned_at')
+      .orderBy('role')
+      .orderBy('user_id')
+      .execute();
+    return rows.map(toRole);
+  }
+
+  async appendTimeline(entry: NewTimelineEntry): Promise<TimelineEntry> {
+    const row = await this.#db
+      .insertInto('timeline_entries')
+      .values({
+        incident_id: entry.incidentId,
+        kind: entry.kind,
+        at: iso(entry.at),
+        actor_id: entry.actorId,
+        actor_name: entry.actorName,
+        text: entry.text,
+        data: json(entry.data ?? {}),
+        // Declared/status/severity changes are key events by nature unless the caller says otherwise.
+        is_key: flag(entry.key ?? isKeyByKind(entry.kind)),
+        source_message_id: entry.sourceMessageId ?? null,
+        edited_at: null,
+        deleted_at: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toTimelineEntry(row);
+  }
+
+  async listTimeline(incidentId: string): Promise<TimelineEntry[]> {
+    // Entries can arrive out of time order (a late message); the id breaks ties among equal times.
+    const rows = await this.#db
+      .selectFrom('timeline_entries')
+      .selectAll()
+      .where('incident_id', '=', incidentId)
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toTimelineEntry);
+  }
+
+  async findTimelineBySource(
+    incidentId: string,
+    sourceMessageId: string,
+  ): Promise<TimelineEntry | undefined> {
+    const row = await this.#db
+      .selectFrom('timeline_entries')
+      .selectAll()
+      .where('incident_id', '=', incidentId)
+      .where('source_message_id', '=', sourceMessageId)
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    return row && toTimelineEntry(row);
+  }
+
+  async editTimelineText(id: number, text: string, editedAt: Date): Promise<void> {
+    await this.#db
+      .updateTable('timeline_entries')
+      .set({ text, edited_at: iso(editedAt) })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async markTimelineDeleted(id: number, deletedAt: Date): Promise<void> {
+    await this.#db
+      .updateTable('timeline_entries')
+      .set({ text: '', deleted_at: iso(deletedAt) })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async setTimelineKey(id: number, key: boolean): Promise<void> {
+    await this.#db
+      .updateTable('timeline_entries')
+      .set({ is_key: flag(key) })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async createAction(input: NewAction): Promise<Action> {
+    const row = await this.#db
+      .insertInto('actions')
+      .values({
+        id: input.id,
+        incident_id: input.incidentId,
+        kind: input.kind,
+        target: input.target,
+        params: json(input.params),
+        preview: input.preview,
+        status: 'requested',
+        requested_by: input.requestedBy,
+        requested_by_name: input.requestedByName,
+        requested_at: iso(input.requestedAt),
+        expires_at: iso(input.expiresAt),
+        decided_by: null,
+        decided_by_name: null,
+        decided_at: null,
+        started_at: null,
+        finished_at: null,
+        result: null,
+        message_id: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toAction(row);
+  }
+
+  async getAction(id: string): Promise<Action | undefined> {
+    const row = await this.#db.selectFrom('actions').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toAction(row);
+  }
+
+  async listActions(incidentId: string): Promise<Action[]> {
+    const rows = await this.#db
+      .selectFrom('actions')
+      .selectAll()
+      .where('incident_id', '=', incidentId)
+      .orderBy('requested_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toAction);
+  }
+
+  async transitionAction(
+    id: string,
+    from: readonly ActionStatus[],
+    to: ActionStatus,
+    fields: ActionTransition = {},
+  ): Promise<Action | undefined> {
+    if (from.length === 0) return undefined;
+    // One conditional UPDATE: the database decides which of two concurrent clicks wins.
+    const row = await this.#db
+      .updateTable('actions')
+      .set({ ...actionColumns(fields), status: to })
+      .where('id', '=', id)
+      .where('status', 'in', from)
+      .returningAll()
+      .executeTakeFirst();
+    return row && toAction(row);
+  }
+
+  async setActionMessage(id: string, messageId: string): Promise<void> {
+    await this.#db.updateTable('actions').set({ message_id: messageId }).where('id', '=', id).execute();
+  }
+
+  async markEventProcessed(source: string, eventId: string, at: Date): Promise<boolean> {
+    const res = await this.#db
+      .insertInto('processed_events')
+      .values({ source, event_id: eventId, processed_at: iso(at) })
+      .onConflict((oc) => oc.columns(['source', 'event_id']).doNothing())
+      .executeTakeFirst();
+    return (res.numInsertedOrUpdatedRows ?? 0n) > 0n;
+  }
+
+  async ping(): Promise<void> {
+    await this.#db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
+  }
+
+  async close(): Promise<void> {
+    // A transaction-bound store does not own the connection; the root store's owner closes it.
+    if (this.#db.isTransaction) return;
+    await this.#db.destroy();
+  }
+}
+
+/** The columns an incident patch sets; an absent key leaves its column alone, null clears it. */
+function incidentColumns(p: IncidentPatch): Updateable<IncidentsTable> {
+  const set: Updateable<IncidentsTable> = { updated_at: iso(p.updatedAt) };
+  if (p.title !== undefined) set.title = p.title;
+  if (p.description !== undefined) set.description = p.description;
+  if (p.severity !== undefined) set.severity = p.severity;
+  if (p.status !== undefined) set.status = p.status;
+  if (p.channelId !== undefined) set.channel_id = p.channelId;
+  if (p.channelName !== undefined) set.channel_name = p.channelName;
+  if (p.cardMessageId !== undefined) set.card_message_id = p.cardMessageId;
+  if (p.acknowledgedAt !== undefined) set.acknowledged_at = isoOrNull(p.acknowledgedAt);
+  if (p.mitigatedAt !== undefined) set.mitigated_at = isoOrNull(p.mitigatedAt);
+  if (p.resolvedAt !== undefined) set.resolved_at = isoOrNull(p.resolvedAt);
+  if (p.closedAt !== undefined) set.closed_at = isoOrNull(p.closedAt);
+  return set;
+}
+
+function actionColumns(f: ActionTransition): Updateable<ActionsTable> {
+  const set: Updateable<ActionsTable> = {};
+  if (f.decidedBy !== undefined) set.decided_by = f.decidedBy;
+  if (f.decidedByName !== undefined) set.decided_by_name = f.decidedByName;
+  if (f.decidedAt !== undefined) set.decided_at = iso(f.decidedAt);
+  if (f.startedAt !== undefined) set.started_at = iso(f.startedAt);
+  if (f.finishedAt !== undefined) set.finished_at = iso(f.finishedAt);
+  if (f.result !== undefined) set.result = json(f.result);
+  return set;
+}

@@ -1,0 +1,32 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import { initial } from './0001-initial.ts';
+import { sandbox } from './0002-sandbox.ts';
+import type { MigrationFactory, SqlDialect } from './types.ts';
+
+export type { MigrationFactory, SqlDialect } from './types.ts';
+
+/**
+ * Every migration, by name. Kysely runs them in name order and refuses a database that ran one this
+ * list no longer has, so: add new ones at the end with the next number, never rename or edit one
+ * that has shipped.
+ */
+const FACTORIES: Readonly<Record<string, MigrationFactory>> = {
+  '0001-initial': initial,
+  '0002-sandbox': sandbox,
+};
+
+/** The migrations built for one dialect, in the shape Kysely's `Migrator` expects. */
+export function migrations(dialect: SqlDialect): Record<string, Migration> {
+  return Object.fromEntries(Object.entries(FACTORIES).map(([name, factory]) => [name, factory(dialect)]));
+}
+
+/** Migrations compiled into the program: no folder to scan, so a bundled build still finds them. */
+export class InCodeMigrationProvider implements MigrationProvider {
+  readonly #dialect: SqlDialect;
+  constructor(dialect: SqlDialect) {
+    this.#dialect = dialect;
+  }
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations(this.#dialect);
+  }
+}

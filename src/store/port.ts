@@ -1,0 +1,135 @@
+import type {
+  Action,
+  ActionResult,
+  ActionStatus,
+  Incident,
+  IncidentStatus,
+  NewTimelineEntry,
+  Role,
+  RoleAssignment,
+  Severity,
+  TimelineEntry,
+} from '../core/index.ts';
+
+export interface NewIncident {
+  readonly id: string;
+  readonly title: string;
+  readonly description: string;
+  readonly severity: Severity;
+  readonly private: boolean;
+  readonly platform: string;
+  readonly createdBy: string;
+  readonly createdAt: Date;
+}
+
+/** Fields an update may change. `updatedAt` is required so every write is dated by the caller's clock. */
+export type IncidentPatch = Partial<
+  Pick<
+    Incident,
+    | 'title'
+    | 'description'
+    | 'severity'
+    | 'status'
+    | 'channelId'
+    | 'channelName'
+    | 'cardMessageId'
+    | 'acknowledgedAt'
+    | 'mitigatedAt'
+    | 'resolvedAt'
+    | 'closedAt'
+  >
+> & { readonly updatedAt: Date };
+
+export interface IncidentFilter {
+  readonly statuses?: readonly IncidentStatus[];
+  readonly limit?: number;
+}
+
+export interface NewAction {
+  readonly id: string;
+  readonly incidentId: string;
+  readonly kind: Action['kind'];
+  readonly target: string;
+  readonly params: Record<string, unknown>;
+  readonly preview: string;
+  readonly requestedBy: string;
+  readonly requestedByName: string;
+  readonly requestedAt: Date;
+  readonly expiresAt: Date;
+}
+
+/** What a status move of an action also records. */
+export interface ActionTransition {
+  readonly decidedBy?: string;
+  readonly decidedByName?: string;
+  readonly decidedAt?: Date;
+  readonly startedAt?: Date;
+  readonly finishedAt?: Date;
+  readonly result?: ActionResult;
+}
+
+/**
+ * Persistence port. Every implementation passes test/store/contract.ts.
+ *
+ * Writes that belong together go through `transaction`, so a command either writes everything it
+ * decided (incident change + timeline entry) or nothing.
+ */
+export interface Store {
+  /**
+   * Runs `fn` in one transaction; the Store it receives writes inside it. Rolls back on throw.
+   * Inside `fn` use only `tx`: on SQLite there is one connection, and a call on the outer store
+   * waits for the transaction that is waiting for it. A nested `transaction` joins the outer one.
+   */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+
+  /** Allocates the next incident number atomically. */
+  createIncident(input: NewIncident): Promise<Incident>;
+  getIncident(id: string): Promise<Incident | undefined>;
+  getIncidentByNumber(number: number): Promise<Incident | undefined>;
+  getIncidentByChannel(platform: string, channelId: string): Promise<Incident | undefined>;
+  /** Newest first. */
+  listIncidents(filter?: IncidentFilter): Promise<Incident[]>;
+  countIncidents(): Promise<number>;
+  /**
+   * Compare-and-set on `version`: applies the patch only if the stored version still equals
+   * `expectedVersion`, and returns the updated incident, or undefined when someone else wrote first.
+   */
+  updateIncident(id: string, expectedVersion: number, patch: IncidentPatch): Promise<Incident | undefined>;
+
+  /** Commander and communications lead have one holder (assigning replaces); responders are many. */
+  assignRole(assignment: RoleAssignment): Promise<void>;
+  unassignRole(incidentId: string, role: Role, userId: string): Promise<boolean>;
+  listRoles(incidentId: string): Promise<RoleAssignment[]>;
+
+  appendTimeline(entry: NewTimelineEntry): Promise<TimelineEntry>;
+  /** Oldest first. */
+  listTimeline(incidentId: string): Promise<TimelineEntry[]>;
+  findTimelineBySource(incidentId: string, sourceMessageId: string): Promise<TimelineEntry | undefined>;
+  /** Follows an edit of the chat message a timeline entry came from. */
+  editTimelineText(id: number, text: string, editedAt: Date): Promise<void>;
+  /** Follows a deletion: the text is dropped, the entry stays as a marker. */
+  markTimelineDeleted(id: number, deletedAt: Date): Promise<void>;
+  setTimelineKey(id: number, key: boolean): Promise<void>;
+
+  createAction(input: NewAction): Promise<Action>;
+  getAction(id: string): Promise<Action | undefined>;
+  listActions(incidentId: string): Promise<Action[]>;
+  /**
+   * Compare-and-set: moves the action to `to` only if its status is one of `from`. Returns the
+   * updated action, or undefined when it was not in `from` (a double click, a second replica).
+   */
+  transitionAction(
+    id: string,
+    from: readonly ActionStatus[],
+    to: ActionStatus,
+    fields?: ActionTransition,
+  ): Promise<Action | undefined>;
+  setActionMessage(id: string, messageId: string): Promise<void>;
+
+  /** Records an inbound event id; true the first time, false for a redelivery. */
+  markEventProcessed(source: string, eventId: string, at: Date): Promise<boolean>;
+
+  /** Cheap round trip for /healthz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

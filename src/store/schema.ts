@@ -1,0 +1,105 @@
+import type { Generated, Selectable } from 'kysely';
+import type {
+  ActionKind,
+  ActionStatus,
+  IncidentStatus,
+  Role,
+  Severity,
+  TimelineKind,
+} from '../core/index.ts';
+
+/**
+ * Column types are chosen so SQLite and PostgreSQL hold the same values:
+ * - instants are `Date.toISOString()` text (UTC, fixed width, ms precision), so text order is time order;
+ * - booleans are integers 0/1 because SQLite has no boolean type;
+ * - structured fields are JSON text.
+ */
+export type IsoTime = string;
+export type Flag = number;
+export type JsonText = string;
+
+export interface IncidentsTable {
+  id: string;
+  number: number;
+  title: string;
+  description: string;
+  severity: Severity;
+  status: IncidentStatus;
+  is_private: Flag;
+  platform: string;
+  channel_id: string | null;
+  channel_name: string | null;
+  card_message_id: string | null;
+  created_by: string;
+  created_at: IsoTime;
+  updated_at: IsoTime;
+  acknowledged_at: IsoTime | null;
+  mitigated_at: IsoTime | null;
+  resolved_at: IsoTime | null;
+  closed_at: IsoTime | null;
+  version: number;
+}
+
+export interface IncidentRolesTable {
+  incident_id: string;
+  role: Role;
+  user_id: string;
+  user_name: string;
+  assigned_at: IsoTime;
+}
+
+export interface TimelineEntriesTable {
+  id: Generated<number>;
+  incident_id: string;
+  kind: TimelineKind;
+  at: IsoTime;
+  actor_id: string | null;
+  actor_name: string | null;
+  text: string;
+  data: JsonText;
+  is_key: Flag;
+  source_message_id: string | null;
+  edited_at: IsoTime | null;
+  deleted_at: IsoTime | null;
+}
+
+export interface ActionsTable {
+  id: string;
+  incident_id: string;
+  kind: ActionKind;
+  target: string;
+  params: JsonText;
+  preview: string;
+  status: ActionStatus;
+  requested_by: string;
+  requested_by_name: string;
+  requested_at: IsoTime;
+  expires_at: IsoTime;
+  decided_by: string | null;
+  decided_by_name: string | null;
+  decided_at: IsoTime | null;
+  started_at: IsoTime | null;
+  finished_at: IsoTime | null;
+  result: JsonText | null;
+  message_id: string | null;
+}
+
+export interface ProcessedEventsTable {
+  source: string;
+  event_id: string;
+  processed_at: IsoTime;
+}
+
+/** The tables of migration 0001. Later migrations extend this interface with their own tables. */
+export interface Database {
+  incidents: IncidentsTable;
+  incident_roles: IncidentRolesTable;
+  timeline_entries: TimelineEntriesTable;
+  actions: ActionsTable;
+  processed_events: ProcessedEventsTable;
+}
+
+export type IncidentRow = Selectable<IncidentsTable>;
+export type RoleRow = Selectable<IncidentRolesTable>;
+export type TimelineRow = Selectable<TimelineEntriesTable>;
+export type ActionRow = Selectable<ActionsTable>;

@@ -1,0 +1,556 @@
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Incident, NewTimelineEntry } from '../../src/core/index.ts';
+import type { NewAction, NewIncident, Store } from '../../src/store/port.ts';
+
+export interface OpenedForContract {
+  store: Store;
+  close(): Promise<void>;
+}
+
+const T0 = new Date('2026-01-01T00:00:00.000Z');
+const at = (minutes: number, ms = 0) => new Date(T0.getTime() + minutes * 60_000 + ms);
+
+function newIncident(over: Partial<NewIncident> = {}): NewIncident {
+  return {
+    id: randomUUID(),
+    title: 'GPU node gpu-node-3 down',
+    description: 'Xid 79 on gpu-node-3',
+    severity: 'SEV2',
+    private: false,
+    platform: 'slack',
+    createdBy: 'U1',
+    createdAt: at(0),
+    ...over,
+  };
+}
+
+function newAction(incidentId: string, over: Partial<NewAction> = {}): NewAction {
+  return {
+    id: randomUUID(),
+    incidentId,
+    kind: 'drain',
+    target: 'gpu-node-3',
+    params: { gracePeriodSeconds: 30, pods: ['a', 'b'], nested: { ok: true } },
+    preview: '2 pods would be evicted',
+    requestedBy: 'U1',
+    requestedByName: 'alice',
+    requestedAt: at(5),
+    expiresAt: at(15),
+    ...over,
+  };
+}
+
+function entry(incidentId: string, over: Partial<NewTimelineEntry> = {}): NewTimelineEntry {
+  return {
+    incidentId,
+    kind: 'message',
+    at: at(1),
+    actorId: 'U1',
+    actorName: 'alice',
+    text: 'hello',
+    ...over,
+  };
+}
+
+/** The suite every Store implementation (and every fake of it) must pass. */
+export function storeContract(name: string, open: () => Promise<OpenedForContract>): void {
+  describe(`Store contract: ${name}`, () => {
+    let opened: OpenedForContract;
+    let store: Store;
+
+    beforeEach(async () => {
+      opened = await open();
+      store = opened.store;
+    });
+    afterEach(async () => {
+      await opened.close();
+    });
+
+    describe('incidents', () => {
+      it('numbers incidents from 1 and returns what it stored', async () => {
+        const input = newIncident({ private: true, severity: 'SEV1' });
+        const first = await store.createIncident(input);
+        const second = await store.createIncident(newIncident({ createdAt: at(1) }));
+        const third = await store.createIncident(newIncident({ createdAt: at(2) }));
+
+        expect([first.number, second.number, third.number]).toEqual([1, 2, 3]);
+        expect(first).toEqual({
+          id: input.id,
+          number: 1,
+          title: input.title,
+          description: input.description,
+          severity: 'SEV1',
+          status: 'declared',
+          private: true,
+          platform: 'slack',
+          channelId: null,
+          channelName: null,
+          cardMessageId: null,
+          createdBy: 'U1',
+          createdAt: input.createdAt,
+          updatedAt: input.createdAt,
+          acknowledgedAt: null,
+          mitigatedAt: null,
+          resolvedAt: null,
+          closedAt: null,
+          version: 1,
+        } satisfies Incident);
+        expect(await store.getIncident(input.id)).toEqual(first);
+        expect(await store.countIncidents()).toBe(3);
+      });
+
+      it('gives concurrent creations distinct consecutive numbers', async () => {
+        const created = await Promise.all(
+          Array.from({ length: 6 }, () => store.createIncident(newIncident())),
+        );
+        expect(created.map((i) => i.number).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+      });
+
+      it('refuses a second incident with the same id', async () => {
+        const input = newIncident();
+        await store.createIncident(input);
+        await expect(store.createIncident(input)).rejects.toThrow();
+        expect(await store.countIncidents()).toBe(1);
+      });
+
+      it('finds an incident by id, number and channel, and nothing for unknown keys', async () => {
+        const a = await store.createIncident(newIncident());
+        const b = await store.createIncident(newIncident({ platform: 'discord' }));
+        await store.updateIncident(a.id, a.version, {
+          channelId: 'C1',
+          channelName: 'inc-1-x',
+          updatedAt: at(1),
+        });
+        await store.updateIncident(b.id, b.version, { channelId: 'C1', updatedAt: at(1) });
+
+        expect((await store.getIncidentByNumber(2))?.id).toBe(b.id);
+        expect((await store.getIncidentByChannel('slack', 'C1'))?.id).toBe(a.id);
+        expect((await store.getIncidentByChannel('discord', 'C1'))?.id).toBe(b.id);
+        expect((await store.getIncidentByChannel('slack', 'C1'))?.channelName).toBe('inc-1-x');
+        expect(await store.getIncidentByChannel('slack', 'C2')).toBeUndefined();
+        expect(await store.getIncidentByChannel('sandbox', 'C1')).toBeUndefined();
+        expect(await store.getIncident('no-such-id')).toBeUndefined();
+        expect(await store.getIncidentByNumber(3)).toBeUndefined();
+      });
+
+      it('lists newest first, filtered by status and limited', async () => {
+        for (let i = 0; i < 4; i++) await store.createIncident(newIncident({ createdAt: at(i) }));
+        const byNumber = async (n: number) => (await store.getIncidentByNumber(n))!;
+        const two = await byNumber(2);
+        await store.updateIncident(two.id, two.version, { status: 'resolved', updatedAt: at(10) });
+        const three = await byNumber(3);
+        await store.updateIncident(three.id, three.version, { status: 'investigating', updatedAt: at(10) });
+        const numbers = (list: Incident[]) => list.map((i) => i.number);
+
+        expect(numbers(await store.listIncidents())).toEqual([4, 3, 2, 1]);
+        expect(numbers(await store.listIncidents({ limit: 2 }))).toEqual([4, 3]);
+        expect(numbers(await store.listIncidents({ statuses: ['declared'] }))).toEqual([4, 1]);
+        expect(
+          numbers(await store.listIncidents({ statuses: ['declared', 'investigating'], limit: 2 })),
+        ).toEqual([4, 3]);
+        expect(numbers(await store.listIncidents({ statuses: ['resolved'] }))).toEqual([2]);
+        expect(await store.listIncidents({ statuses: ['closed'] })).toEqual([]);
+        expect(await store.listIncidents({ statuses: [] })).toEqual([]);
+      });
+
+      it('updates as a compare-and-set on version', async () => {
+        const created = await store.createIncident(newIncident());
+        const updated = await store.updateIncident(created.id, 1, {
+          title: 'Renamed',
+          status: 'investigating',
+          channelId: 'C9',
+          acknowledgedAt: at(3, 7),
+          updatedAt: at(3, 7),
+        });
+        expect(updated).toEqual({
+          ...created,
+          title: 'Renamed',
+          status: 'investigating',
+          channelId: 'C9',
+          acknowledgedAt: at(3, 7),
+          updatedAt: at(3, 7),
+          version: 2,
+        });
+
+        // A writer that read version 1 lost the race: nothing it asked for is written.
+        expect(
+          await store.updateIncident(created.id, 1, { title: 'Stale', updatedAt: at(4) }),
+        ).toBeUndefined();
+        expect(await store.getIncident(created.id)).toEqual(updated);
+
+        // null clears a column; an absent key leaves it alone.
+        const cleared = await store.updateIncident(created.id, 2, { channelId: null, updatedAt: at(5) });
+        expect(cleared?.channelId).toBeNull();
+        expect(cleared?.title).toBe('Renamed');
+        expect(cleared?.acknowledgedAt).toEqual(at(3, 7));
+        expect(cleared?.version).toBe(3);
+
+        expect(await store.updateIncident('no-such-id', 1, { title: 'x', updatedAt: at(6) })).toBeUndefined();
+      });
+
+      it('lets exactly one of two concurrent updates of the same version win', async () => {
+        const created = await store.createIncident(newIncident());
+        const results = await Promise.all([
+          store.updateIncident(created.id, 1, { severity: 'SEV1', updatedAt: at(1) }),
+          store.updateIncident(created.id, 1, { severity: 'SEV4', updatedAt: at(1) }),
+        ]);
+        const winners = results.filter((r) => r !== undefined);
+        expect(winners).toHaveLength(1);
+        const stored = await store.getIncident(created.id);
+        expect(stored?.version).toBe(2);
+        expect(stored?.severity).toBe(winners[0]?.severity);
+      });
+    });
+
+    describe('roles', () => {
+      it('keeps one commander and one comms lead: assigning replaces the previous holder', async () => {
+        const inc = await store.createIncident(newIncident());
+        const assign = (role: 'commander' | 'communications', userId: string, minute: number) =>
+          store.assignRole({
+            incidentId: inc.id,
+            role,
+            userId,
+            userName: `user-${userId}`,
+            assignedAt: at(minute),
+          });
+        await assign('commander', 'U1', 1);
+        await assign('commander', 'U2', 2);
+        await assign('communications', 'U3', 3);
+        await assign('communications', 'U1', 4);
+        // Re-assigning the current holder keeps the original assignment.
+        await assign('commander', 'U2', 5);
+
+        expect(await store.listRoles(inc.id)).toEqual([
+          { incidentId: inc.id, role: 'commander', userId: 'U2', userName: 'user-U2', assignedAt: at(2) },
+          {
+            incidentId: inc.id,
+            role: 'communications',
+            userId: 'U1',
+            userName: 'user-U1',
+            assignedAt: at(4),
+          },
+        ]);
+      });
+
+      it('keeps many responders; re-assigning the same one changes nothing', async () => {
+        const inc = await store.createIncident(newIncident());
+        const responder = (userId: string, minute: number) => ({
+          incidentId: inc.id,
+          role: 'responder' as const,
+          userId,
+          userName: `user-${userId}`,
+          assignedAt: at(minute),
+        });
+        await store.assignRole(responder('U1', 1));
+        await store.assignRole(responder('U2', 2));
+        await store.assignRole(responder('U1', 3));
+        await store.assignRole({ ...responder('U1', 4), role: 'commander' });
+
+        const roles = await store.listRoles(inc.id);
+        expect(roles.filter((r) => r.role === 'responder')).toEqual([responder('U1', 1), responder('U2', 2)]);
+        expect(roles.filter((r) => r.role === 'commander').map((r) => r.userId)).toEqual(['U1']);
+      });
+
+      it('unassigns a holder once, and keeps incidents apart', async () => {
+        const a = await store.createIncident(newIncident());
+        const b = await store.createIncident(newIncident());
+        const role = { role: 'responder' as const, userId: 'U1', userName: 'alice', assignedAt: at(1) };
+        await store.assignRole({ incidentId: a.id, ...role });
+        await store.assignRole({ incidentId: b.id, ...role });
+
+        expect(await store.unassignRole(a.id, 'responder', 'U1')).toBe(true);
+        expect(await store.unassignRole(a.id, 'responder', 'U1')).toBe(false);
+        expect(await store.unassignRole(b.id, 'commander', 'U1')).toBe(false);
+        expect(await store.listRoles(a.id)).toEqual([]);
+        expect(await store.listRoles(b.id)).toEqual([{ incidentId: b.id, ...role }]);
+      });
+    });
+
+    describe('timeline', () => {
+      it('appends entries with increasing ids and returns what it stored', async () => {
+        const inc = await store.createIncident(newIncident());
+        const first = await store.appendTimeline(
+          entry(inc.id, { kind: 'declared', text: 'declared', data: { severity: 'SEV2', tags: ['gpu'] } }),
+        );
+        const second = await store.appendTimeline(entry(inc.id, { sourceMessageId: 'M1', at: at(2) }));
+
+        expect(second.id).toBeGreaterThan(first.id);
+        expect(first).toEqual({
+          id: first.id,
+          incidentId: inc.id,
+          kind: 'declared',
+          at: at(1),
+          actorId: 'U1',
+          actorName: 'alice',
+          text: 'declared',
+          data: { severity: 'SEV2', tags: ['gpu'] },
+          key: true,
+          sourceMessageId: null,
+          editedAt: null,
+          deletedAt: null,
+        });
+        // Defaults: no data is {}, a message is not key, the source id is kept.
+        expect(second).toMatchObject({ data: {}, key: false, sourceMessageId: 'M1', actorId: 'U1' });
+        const explicit = await store.appendTimeline(
+          entry(inc.id, { kind: 'status', key: false, actorId: null }),
+        );
+        expect(explicit).toMatchObject({ key: false, actorId: null });
+      });
+
+      it('lists oldest first by time, in append order for equal times, per incident', async () => {
+        const a = await store.createIncident(newIncident());
+        const b = await store.createIncident(newIncident());
+        await store.appendTimeline(entry(a.id, { text: 'third', at: at(3) }));
+        await store.appendTimeline(entry(a.id, { text: 'first', at: at(1) }));
+        await store.appendTimeline(entry(b.id, { text: 'other incident', at: at(2) }));
+        await store.appendTimeline(entry(a.id, { text: 'second-a', at: at(2) }));
+        await store.appendTimeline(entry(a.id, { text: 'second-b', at: at(2) }));
+
+        const list = await store.listTimeline(a.id);
+        expect(list.map((e) => e.text)).toEqual(['first', 'second-a', 'second-b', 'third']);
+        expect((await store.listTimeline(b.id)).map((e) => e.text)).toEqual(['other incident']);
+        expect(await store.listTimeline('no-such-incident')).toEqual([]);
+      });
+
+      it('follows edits, deletions and key marks of a source message', async () => {
+        const a = await store.createIncident(newIncident());
+        const b = await store.createIncident(newIncident());
+        const e = await store.appendTimeline(
+          entry(a.id, { text: 'node is flapping', sourceMessageId: 'M1' }),
+        );
+        await store.appendTimeline(entry(b.id, { text: 'elsewhere', sourceMessageId: 'M2' }));
+
+        expect(await store.findTimelineBySource(a.id, 'M1')).toEqual(e);
+        expect(await store.findTimelineBySource(a.id, 'M2')).toBeUndefined();
+        expect(await store.findTimelineBySource(b.id, 'M1')).toBeUndefined();
+
+        await store.editTimelineText(e.id, 'node is down', at(2, 250));
+        await store.setTimelineKey(e.id, true);
+        expect(await store.findTimelineBySource(a.id, 'M1')).toEqual({
+          ...e,
+          text: 'node is down',
+          editedAt: at(2, 250),
+          key: true,
+        });
+
+        await store.setTimelineKey(e.id, false);
+        await store.markTimelineDeleted(e.id, at(3));
+        const [deleted] = await store.listTimeline(a.id);
+        expect(deleted).toEqual({ ...e, text: '', editedAt: at(2, 250), deletedAt: at(3), key: false });
+        expect((await store.listTimeline(b.id))[0]?.text).toBe('elsewhere');
+      });
+    });
+
+    describe('actions', () => {
+      it('creates an action waiting for approval', async () => {
+        const inc = await store.createIncident(newIncident());
+        const input = newAction(inc.id);
+        const created = await store.createAction(input);
+        expect(created).toEqual({
+          ...input,
+          status: 'requested',
+          decidedBy: null,
+          decidedByName: null,
+          decidedAt: null,
+          startedAt: null,
+          finishedAt: null,
+          result: null,
+          messageId: null,
+        });
+        expect(await store.getAction(input.id)).toEqual(created);
+        expect(await store.getAction('no-such-action')).toBeUndefined();
+      });
+
+      it('moves an action only from the expected states', async () => {
+        const inc = await store.createIncident(newIncident());
+        const { id } = await store.createAction(newAction(inc.id));
+
+        const approved = await store.transitionAction(id, ['requested'], 'approved', {
+          decidedBy: 'U2',
+          decidedByName: 'bob',
+          decidedAt: at(6),
+        });
+        expect(approved).toMatchObject({
+          status: 'approved',
+          decidedBy: 'U2',
+          decidedByName: 'bob',
+          decidedAt: at(6),
+        });
+
+        // A second click finds it no longer requested; nothing it carried is written.
+        expect(
+          await store.transitionAction(id, ['requested'], 'cancelled', { decidedBy: 'U3', decidedAt: at(7) }),
+        ).toBeUndefined();
+        expect(await store.getAction(id)).toEqual(approved);
+
+        const running = await store.transitionAction(id, ['approved'], 'running', { startedAt: at(8) });
+        expect(running).toMatchObject({
+          status: 'running',
+          startedAt: at(8),
+          decidedBy: 'U2',
+          decidedAt: at(6),
+        });
+
+        const result = { ok: false, summary: 'drain failed', output: 'error: cannot evict pod "a"\nexit 1' };
+        const failed = await store.transitionAction(id, ['running', 'approved'], 'failed', {
+          finishedAt: at(9, 1),
+          result,
+        });
+        expect(failed).toMatchObject({ status: 'failed', finishedAt: at(9, 1), result, startedAt: at(8) });
+
+        expect(await store.transitionAction(id, [], 'running')).toBeUndefined();
+        expect(await store.transitionAction('no-such-action', ['requested'], 'approved')).toBeUndefined();
+        expect((await store.getAction(id))?.status).toBe('failed');
+      });
+
+      it('lets exactly one of two concurrent approvals win', async () => {
+        const inc = await store.createIncident(newIncident());
+        const { id } = await store.createAction(newAction(inc.id));
+        const results = await Promise.all(
+          ['U2', 'U3'].map((user) =>
+            store.transitionAction(id, ['requested'], 'approved', { decidedBy: user, decidedAt: at(6) }),
+          ),
+        );
+        const winners = results.filter((r) => r !== undefined);
+        expect(winners).toHaveLength(1);
+        expect((await store.getAction(id))?.decidedBy).toBe(winners[0]?.decidedBy);
+      });
+
+      it('records the button message and lists actions per incident in request order', async () => {
+        const a = await store.createIncident(newIncident());
+        const b = await store.createIncident(newIncident());
+        const later = await store.createAction(newAction(a.id, { requestedAt: at(9), kind: 'cordon' }));
+        const earlier = await store.createAction(newAction(a.id, { requestedAt: at(2), kind: 'restart' }));
+        await store.createAction(newAction(b.id));
+
+        await store.setActionMessage(later.id, 'MSG-1');
+        expect((await store.getAction(later.id))?.messageId).toBe('MSG-1');
+        expect((await store.listActions(a.id)).map((x) => x.id)).toEqual([earlier.id, later.id]);
+        expect(await store.listActions('no-such-incident')).toEqual([]);
+      });
+    });
+
+    describe('processed events', () => {
+      it('is true the first time an event id is seen and false for a redelivery', async () => {
+        expect(await store.markEventProcessed('slack', 'Ev1', at(0))).toBe(true);
+        expect(await store.markEventProcessed('slack', 'Ev1', at(1))).toBe(false);
+        expect(await store.markEventProcessed('discord', 'Ev1', at(1))).toBe(true);
+        expect(await store.markEventProcessed('slack', 'Ev2', at(1))).toBe(true);
+      });
+
+      it('accepts exactly one of concurrent deliveries of the same event', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 4 }, () => store.markEventProcessed('alertmanager', 'g1', at(0))),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
+    });
+
+    describe('transactions', () => {
+      it('commits everything the function wrote and returns its value', async () => {
+        const value = await store.transaction(async (tx) => {
+          const inc = await tx.createIncident(newIncident());
+          await tx.appendTimeline(entry(inc.id, { kind: 'declared' }));
+          // Reads inside see the transaction's own writes.
+          expect((await tx.getIncident(inc.id))?.number).toBe(1);
+          return inc.id;
+        });
+        expect((await store.getIncident(value))?.number).toBe(1);
+        expect(await store.listTimeline(value)).toHaveLength(1);
+      });
+
+      it('rolls back everything when the function throws', async () => {
+        const existing = await store.createIncident(newIncident());
+        const boom = new Error('boom');
+        let insideId = '';
+        await expect(
+          store.transaction(async (tx) => {
+            const inc = await tx.createIncident(newIncident());
+            insideId = inc.id;
+            await tx.appendTimeline(entry(existing.id, { text: 'inside' }));
+            await tx.createAction(newAction(existing.id));
+            await tx.updateIncident(existing.id, existing.version, { title: 'changed', updatedAt: at(1) });
+            await tx.assignRole({
+              incidentId: existing.id,
+              role: 'commander',
+              userId: 'U1',
+              userName: 'alice',
+              assignedAt: at(1),
+            });
+            expect(await tx.markEventProcessed('slack', 'Ev-tx', at(1))).toBe(true);
+            throw boom;
+          }),
+        ).rejects.toBe(boom);
+
+        expect(insideId).not.toBe('');
+        expect(await store.getIncident(insideId)).toBeUndefined();
+        expect(await store.countIncidents()).toBe(1);
+        expect(await store.getIncident(existing.id)).toEqual(existing);
+        expect(await store.listTimeline(existing.id)).toEqual([]);
+        expect(await store.listActions(existing.id)).toEqual([]);
+        expect(await store.listRoles(existing.id)).toEqual([]);
+        expect(await store.markEventProcessed('slack', 'Ev-tx', at(2))).toBe(true);
+        // The rolled-back number is free again.
+        expect((await store.createIncident(newIncident())).number).toBe(2);
+      });
+
+      it('joins an enclosing transaction when nested', async () => {
+        await expect(
+          store.transaction(async (outer) => {
+            await outer.createIncident(newIncident());
+            await outer.transaction(async (inner) => {
+              await inner.createIncident(newIncident());
+            });
+            expect(await outer.countIncidents()).toBe(2);
+            throw new Error('outer fails');
+          }),
+        ).rejects.toThrow('outer fails');
+        expect(await store.countIncidents()).toBe(0);
+      });
+    });
+
+    describe('dates', () => {
+      it('round-trips instants exactly, to the millisecond, whatever zone they were written in', async () => {
+        const created = new Date('2026-03-29T01:59:59.999+02:00');
+        const inc = await store.createIncident(newIncident({ createdAt: created }));
+        const stored = (await store.getIncident(inc.id))!;
+        expect(stored.createdAt.getTime()).toBe(created.getTime());
+        expect(stored.createdAt.toISOString()).toBe('2026-03-28T23:59:59.999Z');
+
+        const resolvedAt = new Date(Date.UTC(2026, 11, 31, 23, 59, 59, 1));
+        await store.updateIncident(inc.id, 1, { resolvedAt, updatedAt: resolvedAt });
+        expect((await store.getIncident(inc.id))?.resolvedAt?.toISOString()).toBe('2026-12-31T23:59:59.001Z');
+
+        const action = await store.createAction(
+          newAction(inc.id, { expiresAt: new Date(1_767_225_600_123) }),
+        );
+        expect((await store.getAction(action.id))?.expiresAt.getTime()).toBe(1_767_225_600_123);
+      });
+
+      it('round-trips any instant through the timeline', async () => {
+        const inc = await store.createIncident(newIncident());
+        await fc.assert(
+          fc.asyncProperty(
+            fc.date({
+              min: new Date('1970-01-01T00:00:00.000Z'),
+              max: new Date('2999-12-31T23:59:59.999Z'),
+              noInvalidDate: true,
+            }),
+            async (d) => {
+              const e = await store.appendTimeline(entry(inc.id, { at: d }));
+              const [found] = (await store.listTimeline(inc.id)).filter((x) => x.id === e.id);
+              expect(found?.at.getTime()).toBe(d.getTime());
+            },
+          ),
+          { numRuns: 50 },
+        );
+      });
+    });
+
+    it('answers a ping', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+  });
+}
