@@ -1,0 +1,51 @@
+import { BotError } from '../core/errors.ts';
+import type { NodeCapability } from './port.ts';
+
+/**
+ * The node-layer errors, built in one place so every adapter and the registry answer the same way:
+ * a person who mistypes a node name gets the same line and the same way out whichever adapter owns
+ * the fleet.
+ */
+
+/** Where a person finds the names the bot knows; every "unknown node" answer points there. */
+export const NODE_LIST_HINT = 'See the nodes the bot knows with `/node list`.';
+
+export function unknownNodeError(node: string): BotError {
+  return new BotError('bot.node.unknown', `No node named ${node}.`, { hint: NODE_LIST_HINT });
+}
+
+export function invalidNodeNameError(node: string): BotError {
+  // The raw text may be hostile (it was about to reach a shell on some adapters): quote it as JSON.
+  return new BotError(
+    'bot.node.invalid_name',
+    `${JSON.stringify(node.slice(0, 80))} is not a valid node name.`,
+    {
+      hint: `Node names are letters, digits, dots, dashes and underscores. ${NODE_LIST_HINT}`,
+    },
+  );
+}
+
+export function unknownWorkloadError(workloadId: string): BotError {
+  return new BotError('bot.workload.unknown', `No workload with id ${workloadId}.`, {
+    hint: 'Workload ids look like `<node>/<name>`; list them with `/node workloads <node>`.',
+  });
+}
+
+export function unsupportedError(node: string, adapter: string, capability: NodeCapability): BotError {
+  return new BotError(
+    'bot.node.unsupported',
+    `Node ${node} is managed by adapter ${adapter}, which cannot ${capability}.`,
+    { hint: `Do it outside the bot, or configure an adapter with the ${capability} capability for ${node}.` },
+  );
+}
+
+export function abortedError(what: string): BotError {
+  return new BotError('bot.node.aborted', `${what} was cancelled before it finished.`, {
+    hint: 'Nothing further ran; try again when ready.',
+  });
+}
+
+/** Throws when the caller has already given up, so no work (and no mutation) starts. */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw abortedError(what);
+}

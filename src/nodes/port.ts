@@ -1,0 +1,131 @@
+/**
+ * NodeAdapter port. A non-zero exit on a node is a *result* (CommandResult with exitCode != 0);
+ * only transport failures (unreachable, timeout) throw, as BotError `bot.node.unreachable` /
+ * `bot.node.timeout`. Every call takes an AbortSignal.
+ */
+
+export const NODE_CAPABILITIES = [
+  'list',
+  'health',
+  'diagnose',
+  'workloads',
+  'cordon',
+  'uncordon',
+  'drain',
+  'restart',
+  'stop',
+] as const;
+export type NodeCapability = (typeof NODE_CAPABILITIES)[number];
+
+/**
+ * Allow-listed diagnostics. Adapters map each id to a fixed command template; untrusted text never
+ * becomes part of a command line, only validated node names and container names do.
+ */
+export const DIAGNOSTICS = {
+  uptime: 'uptime and load average',
+  memory: 'memory (free -h)',
+  gpu: 'GPU temperature, utilization, memory and uncorrected ECC (nvidia-smi --query-gpu)',
+  xid: 'recent Xid / NVRM lines from dmesg',
+  oom: 'recent OOM kills from dmesg',
+  containers: 'containers with status (docker ps -a)',
+  'container-restarts': 'restart count and last exit code of each container (docker inspect)',
+  'nccl-port': 'whether the NCCL port 29500 is listening (ss -tuln)',
+} as const;
+export type DiagnosticId = keyof typeof DIAGNOSTICS;
+
+export type NodeState = 'ready' | 'not_ready' | 'cordoned' | 'unreachable';
+
+export interface NodeInfo {
+  readonly name: string;
+  /** The adapter instance the node belongs to (e.g. `simulated`, `ssh:rack2`). */
+  readonly adapter: string;
+  readonly state: NodeState;
+  readonly gpus: number;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface GpuHealth {
+  readonly index: number;
+  readonly name: string;
+  readonly temperatureC: number;
+  readonly utilizationPct: number;
+  readonly memoryUsedMiB: number;
+  readonly memoryTotalMiB: number;
+  readonly eccUncorrected: number;
+  /** False when the GPU did not answer (fallen off the bus). */
+  readonly responding: boolean;
+}
+
+export interface NodeHealth {
+  readonly node: string;
+  readonly state: NodeState;
+  readonly uptimeSeconds: number;
+  readonly load1: number;
+  readonly memoryUsedMiB: number;
+  readonly memoryTotalMiB: number;
+  readonly gpus: readonly GpuHealth[];
+  readonly checkedAt: Date;
+}
+
+export interface CommandResult {
+  /** The command as it ran (from the allow-listed template), for the record. */
+  readonly command: string;
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly durationMs: number;
+}
+
+export interface Workload {
+  readonly id: string;
+  readonly name: string;
+  readonly node: string;
+  readonly state: 'running' | 'restarting' | 'exited' | 'stopped';
+  readonly restartCount: number;
+  readonly lastExitCode: number | null;
+  readonly gpus: number;
+  /** Part of the node itself (a DaemonSet pod, a node agent): drains leave it. */
+  readonly system: boolean;
+}
+
+export interface DrainPlan {
+  readonly node: string;
+  /** Workloads a drain would move or stop. */
+  readonly evict: readonly Workload[];
+  /** Workloads a drain leaves in place, with why. */
+  readonly skip: readonly { workload: Workload; reason: string }[];
+  readonly alreadyCordoned: boolean;
+}
+
+export interface MutationResult {
+  readonly ok: boolean;
+  readonly summary: string;
+  readonly output: string;
+}
+
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
+export interface NodeAdapter {
+  /** Instance name, unique across the configured adapters. */
+  readonly name: string;
+  readonly capabilities: ReadonlySet<NodeCapability>;
+  listNodes(opts?: CallOptions): Promise<NodeInfo[]>;
+  /** Whether this adapter owns `node`. */
+  hasNode(node: string): boolean;
+  health(node: string, opts?: CallOptions): Promise<NodeHealth>;
+  diagnose(node: string, diagnostic: DiagnosticId, opts?: CallOptions): Promise<CommandResult>;
+  listWorkloads(node?: string, opts?: CallOptions): Promise<Workload[]>;
+  cordon(node: string, opts?: CallOptions): Promise<MutationResult>;
+  uncordon(node: string, opts?: CallOptions): Promise<MutationResult>;
+  /** The dry run: what a drain would do, changing nothing. */
+  planDrain(node: string, opts?: CallOptions): Promise<DrainPlan>;
+  drain(node: string, opts?: CallOptions): Promise<MutationResult>;
+  restartWorkload(workloadId: string, opts?: CallOptions): Promise<MutationResult>;
+  stopWorkload(workloadId: string, opts?: CallOptions): Promise<MutationResult>;
+  close(): Promise<void>;
+}
+
+/** Node names reach shells on some adapters: this is the one rule they must all pass. */
+export const NODE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;

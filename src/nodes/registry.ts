@@ -1,0 +1,74 @@
+import { BotError } from '../core/errors.ts';
+import { invalidNodeNameError, unknownNodeError, unsupportedError } from './errors.ts';
+import { compareNodeNames, isValidNodeName } from './node-names.ts';
+import type { CallOptions, NodeAdapter, NodeCapability, NodeInfo } from './port.ts';
+
+export interface ListFailure {
+  readonly adapter: string;
+  readonly error: unknown;
+}
+
+/**
+ * The configured NodeAdapters seen as one fleet: finds the adapter that owns a node and checks it
+ * can do what a command needs before anything runs. Node names are checked against
+ * NODE_NAME_PATTERN here, first, because some adapters put them on a command line.
+ */
+export class NodeRegistry {
+  readonly adapters: readonly NodeAdapter[];
+
+  constructor(adapters: readonly NodeAdapter[]) {
+    const seen = new Set<string>();
+    for (const a of adapters) {
+      if (seen.has(a.name)) {
+        throw new BotError('bot.node.duplicate_adapter', `Two node adapters are named ${a.name}.`, {
+          hint: 'Give each entry under `adapters` in the config file its own name.',
+        });
+      }
+      seen.add(a.name);
+    }
+    this.adapters = [...adapters];
+  }
+
+  /** The first configured adapter that owns `node` (config order decides if two claim it). */
+  adapterFor(node: string): NodeAdapter {
+    if (!isValidNodeName(node)) throw invalidNodeNameError(node);
+    const adapter = this.adapters.find((a) => a.hasNode(node));
+    if (!adapter) throw unknownNodeError(node);
+    return adapter;
+  }
+
+  /** The adapter for `node`, provided it has `capability`. */
+  require(node: string, capability: NodeCapability): NodeAdapter {
+    const adapter = this.adapterFor(node);
+    if (!adapter.capabilities.has(capability)) throw unsupportedError(node, adapter.name, capability);
+    return adapter;
+  }
+
+  /** Every node of every adapter that can list, in natural order; rejects if any adapter fails. */
+  async listNodes(opts?: CallOptions): Promise<NodeInfo[]> {
+    const { nodes, failures } = await this.listNodesSettled(opts);
+    if (failures[0]) throw failures[0].error;
+    return nodes;
+  }
+
+  /**
+   * Like listNodes, but an adapter that fails (a cluster API down) does not hide the rest of the
+   * fleet: its failure is returned beside the nodes the others listed.
+   */
+  async listNodesSettled(opts?: CallOptions): Promise<{ nodes: NodeInfo[]; failures: ListFailure[] }> {
+    const listing = this.adapters.filter((a) => a.capabilities.has('list'));
+    const results = await Promise.allSettled(listing.map((a) => a.listNodes(opts)));
+    const nodes: NodeInfo[] = [];
+    const failures: ListFailure[] = [];
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') nodes.push(...r.value);
+      else failures.push({ adapter: listing[i]?.name ?? '?', error: r.reason });
+    });
+    nodes.sort((a, b) => compareNodeNames(a.name, b.name) || compareNodeNames(a.adapter, b.adapter));
+    return { nodes, failures };
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.adapters.map((a) => a.close()));
+  }
+}

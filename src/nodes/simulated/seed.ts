@@ -1,0 +1,240 @@
+import { NCCL_PORT } from '../commands.ts';
+import { stableHash, stablePick } from './format.ts';
+import type { KernelLine, NewSimWorkload, SimGpu, SimNode, WorkloadProfile } from './model.ts';
+
+/**
+ * The demo fleet: gpu-node-1…8, eight H100s each, with three deterministic faults a responder can
+ * find with the triage in reference/gpu-node-triage.md:
+ *
+ * - gpu-node-3: vllm-llama3-8b crash-loops (exit 1, a restart a minute).
+ * - gpu-node-5: GPU 4 fell off the bus (Xid 79); the node is not_ready.
+ * - gpu-node-7: feature-etl was OOM-killed 14 minutes ago, restarted, and is filling memory again.
+ *
+ * Every time is an offset from `t0`, the clock reading when the adapter was created.
+ */
+
+export const GPU_NAME = 'NVIDIA H100 80GB HBM3';
+export const GPU_MEMORY_MIB = 81559;
+/** `free` reports a little less than the 2 TB installed in a DGX H100. */
+const MEM_TOTAL_MIB = 2_063_720;
+/** PCI buses of the eight GPUs in a DGX H100, in nvidia-smi index order. */
+const GPU_BUSES = ['18', '2a', '3a', '5d', '9a', 'ab', 'ba', 'db'] as const;
+const XID_NODE = 5;
+const LOST_GPU = 4;
+const OOM_NODE = 7;
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+
+const NODES: readonly { n: number; rack: string; pool: string; upDays: number; baseLoad: number }[] = [
+  { n: 1, rack: 'r1', pool: 'training', upDays: 41, baseLoad: 0.4 },
+  { n: 2, rack: 'r1', pool: 'training', upDays: 41, baseLoad: 0.4 },
+  { n: 3, rack: 'r1', pool: 'inference', upDays: 17, baseLoad: 0.3 },
+  { n: 4, rack: 'r1', pool: 'inference', upDays: 17, baseLoad: 0.3 },
+  { n: 5, rack: 'r2', pool: 'training', upDays: 63, baseLoad: 0.4 },
+  { n: 6, rack: 'r2', pool: 'training', upDays: 63, baseLoad: 0.4 },
+  // kswapd and direct reclaim under memory pressure show up as load.
+  { n: 7, rack: 'r2', pool: 'inference', upDays: 29, baseLoad: 6.8 },
+  { n: 8, rack: 'r2', pool: 'inference', upDays: 8, baseLoad: 0.3 },
+];
+
+const SYSTEM: WorkloadProfile = {
+  gpus: 0,
+  system: true,
+  memMiB: 350,
+  load: 0.15,
+  gpuUtilPct: 0,
+  gpuMemMiB: 0,
+  ports: [],
+};
+const TRAINING: WorkloadProfile = {
+  gpus: 8,
+  system: false,
+  memMiB: 440_000,
+  load: 31,
+  gpuUtilPct: 98,
+  gpuMemMiB: 77_312,
+  ports: [],
+};
+const RANK0: WorkloadProfile = { ...TRAINING, ports: [NCCL_PORT] };
+
+function inference(gpus: number, memMiB: number, gpuUtilPct: number, gpuMemMiB: number): WorkloadProfile {
+  return { gpus, system: false, memMiB, load: 1 + gpus * 1.4, gpuUtilPct, gpuMemMiB, ports: [] };
+}
+
+interface WorkloadSeed {
+  readonly name: string;
+  readonly profile: WorkloadProfile;
+  /** Started this long before t0 (never before its node booted). */
+  readonly age: number;
+  /** Fault state laid over a healthy running container. */
+  readonly fault?: Partial<NewSimWorkload>;
+}
+
+/** Per node; GPUs are handed out in order. */
+function plannedWorkloads(t0: number): Readonly<Record<number, readonly WorkloadSeed[]>> {
+  return {
+    1: [{ name: 'llama3-70b-pretrain-0', profile: RANK0, age: 3 * DAY + 4 * HOUR }],
+    2: [{ name: 'llama3-70b-pretrain-1', profile: TRAINING, age: 3 * DAY + 4 * HOUR }],
+    3: [
+      {
+        name: 'vllm-llama3-8b',
+        profile: inference(2, 48_000, 45, 73_400),
+        age: 40 * MIN,
+        // Exits with 1 (a bad model path) 5 s before t0, for the 13th time.
+        fault: {
+          state: 'restarting',
+          restartCount: 12,
+          lastExitCode: 1,
+          crashLoop: { exitCode: 1, firstExitAt: t0 - 5000 },
+        },
+      },
+      { name: 'triton-embeddings', profile: inference(1, 12_000, 31, 18_000), age: 9 * DAY },
+    ],
+    4: [
+      { name: 'vllm-mixtral-8x7b', profile: inference(4, 96_000, 63, 73_400), age: 6 * DAY },
+      { name: 'tgi-mistral-7b', profile: inference(1, 24_000, 38, 71_000), age: 2 * DAY },
+    ],
+    5: [{ name: 'qwen2-72b-finetune-0', profile: RANK0, age: 26 * HOUR }],
+    6: [{ name: 'qwen2-72b-finetune-1', profile: TRAINING, age: 26 * HOUR }],
+    7: [
+      { name: 'vllm-llama3-70b', profile: inference(4, 160_000, 55, 73_400), age: 11 * DAY },
+      // A CPU job with no memory limit: the OOM killer's choice, restarted 2 s later and growing again.
+      {
+        name: 'feature-etl',
+        profile: { ...inference(0, 1_780_000, 0, 0), load: 12 },
+        age: 14 * MIN - 2000,
+        fault: { restartCount: 1 },
+      },
+    ],
+    8: [{ name: 'triton-resnet50', profile: inference(1, 8_000, 22, 9_800), age: 5 * DAY }],
+  };
+}
+
+function hex(key: string, length: number): string {
+  let out = '';
+  for (let i = 0; out.length < length; i++) out += stableHash(`${key}:${i}`).toString(16).padStart(8, '0');
+  return out.slice(0, length);
+}
+
+function gpuUuid(node: string, index: number): string {
+  const h = hex(`${node}/gpu${index}`, 32);
+  return `GPU-${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+function bootLog(node: string): KernelLine[] {
+  const j = (key: string) => stablePick(`${node}:${key}`, 0, 999_999) / 1_000_000;
+  return [
+    {
+      seconds: 0,
+      text: 'Linux version 5.15.0-107-generic (buildd@lcy02-amd64-017) (gcc (Ubuntu 11.4.0-1ubuntu1~22.04) 11.4.0, GNU ld (GNU Binutils for Ubuntu) 2.38) #117-Ubuntu SMP Fri Apr 26 12:26:49 UTC 2024',
+    },
+    { seconds: 4 + j('taint'), text: 'nvidia: loading out-of-tree module taints kernel.' },
+    {
+      seconds: 5 + j('nvrm'),
+      text: 'NVRM: loading NVIDIA UNIX x86_64 Kernel Module  550.90.07  Fri May 31 09:35:42 UTC 2024',
+    },
+    {
+      seconds: 6 + j('nvlink'),
+      text: 'nvidia-nvlink: Nvlink Core is being initialized, major device number 508',
+    },
+  ];
+}
+
+/** What the driver logs when a GPU drops off PCIe (the AER line is filtered out by the xid grep). */
+function xid79Log(bus: string, uuid: string, seconds: number, pid: number): KernelLine[] {
+  const lines = [
+    `pcieport 0000:97:01.0: AER: Uncorrected (Fatal) error received: 0000:97:01.0`,
+    `NVRM: GPU at PCI:${bus}: ${uuid}`,
+    'NVRM: GPU Board Serial Number: 1654923007713',
+    `NVRM: Xid (PCI:${bus}): 79, pid=${pid}, name=python3, GPU has fallen off the bus.`,
+    `NVRM: GPU ${bus}.0: GPU has fallen off the bus.`,
+    'NVRM: A GPU crash dump has been created. If possible, please run',
+    'NVRM: nvidia-bug-report.sh as root to collect this data before',
+    'NVRM: the NVIDIA kernel module is unloaded.',
+  ];
+  return lines.map((text, i) => ({ seconds: seconds + i * 0.000011, text }));
+}
+
+function oomLog(seconds: number, pid: number): KernelLine[] {
+  const scope = `docker-${hex('feature-etl', 64)}.scope`;
+  const lines = [
+    'python3 invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, oom_score_adj=0',
+    `oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=${scope},mems_allowed=0-1,global_oom,task_memcg=/system.slice/${scope},task=python3,pid=${pid},uid=1000`,
+    `Out of memory: Killed process ${pid} (python3) total-vm:1946712484kB, anon-rss:1863217152kB, file-rss:48212kB, shmem-rss:8192kB, UID:1000 pgtables:3671248kB oom_score_adj:0`,
+    `oom_reaper: reaped process ${pid} (python3), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB`,
+  ];
+  return lines.map((text, i) => ({ seconds: seconds + i * 0.000093, text }));
+}
+
+function faultLog(n: number, node: string, sinceBoot: (at: number) => number, t0: number): KernelLine[] {
+  if (n === XID_NODE) {
+    const bus = `0000:${GPU_BUSES[LOST_GPU]}:00`;
+    return xid79Log(bus, gpuUuid(node, LOST_GPU), sinceBoot(t0 - 23 * MIN) + 0.118302, 48211);
+  }
+  if (n === OOM_NODE) return oomLog(sinceBoot(t0 - 14 * MIN) + 0.552103, 48213);
+  return [];
+}
+
+export function seedFleet(t0: number): { nodes: SimNode[]; workloads: NewSimWorkload[] } {
+  const nodes: SimNode[] = [];
+  const workloads: NewSimWorkload[] = [];
+  const planned = plannedWorkloads(t0);
+  for (const spec of NODES) {
+    const name = `gpu-node-${spec.n}`;
+    const bootedAt = t0 - spec.upDays * DAY - stablePick(`${name}:boot`, 0, 23 * 60) * MIN;
+    const sinceBoot = (at: number) => (at - bootedAt) / 1000;
+    const lost = spec.n === XID_NODE ? LOST_GPU : -1;
+    const gpus: SimGpu[] = GPU_BUSES.map((b, index) => ({
+      index,
+      pciBus: `0000:${b}:00`,
+      responding: index !== lost,
+    }));
+    const kernelLog = [...bootLog(name), ...faultLog(spec.n, name, sinceBoot, t0)];
+    nodes.push({
+      name,
+      labels: { rack: spec.rack, pool: spec.pool },
+      bootedAt,
+      memTotalMiB: MEM_TOTAL_MIB,
+      baseMemMiB: 24_000 + stablePick(`${name}:mem`, 0, 4000),
+      baseLoad: spec.baseLoad,
+      gpus,
+      kernelLog,
+      cordoned: false,
+    });
+
+    // Node agents start with the node, before any job.
+    for (const agent of ['dcgm-exporter', 'node-exporter']) {
+      workloads.push(running(name, agent, SYSTEM, [], bootedAt + 2 * MIN));
+    }
+    let nextGpu = 0;
+    for (const seed of planned[spec.n] ?? []) {
+      const indices = Array.from({ length: seed.profile.gpus }, () => nextGpu++);
+      const startedAt = Math.max(bootedAt + 5 * MIN, t0 - seed.age);
+      workloads.push({ ...running(name, seed.name, seed.profile, indices, startedAt), ...seed.fault });
+    }
+  }
+  return { nodes, workloads };
+}
+
+function running(
+  node: string,
+  name: string,
+  profile: WorkloadProfile,
+  gpuIndices: number[],
+  startedAt: number,
+): NewSimWorkload {
+  return {
+    name,
+    node,
+    profile,
+    state: 'running',
+    restartCount: 0,
+    lastExitCode: null,
+    gpuIndices,
+    startedAt,
+    finishedAt: null,
+    crashLoop: null,
+  };
+}

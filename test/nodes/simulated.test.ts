@@ -1,0 +1,289 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.ts';
+import { DIAGNOSTIC_COMMANDS } from '../../src/nodes/commands.ts';
+import { parseOomLines } from '../../src/nodes/parse/dmesg.ts';
+import { parseContainerRestarts, parseDockerPs } from '../../src/nodes/parse/docker.ts';
+import { parseFree, parseUptime } from '../../src/nodes/parse/host.ts';
+import { parseNvidiaSmiCsv, toGpuHealth } from '../../src/nodes/parse/nvidia-smi.ts';
+import { DIAGNOSTICS, type DiagnosticId, type NodeAdapter } from '../../src/nodes/port.ts';
+import { createSimulatedAdapter } from '../../src/nodes/simulated/index.ts';
+import { parseXidLines } from '../../src/nodes/xid.ts';
+import { expectBotError, nodeAdapterContract } from './contract.ts';
+
+nodeAdapterContract('simulated', async () => createSimulatedAdapter({ clock: new ManualClock() }));
+nodeAdapterContract('simulated with latency', async () =>
+  createSimulatedAdapter({ clock: new ManualClock(), name: 'sim-slow', latencyMs: 1 }),
+);
+
+const DIAGNOSTIC_IDS = Object.keys(DIAGNOSTICS) as DiagnosticId[];
+const HEALTHY = ['gpu-node-1', 'gpu-node-2', 'gpu-node-4', 'gpu-node-6', 'gpu-node-8'];
+
+function setup(): { clock: ManualClock; sim: NodeAdapter } {
+  const clock = new ManualClock('2026-03-14T09:26:53.000Z');
+  return { clock, sim: createSimulatedAdapter({ clock }) };
+}
+
+async function out(sim: NodeAdapter, node: string, id: DiagnosticId): Promise<string> {
+  return (await sim.diagnose(node, id)).stdout;
+}
+
+async function workload(sim: NodeAdapter, id: string) {
+  return (await sim.listWorkloads()).find((w) => w.id === id);
+}
+
+describe('simulated fleet', () => {
+  it('has gpu-node-1…8 with eight H100s each, labelled by rack and pool', async () => {
+    const { sim } = setup();
+    const nodes = await sim.listNodes();
+    expect(nodes.map((n) => n.name)).toEqual(Array.from({ length: 8 }, (_, i) => `gpu-node-${i + 1}`));
+    for (const n of nodes) {
+      expect(n.gpus).toBe(8);
+      expect(n.labels.rack).toMatch(/^r[12]$/);
+      expect(['training', 'inference']).toContain(n.labels.pool);
+    }
+    const gpus = parseNvidiaSmiCsv(await out(sim, 'gpu-node-1', 'gpu'));
+    expect(gpus.map((g) => g.name)).toEqual(Array(8).fill('NVIDIA H100 80GB HBM3'));
+    expect(sim.capabilities.size).toBe(9);
+  });
+
+  it('runs a system agent on every node, which a drain plan skips', async () => {
+    const { sim } = setup();
+    for (const n of await sim.listNodes()) {
+      const plan = await sim.planDrain(n.name);
+      expect(plan.skip.map((s) => s.workload.name)).toEqual(
+        expect.arrayContaining(['dcgm-exporter', 'node-exporter']),
+      );
+      expect(plan.skip.every((s) => s.workload.system)).toBe(true);
+    }
+  });
+
+  it('reports the command a real node would run', async () => {
+    const { sim } = setup();
+    for (const id of DIAGNOSTIC_IDS)
+      expect((await sim.diagnose('gpu-node-1', id)).command).toBe(DIAGNOSTIC_COMMANDS[id]);
+    expect((await sim.diagnose('gpu-node-1', 'gpu')).command).toBe(
+      'nvidia-smi --query-gpu=index,name,temperature.gpu,utilization.gpu,memory.used,memory.total,ecc.errors.uncorrected.volatile.total --format=csv,noheader',
+    );
+  });
+
+  it('gpu-node-5: Xid 79, a GPU that does not answer, node not_ready', async () => {
+    const { sim } = setup();
+    const xids = parseXidLines(await out(sim, 'gpu-node-5', 'xid'));
+    expect(xids).toHaveLength(1);
+    expect(xids[0]).toMatchObject({
+      xid: 79,
+      pciBus: '0000:9a:00',
+      pid: 48211,
+      process: 'python3',
+      message: 'GPU has fallen off the bus.',
+      recommendation: 'drain',
+    });
+
+    const smi = await out(sim, 'gpu-node-5', 'gpu');
+    expect(smi).toMatch(/^4, NVIDIA H100 80GB HBM3, .*\[GPU requires reset\]/m);
+    const health = await sim.health('gpu-node-5');
+    expect(health.state).toBe('not_ready');
+    expect(health.gpus.filter((g) => !g.responding).map((g) => g.index)).toEqual([4]);
+    expect((await sim.listNodes()).find((n) => n.name === 'gpu-node-5')?.state).toBe('not_ready');
+  });
+
+  it('gpu-node-7: an OOM kill in dmesg and memory near full', async () => {
+    const { sim } = setup();
+    const kills = parseOomLines(await out(sim, 'gpu-node-7', 'oom'));
+    expect(kills).toEqual([expect.objectContaining({ pid: 48213, process: 'python3', cgroup: false })]);
+    expect(kills[0]?.anonRssKiB).toBeGreaterThan(1024 ** 3);
+    const free = parseFree(await out(sim, 'gpu-node-7', 'memory'));
+    expect(free!.usedMiB / free!.totalMiB).toBeGreaterThan(0.9);
+    const health = await sim.health('gpu-node-7');
+    expect(health.memoryUsedMiB / health.memoryTotalMiB).toBeGreaterThan(0.9);
+    expect(health.state).toBe('ready');
+  });
+
+  it('gpu-node-3: a crash-looping container', async () => {
+    const { sim } = setup();
+    expect(await out(sim, 'gpu-node-3', 'containers')).toMatch(
+      /^vllm-llama3-8b Restarting \(1\) 5 seconds ago$/m,
+    );
+    const restarts = parseContainerRestarts(await out(sim, 'gpu-node-3', 'container-restarts'));
+    expect(restarts.find((r) => r.name === 'vllm-llama3-8b')).toEqual({
+      name: 'vllm-llama3-8b',
+      restartCount: 12,
+      lastExitCode: 1,
+    });
+    expect(await workload(sim, 'gpu-node-3/vllm-llama3-8b')).toMatchObject({
+      state: 'restarting',
+      restartCount: 12,
+      lastExitCode: 1,
+      gpus: 2,
+    });
+  });
+
+  it('the other nodes are healthy', async () => {
+    const { sim } = setup();
+    for (const node of HEALTHY) {
+      expect(parseXidLines(await out(sim, node, 'xid')), node).toEqual([]);
+      expect(parseOomLines(await out(sim, node, 'oom')), node).toEqual([]);
+      expect(
+        parseDockerPs(await out(sim, node, 'containers')).every((c) => c.state === 'running'),
+        node,
+      ).toBe(true);
+      const health = await sim.health(node);
+      expect(health.state).toBe('ready');
+      expect(health.gpus.every((g) => g.responding && g.eccUncorrected === 0)).toBe(true);
+    }
+  });
+
+  it('health() agrees with what the commands print', async () => {
+    const { sim } = setup();
+    for (const { name } of await sim.listNodes()) {
+      const h = await sim.health(name);
+      const up = parseUptime(await out(sim, name, 'uptime'));
+      expect(Math.abs(up!.uptimeSeconds - h.uptimeSeconds)).toBeLessThan(60);
+      expect(up!.load1).toBe(h.load1);
+      const free = parseFree(await out(sim, name, 'memory'));
+      // free -h keeps two or three significant digits.
+      expect(Math.abs(free!.usedMiB - h.memoryUsedMiB) / h.memoryUsedMiB).toBeLessThan(0.06);
+      expect(Math.abs(free!.totalMiB - h.memoryTotalMiB) / h.memoryTotalMiB).toBeLessThan(0.06);
+      expect(h.gpus).toEqual(parseNvidiaSmiCsv(await out(sim, name, 'gpu')).map(toGpuHealth));
+    }
+  });
+
+  it('is deterministic given the clock, and time moves the outputs', async () => {
+    const a = setup();
+    const b = setup();
+    for (const { name } of await a.sim.listNodes()) {
+      for (const id of DIAGNOSTIC_IDS)
+        expect(await a.sim.diagnose(name, id)).toEqual(await b.sim.diagnose(name, id));
+    }
+    const before = (await a.sim.health('gpu-node-1')).uptimeSeconds;
+    a.clock.advance(2 * 60_000);
+    expect((await a.sim.health('gpu-node-1')).uptimeSeconds).toBe(before + 120);
+    // The crash loop keeps going: one more restart a minute.
+    expect((await workload(a.sim, 'gpu-node-3/vllm-llama3-8b'))?.restartCount).toBe(14);
+    expect(await out(a.sim, 'gpu-node-3', 'containers')).toMatch(
+      /vllm-llama3-8b Restarting \(1\) 5 seconds ago/,
+    );
+  });
+
+  it('shows the NCCL port listening only where a rank-0 trainer runs', async () => {
+    const { sim } = setup();
+    const one = await sim.diagnose('gpu-node-1', 'nccl-port');
+    expect(one.exitCode).toBe(0);
+    expect(one.stdout).toMatch(/LISTEN .*:29500\b/);
+    const two = await sim.diagnose('gpu-node-2', 'nccl-port');
+    expect(two).toMatchObject({ exitCode: 1, stdout: '' });
+  });
+});
+
+describe('simulated mutations', () => {
+  it('cordon twice says already cordoned; uncordon restores ready', async () => {
+    const { sim } = setup();
+    expect((await sim.cordon('gpu-node-2')).summary).toMatch(/^Cordoned gpu-node-2/);
+    expect(await sim.cordon('gpu-node-2')).toMatchObject({
+      ok: true,
+      summary: 'gpu-node-2 already cordoned',
+    });
+    expect((await sim.health('gpu-node-2')).state).toBe('cordoned');
+    await sim.uncordon('gpu-node-2');
+    expect((await sim.health('gpu-node-2')).state).toBe('ready');
+  });
+
+  it('drain moves workloads to a ready node with free GPUs, in the same pool first', async () => {
+    const { sim } = setup();
+    const result = await sim.drain('gpu-node-3');
+    expect(result.ok).toBe(true);
+    expect(result.output).toContain('rescheduled on gpu-node-4 as gpu-node-4/vllm-llama3-8b');
+    const on3 = await sim.listWorkloads('gpu-node-3');
+    expect(on3.map((w) => w.name).sort()).toEqual(['dcgm-exporter', 'node-exporter']);
+    const on4 = (await sim.listWorkloads('gpu-node-4')).map((w) => w.name);
+    expect(on4).toEqual(expect.arrayContaining(['vllm-llama3-8b', 'triton-embeddings']));
+    // The crash loop is in the workload, not the node: it follows.
+    expect((await workload(sim, 'gpu-node-4/vllm-llama3-8b'))?.state).toBe('restarting');
+    expect(await out(sim, 'gpu-node-4', 'containers')).toMatch(/^triton-embeddings Up Less than a second$/m);
+  });
+
+  it('drain stops what no ready node has room for', async () => {
+    const { sim } = setup();
+    const result = await sim.drain('gpu-node-1');
+    expect(result.summary).toContain('1 stopped');
+    expect(await workload(sim, 'gpu-node-1/llama3-70b-pretrain-0')).toMatchObject({
+      state: 'stopped',
+      lastExitCode: 143,
+    });
+    expect((await sim.diagnose('gpu-node-1', 'nccl-port')).exitCode).toBe(1);
+    expect(await out(sim, 'gpu-node-1', 'containers')).toMatch(
+      /^llama3-70b-pretrain-0 Exited \(143\) Less than a second ago$/m,
+    );
+    expect((await sim.health('gpu-node-1')).gpus.every((g) => g.utilizationPct === 0)).toBe(true);
+  });
+
+  it('does not reschedule onto cordoned or not_ready nodes', async () => {
+    const { sim } = setup();
+    await sim.cordon('gpu-node-4');
+    await sim.drain('gpu-node-3');
+    const moved = (await sim.listWorkloads()).filter((w) => w.name === 'vllm-llama3-8b');
+    expect(moved.map((w) => w.node)).toEqual(['gpu-node-7']);
+  });
+
+  it('restart ends a crash loop and keeps the restart count', async () => {
+    const { sim, clock } = setup();
+    clock.advance(90_000);
+    const result = await sim.restartWorkload('gpu-node-3/vllm-llama3-8b');
+    expect(result.ok).toBe(true);
+    expect(await workload(sim, 'gpu-node-3/vllm-llama3-8b')).toMatchObject({
+      state: 'running',
+      restartCount: 13,
+      lastExitCode: null,
+    });
+    clock.advance(10 * 60_000);
+    expect((await workload(sim, 'gpu-node-3/vllm-llama3-8b'))?.restartCount).toBe(13);
+    expect(await out(sim, 'gpu-node-3', 'containers')).toMatch(/^vllm-llama3-8b Up 10 minutes$/m);
+  });
+
+  it('restart on a GPU that fell off the bus fails as a result, not a throw', async () => {
+    const { sim } = setup();
+    const result = await sim.restartWorkload('gpu-node-5/qwen2-72b-finetune-0');
+    expect(result.ok).toBe(false);
+    expect(result.summary).toContain('GPU 4 not responding');
+    expect(result.output).toContain('nvml error');
+    expect((await workload(sim, 'gpu-node-5/qwen2-72b-finetune-0'))?.state).toBe('exited');
+  });
+
+  it('stop stops, and stopping again is a no-op', async () => {
+    const { sim } = setup();
+    expect((await sim.stopWorkload('gpu-node-8/triton-resnet50')).ok).toBe(true);
+    expect((await workload(sim, 'gpu-node-8/triton-resnet50'))?.state).toBe('stopped');
+    expect(await sim.stopWorkload('gpu-node-8/triton-resnet50')).toMatchObject({
+      ok: true,
+      summary: 'gpu-node-8/triton-resnet50 is already stopped',
+    });
+  });
+
+  it('keeps state per instance: a new adapter brings every fault back', async () => {
+    const { sim, clock } = setup();
+    await sim.drain('gpu-node-5');
+    await sim.restartWorkload('gpu-node-3/vllm-llama3-8b');
+    const fresh = createSimulatedAdapter({ clock });
+    expect((await fresh.health('gpu-node-5')).state).toBe('not_ready');
+    expect((await workload(fresh, 'gpu-node-3/vllm-llama3-8b'))?.state).toBe('restarting');
+  });
+
+  it('names the node and points at /node list when it is unknown', async () => {
+    const { sim } = setup();
+    const err = await expectBotError(sim.cordon('gpu-node-99'), 'bot.node.unknown');
+    expect(err.message).toContain('gpu-node-99');
+    expect(err.hint).toContain('/node list');
+  });
+
+  it('an abort during the latency cancels the call before it changes anything', async () => {
+    const clock = new ManualClock();
+    const sim = createSimulatedAdapter({ clock, latencyMs: 1000 });
+    const ac = new AbortController();
+    const started = Date.now();
+    const pending = sim.cordon('gpu-node-1', { signal: ac.signal });
+    setTimeout(() => ac.abort(), 5);
+    await expectBotError(pending, 'bot.node.aborted');
+    expect(Date.now() - started).toBeLessThan(900);
+    expect((await sim.health('gpu-node-1')).state).toBe('ready');
+  });
+});
