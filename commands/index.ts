@@ -1,0 +1,39 @@
+import type { CommandDefinition } from '../src/commands/define.ts';
+import assign from './incident/assign.ts';
+import close from './incident/close.ts';
+import declare from './incident/declare.ts';
+import help from './incident/help.ts';
+import list from './incident/list.ts';
+import mitigated from './incident/mitigated.ts';
+import note from './incident/note.ts';
+import resolve from './incident/resolve.ts';
+import severity from './incident/severity.ts';
+import status from './incident/status.ts';
+import timeline from './incident/timeline.ts';
+import update from './incident/update.ts';
+import nodeCordon from './node/cordon.ts';
+import nodeDrain from './node/drain.ts';
+import nodeList from './node/list.ts';
+import nodeStatus from './node/status.ts';
+import nodeUncordon from './node/uncordon.ts';
+
+/** Every command, in the order help lists them. Add a command: write its file, add it here. */
+export const commands = [
+  declare,
+  status,
+  update,
+  severity,
+  assign,
+  note,
+  timeline,
+  mitigated,
+  resolve,
+  close,
+  list,
+  help,
+  nodeList,
+  nodeStatus,
+  nodeCordon,
+  nodeUncordon,
+  nodeDrain,
+] as unknown as readonly CommandDefinition[];

@@ -1,0 +1,3 @@
+import { nodeActionCommand } from '../../src/commands/node-action.ts';
+
+export default nodeActionCommand('cordon', 'Stop scheduling new work on a node (after approval)');

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { ephemeral } from '../../src/chat/message.ts';
+import { defineCommand } from '../../src/commands/define.ts';
+
+const STATE_EMOJI: Record<string, string> = {
+  ready: '🟢',
+  not_ready: '🔴',
+  cordoned: '🟡',
+  unreachable: '⚫',
+};
+
+export default defineCommand({
+  group: 'node',
+  name: 'list',
+  description: 'Fleet status: every node with its state and GPU count',
+  options: z.object({}),
+  permission: 'anyone',
+  incident: 'none',
+  needs: { node: ['list'] },
+  async execute(ctx) {
+    const nodes = await ctx.services.nodes.listNodes();
+    const counts = new Map<string, number>();
+    for (const n of nodes) counts.set(n.state, (counts.get(n.state) ?? 0) + 1);
+    const summary = [...counts].map(([state, n]) => `${n} ${state.replace('_', ' ')}`).join(' · ');
+    const lines = nodes.map(
+      (n) =>
+        `${STATE_EMOJI[n.state] ?? '•'} \`${n.name}\` ${n.state.replace('_', ' ')} · ${n.gpus} GPU · ${n.adapter}${
+          Object.keys(n.labels).length
+            ? ` · ${Object.entries(n.labels)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(' ')}`
+            : ''
+        }`,
+    );
+    const header = `Fleet: ${nodes.length} nodes (${summary || 'none'})`;
+    return ephemeral({ text: header, header, sections: [lines.join('\n') || '_no nodes configured_'] });
+  },
+});

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { ephemeral } from '../../src/chat/message.ts';
+import { defineCommand } from '../../src/commands/define.ts';
+
+export default defineCommand({
+  group: 'node',
+  name: 'status',
+  description: 'One node’s health: load, memory and every GPU',
+  options: z.object({ node: z.string().trim().min(1).max(253).describe('Node name, e.g. gpu-node-5') }),
+  positional: ['node'],
+  examples: ['/node status gpu-node-5'],
+  permission: 'anyone',
+  incident: 'none',
+  needs: { node: ['health'] },
+  async execute(ctx, o) {
+    const adapter = ctx.services.nodes.require(o.node, 'health');
+    const h = await adapter.health(o.node, { signal: AbortSignal.timeout(30_000) });
+    const gpus = h.gpus.map((g) =>
+      g.responding
+        ? `GPU ${g.index} ${g.name}: ${g.temperatureC}°C · ${g.utilizationPct}% util · ${g.memoryUsedMiB}/${g.memoryTotalMiB} MiB · ECC uncorrected ${g.eccUncorrected}`
+        : `GPU ${g.index} ${g.name}: ⚠️ not responding`,
+    );
+    const header = `${o.node}: ${h.state.replace('_', ' ')}`;
+    return ephemeral({
+      text: header,
+      header,
+      fields: [
+        {
+          label: 'Uptime',
+          value: `${Math.floor(h.uptimeSeconds / 86400)}d ${Math.floor((h.uptimeSeconds % 86400) / 3600)}h`,
+        },
+        { label: 'Load (1 min)', value: String(h.load1) },
+        {
+          label: 'Memory',
+          value: `${Math.round(h.memoryUsedMiB / 1024)} / ${Math.round(h.memoryTotalMiB / 1024)} GiB`,
+        },
+      ],
+      sections: [`\`\`\`\n${gpus.join('\n')}\n\`\`\``],
+    });
+  },
+});

@@ -1,0 +1,191 @@
+import type { Logger } from 'pino';
+import type { Reply } from '../chat/message.ts';
+import { ephemeral } from '../chat/message.ts';
+import type { ChatPlatform, InboundEvent, InboundHandler } from '../chat/port.ts';
+import type { CommandContext, CommandDefinition } from '../commands/define.ts';
+import { parseOptions } from '../commands/parse.ts';
+import type { CommandRegistry } from '../commands/registry.ts';
+import type { Services } from '../commands/services.ts';
+import { splitArgs } from '../commands/split.ts';
+import { type Actor, BotError, type Clock, type Incident } from '../core/index.ts';
+import { parseButtonId } from '../incidents/buttons.ts';
+import { incidentRef } from '../incidents/format.ts';
+import type { Store } from '../store/port.ts';
+import { errorReply } from './errors.ts';
+
+export interface InboundDeps {
+  readonly services: Services;
+  readonly registry: CommandRegistry;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/**
+ * Turns inbound chat events into use cases. Redeliveries are dropped by event id; every failure
+ * becomes a short ephemeral reply through the one error handler.
+ */
+export function createInboundHandler(chat: ChatPlatform, deps: InboundDeps): InboundHandler {
+  return async (event) => {
+    const log = deps.logger.child({ platform: chat.id, event: event.type, eventId: event.eventId });
+    try {
+      const first = await deps.store.markEventProcessed(chat.id, event.eventId, deps.clock.now());
+      if (!first) {
+        log.debug('duplicate delivery dropped');
+        return undefined;
+      }
+      return await route(chat, event, deps);
+    } catch (err) {
+      return errorReply(err, log, { channelId: event.channelId, actor: event.actor.id });
+    }
+  };
+}
+
+async function route(chat: ChatPlatform, event: InboundEvent, deps: InboundDeps): Promise<Reply | undefined> {
+  const { incidents } = deps.services;
+  switch (event.type) {
+    case 'command':
+      return runCommand(chat, event.command, event.text, event.actor, event.channelId, deps);
+    case 'button':
+      return clickButton(chat, event.buttonId, event.actor, deps);
+    case 'message': {
+      const incident = await incidents.byChannel(chat.id, event.channelId);
+      if (incident)
+        await incidents.recordMessage(incident, event.messageId, event.text, event.actor, event.at);
+      return undefined;
+    }
+    case 'message_edited': {
+      const incident = await incidents.byChannel(chat.id, event.channelId);
+      if (incident) await incidents.recordEdit(incident, event.messageId, event.text, event.at);
+      return undefined;
+    }
+    case 'message_deleted': {
+      const incident = await incidents.byChannel(chat.id, event.channelId);
+      if (incident) await incidents.recordDeletion(incident, event.messageId, event.at);
+      return undefined;
+    }
+    case 'reaction':
+    case 'pin': {
+      const incident = await incidents.byChannel(chat.id, event.channelId);
+      if (incident) {
+        const emoji = event.type === 'reaction' ? event.emoji : null;
+        await incidents.recordKeyMark(incident, event.messageId, emoji, event.added);
+      }
+      return undefined;
+    }
+  }
+}
+
+export async function runCommand(
+  chat: ChatPlatform,
+  group: string,
+  text: string,
+  actor: Actor,
+  channelId: string,
+  deps: InboundDeps,
+): Promise<Reply> {
+  const trimmed = text.trim();
+  const [sub = 'help'] = splitArgs(trimmed);
+  const rest = trimmed.slice(trimmed.indexOf(sub) + sub.length);
+  const def = deps.registry.resolve(group, sub);
+  const options = parseOptions(def, rest) as Record<string, unknown>;
+  // Capabilities first: "this adapter cannot drain" beats a half-run command.
+  for (const capability of def.needs?.node ?? []) {
+    if (typeof options.node === 'string') deps.services.nodes.require(options.node, capability);
+  }
+  const incident = await findIncident(chat, def, channelId, options.incident as number | undefined, deps);
+  if (incident) await checkPermission(def, incident, actor, deps);
+  const ctx: CommandContext = {
+    actor,
+    chat,
+    channelId,
+    incident,
+    services: deps.services,
+    clock: deps.clock,
+  };
+  const { incident: _ignored, ...own } = options;
+  return def.execute(ctx, def.incident === 'required' ? own : options);
+}
+
+async function findIncident(
+  chat: ChatPlatform,
+  def: CommandDefinition,
+  channelId: string,
+  number: number | undefined,
+  deps: InboundDeps,
+): Promise<Incident | undefined> {
+  if (def.incident !== 'required') return undefined;
+  const { incidents } = deps.services;
+  if (number !== undefined) {
+    const incident = await incidents.byNumber(number);
+    if (!incident) {
+      throw new BotError('bot.incident.not_found', `There is no INC-${number}.`, {
+        hint: 'See the open ones with /incident list.',
+      });
+    }
+    return incident;
+  }
+  const incident = await incidents.byChannel(chat.id, channelId);
+  if (!incident) {
+    throw new BotError('bot.incident.no_channel_incident', `/${def.group} ${def.name} needs an incident.`, {
+      hint: `Run it in the incident's channel, or add --incident <number> (see /incident list).`,
+    });
+  }
+  return incident;
+}
+
+async function checkPermission(def: CommandDefinition, incident: Incident, actor: Actor, deps: InboundDeps) {
+  if (def.permission !== 'commander') return;
+  const roles = await deps.services.incidents.roles(incident);
+  const commander = roles.find((r) => r.role === 'commander');
+  if (commander && commander.userId !== actor.id) {
+    throw new BotError(
+      'bot.command.forbidden',
+      `Only the commander of ${incidentRef(incident)} (${commander.userName}) can run /${def.group} ${def.name}.`,
+      { hint: 'Ask them, or take command first with /incident assign commander me.' },
+    );
+  }
+}
+
+async function clickButton(
+  chat: ChatPlatform,
+  buttonId: string,
+  actor: Actor,
+  deps: InboundDeps,
+): Promise<Reply> {
+  const button = parseButtonId(buttonId);
+  const { incidents } = deps.services;
+  if (button.kind === 'action') {
+    const { actions } = deps.services;
+    if (button.verb === 'cancel') {
+      const cancelled = await actions.cancel(button.actionId, actor);
+      return ephemeral(`Cancelled the ${cancelled.kind} of ${cancelled.target}.`);
+    }
+    const done = await actions.approve(button.actionId, actor);
+    return ephemeral(
+      `Approved: the ${done.kind} of ${done.target} ${done.status === 'succeeded' ? 'succeeded' : done.status}.`,
+    );
+  }
+  const incident = await incidents.get(button.incidentId);
+  if (!incident) throw new BotError('bot.incident.not_found', 'That incident no longer exists.');
+  if (incident.platform !== chat.id)
+    throw new BotError('bot.button.unknown', 'That button belongs to another workspace.');
+  switch (button.verb) {
+    case 'take-command':
+      await incidents.assignRole(incident, 'commander', actor, actor);
+      return ephemeral(`You are now the commander of ${incidentRef(incident)}.`);
+    case 'investigating':
+    case 'mitigated':
+      await incidents.changeStatus(incident, button.verb, actor);
+      return ephemeral(`${incidentRef(incident)} is now ${button.verb}.`);
+    case 'resolve':
+      await incidents.changeStatus(incident, 'resolved', actor);
+      return ephemeral(`${incidentRef(incident)} is resolved.`);
+    case 'close': {
+      const def = deps.registry.find('incident', 'close');
+      await checkPermission(def, incident, actor, deps);
+      await incidents.changeStatus(incident, 'closed', actor);
+      return ephemeral(`${incidentRef(incident)} is closed.`);
+    }
+  }
+}

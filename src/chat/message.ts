@@ -1,0 +1,52 @@
+/**
+ * The platform-neutral message. Renderers turn it into Block Kit, Discord components or sandbox
+ * HTML. Text uses a small common markup: *bold*, _italic_, `code`, ```blocks```, and <url|label>.
+ */
+export interface ChatButton {
+  /** Opaque: an action id or a card verb with an incident id, never a command. At most 100 chars (Discord). */
+  readonly id: string;
+  readonly label: string;
+  readonly style?: 'primary' | 'danger';
+  /** Shown in a confirmation dialog before the click counts (destructive buttons). */
+  readonly confirm?: {
+    readonly title: string;
+    readonly text: string;
+    readonly confirm: string;
+    readonly deny: string;
+  };
+}
+
+export interface ChatField {
+  readonly label: string;
+  readonly value: string;
+}
+
+export interface ChatMessage {
+  /** Plain-text fallback for notifications and platforms without rich layout. */
+  readonly text: string;
+  readonly header?: string;
+  readonly sections?: readonly string[];
+  readonly fields?: readonly ChatField[];
+  readonly buttons?: readonly ChatButton[];
+  readonly context?: readonly string[];
+}
+
+export type Visibility = 'ephemeral' | 'channel';
+
+/** What a command or a click answers with. */
+export interface Reply {
+  readonly visibility: Visibility;
+  readonly message: ChatMessage;
+}
+
+export function textMessage(text: string): ChatMessage {
+  return { text, sections: [text] };
+}
+
+export function ephemeral(message: ChatMessage | string): Reply {
+  return { visibility: 'ephemeral', message: typeof message === 'string' ? textMessage(message) : message };
+}
+
+export function inChannel(message: ChatMessage | string): Reply {
+  return { visibility: 'channel', message: typeof message === 'string' ? textMessage(message) : message };
+}

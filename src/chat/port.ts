@@ -1,0 +1,93 @@
+import type { Actor } from '../core/index.ts';
+import type { ChatMessage, Reply } from './message.ts';
+
+export interface ChatCapabilities {
+  readonly modals: boolean;
+  readonly ephemeral: boolean;
+  readonly threads: boolean;
+  readonly fileUpload: boolean;
+  /** Longest text a single message section may carry. */
+  readonly maxTextLength: number;
+}
+
+export interface ChannelRef {
+  readonly id: string;
+  readonly name: string;
+}
+
+export interface CreateChannelInput {
+  readonly name: string;
+  readonly topic: string;
+  readonly private: boolean;
+}
+
+export interface FileUpload {
+  readonly filename: string;
+  readonly title: string;
+  readonly content: string;
+}
+
+interface InboundBase {
+  /** Platform event id, used to drop redeliveries. */
+  readonly eventId: string;
+  readonly channelId: string;
+  readonly actor: Actor;
+  readonly at: Date;
+}
+
+export type InboundEvent =
+  | (InboundBase & { readonly type: 'command'; readonly command: string; readonly text: string })
+  | (InboundBase & { readonly type: 'button'; readonly buttonId: string; readonly messageId: string })
+  | (InboundBase & {
+      readonly type: 'message';
+      readonly messageId: string;
+      readonly text: string;
+      readonly threadId?: string;
+    })
+  | (InboundBase & { readonly type: 'message_edited'; readonly messageId: string; readonly text: string })
+  | (InboundBase & { readonly type: 'message_deleted'; readonly messageId: string })
+  | (InboundBase & {
+      readonly type: 'reaction';
+      readonly messageId: string;
+      readonly emoji: string;
+      readonly added: boolean;
+    })
+  | (InboundBase & { readonly type: 'pin'; readonly messageId: string; readonly added: boolean });
+
+/** The bot's answer to an inbound event; the adapter delivers it the platform's way. */
+export type InboundHandler = (event: InboundEvent) => Promise<Reply | undefined>;
+
+/**
+ * ChatPlatform port. Adapters do I/O only; what to post is decided by the incident service.
+ * Every adapter and its fake pass test/chat/contract.ts.
+ */
+export interface ChatPlatform {
+  /** `sandbox`, `slack`, `discord`: stored on incidents so each lives where it was declared. */
+  readonly id: string;
+  readonly capabilities: ChatCapabilities;
+
+  /** Throws BotError `bot.chat.name_taken` when the name is in use (also by an archived channel). */
+  createChannel(input: CreateChannelInput): Promise<ChannelRef>;
+  renameChannel(channelId: string, name: string): Promise<void>;
+  archiveChannel(channelId: string): Promise<void>;
+  setTopic(channelId: string, topic: string): Promise<void>;
+  invite(channelId: string, userIds: readonly string[]): Promise<void>;
+
+  /** The channel where new incidents are announced, if any. */
+  announceChannelId(): Promise<string | undefined>;
+
+  postMessage(channelId: string, message: ChatMessage): Promise<{ messageId: string }>;
+  updateMessage(channelId: string, messageId: string, message: ChatMessage): Promise<void>;
+  postEphemeral(channelId: string, userId: string, message: ChatMessage): Promise<void>;
+  uploadFile(channelId: string, file: FileUpload): Promise<void>;
+
+  /** Turns a mention as typed (`@bob`, `<@U123>`) into a person, or undefined. */
+  resolveUser(reference: string): Promise<Actor | undefined>;
+  /** How to mention a person in a message on this platform. */
+  mention(userId: string): string;
+  /** How to link a channel in a message on this platform. */
+  channelLink(channel: ChannelRef): string;
+
+  start(handler: InboundHandler): Promise<void>;
+  stop(): Promise<void>;
+}

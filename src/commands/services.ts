@@ -1,0 +1,14 @@
+import type { ActionService } from '../incidents/actions.ts';
+import type { IncidentService } from '../incidents/service.ts';
+import type { NodeRegistry } from '../nodes/registry.ts';
+import type { CommandDefinition } from './define.ts';
+
+/** What commands reach through their context; main.ts builds it once. */
+export interface Services {
+  readonly incidents: IncidentService;
+  readonly actions: ActionService;
+  readonly nodes: NodeRegistry;
+  /** Every registered command, for help. */
+  readonly commands: readonly CommandDefinition[];
+  readonly displayTimeZone: string;
+}

@@ -1,0 +1,126 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { DEFAULT_POLICY, SEVERITIES } from './core/index.ts';
+
+/**
+ * The structure half of the configuration (DESIGN §8): one YAML file, validated by zod, every error
+ * naming the file, line and key path. Keys are strict so a typo is an error, not a silent default.
+ */
+const principal = z.string().regex(/^@?[A-Za-z0-9._-]+$/, 'must be a user id or an @group name such as @sre');
+
+const policySchema = z
+  .object({
+    approvers: z.array(principal).default([...DEFAULT_POLICY.approvers]),
+    requesters: z.array(principal).default([...DEFAULT_POLICY.requesters]),
+    twoPersonSeverities: z.array(z.enum(SEVERITIES)).default([...DEFAULT_POLICY.twoPersonSeverities]),
+    expiryMinutes: z.number().int().min(1).max(1440).default(DEFAULT_POLICY.expiryMinutes),
+  })
+  .strict();
+
+const adapterSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('simulated'), name: z.string().min(1).default('simulated') }).strict(),
+]);
+
+const sandboxUserSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9._-]{1,32}$/, 'must be 1-32 characters of a-z, 0-9, . _ -'),
+    name: z.string().min(1).max(64),
+    groups: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
+const DEFAULT_SANDBOX_USERS = [
+  { id: 'alice', name: 'Alice (SRE)', groups: ['sre'] },
+  { id: 'bob', name: 'Bob (SRE)', groups: ['sre'] },
+  { id: 'carol', name: 'Carol (ML platform)', groups: ['ml-platform'] },
+  { id: 'dave', name: 'Dave (support)', groups: ['support'] },
+];
+
+const fileSchema = z
+  .object({
+    policy: policySchema.default(policySchema.parse({})),
+    /** When absent, sandbox mode runs the simulated fleet. */
+    adapters: z.array(adapterSchema).optional(),
+    sandbox: z
+      .object({ users: z.array(sandboxUserSchema).min(1).default(DEFAULT_SANDBOX_USERS) })
+      .strict()
+      .default({ users: DEFAULT_SANDBOX_USERS }),
+    incidents: z
+      .object({
+        /** Responders invited to every new incident channel (user ids). */
+        responders: z.array(principal).default([]),
+        archiveOnClose: z.boolean().default(true),
+      })
+      .strict()
+      .default({ responders: [], archiveOnClose: true }),
+  })
+  .strict();
+
+export type FileConfig = z.infer<typeof fileSchema>;
+
+export function loadFileConfig(path: string | undefined): FileConfig {
+  if (path === undefined) return fileSchema.parse({});
+  if (!existsSync(path)) {
+    throw new ConfigError([`CONFIG_FILE: ${path} does not exist`]);
+  }
+  return parseFileConfig(readFileSync(path, 'utf8'), path);
+}
+
+export function parseFileConfig(text: string, path: string): FileConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => {
+        const line = e.linePos?.[0]?.line;
+        return `${path}${line ? `:${line}` : ''}: ${(e.message.split('\n')[0] ?? '').replace(/:\s*$/, '')}`;
+      }),
+    );
+  }
+  const parsed = fileSchema.safeParse(doc.toJS() ?? {});
+  if (parsed.success) return parsed.data;
+  // Point at the deepest node that exists, so "unknown key" and "missing key" both get a line.
+  const lineOf = (keyPath: readonly string[]): number | undefined => {
+    for (let n = keyPath.length; n >= 0; n--) {
+      const node = doc.getIn(keyPath.slice(0, n), true);
+      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  const where = (keyPath: readonly string[]) => {
+    const line = lineOf(keyPath);
+    return `${path}${line ? `:${line}` : ''}: ${keyPath.length ? keyPath.join('.') : '(top level)'}`;
+  };
+  const problems: string[] = [];
+  for (const issue of parsed.error.issues) {
+    const keyPath = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      // zod reports these on the parent; name each key and the line of the key itself.
+      const parent = keyPath.length ? doc.getIn(keyPath, true) : doc.contents;
+      for (const key of issue.keys) {
+        const pair = isMap(parent)
+          ? parent.items.find((p) => isScalar(p.key) && String(p.key.value) === key)
+          : undefined;
+        const keyNode = pair && isScalar(pair.key) ? pair.key : undefined;
+        const line = keyNode?.range ? lineCounter.linePos(keyNode.range[0]).line : lineOf([...keyPath, key]);
+        problems.push(
+          `${path}${line ? `:${line}` : ''}: ${[...keyPath, key].join('.')}: unknown key (check the spelling)`,
+        );
+      }
+    } else {
+      problems.push(`${where(keyPath)}: ${issue.message}`);
+    }
+  }
+  throw new ConfigError(problems);
+}
+
+/** Every configuration problem found, each naming its variable or file:line: key. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import type { Action, Incident, RoleAssignment, TimelineEntry } from '../core/index.ts';
+import { BotError, STATUSES } from '../core/index.ts';
+import type { Store } from '../store/port.ts';
+import { type Router, sendJson } from './router.ts';
+
+const listQuery = z.object({
+  status: z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()))
+    .pipe(z.array(z.enum(STATUSES)))
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+function incidentJson(i: Incident) {
+  return { ...i, ref: `INC-${i.number}` };
+}
+
+export interface IncidentDetail {
+  readonly incident: ReturnType<typeof incidentJson>;
+  readonly roles: readonly RoleAssignment[];
+  readonly timeline: readonly TimelineEntry[];
+  readonly actions: readonly Action[];
+}
+
+/** Read-only JSON: what a dashboard, a script or a test needs. Dates are ISO-8601 UTC. */
+export function registerApi(router: Router, deps: { store: Store }): void {
+  router.on('GET', '/healthz', async (_req, res) => {
+    await deps.store.ping();
+    sendJson(res, 200, { status: 'ok' });
+  });
+
+  router.on('GET', '/api/incidents', async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const q = listQuery.safeParse(Object.fromEntries(url.searchParams));
+    if (!q.success) {
+      const issue = q.error.issues[0]!;
+      throw new BotError('bot.http.bad_query', `${String(issue.path[0] ?? 'query')}: ${issue.message}`, {
+        hint: `status takes a comma-separated list of ${STATUSES.join(', ')}; limit 1-1000.`,
+      });
+    }
+    const incidents = await deps.store.listIncidents({
+      ...(q.data.status ? { statuses: q.data.status } : {}),
+      limit: q.data.limit,
+    });
+    sendJson(res, 200, { incidents: incidents.map(incidentJson) });
+  });
+
+  router.on('GET', '/api/incidents/:id', async (_req, res, params) => {
+    const id = params.id ?? '';
+    const byNumber = /^(?:inc-)?(\d+)$/i.exec(id);
+    const incident = byNumber
+      ? await deps.store.getIncidentByNumber(Number(byNumber[1]))
+      : await deps.store.getIncident(id);
+    if (!incident) throw new BotError('bot.incident.not_found', `There is no incident ${id}.`);
+    const [roles, timeline, actions] = await Promise.all([
+      deps.store.listRoles(incident.id),
+      deps.store.listTimeline(incident.id),
+      deps.store.listActions(incident.id),
+    ]);
+    const body: IncidentDetail = { incident: incidentJson(incident), roles, timeline, actions };
+    sendJson(res, 200, body);
+  });
+}

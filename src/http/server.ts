@@ -1,0 +1,133 @@
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { BotError, isBotError } from '../core/index.ts';
+import { type Router, sendError } from './router.ts';
+
+export interface HttpOptions {
+  readonly router: Router;
+  readonly logger: Logger;
+  /** When set, everything but /healthz needs `Authorization: Bearer <token>` or the token cookie. */
+  readonly apiToken: string | undefined;
+}
+
+const COOKIE = 'incident_bot_token';
+const OPEN_PATHS = new Set(['/healthz', '/readyz']);
+
+/** HTTP status for a coded error: not-found codes are 404, body problems 4xx, the rest 400. */
+function statusFor(code: string): number {
+  if (code.endsWith('.not_found')) return 404;
+  if (code === 'bot.http.too_large') return 413;
+  if (code === 'bot.http.content_type') return 415;
+  if (code.endsWith('.forbidden') || code.endsWith('.same_person')) return 403;
+  if (code.endsWith('.busy')) return 409;
+  return 400;
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function presentedToken(req: IncomingMessage): string | undefined {
+  const auth = req.headers.authorization;
+  if (auth?.startsWith('Bearer ')) return auth.slice('Bearer '.length).trim();
+  const cookie = req.headers.cookie
+    ?.split(';')
+    .map((c) => c.trim())
+    .find((c) => c.startsWith(`${COOKIE}=`));
+  if (!cookie) return undefined;
+  try {
+    return decodeURIComponent(cookie.slice(COOKIE.length + 1));
+  } catch {
+    return undefined;
+  }
+}
+
+export function createHttpServer(options: HttpOptions): Server {
+  const { router, logger, apiToken } = options;
+  return createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = req.method ?? 'GET';
+    try {
+      if (apiToken && !OPEN_PATHS.has(url.pathname)) {
+        // A browser cannot send a bearer header when opening the page: `/?token=…` once sets a cookie.
+        const fromQuery = url.searchParams.get('token');
+        if (fromQuery && safeEqual(fromQuery, apiToken)) {
+          // Always back to the page itself: a path from the request could name another host (`//evil`).
+          res.writeHead(303, {
+            location: '/',
+            'set-cookie': `${COOKIE}=${encodeURIComponent(apiToken)}; HttpOnly; SameSite=Strict; Path=/`,
+          });
+          res.end();
+          return;
+        }
+        const token = presentedToken(req);
+        if (!token || !safeEqual(token, apiToken)) {
+          res.setHeader('www-authenticate', 'Bearer');
+          sendError(
+            res,
+            401,
+            'bot.http.unauthorized',
+            'This bot requires API_TOKEN.',
+            'Send Authorization: Bearer <API_TOKEN>, or open /?token=<API_TOKEN> once in the browser.',
+          );
+          return;
+        }
+      }
+      const found = router.match(method, url.pathname);
+      if (found === 'method') {
+        sendError(res, 405, 'bot.http.method', `${method} is not allowed on ${url.pathname}.`);
+        return;
+      }
+      if (!found) {
+        sendError(res, 404, 'bot.http.not_found', `Nothing at ${url.pathname}.`);
+        return;
+      }
+      await found.handler(req, res, found.params);
+    } catch (err) {
+      if (res.headersSent) {
+        logger.warn({ err, path: url.pathname }, 'error after the response started');
+        res.end();
+        return;
+      }
+      if (isBotError(err)) {
+        sendError(res, statusFor(err.code), err.code, err.message, err.hint);
+        return;
+      }
+      logger.error({ err, method, path: url.pathname }, 'unhandled error in an HTTP handler');
+      sendError(res, 500, 'bot.internal', 'Something went wrong on the bot’s side; the log has the details.');
+    }
+  });
+}
+
+export function listen(server: Server, port: number, host: string): Promise<{ url: string; port: number }> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+        const why = {
+          EADDRINUSE: 'is already in use',
+          EACCES: 'needs privileges',
+          EADDRNOTAVAIL: 'is not an address of this machine',
+        }[err.code];
+        reject(
+          new BotError('bot.http.listen_failed', `Cannot listen on ${host}:${port}: the address ${why}.`, {
+            hint: 'Stop the other process, or choose another PORT / HOST.',
+            cause: err,
+          }),
+        );
+      } else {
+        reject(err);
+      }
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      const addr = server.address();
+      const actualPort = typeof addr === 'object' && addr ? addr.port : port;
+      const shownHost = host.includes(':') ? `[${host}]` : host;
+      resolve({ url: `http://${shownHost}:${actualPort}`, port: actualPort });
+    });
+  });
+}

@@ -1,0 +1,351 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ChatMessage } from '../chat/message.ts';
+import {
+  type Action,
+  type ActionKind,
+  type ActionResult,
+  type Actor,
+  type ApprovalPolicy,
+  assertMayCancel,
+  assertMayRequest,
+  BotError,
+  type Clock,
+  decideApproval,
+  describeActionState,
+  expiresAt,
+  type Incident,
+  isBotError,
+  notPendingError,
+} from '../core/index.ts';
+import type { NodeAdapter, NodeCapability } from '../nodes/port.ts';
+import type { NodeRegistry } from '../nodes/registry.ts';
+import type { Store } from '../store/port.ts';
+import { actionButtonId } from './buttons.ts';
+import { formatTime, incidentRef, truncate } from './format.ts';
+import type { IncidentService } from './service.ts';
+
+/** Node mitigations this service runs; workload restart/stop arrive with the node adapters issue. */
+export type NodeActionKind = Extract<ActionKind, 'cordon' | 'uncordon' | 'drain'>;
+
+const CAPABILITY: Record<NodeActionKind, NodeCapability> = {
+  cordon: 'cordon',
+  uncordon: 'uncordon',
+  drain: 'drain',
+};
+/** A mitigation that hangs must not hold the node's lock forever. */
+const RUN_TIMEOUT_MS = 120_000;
+const MAX_OUTPUT = 2500;
+
+/**
+ * Preview → approve → run once. An approval is a compare-and-set on the stored action, so a
+ * double click or a redelivered click runs nothing twice; a per-node lock keeps two mitigations
+ * of one node from overlapping.
+ */
+export class ActionService {
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly nodes: NodeRegistry,
+    private readonly incidents: IncidentService,
+    private readonly policy: ApprovalPolicy,
+  ) {}
+
+  /** Whether the approver must differ from the requester for this incident. */
+  needsSecondPerson(incident: Incident): boolean {
+    return this.policy.twoPersonSeverities.includes(incident.severity);
+  }
+
+  async request(incident: Incident, kind: NodeActionKind, node: string, actor: Actor): Promise<Action> {
+    assertMayRequest(actor, this.policy);
+    if (incident.status === 'closed') {
+      throw new BotError(
+        'bot.incident.closed',
+        `${incidentRef(incident)} is closed; mitigations need an open incident.`,
+      );
+    }
+    const adapter = this.nodes.require(node, CAPABILITY[kind]);
+    const preview = await this.preview(adapter, kind, node);
+    const now = this.clock.now();
+    const action = await this.store.transaction(async (tx) => {
+      const created = await tx.createAction({
+        id: randomUUID(),
+        incidentId: incident.id,
+        kind,
+        target: node,
+        params: {},
+        preview,
+        requestedBy: actor.id,
+        requestedByName: actor.name,
+        requestedAt: now,
+        expiresAt: expiresAt(now, this.policy),
+      });
+      await tx.appendTimeline({
+        incidentId: incident.id,
+        kind: 'action_requested',
+        at: now,
+        actorId: actor.id,
+        actorName: actor.name,
+        text: `Requested ${kind} of ${node}`,
+        data: { actionId: created.id, kind, target: node },
+      });
+      return created;
+    });
+    const chat = this.incidents.chatFor(incident);
+    if (incident.channelId) {
+      const posted = await chat.postMessage(incident.channelId, this.render(action, incident));
+      await this.store.setActionMessage(action.id, posted.messageId);
+      return { ...action, messageId: posted.messageId };
+    }
+    return action;
+  }
+
+  async approve(actionId: string, actor: Actor): Promise<Action> {
+    const { action, incident } = await this.load(actionId);
+    const now = this.clock.now();
+    const decision = decideApproval({ action, incident, actor, policy: this.policy, now });
+    if (!decision.ok) {
+      await this.finishWithoutRun(
+        action,
+        incident,
+        'expired',
+        null,
+        'action_expired',
+        `${action.kind} of ${action.target} expired unapproved`,
+      );
+      throw decision.error;
+    }
+    const approved = await this.store.transaction(async (tx) => {
+      const moved = await tx.transitionAction(action.id, ['requested'], 'approved', {
+        decidedBy: actor.id,
+        decidedByName: actor.name,
+        decidedAt: now,
+      });
+      if (!moved) return undefined;
+      await tx.appendTimeline({
+        incidentId: incident.id,
+        kind: 'action_approved',
+        at: now,
+        actorId: actor.id,
+        actorName: actor.name,
+        text: `Approved ${action.kind} of ${action.target} (requested by ${action.requestedByName})`,
+        data: { actionId: action.id },
+      });
+      return moved;
+    });
+    if (!approved) throw notPendingError((await this.store.getAction(action.id)) ?? action);
+    await this.refreshMessage(approved, incident);
+    return this.run(approved, incident);
+  }
+
+  async cancel(actionId: string, actor: Actor): Promise<Action> {
+    const { action, incident } = await this.load(actionId);
+    assertMayCancel(action, actor, this.policy);
+    const cancelled = await this.finishWithoutRun(
+      action,
+      incident,
+      'cancelled',
+      actor,
+      'action_cancelled',
+      `Cancelled ${action.kind} of ${action.target}`,
+    );
+    if (!cancelled) throw notPendingError((await this.store.getAction(action.id)) ?? action);
+    return cancelled;
+  }
+
+  private async run(approved: Action, incident: Incident): Promise<Action> {
+    return this.withNodeLock(approved.target, async () => {
+      const started = await this.store.transitionAction(approved.id, ['approved'], 'running', {
+        startedAt: this.clock.now(),
+      });
+      if (!started) throw notPendingError((await this.store.getAction(approved.id)) ?? approved);
+      await this.refreshMessage(started, incident);
+      const result = await this.execute(started);
+      const finishedAt = this.clock.now();
+      const finished = await this.store.transaction(async (tx) => {
+        const done = await tx.transitionAction(started.id, ['running'], result.ok ? 'succeeded' : 'failed', {
+          finishedAt,
+          result,
+        });
+        await tx.appendTimeline({
+          incidentId: incident.id,
+          kind: 'action_result',
+          at: finishedAt,
+          actorId: null,
+          actorName: 'incident-bot',
+          text: `${started.kind} of ${started.target} ${result.ok ? 'succeeded' : 'failed'}: ${result.summary}`,
+          data: { actionId: started.id, ok: result.ok },
+        });
+        return done;
+      });
+      const final = finished ?? started;
+      await this.refreshMessage(final, incident);
+      const chat = this.incidents.chatFor(incident);
+      if (incident.channelId) {
+        await chat
+          .postMessage(incident.channelId, {
+            text: `${result.ok ? '✅' : '❌'} ${started.kind} of ${started.target}: ${result.summary}`,
+            sections: [
+              `${result.ok ? '✅' : '❌'} *${started.kind} of ${started.target}* ${result.ok ? 'succeeded' : 'failed'}: ${result.summary}`,
+              ...(result.output ? [`\`\`\`\n${truncate(result.output, MAX_OUTPUT)}\n\`\`\``] : []),
+            ],
+          })
+          .catch((err) => this.logger.warn({ err }, 'posting an action result failed'));
+      }
+      return final;
+    });
+  }
+
+  /** Runs the adapter call. A node answering "no" is a failed result; only a bug escapes as a throw. */
+  private async execute(action: Action): Promise<ActionResult> {
+    const signal = AbortSignal.timeout(RUN_TIMEOUT_MS);
+    try {
+      const adapter = this.nodes.require(action.target, CAPABILITY[action.kind as NodeActionKind]);
+      switch (action.kind) {
+        case 'cordon':
+          return await adapter.cordon(action.target, { signal });
+        case 'uncordon':
+          return await adapter.uncordon(action.target, { signal });
+        case 'drain':
+          return await adapter.drain(action.target, { signal });
+        default:
+          return { ok: false, summary: `${action.kind} is not a node action`, output: '' };
+      }
+    } catch (err) {
+      const summary = isBotError(err) ? err.message : 'the adapter failed unexpectedly; see the bot log';
+      if (!isBotError(err)) this.logger.error({ err, action: action.id }, 'mitigation threw');
+      return { ok: false, summary, output: '' };
+    }
+  }
+
+  private async preview(adapter: NodeAdapter, kind: NodeActionKind, node: string): Promise<string> {
+    const signal = AbortSignal.timeout(30_000);
+    if (kind === 'drain') {
+      const plan = await adapter.planDrain(node, { signal });
+      const lines = [
+        plan.alreadyCordoned
+          ? `${node} is already cordoned.`
+          : `${node} will be cordoned (no new work scheduled).`,
+        plan.evict.length
+          ? `${plan.evict.length} workload(s) will be moved off: ${plan.evict.map((w) => `${w.name} (${w.gpus} GPU)`).join(', ')}`
+          : 'No workloads need to move.',
+      ];
+      if (plan.skip.length) {
+        lines.push(`Left in place: ${plan.skip.map((s) => `${s.workload.name} (${s.reason})`).join(', ')}`);
+      }
+      return lines.join('\n');
+    }
+    if (kind === 'cordon') {
+      const workloads = await adapter.listWorkloads(node, { signal });
+      const running = workloads.filter((w) => w.state === 'running' || w.state === 'restarting');
+      return `${node} will stop receiving new work. ${running.length} running workload(s) keep running: ${running.map((w) => w.name).join(', ') || 'none'}.`;
+    }
+    return `${node} will accept new work again.`;
+  }
+
+  private render(action: Action, incident: Incident): ChatMessage {
+    const pending = action.status === 'requested';
+    const twoPerson = this.policy.twoPersonSeverities.includes(incident.severity);
+    const header = `🛠️ ${action.kind} ${action.target}: ${describeActionState(action)}`;
+    const context = [
+      `Requested by ${action.requestedByName} · ${incidentRef(incident)}`,
+      pending
+        ? `Expires ${formatTime(action.expiresAt)}${twoPerson ? ` · ${incident.severity}: needs a second person to approve` : ''}`
+        : `Updated ${formatTime(this.clock.now())}`,
+    ];
+    const danger = action.kind !== 'uncordon';
+    return {
+      text: header,
+      header,
+      sections: [
+        `*Preview*\n${action.preview}`,
+        ...(action.result ? [`*Result*: ${action.result.summary}`] : []),
+      ],
+      ...(pending
+        ? {
+            buttons: [
+              {
+                id: actionButtonId('approve', action.id),
+                label: 'Approve',
+                style: danger ? ('danger' as const) : ('primary' as const),
+                ...(danger
+                  ? {
+                      confirm: {
+                        title: `Run ${action.kind} on ${action.target}?`,
+                        text: action.preview,
+                        confirm: `Yes, ${action.kind}`,
+                        deny: 'Not yet',
+                      },
+                    }
+                  : {}),
+              },
+              { id: actionButtonId('cancel', action.id), label: 'Cancel' },
+            ],
+          }
+        : {}),
+      context,
+    };
+  }
+
+  private async refreshMessage(action: Action, incident: Incident): Promise<void> {
+    if (!action.messageId || !incident.channelId) return;
+    const chat = this.incidents.chatFor(incident);
+    await chat
+      .updateMessage(incident.channelId, action.messageId, this.render(action, incident))
+      .catch((err) => this.logger.warn({ err, action: action.id }, 'updating an action message failed'));
+  }
+
+  private async finishWithoutRun(
+    action: Action,
+    incident: Incident,
+    to: 'cancelled' | 'expired',
+    actor: Actor | null,
+    kind: 'action_cancelled' | 'action_expired',
+    text: string,
+  ): Promise<Action | undefined> {
+    const now = this.clock.now();
+    const moved = await this.store.transaction(async (tx) => {
+      const done = await tx.transitionAction(action.id, ['requested'], to, {
+        ...(actor ? { decidedBy: actor.id, decidedByName: actor.name } : {}),
+        decidedAt: now,
+      });
+      if (!done) return undefined;
+      await tx.appendTimeline({
+        incidentId: incident.id,
+        kind,
+        at: now,
+        actorId: actor?.id ?? null,
+        actorName: actor?.name ?? 'incident-bot',
+        text,
+        data: { actionId: action.id },
+      });
+      return done;
+    });
+    if (moved) await this.refreshMessage(moved, incident);
+    return moved;
+  }
+
+  private async load(actionId: string): Promise<{ action: Action; incident: Incident }> {
+    const action = await this.store.getAction(actionId);
+    if (!action) throw new BotError('bot.action.not_found', 'That mitigation request no longer exists.');
+    const incident = await this.incidents.get(action.incidentId);
+    if (!incident)
+      throw new BotError('bot.incident.not_found', 'The incident of that mitigation no longer exists.');
+    return { action, incident };
+  }
+
+  /** One mitigation per node at a time within this process; replicas coordinate through the store. */
+  private async withNodeLock<T>(node: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(node) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(fn);
+    this.locks.set(node, next);
+    try {
+      return await next;
+    } finally {
+      if (this.locks.get(node) === next) this.locks.delete(node);
+    }
+  }
+}

@@ -1,0 +1,140 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Kysely } from 'kysely';
+import { commands } from '../commands/index.ts';
+import { createInboundHandler } from './app/inbound.ts';
+import type { ChatPlatform } from './chat/port.ts';
+import { SandboxChat } from './chat/sandbox/adapter.ts';
+import { registerSandboxRoutes } from './chat/sandbox/routes.ts';
+import { type SandboxTables, SandboxWorkspace } from './chat/sandbox/workspace.ts';
+import { CommandRegistry } from './commands/registry.ts';
+import { type Config, ConfigError, loadConfig, readDotEnv } from './config.ts';
+import { type Clock, isBotError, systemClock } from './core/index.ts';
+import { registerApi } from './http/api.ts';
+import { Router } from './http/router.ts';
+import { createHttpServer, listen } from './http/server.ts';
+import { ActionService } from './incidents/actions.ts';
+import { IncidentService } from './incidents/service.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { NodeRegistry } from './nodes/registry.ts';
+import { createSimulatedAdapter } from './nodes/simulated/index.ts';
+import { openStore } from './store/index.ts';
+
+export interface RunningBot {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: config → logger → store → adapters → start. The only place that chooses
+ * concrete adapters; everything below receives its dependencies.
+ */
+export async function startBot(config: Config, deps: { logger: Logger; clock?: Clock }): Promise<RunningBot> {
+  const { logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const opened = await openStore(config.DATABASE_URL);
+  const { store } = opened;
+
+  const adapters = (config.file.adapters ?? [{ type: 'simulated' as const, name: 'simulated' }]).map((a) =>
+    createSimulatedAdapter({ clock, name: a.name }),
+  );
+  const nodes = new NodeRegistry(adapters);
+
+  const workspace = new SandboxWorkspace(opened.db as unknown as Kysely<SandboxTables>, () => clock.now());
+  const sandbox = new SandboxChat(workspace, config.file.sandbox.users, () => clock.now());
+  const platforms = new Map<string, ChatPlatform>([[sandbox.id, sandbox]]);
+
+  const incidents = new IncidentService(store, clock, logger, platforms, {
+    displayTimeZone: config.DISPLAY_TIMEZONE,
+    responders: config.file.incidents.responders,
+    archiveOnClose: config.file.incidents.archiveOnClose,
+  });
+  const actions = new ActionService(store, clock, logger, nodes, incidents, config.file.policy);
+  const registry = new CommandRegistry(commands);
+  const services = {
+    incidents,
+    actions,
+    nodes,
+    commands: registry.all,
+    displayTimeZone: config.DISPLAY_TIMEZONE,
+  };
+  const inboundDeps = { services, registry, store, clock, logger };
+
+  const router = new Router();
+  registerApi(router, { store });
+  registerSandboxRoutes(router, sandbox);
+  const server = createHttpServer({
+    router,
+    logger,
+    apiToken: config.requireToken ? config.API_TOKEN : undefined,
+  });
+
+  await sandbox.start(createInboundHandler(sandbox, inboundDeps));
+  let url: string;
+  try {
+    ({ url } = await listen(server, config.PORT, config.HOST));
+  } catch (err) {
+    await opened.close();
+    throw err;
+  }
+  logger.info({ url, mode: config.mode, database: config.sqlitePath }, `incident-bot ready: open ${url}`);
+
+  let stopped = false;
+  return {
+    url,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const p of platforms.values()) await p.stop();
+      for (const a of adapters) await a.close();
+      await opened.close();
+    },
+  };
+}
+
+async function run(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig({ ...readDotEnv(), ...process.env });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`incident-bot: ${err.message}\nSee .env.example and incident-bot.example.yml.\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  let bot: RunningBot;
+  try {
+    bot = await startBot(config, { logger });
+  } catch (err) {
+    if (isBotError(err)) {
+      logger.fatal({ code: err.code, err: err.cause }, err.message);
+      process.stderr.write(`incident-bot: ${err.message}${err.hint ? `\n${err.hint}` : ''}\n`);
+    } else {
+      logger.fatal({ err }, 'start-up failed');
+    }
+    process.exit(1);
+  }
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    bot.stop().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+const entry = process.argv[1] ? realpathSync(process.argv[1]) : '';
+if (entry === fileURLToPath(import.meta.url)) {
+  await run();
+}

@@ -1,0 +1,105 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ChatMessage } from '../../src/chat/message.ts';
+import type { ChatPlatform, InboundEvent } from '../../src/chat/port.ts';
+import { isBotError } from '../../src/core/index.ts';
+
+export interface ChatHarness {
+  readonly chat: ChatPlatform;
+  /** A user id that exists on the platform. */
+  readonly userId: string;
+  /** Reads back what the platform shows in a channel (through its API or the fake's record). */
+  messages(channelId: string): Promise<{ id: string; text: string; buttons: string[] }[]>;
+  channel(channelId: string): Promise<{ name: string; topic: string; archived: boolean; members: string[] }>;
+  close(): Promise<void>;
+}
+
+/**
+ * What every ChatPlatform (and every fake of one) must do, so the incident service can rely on it
+ * whichever platform an incident lives on.
+ */
+export function chatPlatformContract(name: string, make: () => Promise<ChatHarness>): void {
+  describe(`ChatPlatform contract: ${name}`, () => {
+    let h: ChatHarness;
+    const received: InboundEvent[] = [];
+
+    beforeEach(async () => {
+      h = await make();
+      received.length = 0;
+      await h.chat.start(async (e) => {
+        received.push(e);
+        return undefined;
+      });
+    });
+    afterEach(async () => {
+      await h.chat.stop();
+      await h.close();
+    });
+
+    it('declares its capabilities', () => {
+      const c = h.chat.capabilities;
+      expect(typeof c.modals).toBe('boolean');
+      expect(typeof c.ephemeral).toBe('boolean');
+      expect(c.maxTextLength).toBeGreaterThanOrEqual(2000);
+    });
+
+    it('creates a channel with its topic, and refuses a taken name with bot.chat.name_taken', async () => {
+      const ref = await h.chat.createChannel({
+        name: 'inc-1-contract',
+        topic: 'SEV2 · declared',
+        private: false,
+      });
+      expect(ref.name).toBe('inc-1-contract');
+      expect((await h.channel(ref.id)).topic).toBe('SEV2 · declared');
+      const again = await h.chat
+        .createChannel({ name: 'inc-1-contract', topic: 'x', private: false })
+        .catch((e) => e);
+      expect(isBotError(again) && again.code).toBe('bot.chat.name_taken');
+    });
+
+    it('a name taken by an archived channel is still taken', async () => {
+      const ref = await h.chat.createChannel({ name: 'inc-2-archived', topic: '', private: false });
+      await h.chat.archiveChannel(ref.id);
+      expect((await h.channel(ref.id)).archived).toBe(true);
+      const again = await h.chat
+        .createChannel({ name: 'inc-2-archived', topic: '', private: false })
+        .catch((e) => e);
+      expect(isBotError(again) && again.code).toBe('bot.chat.name_taken');
+    });
+
+    it('sets the topic, renames and invites', async () => {
+      const ref = await h.chat.createChannel({ name: 'inc-3-a', topic: '', private: true });
+      await h.chat.setTopic(ref.id, 'SEV1 · investigating · IC: Bob');
+      await h.chat.renameChannel(ref.id, 'inc-3-b');
+      await h.chat.invite(ref.id, [h.userId]);
+      const c = await h.channel(ref.id);
+      expect(c).toMatchObject({ name: 'inc-3-b', topic: 'SEV1 · investigating · IC: Bob' });
+      expect(c.members).toContain(h.userId);
+    });
+
+    it('posts a message with buttons and updates it in place', async () => {
+      const ref = await h.chat.createChannel({ name: 'inc-4-card', topic: '', private: false });
+      const card: ChatMessage = {
+        text: 'INC-4 card',
+        header: 'INC-4',
+        buttons: [{ id: 'card:resolve:abc', label: 'Resolve', style: 'primary' }],
+      };
+      const { messageId } = await h.chat.postMessage(ref.id, card);
+      await h.chat.updateMessage(ref.id, messageId, { ...card, text: 'INC-4 card, resolved', buttons: [] });
+      const messages = await h.messages(ref.id);
+      expect(messages).toHaveLength(1);
+      expect(messages[0]).toMatchObject({ id: messageId, text: 'INC-4 card, resolved', buttons: [] });
+    });
+
+    it('resolves people and renders mentions and channel links', async () => {
+      const actor = await h.chat.resolveUser(h.chat.mention(h.userId));
+      expect(actor?.id).toBe(h.userId);
+      expect(await h.chat.resolveUser('@no-such-person-anywhere')).toBeUndefined();
+      expect(h.chat.channelLink({ id: 'C1', name: 'inc-9-x' })).toContain('inc-9-x');
+    });
+
+    it('has an announcement channel or says it has none', async () => {
+      const id = await h.chat.announceChannelId();
+      if (id !== undefined) expect((await h.channel(id)).archived).toBe(false);
+    });
+  });
+}

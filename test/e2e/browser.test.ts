@@ -1,0 +1,252 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BotProcess, startBotProcess, tempDir } from '../helpers/bot-process.ts';
+
+/**
+ * The sandbox page driven by a real Chromium against the real bot process. Never downloads a
+ * browser: it uses the system one, and fails (not skips) when it is missing.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const CHANNEL = 'inc-1-gpu-node-5-fell-off-the-bus';
+// The README's picture comes from here: copy test-results/sandbox.png to docs/ when the page changes.
+const SCREENSHOT = resolve(import.meta.dirname, '../../test-results/sandbox.png');
+const TIME_ZONE = 'America/New_York';
+const MISSING_CHROMIUM = existsSync(CHROMIUM)
+  ? undefined
+  : `${CHROMIUM} is missing: the browser test drives the system Chromium and never downloads one. ` +
+    'Install it with: apt-get install -y chromium';
+
+/** Every test fails with the same clear message when there is no browser; none is skipped. */
+function requireChromium(): void {
+  if (MISSING_CHROMIUM) throw new Error(MISSING_CHROMIUM);
+}
+
+interface IncidentDetail {
+  incident: { status: string };
+  roles: { role: string; userId: string }[];
+  timeline: { kind: string; data: Record<string, unknown> }[];
+}
+
+describe('sandbox page in a browser', () => {
+  const tmp = tempDir('incident-bot-browser-');
+  let bot: BotProcess | undefined;
+  let browser: Browser | undefined;
+  let context: BrowserContext;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const posts: { url: string; body: Record<string, unknown> }[] = [];
+
+  beforeAll(async () => {
+    if (MISSING_CHROMIUM) return;
+    bot = await startBotProcess({ DATABASE_URL: `sqlite:${tmp.dir}/bot.db` });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    context = await browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      locale: 'en-US',
+      timezoneId: TIME_ZONE,
+    });
+    page = await context.newPage();
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('request', (req) => {
+      if (req.method() === 'POST')
+        posts.push({ url: req.url(), body: req.postDataJSON() as Record<string, unknown> });
+    });
+    await page.goto(bot.url);
+    await page.getByTestId('channel-general').waitFor();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await bot?.stop();
+    tmp.remove();
+  });
+
+  async function incident(number: number): Promise<IncidentDetail> {
+    const res = await fetch(`${bot!.url}/api/incidents/${number}`);
+    expect(res.status).toBe(200);
+    return (await res.json()) as IncidentDetail;
+  }
+
+  async function send(text: string): Promise<void> {
+    await page.getByTestId('composer').fill(text);
+    await page.getByTestId('composer').press('Enter');
+  }
+
+  function card() {
+    return page.getByTestId('message').filter({ hasText: 'INC-1: GPU node 5 fell off the bus' });
+  }
+
+  it('runs an incident: declare as alice, take command as bob, resolve behind a confirmation', async () => {
+    requireChromium();
+    await page.getByTestId('user-select').selectOption('alice');
+    await send('/incident declare GPU node 5 fell off the bus --severity SEV2');
+
+    // The stream announces the new channel; it is one click away.
+    const channelItem = page.getByTestId(`channel-${CHANNEL}`);
+    await channelItem.waitFor({ timeout: 10_000 });
+    const declare = posts.find((p) => p.url.endsWith('/sandbox/api/send'));
+    expect(declare?.body).toMatchObject({ user: 'alice', timeZone: TIME_ZONE });
+    expect(declare?.body.eventId).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+
+    await channelItem.click();
+    await card().waitFor();
+    expect(await card().getByTestId('field-Status').textContent()).toContain('declared');
+    expect(await card().getByTestId('field-Commander').textContent()).toContain('unassigned');
+    expect(await card().textContent()).toContain('APP');
+
+    // Message times are in the browser's zone.
+    const time = card().locator('time');
+    const iso = (await time.getAttribute('datetime'))!;
+    const expected = new Intl.DateTimeFormat('en-US', {
+      timeZone: TIME_ZONE,
+      hour: 'numeric',
+      minute: '2-digit',
+    });
+    expect(await time.textContent()).toBe(expected.format(new Date(iso)));
+
+    await page.getByTestId('user-select').selectOption('bob');
+    await card().getByTestId('button-Take command').click();
+    await expect
+      .poll(() => card().getByTestId('field-Commander').textContent(), { timeout: 10_000 })
+      .toContain('@bob');
+    await card().getByTestId('button-Take over command').waitFor();
+    await page
+      .getByTestId('message')
+      .filter({ hasText: 'Only visible to you' })
+      .filter({ hasText: 'commander' })
+      .waitFor();
+
+    const afterCommand = await incident(1);
+    expect(afterCommand.roles).toContainEqual(expect.objectContaining({ role: 'commander', userId: 'bob' }));
+    expect(afterCommand.timeline.some((e) => e.kind === 'role')).toBe(true);
+
+    await page.mouse.move(5, 795);
+    mkdirSync(dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT });
+
+    // A double click is one click: the button is disabled while its request is in flight.
+    await card().getByTestId('button-Investigating').dblclick();
+    await expect
+      .poll(async () => (await incident(1)).incident.status, { timeout: 10_000 })
+      .toBe('investigating');
+    await card().getByTestId('button-Investigating').waitFor({ state: 'detached' });
+    const toInvestigating = (await incident(1)).timeline.filter(
+      (e) => e.kind === 'status' && e.data.to === 'investigating',
+    );
+    expect(toInvestigating).toHaveLength(1);
+    expect(await page.locator('.message.is-error').count()).toBe(0);
+
+    // "Resolve" asks first; the safe answer changes nothing.
+    const dialog = page.getByTestId('confirm-dialog');
+    await card().getByTestId('button-Resolve').click();
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain('Resolve INC-1?');
+    await page.getByTestId('confirm-deny').click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect((await incident(1)).incident.status).toBe('investigating');
+
+    await card().getByTestId('button-Resolve').click();
+    await dialog.waitFor();
+    await page.getByTestId('confirm-ok').click();
+    await expect.poll(async () => (await incident(1)).incident.status, { timeout: 10_000 }).toBe('resolved');
+    await card().getByTestId('button-Close incident').waitFor();
+    expect(await card().getByTestId('field-Status').textContent()).toContain('resolved');
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('escapes HTML and renders the chat markup', async () => {
+    requireChromium();
+    await page.getByTestId('user-select').selectOption('alice');
+    await page.getByTestId('channel-general').click();
+    await send(
+      '<img src=x onerror="window.__xss=1"> *loud* _soft_ `gpu_5` <https://example.com/runbook|runbook>',
+    );
+    const message = page.getByTestId('message').filter({ hasText: 'loud' });
+    await message.waitFor();
+    expect(await message.locator('img').count()).toBe(0);
+    expect(await message.textContent()).toContain('<img src=x onerror="window.__xss=1">');
+    expect(await message.locator('strong').textContent()).toBe('loud');
+    expect(await message.locator('em').textContent()).toBe('soft');
+    expect(await message.locator('code').textContent()).toBe('gpu_5');
+    expect(await message.locator('a').getAttribute('href')).toBe('https://example.com/runbook');
+    expect(await page.evaluate('window.__xss')).toBeUndefined();
+  });
+
+  it('edits, reacts to, pins and deletes a message', async () => {
+    requireChromium();
+    await send('node 5 is back');
+    const message = page.getByTestId('message').filter({ hasText: 'node 5 is back' });
+    await message.waitFor();
+
+    await message.hover();
+    await message.getByTestId('action-edit').click();
+    await page.getByTestId('edit-text').fill('node 5 is back online');
+    await page.getByTestId('edit-save').click();
+    const edited = page.getByTestId('message').filter({ hasText: 'node 5 is back online' });
+    await edited.filter({ hasText: '(edited)' }).waitFor();
+
+    await edited.getByTestId('action-react').click();
+    await edited.getByTestId('reaction-📌').waitFor();
+    expect(await edited.getByTestId('reaction-📌').textContent()).toContain('1');
+    await edited.getByTestId('action-pin').click();
+    await edited.getByTestId('pinned').waitFor();
+
+    await edited.getByTestId('action-delete').click();
+    await page.getByTestId('confirm-ok').click();
+    await page.getByTestId('message').filter({ hasText: '(message deleted)' }).waitFor();
+    expect(await page.getByTestId('message').filter({ hasText: 'node 5 is back online' }).count()).toBe(0);
+  });
+
+  it('shows an HTTP error with its hint and keeps what was typed', async () => {
+    requireChromium();
+    const tooLong = 'x'.repeat(4001);
+    await send(tooLong);
+    const bar = page.getByTestId('error-bar');
+    await bar.waitFor();
+    expect(await page.getByTestId('error-message').textContent()).toMatch(/text/);
+    expect(await bar.textContent()).not.toMatch(/\bat .*\.ts:\d+/);
+    expect(await page.getByTestId('composer').inputValue()).toBe(tooLong);
+    await page.getByTestId('composer').fill('');
+  });
+
+  it('recalls the last command with the up arrow', async () => {
+    requireChromium();
+    const composer = page.getByTestId('composer');
+    await composer.fill('');
+    await composer.press('ArrowUp');
+    expect(await composer.inputValue()).toBe('/incident declare GPU node 5 fell off the bus --severity SEV2');
+    await composer.press('ArrowDown');
+    expect(await composer.inputValue()).toBe('');
+  });
+
+  it('falls back to polling when the event stream is unavailable', async () => {
+    requireChromium();
+    const other = await context.newPage();
+    await other.route('**/sandbox/api/events**', (route) =>
+      route.fulfill({ status: 503, body: 'no stream' }),
+    );
+    await other.goto(bot!.url);
+    await other.getByTestId('channel-general').click();
+    await other.locator('[data-testid="connection"][data-state="polling"]').waitFor({ timeout: 10_000 });
+
+    await send('seen by polling');
+    await other.getByTestId('message').filter({ hasText: 'seen by polling' }).waitFor({ timeout: 10_000 });
+    await other.close();
+  });
+});

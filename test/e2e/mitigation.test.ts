@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BotProcess, startBotProcess, tempDir } from '../helpers/bot-process.ts';
+import { replyText, SandboxClient } from '../helpers/sandbox-client.ts';
+
+/**
+ * An approval-gated drain in the sandbox: preview, refusal of the requester at SEV2, approval by a
+ * second person, one execution however many clicks, and the record on the timeline.
+ */
+describe('confirmed mitigation in the sandbox', () => {
+  const tmp = tempDir();
+  let bot: BotProcess;
+  let alice: SandboxClient;
+  let carol: SandboxClient;
+  let channel: string;
+
+  beforeAll(async () => {
+    bot = await startBotProcess({ DATABASE_URL: `sqlite:${tmp.dir}/bot.db` });
+    alice = new SandboxClient(bot.url, 'alice');
+    carol = alice.as('carol');
+    const general = (await alice.channel('general')).id;
+    await alice.send(general, '/incident declare Xid 79 on gpu-node-5 --severity SEV2');
+    channel = (await alice.channel('inc-1-xid-79-on-gpu-node-5')).id;
+    await alice.send(channel, '/incident assign responder @carol');
+  });
+
+  afterAll(async () => {
+    await bot?.stop();
+    tmp.remove();
+  });
+
+  const actionMessage = async (client: SandboxClient) =>
+    (await client.messages(channel)).find(
+      (m) => !m.visibleTo && m.message.header?.startsWith('🛠️ drain gpu-node-5'),
+    );
+
+  it('shows the fleet', async () => {
+    const text = replyText(await alice.send(channel, '/node list'));
+    expect(text).toContain('Fleet: 8 nodes (7 ready · 1 not ready)');
+    expect(text).toMatch(/gpu-node-5` not ready · 8 GPU/);
+  });
+
+  it('previews a drain and waits for approval', async () => {
+    const reply = await alice.send(channel, '/node drain gpu-node-5');
+    expect(replyText(reply)).toContain('Requested drain of gpu-node-5');
+    expect(replyText(reply)).toContain('a second person');
+    const m = await actionMessage(alice);
+    expect(m.message.header).toBe('🛠️ drain gpu-node-5: waiting for approval');
+    expect(m.message.sections[0]).toContain('qwen2-72b-finetune-0');
+    expect(m.message.sections[0]).toMatch(/Left in place: .*system workload/);
+    const approve = m.message.buttons.find((b: any) => b.label === 'Approve');
+    expect(approve.id).toMatch(/^act:approve:[0-9a-f-]{36}$/);
+    expect(approve.confirm.title).toBe('Run drain on gpu-node-5?');
+  });
+
+  it('refuses the requester as approver at SEV2 and changes nothing', async () => {
+    const m = await actionMessage(alice);
+    const approve = m.message.buttons.find((b: any) => b.label === 'Approve');
+    const reply = await alice.click(channel, m.id, approve.id);
+    expect(replyText(reply)).toMatch(/SEV2 needs a second person/);
+    expect((await alice.incident(1)).actions[0].status).toBe('requested');
+  });
+
+  it('runs once when a second person approves, however many clicks arrive', async () => {
+    const m = await actionMessage(carol);
+    const approve = m.message.buttons.find((b: any) => b.label === 'Approve');
+    const clicks = await Promise.all([
+      carol.click(channel, m.id, approve.id),
+      carol.click(channel, m.id, approve.id),
+      carol.click(channel, m.id, approve.id, 'same-event-id-1'),
+      carol.click(channel, m.id, approve.id, 'same-event-id-1'),
+    ]);
+    const texts = clicks.map(replyText);
+    expect(texts.filter((t) => t.includes('Approved: the drain of gpu-node-5 succeeded'))).toHaveLength(1);
+
+    const { actions, timeline } = await alice.incident(1);
+    expect(actions).toHaveLength(1);
+    expect(actions[0]).toMatchObject({ status: 'succeeded', decidedBy: 'carol', requestedBy: 'alice' });
+    expect(actions[0].result.summary).toMatch(/^Drained gpu-node-5/);
+    const kinds = timeline.map((e: any) => e.kind).filter((k: string) => k.startsWith('action_'));
+    expect(kinds).toEqual(['action_requested', 'action_approved', 'action_result']);
+
+    const done = await actionMessage(carol);
+    expect(done.message.header).toBe('🛠️ drain gpu-node-5: succeeded');
+    expect(done.message.buttons).toBeUndefined();
+    expect(replyText(await alice.send(channel, '/node list'))).toMatch(/gpu-node-5` cordoned/);
+  });
+
+  it('lets the requester cancel, and refuses a stale click after that', async () => {
+    await alice.send(channel, '/node uncordon gpu-node-5');
+    const m = (await alice.messages(channel)).find(
+      (x) => !x.visibleTo && x.message.header?.startsWith('🛠️ uncordon gpu-node-5'),
+    );
+    const [approve, cancel] = m.message.buttons;
+    expect(replyText(await alice.click(channel, m.id, cancel.id))).toContain(
+      'Cancelled the uncordon of gpu-node-5',
+    );
+    const late = await carol.request('POST', '/sandbox/api/click', {
+      user: 'carol',
+      channelId: channel,
+      messageId: m.id,
+      buttonId: approve.id,
+    });
+    expect(late.status).toBe(400);
+    expect(late.body.error.code).toBe('bot.button.stale');
+  });
+
+  it('answers unknown nodes and unsafe names clearly', async () => {
+    expect(replyText(await alice.send(channel, '/node drain gpu-node-99'))).toMatch(
+      /No node named gpu-node-99/,
+    );
+    expect(replyText(await alice.send(channel, '/node cordon "gpu-node-1; rm -rf /"'))).toMatch(
+      /is not a valid node name/,
+    );
+    expect((await alice.incident(1)).actions).toHaveLength(2);
+  });
+});
