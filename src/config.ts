@@ -37,6 +37,36 @@ const envSchema = z.object({
   }),
   CONFIG_FILE: z.string().trim().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SLACK_BOT_TOKEN: z
+    .string()
+    .trim()
+    .regex(/^xoxb-/, 'must be a bot token starting with xoxb- (OAuth & Permissions → Bot User OAuth Token)')
+    .optional(),
+  SLACK_APP_TOKEN: z
+    .string()
+    .trim()
+    .regex(/^xapp-/, 'must be an app-level token starting with xapp- (Basic Information → App-Level Tokens)')
+    .optional(),
+  SLACK_SIGNING_SECRET: z
+    .string()
+    .trim()
+    .min(16, 'must be the signing secret from Basic Information')
+    .optional(),
+  SLACK_API_URL: z
+    .url({ message: 'must be a URL such as https://slack.com/api/' })
+    .transform((u) => (u.endsWith('/') ? u : `${u}/`))
+    .optional(),
+  /** Where new incidents are announced: a channel id (C…) or a #name. */
+  SLACK_ANNOUNCE_CHANNEL: z
+    .string()
+    .trim()
+    .regex(/^(#?[a-z0-9_-]{1,80}|[CG][A-Z0-9]{2,})$/, 'must be a channel id (C0123ABC) or a #channel-name')
+    .optional(),
+  /** Run the local sandbox too. Default: only when no chat platform is configured. */
+  SANDBOX: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+    .transform((v) => ['true', '1', 'yes'].includes(v))
+    .optional(),
   /** Shown in messages for people whose platform gives no time zone. */
   DISPLAY_TIMEZONE: z
     .string()
@@ -47,8 +77,19 @@ const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
+export interface SlackConfig {
+  /** Socket Mode with the app token (no public URL needed), or HTTP at /slack/events. */
+  readonly mode: 'socket' | 'http';
+  readonly botToken: string;
+  readonly appToken: string | undefined;
+  readonly signingSecret: string | undefined;
+  readonly apiUrl: string | undefined;
+  readonly announceChannel: string | undefined;
+}
+
 export interface Config extends Env {
-  readonly mode: 'sandbox';
+  readonly sandbox: boolean;
+  readonly slack: SlackConfig | undefined;
   /** Whether /api and the sandbox require API_TOKEN: whenever the server is reachable off this machine. */
   readonly requireToken: boolean;
   readonly sqlitePath: string;
@@ -98,7 +139,15 @@ export function readDotEnv(path = '.env'): Record<string, string> {
 }
 
 /** Values that may be echoed in an error; the others can hold secrets (a postgres URL has a password). */
-const ECHO = new Set(['PORT', 'HOST', 'LOG_LEVEL', 'DISPLAY_TIMEZONE']);
+const ECHO = new Set([
+  'PORT',
+  'HOST',
+  'LOG_LEVEL',
+  'DISPLAY_TIMEZONE',
+  'SLACK_API_URL',
+  'SLACK_ANNOUNCE_CHANNEL',
+  'SANDBOX',
+]);
 
 export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
   // An empty variable means "not set", as a copied .env.example leaves them.
@@ -131,11 +180,31 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
     if (err instanceof ConfigError) problems.push(...err.problems);
     else throw err;
   }
+  if (env.SLACK_BOT_TOKEN && !env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
+    problems.push(
+      'SLACK_BOT_TOKEN: needs SLACK_APP_TOKEN (Socket Mode, the default) or SLACK_SIGNING_SECRET (HTTP mode at /slack/events)',
+    );
+  }
+  for (const name of ['SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_ANNOUNCE_CHANNEL'] as const) {
+    if (env[name] && !env.SLACK_BOT_TOKEN) problems.push(`${name}: set, but SLACK_BOT_TOKEN is missing`);
+  }
   if (problems.length > 0 || !file || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
+  const slack: SlackConfig | undefined = e.SLACK_BOT_TOKEN
+    ? {
+        mode: e.SLACK_APP_TOKEN ? 'socket' : 'http',
+        botToken: e.SLACK_BOT_TOKEN,
+        appToken: e.SLACK_APP_TOKEN,
+        signingSecret: e.SLACK_SIGNING_SECRET,
+        apiUrl: e.SLACK_API_URL,
+        announceChannel: e.SLACK_ANNOUNCE_CHANNEL,
+      }
+    : undefined;
   return {
     ...e,
-    mode: 'sandbox',
+    // With a chat platform configured, the sandbox is off unless asked for.
+    sandbox: e.SANDBOX ?? slack === undefined,
+    slack,
     requireToken,
     sqlitePath: e.DATABASE_URL.slice('sqlite:'.length),
     file,

@@ -7,6 +7,7 @@ import type { ChatPlatform } from './chat/port.ts';
 import { SandboxChat } from './chat/sandbox/adapter.ts';
 import { registerSandboxRoutes } from './chat/sandbox/routes.ts';
 import { type SandboxTables, SandboxWorkspace } from './chat/sandbox/workspace.ts';
+import { SlackChat } from './chat/slack/adapter.ts';
 import { CommandRegistry } from './commands/registry.ts';
 import { type Config, ConfigError, loadConfig, readDotEnv } from './config.ts';
 import { type Clock, isBotError, systemClock } from './core/index.ts';
@@ -40,9 +41,18 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
   );
   const nodes = new NodeRegistry(adapters);
 
-  const workspace = new SandboxWorkspace(opened.db as unknown as Kysely<SandboxTables>, () => clock.now());
-  const sandbox = new SandboxChat(workspace, config.file.sandbox.users, () => clock.now());
-  const platforms = new Map<string, ChatPlatform>([[sandbox.id, sandbox]]);
+  const platforms = new Map<string, ChatPlatform>();
+  let sandbox: SandboxChat | undefined;
+  if (config.sandbox) {
+    const workspace = new SandboxWorkspace(opened.db as unknown as Kysely<SandboxTables>, () => clock.now());
+    sandbox = new SandboxChat(workspace, config.file.sandbox.users, () => clock.now());
+    platforms.set(sandbox.id, sandbox);
+  }
+  let slack: SlackChat | undefined;
+  if (config.slack) {
+    slack = new SlackChat({ ...config.slack, logger });
+    platforms.set(slack.id, slack);
+  }
 
   const incidents = new IncidentService(store, clock, logger, platforms, {
     displayTimeZone: config.DISPLAY_TIMEZONE,
@@ -62,22 +72,36 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
 
   const router = new Router();
   registerApi(router, { store });
-  registerSandboxRoutes(router, sandbox);
+  if (sandbox) registerSandboxRoutes(router, sandbox);
+  const slackHttp = slack?.httpReceiver;
+  if (slackHttp) {
+    router.on('POST', '/slack/events', async (req, res) => {
+      slackHttp.handle(req, res);
+    });
+  }
   const server = createHttpServer({
     router,
     logger,
     apiToken: config.requireToken ? config.API_TOKEN : undefined,
   });
 
-  await sandbox.start(createInboundHandler(sandbox, inboundDeps));
   let url: string;
   try {
+    // Listen first: in Slack's HTTP mode, requests may arrive as soon as the app connects.
     ({ url } = await listen(server, config.PORT, config.HOST));
+    for (const platform of platforms.values()) {
+      await platform.start(createInboundHandler(platform, inboundDeps));
+    }
   } catch (err) {
+    server.close();
+    for (const platform of platforms.values()) await platform.stop().catch(() => undefined);
     await opened.close();
     throw err;
   }
-  logger.info({ url, mode: config.mode, database: config.sqlitePath }, `incident-bot ready: open ${url}`);
+  logger.info(
+    { url, platforms: [...platforms.keys()], database: config.sqlitePath },
+    sandbox ? `incident-bot ready: open ${url}` : `incident-bot ready on ${url}`,
+  );
 
   let stopped = false;
   return {

@@ -87,6 +87,11 @@ export interface ChatPlatform {
   mention(userId: string): string;
   /** How to link a channel in a message on this platform. */
   channelLink(channel: ChannelRef): string;
+  /**
+   * A time that each reader sees in their own zone, where the platform can (Slack's <!date>);
+   * `fallback` is the text shown elsewhere. Absent: the fallback is used.
+   */
+  localTime?(at: Date, fallback: string, withDate: boolean): string;
 
   start(handler: InboundHandler): Promise<void>;
   stop(): Promise<void>;

@@ -22,7 +22,7 @@ import type { NodeAdapter, NodeCapability } from '../nodes/port.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
 import type { Store } from '../store/port.ts';
 import { actionButtonId } from './buttons.ts';
-import { formatTime, incidentRef, truncate } from './format.ts';
+import { incidentRef, truncate } from './format.ts';
 import type { IncidentService } from './service.ts';
 
 /** Node mitigations this service runs; workload restart/stop arrive with the node adapters issue. */
@@ -247,14 +247,15 @@ export class ActionService {
   }
 
   private render(action: Action, incident: Incident): ChatMessage {
+    const chat = this.incidents.chatFor(incident);
     const pending = action.status === 'requested';
     const twoPerson = this.policy.twoPersonSeverities.includes(incident.severity);
     const header = `🛠️ ${action.kind} ${action.target}: ${describeActionState(action)}`;
     const context = [
       `Requested by ${action.requestedByName} · ${incidentRef(incident)}`,
       pending
-        ? `Expires ${formatTime(action.expiresAt)}${twoPerson ? ` · ${incident.severity}: needs a second person to approve` : ''}`
-        : `Updated ${formatTime(this.clock.now())}`,
+        ? `Expires ${this.incidents.channelTime(chat, action.expiresAt, false)}${twoPerson ? ` · ${incident.severity}: needs a second person to approve` : ''}`
+        : `Updated ${this.incidents.channelTime(chat, this.clock.now(), false)}`,
     ];
     const danger = action.kind !== 'uncordon';
     return {

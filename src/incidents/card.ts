@@ -9,14 +9,15 @@ import {
   SEVERITY_INFO,
 } from '../core/index.ts';
 import { cardButtonId } from './buttons.ts';
-import { formatTime, incidentRef, severityEmoji, statusEmoji } from './format.ts';
+import { incidentRef, severityEmoji, statusEmoji } from './format.ts';
 
 export interface CardInput {
   readonly incident: Incident;
   readonly roles: readonly RoleAssignment[];
   readonly lastUpdate: { readonly text: string; readonly at: Date; readonly by: string } | undefined;
   readonly now: Date;
-  readonly timeZone: string;
+  /** Renders a time for the channel's readers (their own zone where the platform can). */
+  readonly time: (at: Date, withDate: boolean) => string;
   readonly mention: (userId: string) => string;
 }
 
@@ -78,7 +79,7 @@ function cardButtons(incident: Incident, roles: readonly RoleAssignment[]): Chat
 
 /** The incident card: posted once in the channel, then updated in place on every change. */
 export function renderCard(input: CardInput): ChatMessage {
-  const { incident, roles, lastUpdate, now, timeZone, mention } = input;
+  const { incident, roles, lastUpdate, now, time, mention } = input;
   const info = SEVERITY_INFO[incident.severity];
   const d = durations(incident);
   const elapsed = (incident.resolvedAt ?? now).getTime() - incident.createdAt.getTime();
@@ -94,7 +95,7 @@ export function renderCard(input: CardInput): ChatMessage {
     { label: 'Responders', value: holders(roles, 'responder', mention) },
     {
       label: 'Declared',
-      value: `${formatTime(incident.createdAt, timeZone)} by ${mention(incident.createdBy)}`,
+      value: `${time(incident.createdAt, true)} by ${mention(incident.createdBy)}`,
     },
   ];
   const milestones = [
@@ -105,9 +106,7 @@ export function renderCard(input: CardInput): ChatMessage {
   const sections: string[] = [];
   if (incident.description) sections.push(incident.description);
   if (lastUpdate) {
-    sections.push(
-      `*Latest update* (${formatTime(lastUpdate.at, timeZone, false)}, ${lastUpdate.by}):\n${lastUpdate.text}`,
-    );
+    sections.push(`*Latest update* (${time(lastUpdate.at, false)}, ${lastUpdate.by}):\n${lastUpdate.text}`);
   }
   const context = [
     `${incident.status === 'resolved' || incident.status === 'closed' ? 'Lasted' : 'Open for'} ${formatDuration(elapsed)}${milestones.length ? ` · ${milestones.join(' · ')}` : ''}`,

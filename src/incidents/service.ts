@@ -114,16 +114,20 @@ export class IncidentService {
       const channel = await this.createChannel(chat, incident);
       current = await this.patch(current, { channelId: channel.id, channelName: channel.name });
       const invitees = [...new Set([actor.id, ...this.options.responders])];
-      await chat.invite(channel.id, invitees);
       const card = await this.renderCardFor(chat, current);
-      const posted = await chat.postMessage(channel.id, card);
+      // One round trip to create the channel, then everything else at once: a SEV1 channel should
+      // be ready in the time of two calls, not five.
+      const [posted] = await Promise.all([
+        chat.postMessage(channel.id, card),
+        chat.invite(channel.id, invitees),
+        chat.setTopic(channel.id, channelTopic(current, undefined)),
+        this.announce(
+          chat,
+          current,
+          `${severityEmoji(current.severity)} *${incidentRef(current)} declared* (${current.severity}): ${current.title}\nDeclared by ${chat.mention(actor.id)} · join ${chat.channelLink(channel)}`,
+        ),
+      ]);
       current = await this.patch(current, { cardMessageId: posted.messageId });
-      await chat.setTopic(channel.id, channelTopic(current, undefined));
-      await this.announce(
-        chat,
-        current,
-        `${severityEmoji(current.severity)} *${incidentRef(current)} declared* (${current.severity}): ${current.title}\nDeclared by ${chat.mention(actor.id)} · join ${chat.channelLink(channel)}`,
-      );
     } catch (err) {
       this.logger.error({ err, incident: current.id }, 'opening the incident channel failed');
       await this.appendSystem(current, `Opening the incident channel failed: ${describe(err)}`);
@@ -139,11 +143,8 @@ export class IncidentService {
   private async createChannel(chat: ChatPlatform, incident: Incident) {
     for (const name of channelNameCandidates(incident.number, incident.title)) {
       try {
-        return await chat.createChannel({
-          name,
-          topic: channelTopic(incident, undefined),
-          private: incident.private,
-        });
+        // The topic is set in parallel with the rest, not as a second step of creation.
+        return await chat.createChannel({ name, topic: '', private: incident.private });
       } catch (err) {
         if (isBotError(err) && err.code === 'bot.chat.name_taken') continue;
         throw err;
@@ -454,9 +455,15 @@ export class IncidentService {
       roles,
       lastUpdate: last ? { text: last.text, at: last.at, by: last.actorName ?? 'someone' } : undefined,
       now: this.clock.now(),
-      timeZone: this.options.displayTimeZone,
+      time: (at, withDate) => this.channelTime(chat, at, withDate),
       mention: (id) => chat.mention(id),
     });
+  }
+
+  /** A time in a shared message: each reader's zone where the platform can, else DISPLAY_TIMEZONE. */
+  channelTime(chat: ChatPlatform, at: Date, withDate = true): string {
+    const fallback = formatTime(at, this.options.displayTimeZone, withDate);
+    return chat.localTime ? chat.localTime(at, fallback, withDate) : fallback;
   }
 
   private async announce(chat: ChatPlatform, incident: Incident, text: string): Promise<void> {

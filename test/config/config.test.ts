@@ -54,7 +54,8 @@ describe('loadConfig: defaults', () => {
       CONFIG_FILE: undefined,
       LOG_LEVEL: 'info',
       DISPLAY_TIMEZONE: 'UTC',
-      mode: 'sandbox',
+      sandbox: true,
+      slack: undefined,
       requireToken: false,
       sqlitePath: './data/incident-bot.db',
       file: DEFAULT_FILE,
@@ -517,5 +518,59 @@ describe('incident-bot.example.yml', () => {
       ...parseFileConfig('', 'empty.yml'),
       adapters: [{ type: 'simulated', name: 'simulated' }],
     });
+  });
+});
+
+describe('loadConfig: Slack', () => {
+  const bot = 'xoxb-1-2-abc';
+  it('chooses Socket Mode with an app token and turns the sandbox off', () => {
+    const c = loadConfig({ SLACK_BOT_TOKEN: bot, SLACK_APP_TOKEN: 'xapp-1-abc' });
+    expect(c.slack).toMatchObject({ mode: 'socket', botToken: bot, appToken: 'xapp-1-abc' });
+    expect(c.sandbox).toBe(false);
+  });
+
+  it('chooses HTTP mode with only a signing secret, and keeps the sandbox when asked', () => {
+    const c = loadConfig({
+      SLACK_BOT_TOKEN: bot,
+      SLACK_SIGNING_SECRET: '0123456789abcdef0123',
+      SANDBOX: 'true',
+    });
+    expect(c.slack?.mode).toBe('http');
+    expect(c.sandbox).toBe(true);
+  });
+
+  it('names every Slack mistake at once without echoing tokens', () => {
+    const err = configError(() =>
+      loadConfig({
+        SLACK_BOT_TOKEN: 'xoxp-user-token',
+        SLACK_APP_TOKEN: 'secret-app',
+        SLACK_API_URL: 'not a url',
+      }),
+    );
+    expect(err.problems.map((p) => p.split(':')[0])).toEqual([
+      'SLACK_BOT_TOKEN',
+      'SLACK_APP_TOKEN',
+      'SLACK_API_URL',
+    ]);
+    expect(err.message).not.toContain('xoxp-user-token');
+    expect(err.message).not.toContain('secret-app');
+  });
+
+  it('needs a way to receive events', () => {
+    expect(configError(() => loadConfig({ SLACK_BOT_TOKEN: bot })).problems).toEqual([
+      'SLACK_BOT_TOKEN: needs SLACK_APP_TOKEN (Socket Mode, the default) or SLACK_SIGNING_SECRET (HTTP mode at /slack/events)',
+    ]);
+    expect(configError(() => loadConfig({ SLACK_APP_TOKEN: 'xapp-1' })).problems).toEqual([
+      'SLACK_APP_TOKEN: set, but SLACK_BOT_TOKEN is missing',
+    ]);
+  });
+
+  it('ends the API URL with a slash, as WebClient expects', () => {
+    const c = loadConfig({
+      SLACK_BOT_TOKEN: bot,
+      SLACK_APP_TOKEN: 'xapp-1',
+      SLACK_API_URL: 'http://127.0.0.1:9/api',
+    });
+    expect(c.slack?.apiUrl).toBe('http://127.0.0.1:9/api/');
   });
 });

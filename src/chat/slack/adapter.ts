@@ -1,0 +1,323 @@
+import { App, type Receiver } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
+import type { Logger } from 'pino';
+import { type Actor, BotError } from '../../core/index.ts';
+import type { ChatMessage, Reply } from '../message.ts';
+import type {
+  ChannelRef,
+  ChatCapabilities,
+  ChatPlatform,
+  CreateChannelInput,
+  FileUpload,
+  InboundHandler,
+} from '../port.ts';
+import { boltLogger } from './bolt-logger.ts';
+import { registerListeners } from './listeners.ts';
+import { SlackOutbound } from './outbound.ts';
+import { MountedHttpReceiver } from './receiver.ts';
+import { toBlocks } from './render.ts';
+import { SlackDirectory } from './users.ts';
+
+/** Where a reply goes: the channel and person, and Bolt's respond() when Slack gave a response_url. */
+export interface ReplyTarget {
+  readonly channel: string;
+  readonly user: string;
+  readonly respond?: (message: Record<string, unknown>) => Promise<unknown>;
+}
+
+export interface SlackOptions {
+  readonly botToken: string;
+  /** Socket Mode when set. */
+  readonly appToken?: string | undefined;
+  /** HTTP mode (at /slack/events) when set without an app token. */
+  readonly signingSecret?: string | undefined;
+  /** Web API base, e.g. https://slack.com/api/ (GovSlack, proxies, tests). */
+  readonly apiUrl?: string | undefined;
+  /** A channel id, or a #name the bot resolves at start. */
+  readonly announceChannel?: string | undefined;
+  readonly logger: Logger;
+}
+
+/** Slack error codes that mean "this will never work", as opposed to transient trouble. */
+const SLACK_ERROR_TEXT: Record<string, string> = {
+  name_taken: 'that channel name is taken',
+  not_in_channel: 'the bot is not in that channel; invite it with /invite @incident-bot',
+  channel_not_found: 'the channel does not exist or the bot cannot see it',
+  is_archived: 'the channel is archived',
+  missing_scope: 'the Slack app lacks a permission; reinstall it from manifest.yml',
+  restricted_action: 'a workspace setting forbids this (ask a Slack admin)',
+  invalid_auth: 'SLACK_BOT_TOKEN is not valid',
+  not_authed: 'SLACK_BOT_TOKEN is missing',
+  account_inactive: 'the bot token belongs to a deactivated app or user',
+  token_revoked: 'SLACK_BOT_TOKEN was revoked; reinstall the app',
+};
+
+export function slackError(method: string, err: unknown): BotError {
+  const code = (err as { data?: { error?: string } }).data?.error;
+  if (code === 'name_taken')
+    return new BotError('bot.chat.name_taken', 'That channel name is taken in Slack.');
+  const text = code ? (SLACK_ERROR_TEXT[code] ?? code) : err instanceof Error ? err.message : String(err);
+  return new BotError(`bot.slack.${code ?? 'request_failed'}`, `Slack refused ${method}: ${text}.`, {
+    cause: err,
+  });
+}
+
+/**
+ * Slack as a ChatPlatform, on the real Bolt app. Outbound calls go through SlackOutbound (pacing,
+ * coalesced card updates; WebClient retries 429/5xx/timeouts); inbound traffic is mapped to
+ * InboundEvents in listeners.ts and acknowledged before the work starts.
+ */
+export class SlackChat implements ChatPlatform {
+  readonly id = 'slack';
+  readonly capabilities: ChatCapabilities = {
+    modals: true,
+    ephemeral: true,
+    threads: true,
+    fileUpload: true,
+    maxTextLength: 3000,
+  };
+  readonly app: App;
+  readonly client: WebClient;
+  readonly outbound: SlackOutbound;
+  readonly directory: SlackDirectory;
+  /** Set in HTTP mode: the router hands `/slack/events` requests to it. */
+  readonly httpReceiver: MountedHttpReceiver | undefined;
+  private botUserId = '';
+  private announceId: string | undefined;
+  /** The last topic set per channel, so an unchanged topic costs no call. */
+  private readonly topics = new Map<string, string>();
+
+  constructor(private readonly options: SlackOptions) {
+    const logger = boltLogger(options.logger);
+    const clientOptions = {
+      ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
+      // A stuck request must not hold the queue: time out, and let the retry policy try again.
+      timeout: 10_000,
+      retryConfig: { retries: 8, factor: 2, minTimeout: 250, maxTimeout: 30_000, randomize: true },
+      logger,
+    };
+    this.client = new WebClient(options.botToken, clientOptions);
+    this.httpReceiver =
+      options.appToken || !options.signingSecret
+        ? undefined
+        : new MountedHttpReceiver({ signingSecret: options.signingSecret, logger });
+    const receiver: Receiver | undefined = this.httpReceiver;
+    this.app = new App({
+      token: options.botToken,
+      logger,
+      clientOptions,
+      // The bot's own posts are not part of any timeline.
+      ignoreSelf: true,
+      ...(options.appToken
+        ? { appToken: options.appToken, socketMode: true, installerOptions: { clientOptions } }
+        : { receiver }),
+    } as ConstructorParameters<typeof App>[0]);
+    this.outbound = new SlackOutbound(this.client);
+    this.directory = new SlackDirectory(this.outbound, options.logger);
+  }
+
+  async start(handler: InboundHandler): Promise<void> {
+    let auth: { user_id?: string };
+    try {
+      auth = await this.outbound.call<{ user_id?: string }>('auth.test', {});
+    } catch (err) {
+      throw new BotError(
+        'bot.slack.auth_failed',
+        `Slack did not accept SLACK_BOT_TOKEN: ${slackError('auth.test', err).message}`,
+        {
+          hint: 'Copy the Bot User OAuth Token (xoxb-…) from the app’s OAuth & Permissions page.',
+          cause: err,
+        },
+      );
+    }
+    this.botUserId = auth.user_id ?? '';
+    this.announceId = await this.resolveAnnounceChannel();
+    registerListeners(this, handler, this.options.logger);
+    await this.app.start();
+    this.options.logger.info(
+      { mode: this.options.appToken ? 'socket' : 'http', botUserId: this.botUserId },
+      'connected to Slack',
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.app.stop().catch(() => undefined);
+  }
+
+  get userId(): string {
+    return this.botUserId;
+  }
+
+  /**
+   * Delivers a reply the Slack way. Through the response_url when there is one: it works in any
+   * channel, also where the bot is not a member; else chat.postEphemeral / chat.postMessage.
+   */
+  async deliver(target: ReplyTarget, reply: Reply): Promise<void> {
+    const rendered = toBlocks(reply.message);
+    if (target.respond) {
+      try {
+        await target.respond({
+          response_type: reply.visibility === 'channel' ? 'in_channel' : 'ephemeral',
+          replace_original: false,
+          ...rendered,
+        });
+        return;
+      } catch (err) {
+        this.options.logger.warn({ err }, 'response_url failed; replying through the Web API');
+      }
+    }
+    if (reply.visibility === 'channel') {
+      try {
+        await this.postMessage(target.channel, reply.message);
+        return;
+      } catch (err) {
+        this.options.logger.info(
+          { err },
+          'could not post the reply in the channel; showing it to the person',
+        );
+      }
+    }
+    await this.postEphemeral(target.channel, target.user, reply.message);
+  }
+
+  async createChannel(input: CreateChannelInput): Promise<ChannelRef> {
+    const created = await this.request<{ channel: { id: string; name: string } }>('conversations.create', {
+      name: input.name,
+      is_private: input.private,
+    });
+    if (input.topic) await this.setTopic(created.channel.id, input.topic);
+    return { id: created.channel.id, name: created.channel.name };
+  }
+
+  async renameChannel(channelId: string, name: string): Promise<void> {
+    await this.request('conversations.rename', { channel: channelId, name });
+  }
+
+  async archiveChannel(channelId: string): Promise<void> {
+    await this.request('conversations.archive', { channel: channelId }).catch((err) => {
+      if ((err as BotError).code !== 'bot.slack.already_archived') throw err;
+    });
+  }
+
+  async setTopic(channelId: string, topic: string): Promise<void> {
+    // Slack refuses topics over 250 characters (too_long).
+    const text = Array.from(topic).slice(0, 250).join('');
+    // Tier 2 allows about 20 a minute: skip a topic that is already set.
+    if (this.topics.get(channelId) === text) return;
+    await this.request('conversations.setTopic', { channel: channelId, topic: text });
+    this.topics.set(channelId, text);
+  }
+
+  async invite(channelId: string, userIds: readonly string[]): Promise<void> {
+    const users = [...new Set(await this.directory.expand(userIds))].filter((u) => u !== this.botUserId);
+    if (users.length === 0) return;
+    try {
+      await this.request('conversations.invite', { channel: channelId, users: users.join(','), force: true });
+    } catch (err) {
+      // One bad id fails the whole call; invite the rest one by one so nobody is left out.
+      const code = (err as BotError).code;
+      if (code === 'bot.slack.already_in_channel' || users.length === 1) {
+        if (code !== 'bot.slack.already_in_channel') throw err;
+        return;
+      }
+      for (const user of users) {
+        await this.request('conversations.invite', { channel: channelId, users: user }).catch((e) =>
+          this.options.logger.warn({ err: e, user }, 'could not invite a responder'),
+        );
+      }
+    }
+  }
+
+  async announceChannelId(): Promise<string | undefined> {
+    return this.announceId;
+  }
+
+  async postMessage(channelId: string, message: ChatMessage): Promise<{ messageId: string }> {
+    const r = await this.request<{ ts: string }>('chat.postMessage', {
+      channel: channelId,
+      ...toBlocks(message),
+      unfurl_links: false,
+    });
+    return { messageId: r.ts };
+  }
+
+  async updateMessage(channelId: string, messageId: string, message: ChatMessage): Promise<void> {
+    await this.request('chat.update', { channel: channelId, ts: messageId, ...toBlocks(message) });
+  }
+
+  async postEphemeral(channelId: string, userId: string, message: ChatMessage): Promise<void> {
+    await this.request('chat.postEphemeral', { channel: channelId, user: userId, ...toBlocks(message) });
+  }
+
+  async uploadFile(channelId: string, file: FileUpload): Promise<void> {
+    try {
+      await this.client.filesUploadV2({
+        channel_id: channelId,
+        filename: file.filename,
+        title: file.title,
+        content: file.content,
+      });
+    } catch (err) {
+      throw slackError('files.uploadV2', err);
+    }
+  }
+
+  async resolveUser(reference: string): Promise<Actor | undefined> {
+    return this.directory.resolve(reference);
+  }
+
+  mention(userId: string): string {
+    return `<@${userId}>`;
+  }
+
+  channelLink(channel: ChannelRef): string {
+    // The name after the bar is the fallback where Slack cannot resolve the id (notifications).
+    return channel.name ? `<#${channel.id}|${channel.name}>` : `<#${channel.id}>`;
+  }
+
+  /** Slack renders <!date^…> in each reader's own time zone. */
+  localTime(at: Date, fallback: string, withDate: boolean): string {
+    const epoch = Math.floor(at.getTime() / 1000);
+    return `<!date^${epoch}^${withDate ? '{date_short_pretty} {time}' : '{time}'}|${fallback}>`;
+  }
+
+  private async request<T = Record<string, unknown>>(
+    method: string,
+    params: Record<string, unknown>,
+  ): Promise<T> {
+    try {
+      return await this.outbound.call<T>(method, params);
+    } catch (err) {
+      throw slackError(method, err);
+    }
+  }
+
+  private async resolveAnnounceChannel(): Promise<string | undefined> {
+    const wanted = this.options.announceChannel;
+    if (!wanted) return undefined;
+    if (/^[CG][A-Z0-9]{2,}$/.test(wanted)) return wanted;
+    const name = wanted.replace(/^#/, '');
+    let cursor: string | undefined;
+    do {
+      const page = await this.request<{
+        channels?: { id: string; name: string }[];
+        response_metadata?: { next_cursor?: string };
+      }>('conversations.list', {
+        types: 'public_channel,private_channel',
+        exclude_archived: true,
+        limit: 200,
+        ...(cursor ? { cursor } : {}),
+      });
+      const found = page.channels?.find((c) => c.name === name);
+      if (found) return found.id;
+      cursor = page.response_metadata?.next_cursor || undefined;
+    } while (cursor);
+    throw new BotError(
+      'bot.slack.announce_channel',
+      `SLACK_ANNOUNCE_CHANNEL #${name} was not found in Slack.`,
+      {
+        hint: 'Create the channel (or fix the name), or give its id (C…); for a private one, invite the bot first.',
+      },
+    );
+  }
+}

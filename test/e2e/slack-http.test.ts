@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeSlack, startFakeSlack } from '../fakes/slack/index.ts';
+import { type BotProcess, startBotProcess, tempDir } from '../helpers/bot-process.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+/** Slack's HTTP mode: signed requests to /slack/events on the bot's own server. */
+describe('Slack in HTTP mode, end to end', () => {
+  const tmp = tempDir();
+  let fake: FakeSlack;
+  let bot: BotProcess;
+  let events: string;
+
+  beforeAll(async () => {
+    fake = await startFakeSlack();
+    bot = await startBotProcess({
+      DATABASE_URL: `sqlite:${tmp.dir}/bot.db`,
+      SLACK_BOT_TOKEN: fake.botToken,
+      SLACK_SIGNING_SECRET: fake.signingSecret,
+      SLACK_API_URL: fake.url,
+    });
+    events = `${bot.url}/slack/events`;
+    fake.useHttp(events);
+  });
+
+  afterAll(async () => {
+    await bot?.stop();
+    await fake?.close();
+    tmp.remove();
+  });
+
+  const incidents = async () => ((await (await fetch(`${bot.url}/api/incidents`)).json()) as any).incidents;
+
+  it('answers Slack’s URL verification', async () => {
+    const r = await fake.postSigned(events, 'event', fake.build.urlVerification('challenge-123'));
+    expect(r.status).toBe(200);
+    expect(r.body).toContain('challenge-123');
+  });
+
+  it('declares from a signed slash command, acked within Slack’s 3 seconds', async () => {
+    const cmd = await fake
+      .as('U0CAROL')
+      .command('C0GENERAL', 'declare NCCL timeouts on rack r2 --severity SEV1');
+    expect(cmd.delivery.status).toBe(200);
+    expect(cmd.delivery.ms).toBeLessThan(3000);
+    const ch = await waitFor(
+      () => fake.channel('inc-1-nccl-timeouts-on-rack-r2')?.members.includes('U0CAROL'),
+      'channel',
+    );
+    expect(ch).toBe(true);
+    expect((await incidents())[0]).toMatchObject({ severity: 'SEV1', platform: 'slack' });
+  });
+
+  it('refuses a forged signature and a replayed (stale) request, and changes nothing', async () => {
+    const forged = fake.build.slashCommand({ user: 'U0CAROL', channel: 'C0GENERAL', text: 'declare forged' });
+    const r1 = await fake.postSigned(events, 'command', forged.payload, { forgeSignature: true });
+    expect(r1.status).toBe(401);
+    const stale = fake.build.slashCommand({
+      user: 'U0CAROL',
+      channel: 'C0GENERAL',
+      text: 'declare replayed',
+    });
+    const tenMinutesAgo = Math.floor(Date.now() / 1000) - 600;
+    const r2 = await fake.postSigned(events, 'command', stale.payload, { timestamp: tenMinutesAgo });
+    expect(r2.status).toBe(401);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await incidents()).map((i: any) => i.title)).toEqual(['NCCL timeouts on rack r2']);
+  });
+
+  it('acts once on an event Slack retries (X-Slack-Retry-Num)', async () => {
+    const ch = fake.channel('inc-1-nccl-timeouts-on-rack-r2')!;
+    const said = await fake.as('U0CAROL').post(ch.id, 'ib0 link flapping on gpu-node-6');
+    await fake.redeliver(said, { retryAttempt: 1, retryReason: 'http_timeout' });
+    await waitFor(async () => {
+      const detail = (await (await fetch(`${bot.url}/api/incidents/1`)).json()) as any;
+      return detail.timeline.some((e: any) => e.kind === 'message');
+    }, 'the message on the timeline');
+    await new Promise((r) => setTimeout(r, 200));
+    const detail = (await (await fetch(`${bot.url}/api/incidents/1`)).json()) as any;
+    expect(detail.timeline.filter((e: any) => e.kind === 'message')).toHaveLength(1);
+  });
+});

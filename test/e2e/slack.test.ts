@@ -1,0 +1,228 @@
+import { writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeSlack, startFakeSlack } from '../fakes/slack/index.ts';
+import { type BotProcess, startBotProcess, tempDir } from '../helpers/bot-process.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+/**
+ * The real bot process with the real Bolt app in Socket Mode, against the in-repo fake Slack:
+ * a whole incident, approvals, retries and the timeline from the channel.
+ */
+const POLICY = `
+policy:
+  approvers: ['@sre']
+incidents:
+  responders: ['@sre']
+`;
+
+async function apiJson(bot: BotProcess, path: string): Promise<any> {
+  const r = await fetch(`${bot.url}${path}`);
+  return r.json();
+}
+
+/** The newest answer the bot gave this person through a response_url. */
+function lastAnswer(fake: FakeSlack, user: string): string {
+  const posts = fake.responseUrlPosts().filter((p) => p.user === user);
+  const body = posts.at(-1)?.body as { text?: string; blocks?: unknown } | undefined;
+  return `${body?.text ?? ''}\n${JSON.stringify(body?.blocks ?? [])}`;
+}
+
+async function answerAfter(fake: FakeSlack, user: string, before: number): Promise<string> {
+  await waitFor(() => fake.responseUrlPosts().filter((p) => p.user === user).length > before, 'an answer');
+  return lastAnswer(fake, user);
+}
+
+describe('Slack in Socket Mode, end to end', () => {
+  const tmp = tempDir();
+  let fake: FakeSlack;
+  let bot: BotProcess;
+  let channel: string;
+
+  beforeAll(async () => {
+    fake = await startFakeSlack();
+    writeFileSync(`${tmp.dir}/bot.yml`, POLICY);
+    bot = await startBotProcess({
+      DATABASE_URL: `sqlite:${tmp.dir}/bot.db`,
+      CONFIG_FILE: `${tmp.dir}/bot.yml`,
+      SLACK_BOT_TOKEN: fake.botToken,
+      SLACK_APP_TOKEN: fake.appToken,
+      SLACK_API_URL: fake.url,
+      SLACK_ANNOUNCE_CHANNEL: '#incidents',
+    });
+    await fake.waitForConnection();
+  });
+
+  afterAll(async () => {
+    await bot?.stop();
+    await fake?.close();
+    tmp.remove();
+  });
+
+  it('declares by text: channel, topic, invitations, card and announcement', async () => {
+    const before = fake.responseUrlPosts().length;
+    const cmd = await fake
+      .as('U0ALICE')
+      .command('C0GENERAL', 'declare GPU node 5 fell off the bus --severity SEV2');
+    // Acked at once, with the work done after the ack.
+    expect(cmd.delivery.ms).toBeLessThan(3000);
+    await waitFor(() => fake.responseUrlPosts().length > before, 'the declare answer');
+    expect(lastAnswer(fake, 'U0ALICE')).toMatch(
+      /^INC-1 declared \(SEV2\): GPU node 5 fell off the bus → <#C/,
+    );
+
+    const ch = await waitFor(() => fake.channel('inc-1-gpu-node-5-fell-off-the-bus'), 'the incident channel');
+    channel = ch.id;
+    await waitFor(() => fake.channel(channel)?.topic.includes('SEV2'), 'the topic');
+    // The declarer and the @sre group (alice, bob) are invited; carol is not.
+    expect(fake.channel(channel)!.members).toEqual(expect.arrayContaining(['U0ALICE', 'U0BOB', 'U0BOT']));
+    expect(fake.channel(channel)!.members).not.toContain('U0CAROL');
+
+    const card = fake.messages(channel).find((m) => m.byBot)!;
+    expect(JSON.stringify(card.blocks)).toContain('INC-1: GPU node 5 fell off the bus');
+    expect(fake.buttons(channel, card.ts).map((b) => b.label)).toEqual([
+      'Take command',
+      'Investigating',
+      'Mark mitigated',
+      'Resolve',
+    ]);
+    const announced = fake.messages('C0INCIDENTS').map((m) => m.text);
+    expect(announced.join('\n')).toMatch(/INC-1 declared\* \(SEV2\)/);
+
+    // Slack keeps the bot's own posts out of the timeline; the API shows where it lives.
+    const detail = await apiJson(bot, '/api/incidents/1');
+    expect(detail.incident).toMatchObject({ platform: 'slack', channelId: channel, cardMessageId: card.ts });
+  });
+
+  it('declares through the modal when /incident declare has no arguments', async () => {
+    const cmd = await fake.as('U0BOB').command('C0GENERAL', 'declare');
+    const view = await waitFor(
+      () => fake.views().find((v) => v.callbackId === 'incident_declare'),
+      'the modal',
+    );
+    expect(view.userId).toBe('U0BOB');
+    expect(cmd.triggerId).toBeTruthy();
+    // A missing title is refused in the form itself.
+    const bad = await fake.as('U0BOB').submit(view.id, { title: { title: '   ' } });
+    expect(bad.delivery.response).toMatchObject({ response_action: 'errors' });
+    await fake.as('U0BOB').submit(view.id, {
+      title: { title: 'Inference p99 over 2 s' },
+      severity: { severity: 'SEV3' },
+      description: { description: 'vLLM queue depth climbing on the inference pool' },
+    });
+    await waitFor(
+      () => fake.channel('inc-2-inference-p99-over-2-s')?.members.includes('U0BOB'),
+      'the modal incident with its declarer',
+    );
+    const detail = await apiJson(bot, '/api/incidents/2');
+    expect(detail.incident).toMatchObject({
+      severity: 'SEV3',
+      description: 'vLLM queue depth climbing on the inference pool',
+    });
+  });
+
+  it('keeps the card current and records status, severity and roles', async () => {
+    const card = fake.messages(channel).find((m) => m.byBot)!;
+    await fake.as('U0ALICE').command(channel, 'status investigating');
+    await fake.as('U0ALICE').click(channel, card.ts, 'Take command');
+    await waitFor(() => {
+      const text = JSON.stringify(fake.message(channel, card.ts)?.blocks);
+      return text.includes('investigating') && text.includes('<@U0ALICE>');
+    }, 'the updated card');
+    await waitFor(
+      () => fake.channel(channel)?.topic.includes('IC: alice'),
+      'the topic with the commander',
+      // conversations.setTopic is Tier 2 (about 20 a minute): the bot paces it.
+      10_000,
+    );
+    const { timeline } = await apiJson(bot, '/api/incidents/1');
+    expect(timeline.map((e: any) => e.kind)).toEqual(expect.arrayContaining(['declared', 'status', 'role']));
+  });
+
+  it('runs a drain once a second person from @sre approves, and refuses the others', async () => {
+    let n = fake.responseUrlPosts().filter((p) => p.user === 'U0ALICE').length;
+    await fake.as('U0ALICE').command(channel, 'drain gpu-node-5', { command: '/node' });
+    expect(await answerAfter(fake, 'U0ALICE', n)).toMatch(/Requested drain of gpu-node-5/);
+    const request = await waitFor(
+      () => fake.messages(channel).find((m) => m.byBot && m.text.startsWith('🛠️ drain gpu-node-5')),
+      'the action message',
+    );
+    const approve = fake.buttons(channel, request.ts).find((b) => b.label === 'Approve')!;
+    expect(approve.style).toBe('danger');
+    expect(approve.confirm).toBeTruthy();
+
+    n = fake.responseUrlPosts().filter((p) => p.user === 'U0ALICE').length;
+    await fake.as('U0ALICE').click(channel, request.ts, approve.actionId);
+    expect(await answerAfter(fake, 'U0ALICE', n)).toMatch(/SEV2 needs a second person/);
+
+    n = fake.responseUrlPosts().filter((p) => p.user === 'U0CAROL').length;
+    await fake.as('U0CAROL').click(channel, request.ts, approve.actionId);
+    expect(await answerAfter(fake, 'U0CAROL', n)).toMatch(/may not approve mitigations/);
+
+    const click = await fake.as('U0BOB').click(channel, request.ts, approve.actionId);
+    await waitFor(() => fake.message(channel, request.ts)?.text.includes('succeeded'), 'the drain result');
+    // Slack redelivers; the same click acts once.
+    await fake.redeliver(click);
+    const { actions, timeline } = await apiJson(bot, '/api/incidents/1');
+    expect(actions).toHaveLength(1);
+    expect(actions[0]).toMatchObject({ status: 'succeeded', requestedBy: 'U0ALICE', decidedBy: 'U0BOB' });
+    expect(timeline.filter((e: any) => e.kind === 'action_approved')).toHaveLength(1);
+    expect(fake.buttons(channel, request.ts)).toEqual([]);
+  });
+
+  it('acts once on a redelivered command', async () => {
+    const cmd = await fake.as('U0BOB').command(channel, 'note vendor ticket 4411 opened');
+    await fake.redeliver(cmd);
+    await waitFor(async () => {
+      const { timeline } = await apiJson(bot, '/api/incidents/1');
+      return timeline.some((e: any) => e.kind === 'note');
+    }, 'the note');
+    const { timeline } = await apiJson(bot, '/api/incidents/1');
+    expect(timeline.filter((e: any) => e.kind === 'note')).toHaveLength(1);
+  });
+
+  it('waits out a 429 with Retry-After and still posts the update', async () => {
+    fake.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+    await fake.as('U0BOB').command(channel, 'update Drained gpu-node-5; training resumed on gpu-node-6');
+    const update = await waitFor(
+      () =>
+        fake
+          .messages(channel)
+          .find((m) => m.byBot && m.text.includes('Drained gpu-node-5; training resumed')),
+      'the update after the 429',
+      10_000,
+    );
+    expect(update).toBeTruthy();
+    const posts = fake.calls('chat.postMessage');
+    const limited = posts.findIndex((c) => c.status === 429);
+    expect(limited).toBeGreaterThanOrEqual(0);
+    expect(posts[limited + 1]!.at - posts[limited]!.at).toBeGreaterThanOrEqual(900);
+  });
+
+  it('builds the timeline from the channel: messages, threads, edits, deletions and 📌', async () => {
+    const alice = fake.as('U0ALICE');
+    const said = await alice.post(channel, 'dmesg shows Xid 79 on GPU 4 &lt;- hardware');
+    await alice.post(channel, 'checking the BMC', { threadTs: said.ts });
+    const typo = await alice.post(channel, 'rebootign');
+    await alice.edit(channel, typo.ts, 'rebooting');
+    const oops = await alice.post(channel, 'wrong channel');
+    await alice.delete(channel, oops.ts);
+    await fake.as('U0BOB').react(channel, said.ts, 'pushpin');
+    await waitFor(async () => {
+      const { timeline } = await apiJson(bot, '/api/incidents/1');
+      const msgs = timeline.filter((e: any) => e.kind === 'message');
+      return msgs.length === 4 && msgs[0].key && msgs[3].deletedAt && msgs[2].editedAt;
+    }, 'the timeline from the channel');
+    const { timeline } = await apiJson(bot, '/api/incidents/1');
+    const msgs = timeline.filter((e: any) => e.kind === 'message');
+    expect(msgs.map((e: any) => [e.actorId, e.text])).toEqual([
+      ['U0ALICE', 'dmesg shows Xid 79 on GPU 4 <- hardware'],
+      ['U0ALICE', 'checking the BMC'],
+      ['U0ALICE', 'rebooting'],
+      ['U0ALICE', ''],
+    ]);
+    // Times are shown in each person's own zone: alice's timeline is in Europe/Berlin.
+    const n = fake.responseUrlPosts().filter((p) => p.user === 'U0ALICE').length;
+    await alice.command(channel, 'timeline --key');
+    expect(await answerAfter(fake, 'U0ALICE', n)).toContain('Times in Europe/Berlin.');
+  });
+});
