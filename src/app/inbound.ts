@@ -7,7 +7,7 @@ import { parseOptions } from '../commands/parse.ts';
 import type { CommandRegistry } from '../commands/registry.ts';
 import type { Services } from '../commands/services.ts';
 import { splitArgs } from '../commands/split.ts';
-import { type Actor, BotError, type Clock, type Incident } from '../core/index.ts';
+import { type Actor, BotError, type Clock, type Incident, type Severity } from '../core/index.ts';
 import { parseButtonId } from '../incidents/buttons.ts';
 import { incidentRef } from '../incidents/format.ts';
 import type { Store } from '../store/port.ts';
@@ -181,6 +181,14 @@ async function clickButton(
     case 'resolve':
       await incidents.changeStatus(incident, 'resolved', actor);
       return ephemeral(`${incidentRef(incident)} is resolved.`);
+    case 'sev1':
+    case 'sev2':
+    case 'sev3':
+    case 'sev4': {
+      const to = button.verb.toUpperCase() as Severity;
+      await incidents.changeSeverity(incident, to, actor);
+      return ephemeral(`${incidentRef(incident)} is now ${to}.`);
+    }
     case 'close': {
       const def = deps.registry.find('incident', 'close');
       await checkPermission(def, incident, actor, deps);

@@ -5,7 +5,18 @@ import { BotError } from '../core/index.ts';
  * names the incident or action it acts on; who clicked is checked when the click arrives.
  * Discord limits custom_id to 100 characters; these stay under 60.
  */
-export const CARD_VERBS = ['take-command', 'investigating', 'mitigated', 'resolve', 'close'] as const;
+export const CARD_VERBS = [
+  'take-command',
+  'investigating',
+  'mitigated',
+  'resolve',
+  'close',
+  // The target severity is in the verb, so a double click sets it once instead of moving twice.
+  'sev1',
+  'sev2',
+  'sev3',
+  'sev4',
+] as const;
 export type CardVerb = (typeof CARD_VERBS)[number];
 export const ACTION_VERBS = ['approve', 'cancel'] as const;
 export type ActionVerb = (typeof ACTION_VERBS)[number];

@@ -6,9 +6,10 @@ import {
   ROLE_LABEL,
   type RoleAssignment,
   responseTargetLabel,
+  SEVERITIES,
   SEVERITY_INFO,
 } from '../core/index.ts';
-import { cardButtonId } from './buttons.ts';
+import { type CardVerb, cardButtonId } from './buttons.ts';
 import { incidentRef, severityEmoji, statusEmoji } from './format.ts';
 
 export interface CardInput {
@@ -48,6 +49,16 @@ function cardButtons(incident: Incident, roles: readonly RoleAssignment[]): Chat
   }
   if (incident.status === 'declared' || incident.status === 'investigating') {
     buttons.push({ id: cardButtonId('mitigated', id), label: 'Mark mitigated' });
+  }
+  // Severity one step either way; a bigger jump is /incident severity.
+  const level = SEVERITIES.indexOf(incident.severity);
+  const up = SEVERITIES[level - 1];
+  const down = SEVERITIES[level + 1];
+  if (incident.status !== 'resolved' && up) {
+    buttons.push({ id: cardButtonId(up.toLowerCase() as CardVerb, id), label: `Raise to ${up}` });
+  }
+  if (incident.status !== 'resolved' && down) {
+    buttons.push({ id: cardButtonId(down.toLowerCase() as CardVerb, id), label: `Lower to ${down}` });
   }
   if (incident.status !== 'resolved') {
     buttons.push({

@@ -163,9 +163,11 @@ describe('toBlocks: the incident card', () => {
         undefined,
       ],
       [cardButtonId('mitigated', 'inc_1'), cardButtonId('mitigated', 'inc_1'), 'Mark mitigated', undefined],
+      [cardButtonId('sev1', 'inc_1'), cardButtonId('sev1', 'inc_1'), 'Raise to SEV1', undefined],
+      [cardButtonId('sev3', 'inc_1'), cardButtonId('sev3', 'inc_1'), 'Lower to SEV3', undefined],
       [cardButtonId('resolve', 'inc_1'), cardButtonId('resolve', 'inc_1'), 'Resolve', 'primary'],
     ]);
-    expect(buttons[2]!.confirm).toEqual({
+    expect(buttons[4]!.confirm).toEqual({
       title: { type: 'plain_text', text: 'Resolve INC-42?', emoji: true },
       text: { type: 'plain_text', text: 'Impact has ended and no more mitigation is needed.', emoji: true },
       confirm: { type: 'plain_text', text: 'Resolve', emoji: true },

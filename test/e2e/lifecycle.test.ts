@@ -53,6 +53,8 @@ describe('incident lifecycle in the sandbox', () => {
       'Take command',
       'Investigating',
       'Mark mitigated',
+      'Raise to SEV1',
+      'Lower to SEV3',
       'Resolve',
     ]);
 

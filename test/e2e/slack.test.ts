@@ -83,6 +83,8 @@ describe('Slack in Socket Mode, end to end', () => {
       'Take command',
       'Investigating',
       'Mark mitigated',
+      'Raise to SEV1',
+      'Lower to SEV3',
       'Resolve',
     ]);
     const announced = fake.messages('C0INCIDENTS').map((m) => m.text);
@@ -124,6 +126,8 @@ describe('Slack in Socket Mode, end to end', () => {
     const card = fake.messages(channel).find((m) => m.byBot)!;
     await fake.as('U0ALICE').command(channel, 'status investigating');
     await fake.as('U0ALICE').click(channel, card.ts, 'Take command');
+    const raise = await fake.as('U0BOB').click(channel, card.ts, 'Raise to SEV1');
+    await fake.redeliver(raise);
     await waitFor(() => {
       const text = JSON.stringify(fake.message(channel, card.ts)?.blocks);
       return text.includes('investigating') && text.includes('<@U0ALICE>');
@@ -134,8 +138,10 @@ describe('Slack in Socket Mode, end to end', () => {
       // conversations.setTopic is Tier 2 (about 20 a minute): the bot paces it.
       10_000,
     );
-    const { timeline } = await apiJson(bot, '/api/incidents/1');
+    const { incident, timeline } = await apiJson(bot, '/api/incidents/1');
     expect(timeline.map((e: any) => e.kind)).toEqual(expect.arrayContaining(['declared', 'status', 'role']));
+    expect(incident.severity).toBe('SEV1');
+    expect(timeline.filter((e: any) => e.kind === 'severity')).toHaveLength(1);
   });
 
   it('runs a drain once a second person from @sre approves, and refuses the others', async () => {
@@ -152,7 +158,7 @@ describe('Slack in Socket Mode, end to end', () => {
 
     n = fake.responseUrlPosts().filter((p) => p.user === 'U0ALICE').length;
     await fake.as('U0ALICE').click(channel, request.ts, approve.actionId);
-    expect(await answerAfter(fake, 'U0ALICE', n)).toMatch(/SEV2 needs a second person/);
+    expect(await answerAfter(fake, 'U0ALICE', n)).toMatch(/SEV1 needs a second person/);
 
     n = fake.responseUrlPosts().filter((p) => p.user === 'U0CAROL').length;
     await fake.as('U0CAROL').click(channel, request.ts, approve.actionId);
