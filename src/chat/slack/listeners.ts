@@ -5,6 +5,7 @@ import { declareModal, parseDeclareSubmission } from './render.ts';
 
 const PUSHPIN = new Set(['pushpin', 'round_pushpin']);
 
+// biome-ignore lint/suspicious/noExplicitAny: Slack payloads vary by event type and subtype; each field read below is checked before use.
 type Payload = Record<string, any>;
 
 /** Slack timestamps ("1716222222.000200") are seconds with microseconds. */
