@@ -15,7 +15,11 @@ import nodeCordon from './node/cordon.ts';
 import nodeDrain from './node/drain.ts';
 import nodeList from './node/list.ts';
 import nodeStatus from './node/status.ts';
+import nodeTriage from './node/triage.ts';
 import nodeUncordon from './node/uncordon.ts';
+import workloadList from './workload/list.ts';
+import workloadRestart from './workload/restart.ts';
+import workloadStop from './workload/stop.ts';
 
 /** Every command, in the order help lists them. Add a command: write its file, add it here. */
 export const commands = [
@@ -33,7 +37,11 @@ export const commands = [
   help,
   nodeList,
   nodeStatus,
+  nodeTriage,
   nodeCordon,
   nodeUncordon,
   nodeDrain,
+  workloadList,
+  workloadRestart,
+  workloadStop,
 ] as unknown as readonly CommandDefinition[];

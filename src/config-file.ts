@@ -46,6 +46,14 @@ const fileSchema = z
       .object({ users: z.array(sandboxUserSchema).min(1).default(DEFAULT_SANDBOX_USERS) })
       .strict()
       .default({ users: DEFAULT_SANDBOX_USERS }),
+    escalation: z
+      .object({
+        /** Paged (mentioned) after repeated failed mitigations: user ids, or groups such as @oncall. */
+        onCall: z.array(principal).default([]),
+        afterFailures: z.number().int().min(1).max(10).default(2),
+      })
+      .strict()
+      .default({ onCall: [], afterFailures: 2 }),
     incidents: z
       .object({
         /** Responders invited to every new incident channel (user ids). */

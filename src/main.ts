@@ -16,6 +16,7 @@ import { Router } from './http/router.ts';
 import { createHttpServer, listen } from './http/server.ts';
 import { ActionService } from './incidents/actions.ts';
 import { IncidentService } from './incidents/service.ts';
+import { TriageService } from './incidents/triage.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { NodeRegistry } from './nodes/registry.ts';
 import { createSimulatedAdapter } from './nodes/simulated/index.ts';
@@ -59,11 +60,21 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
     responders: config.file.incidents.responders,
     archiveOnClose: config.file.incidents.archiveOnClose,
   });
-  const actions = new ActionService(store, clock, logger, nodes, incidents, config.file.policy);
+  const actions = new ActionService(
+    store,
+    clock,
+    logger,
+    nodes,
+    incidents,
+    config.file.policy,
+    config.file.escalation,
+  );
+  const triage = new TriageService(store, clock, logger, nodes, actions);
   const registry = new CommandRegistry(commands);
   const services = {
     incidents,
     actions,
+    triage,
     nodes,
     commands: registry.all,
     displayTimeZone: config.DISPLAY_TIMEZONE,
@@ -98,6 +109,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
     await opened.close();
     throw err;
   }
+  actions.startExpirySweep();
   logger.info(
     { url, platforms: [...platforms.keys()], database: config.sqlitePath },
     sandbox ? `incident-bot ready: open ${url}` : `incident-bot ready on ${url}`,
@@ -109,6 +121,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
     async stop() {
       if (stopped) return;
       stopped = true;
+      actions.stopExpirySweep();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       for (const p of platforms.values()) await p.stop();

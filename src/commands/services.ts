@@ -1,5 +1,6 @@
 import type { ActionService } from '../incidents/actions.ts';
 import type { IncidentService } from '../incidents/service.ts';
+import type { TriageService } from '../incidents/triage.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
 import type { CommandDefinition } from './define.ts';
 
@@ -7,6 +8,7 @@ import type { CommandDefinition } from './define.ts';
 export interface Services {
   readonly incidents: IncidentService;
   readonly actions: ActionService;
+  readonly triage: TriageService;
   readonly nodes: NodeRegistry;
   /** Every registered command, for help. */
   readonly commands: readonly CommandDefinition[];

@@ -25,14 +25,28 @@ import { actionButtonId } from './buttons.ts';
 import { incidentRef, truncate } from './format.ts';
 import type { IncidentService } from './service.ts';
 
-/** Node mitigations this service runs; workload restart/stop arrive with the node adapters issue. */
+/** Mitigations of a whole node; the others (restart, stop) act on one workload. */
 export type NodeActionKind = Extract<ActionKind, 'cordon' | 'uncordon' | 'drain'>;
+export type WorkloadActionKind = Extract<ActionKind, 'restart' | 'stop'>;
 
-const CAPABILITY: Record<NodeActionKind, NodeCapability> = {
+const CAPABILITY: Record<ActionKind, NodeCapability> = {
   cordon: 'cordon',
   uncordon: 'uncordon',
   drain: 'drain',
+  restart: 'restart',
+  stop: 'stop',
 };
+
+function isNodeKind(kind: ActionKind): kind is NodeActionKind {
+  return kind === 'cordon' || kind === 'uncordon' || kind === 'drain';
+}
+
+export interface EscalationPolicy {
+  /** People or groups paged (mentioned) after `afterFailures` failed mitigations on one incident. */
+  readonly onCall: readonly string[];
+  readonly afterFailures: number;
+}
+
 /** A mitigation that hangs must not hold the node's lock forever. */
 const RUN_TIMEOUT_MS = 120_000;
 const MAX_OUTPUT = 2500;
@@ -52,14 +66,48 @@ export class ActionService {
     private readonly nodes: NodeRegistry,
     private readonly incidents: IncidentService,
     private readonly policy: ApprovalPolicy,
+    private readonly escalation: EscalationPolicy = { onCall: [], afterFailures: 2 },
   ) {}
+
+  private sweep: NodeJS.Timeout | undefined;
+
+  /** Expires unapproved actions on time, so their buttons go away even if nobody clicks. */
+  startExpirySweep(intervalMs = 15_000): void {
+    this.sweep = setInterval(() => {
+      this.expireDue().catch((err) => this.logger.warn({ err }, 'the action expiry sweep failed'));
+    }, intervalMs);
+    this.sweep.unref();
+  }
+
+  stopExpirySweep(): void {
+    if (this.sweep) clearInterval(this.sweep);
+  }
+
+  /** Marks every action past its expiry as expired and updates its message; returns how many. */
+  async expireDue(): Promise<number> {
+    let count = 0;
+    for (const action of await this.store.listExpiredActions(this.clock.now())) {
+      const incident = await this.incidents.get(action.incidentId);
+      if (!incident) continue;
+      const moved = await this.finishWithoutRun(
+        action,
+        incident,
+        'expired',
+        null,
+        'action_expired',
+        `${action.kind} of ${action.target} expired without approval`,
+      );
+      if (moved) count++;
+    }
+    return count;
+  }
 
   /** Whether the approver must differ from the requester for this incident. */
   needsSecondPerson(incident: Incident): boolean {
     return this.policy.twoPersonSeverities.includes(incident.severity);
   }
 
-  async request(incident: Incident, kind: NodeActionKind, node: string, actor: Actor): Promise<Action> {
+  async request(incident: Incident, kind: ActionKind, target: string, actor: Actor): Promise<Action> {
     assertMayRequest(actor, this.policy);
     if (incident.status === 'closed') {
       throw new BotError(
@@ -67,16 +115,20 @@ export class ActionService {
         `${incidentRef(incident)} is closed; mitigations need an open incident.`,
       );
     }
-    const adapter = this.nodes.require(node, CAPABILITY[kind]);
-    const preview = await this.preview(adapter, kind, node);
+    const {
+      preview,
+      params,
+      target: resolved,
+    } = isNodeKind(kind) ? await this.nodePreview(kind, target) : await this.workloadPreview(kind, target);
+    target = resolved;
     const now = this.clock.now();
     const action = await this.store.transaction(async (tx) => {
       const created = await tx.createAction({
         id: randomUUID(),
         incidentId: incident.id,
         kind,
-        target: node,
-        params: {},
+        target,
+        params,
         preview,
         requestedBy: actor.id,
         requestedByName: actor.name,
@@ -89,8 +141,8 @@ export class ActionService {
         at: now,
         actorId: actor.id,
         actorName: actor.name,
-        text: `Requested ${kind} of ${node}`,
-        data: { actionId: created.id, kind, target: node },
+        text: `Requested ${kind} of ${target}`,
+        data: { actionId: created.id, kind, target },
       });
       return created;
     });
@@ -157,7 +209,7 @@ export class ActionService {
   }
 
   private async run(approved: Action, incident: Incident): Promise<Action> {
-    return this.withNodeLock(approved.target, async () => {
+    return this.withNodeLock(lockKey(approved), async () => {
       const started = await this.store.transitionAction(approved.id, ['approved'], 'running', {
         startedAt: this.clock.now(),
       });
@@ -195,30 +247,98 @@ export class ActionService {
           })
           .catch((err) => this.logger.warn({ err }, 'posting an action result failed'));
       }
+      if (!result.ok) await this.escalateIfRepeated(incident);
       return final;
     });
+  }
+
+  /**
+   * After `afterFailures` failed mitigations on one incident, people are paged with what was tried:
+   * the bot stops being the only one working on it. Once per incident.
+   */
+  private async escalateIfRepeated(incident: Incident): Promise<void> {
+    const actions = await this.store.listActions(incident.id);
+    const failed = actions.filter((a) => a.status === 'failed');
+    if (failed.length !== this.escalation.afterFailures) return;
+    const chat = this.incidents.chatFor(incident);
+    const who = this.escalation.onCall.map((id) => chat.mention(id)).join(' ') || 'the on-call engineer';
+    const tried = failed
+      .map((a) => `• ${a.kind} of ${a.target}: ${a.result?.summary ?? 'failed'}`)
+      .join('\n');
+    const text = `📟 Escalating ${incidentRef(incident)}: ${failed.length} mitigation attempts failed. ${who}, please take a look.`;
+    await this.store.appendTimeline({
+      incidentId: incident.id,
+      kind: 'escalation',
+      at: this.clock.now(),
+      actorId: null,
+      actorName: 'incident-bot',
+      text: `Escalated to ${this.escalation.onCall.join(', ') || 'on-call'} after ${failed.length} failed mitigations`,
+      data: { actions: failed.map((a) => a.id) },
+      key: true,
+    });
+    if (incident.channelId) {
+      await chat
+        .postMessage(incident.channelId, {
+          text,
+          sections: [
+            text,
+            `*What was tried*\n${tried}`,
+            'Next: check the node by hand (BMC, dmesg), or hand over to the hardware team.',
+          ],
+        })
+        .catch((err) => this.logger.warn({ err }, 'posting the escalation failed'));
+    }
   }
 
   /** Runs the adapter call. A node answering "no" is a failed result; only a bug escapes as a throw. */
   private async execute(action: Action): Promise<ActionResult> {
     const signal = AbortSignal.timeout(RUN_TIMEOUT_MS);
     try {
-      const adapter = this.nodes.require(action.target, CAPABILITY[action.kind as NodeActionKind]);
-      switch (action.kind) {
-        case 'cordon':
-          return await adapter.cordon(action.target, { signal });
-        case 'uncordon':
-          return await adapter.uncordon(action.target, { signal });
-        case 'drain':
-          return await adapter.drain(action.target, { signal });
-        default:
-          return { ok: false, summary: `${action.kind} is not a node action`, output: '' };
+      if (isNodeKind(action.kind)) {
+        const adapter = this.nodes.require(action.target, CAPABILITY[action.kind]);
+        if (action.kind === 'cordon') return await adapter.cordon(action.target, { signal });
+        if (action.kind === 'uncordon') return await adapter.uncordon(action.target, { signal });
+        return await adapter.drain(action.target, { signal });
       }
+      const adapter = this.nodes.adapters.find((a) => a.name === action.params.adapter);
+      if (!adapter)
+        return {
+          ok: false,
+          summary: `adapter ${String(action.params.adapter)} is no longer configured`,
+          output: '',
+        };
+      return action.kind === 'restart'
+        ? await adapter.restartWorkload(action.target, { signal })
+        : await adapter.stopWorkload(action.target, { signal });
     } catch (err) {
       const summary = isBotError(err) ? err.message : 'the adapter failed unexpectedly; see the bot log';
       if (!isBotError(err)) this.logger.error({ err, action: action.id }, 'mitigation threw');
       return { ok: false, summary, output: '' };
     }
+  }
+
+  private async nodePreview(kind: NodeActionKind, node: string) {
+    const adapter = await this.nodes.resolve(node, CAPABILITY[kind]);
+    return {
+      preview: await this.preview(adapter, kind, node),
+      params: { adapter: adapter.name, node },
+      target: node,
+    };
+  }
+
+  private async workloadPreview(kind: WorkloadActionKind, ref: string) {
+    const { adapter, workload } = await this.nodes.findWorkload(ref, { signal: AbortSignal.timeout(30_000) });
+    if (!adapter.capabilities.has(CAPABILITY[kind])) {
+      throw new BotError('bot.node.unsupported', `Adapter ${adapter.name} cannot ${kind} workloads.`, {
+        hint: `Configure a ${kind} command for it, or do it outside the bot.`,
+      });
+    }
+    const state = `${workload.state}, ${workload.restartCount} restarts${workload.lastExitCode !== null ? `, last exit ${workload.lastExitCode}` : ''}`;
+    const preview =
+      kind === 'restart'
+        ? `${workload.name} on ${workload.node} (${state}) will be restarted; ${workload.gpus} GPU(s) are briefly idle.`
+        : `${workload.name} on ${workload.node} (${state}) will be stopped and stays stopped until someone starts it.`;
+    return { preview, params: { adapter: adapter.name, node: workload.node }, target: workload.id };
   }
 
   private async preview(adapter: NodeAdapter, kind: NodeActionKind, node: string): Promise<string> {
@@ -349,4 +469,9 @@ export class ActionService {
       if (this.locks.get(node) === next) this.locks.delete(node);
     }
   }
+}
+
+/** Mitigations of one node never overlap: the lock is the node, also for a workload's actions. */
+function lockKey(action: Action): string {
+  return isNodeKind(action.kind) ? action.target : String(action.params.node ?? action.target);
 }

@@ -111,14 +111,16 @@ export class IncidentService {
   private async openChannel(chat: ChatPlatform, incident: Incident, actor: Actor): Promise<Incident> {
     let current = incident;
     try {
-      const channel = await this.createChannel(chat, incident);
-      current = await this.patch(current, { channelId: channel.id, channelName: channel.name });
-      const invitees = [...new Set([actor.id, ...this.options.responders])];
-      const card = await this.renderCardFor(chat, current);
       // One round trip to create the channel, then everything else at once: a SEV1 channel should
-      // be ready in the time of two calls, not five.
+      // be ready in the time of two calls, not five. The card does not depend on the channel.
+      const [channel, card] = await Promise.all([
+        this.createChannel(chat, incident),
+        this.renderCardFor(chat, incident),
+      ]);
+      const invitees = [...new Set([actor.id, ...this.options.responders])];
       const [posted] = await Promise.all([
         chat.postMessage(channel.id, card),
+        this.patch(current, { channelId: channel.id, channelName: channel.name }),
         chat.invite(channel.id, invitees),
         chat.setTopic(channel.id, channelTopic(current, undefined)),
         this.announce(

@@ -1,7 +1,7 @@
 import { BotError } from '../core/errors.ts';
-import { invalidNodeNameError, unknownNodeError, unsupportedError } from './errors.ts';
+import { invalidNodeNameError, unknownNodeError, unknownWorkloadError, unsupportedError } from './errors.ts';
 import { compareNodeNames, isValidNodeName } from './node-names.ts';
-import type { CallOptions, NodeAdapter, NodeCapability, NodeInfo } from './port.ts';
+import type { CallOptions, NodeAdapter, NodeCapability, NodeInfo, Workload } from './port.ts';
 
 export interface ListFailure {
   readonly adapter: string;
@@ -68,7 +68,68 @@ export class NodeRegistry {
     return { nodes, failures };
   }
 
+  /**
+   * Like `require`, but an unknown name is answered with the closest names the fleet has ("did
+   * you mean gpu-node-5?"), from a fresh listing.
+   */
+  async resolve(node: string, capability: NodeCapability, opts?: CallOptions): Promise<NodeAdapter> {
+    try {
+      return this.require(node, capability);
+    } catch (err) {
+      if (!(err instanceof BotError) || err.code !== 'bot.node.unknown') throw err;
+      const { nodes } = await this.listNodesSettled(opts);
+      const close = nodes
+        .map((n) => ({ name: n.name, d: distance(node.toLowerCase(), n.name.toLowerCase()) }))
+        .filter((n) => n.d <= Math.max(2, Math.floor(node.length / 3)))
+        .sort((a, b) => a.d - b.d);
+      // Only the closest: gpu-nod-5 means gpu-node-5, not also gpu-node-1.
+      const best = close[0]?.d;
+      const names = close
+        .filter((n) => n.d === best)
+        .slice(0, 3)
+        .map((n) => n.name);
+      if (names.length === 0) throw err;
+      throw new BotError('bot.node.unknown', `No node named ${node}. Did you mean ${names.join(' or ')}?`, {
+        hint: err.hint ?? '',
+      });
+    }
+  }
+
+  /** Finds a workload by id (or by name, when only one workload has it) across the fleet. */
+  async findWorkload(ref: string, opts?: CallOptions): Promise<{ adapter: NodeAdapter; workload: Workload }> {
+    const listing = this.adapters.filter((a) => a.capabilities.has('workloads'));
+    const results = await Promise.allSettled(listing.map((a) => a.listWorkloads(undefined, opts)));
+    const found: { adapter: NodeAdapter; workload: Workload }[] = [];
+    results.forEach((r, i) => {
+      if (r.status !== 'fulfilled') return;
+      for (const w of r.value)
+        if (w.id === ref || w.name === ref) found.push({ adapter: listing[i]!, workload: w });
+    });
+    const exact = found.filter((f) => f.workload.id === ref);
+    if (exact.length === 1) return exact[0]!;
+    if (found.length === 1) return found[0]!;
+    if (found.length > 1) {
+      throw new BotError('bot.workload.ambiguous', `${found.length} workloads are named ${ref}.`, {
+        hint: `Use the id: ${found.map((f) => f.workload.id).join(', ')}.`,
+      });
+    }
+    throw unknownWorkloadError(ref);
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled(this.adapters.map((a) => a.close()));
   }
+}
+
+/** Levenshtein distance, for "did you mean"; names are short. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
 }

@@ -305,6 +305,18 @@ export class KyselyStore implements Store {
     return rows.map(toAction);
   }
 
+  async listExpiredActions(now: Date, limit = 100): Promise<Action[]> {
+    const rows = await this.#db
+      .selectFrom('actions')
+      .selectAll()
+      .where('status', '=', 'requested')
+      .where('expires_at', '<=', now.toISOString())
+      .orderBy('expires_at')
+      .limit(limit)
+      .execute();
+    return rows.map(toAction);
+  }
+
   async transitionAction(
     id: string,
     from: readonly ActionStatus[],

@@ -125,6 +125,8 @@ export interface Store {
     fields?: ActionTransition,
   ): Promise<Action | undefined>;
   setActionMessage(id: string, messageId: string): Promise<void>;
+  /** Actions still waiting for approval whose time ran out at `now`, oldest first (the expiry sweep). */
+  listExpiredActions(now: Date, limit?: number): Promise<Action[]>;
 
   /** Records an inbound event id; true the first time, false for a redelivery. */
   markEventProcessed(source: string, eventId: string, at: Date): Promise<boolean>;

@@ -304,9 +304,13 @@ describe('usage and optionSpecs', () => {
       '/incident help [command]',
       '/node list',
       '/node status <node>',
+      '/node triage [nodes] [--all]',
       '/node cordon <node> [--incident <incident>]',
       '/node uncordon <node> [--incident <incident>]',
       '/node drain <node> [--incident <incident>]',
+      '/workload list [--node <node>]',
+      '/workload restart <workload> [--incident <incident>]',
+      '/workload stop <workload> [--incident <incident>]',
     ]);
   });
 
@@ -405,7 +409,7 @@ describe('CommandRegistry', () => {
   }
 
   it('lists the groups in order', () => {
-    expect(registry.groups()).toEqual(['incident', 'node']);
+    expect(registry.groups()).toEqual(['incident', 'node', 'workload']);
     expect(registry.all).toBe(commands);
   });
 
@@ -425,7 +429,7 @@ describe('CommandRegistry', () => {
     const err = findError('nope', 'declare');
     expect(err.code).toBe('bot.command.unknown');
     expect(err.message).toBe('There is no /nope command.');
-    expect(err.hint).toBe('Commands: /incident, /node.');
+    expect(err.hint).toBe('Commands: /incident, /node, /workload.');
     expect(findError('nope', 'help').message).toBe('There is no /nope command.');
   });
 
@@ -437,7 +441,7 @@ describe('CommandRegistry', () => {
       'Try one of: declare, status, update, severity, assign, note, timeline, mitigated, resolve, close, list, help, or /incident help.',
     );
     expect(findError('node', 'reboot').hint).toBe(
-      'Try one of: list, status, cordon, uncordon, drain, or /node help.',
+      'Try one of: list, status, triage, cordon, uncordon, drain, or /node help.',
     );
   });
 

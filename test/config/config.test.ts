@@ -40,6 +40,7 @@ const DEFAULT_FILE = {
       { id: 'dave', name: 'Dave (support)', groups: ['support'] },
     ],
   },
+  escalation: { onCall: [], afterFailures: 2 },
   incidents: { responders: [], archiveOnClose: true },
 };
 

@@ -432,6 +432,20 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
       });
     });
 
+    describe('expired actions', () => {
+      it('lists requested actions whose expiry has passed, oldest first, and nothing else', async () => {
+        const inc = await store.createIncident(newIncident());
+        const due1 = await store.createAction(newAction(inc.id, { expiresAt: at(5) }));
+        const due2 = await store.createAction(newAction(inc.id, { expiresAt: at(3) }));
+        await store.createAction(newAction(inc.id, { expiresAt: at(30) }));
+        const approved = await store.createAction(newAction(inc.id, { expiresAt: at(1) }));
+        await store.transitionAction(approved.id, ['requested'], 'approved', { decidedAt: at(1) });
+        expect((await store.listExpiredActions(at(5))).map((a) => a.id)).toEqual([due2.id, due1.id]);
+        expect(await store.listExpiredActions(at(2))).toEqual([]);
+        expect(await store.listExpiredActions(at(5), 1)).toHaveLength(1);
+      });
+    });
+
     describe('processed events', () => {
       it('is true the first time an event id is seen and false for a redelivery', async () => {
         expect(await store.markEventProcessed('slack', 'Ev1', at(0))).toBe(true);

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { ephemeral } from '../chat/message.ts';
+import type { WorkloadActionKind } from '../incidents/actions.ts';
+import { defineCommand } from './define.ts';
+
+/** restart and stop differ only in their verb: one shape, two command files. */
+export function workloadActionCommand(kind: WorkloadActionKind, description: string) {
+  return defineCommand({
+    group: 'workload',
+    name: kind,
+    description,
+    options: z.object({
+      workload: z
+        .string()
+        .trim()
+        .min(1)
+        .max(253)
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._/:-]*$/, 'must be a workload id or name as /workload list shows it')
+        .describe('Workload id or name, as /workload list shows it'),
+    }),
+    positional: ['workload'],
+    examples: [`/workload ${kind} gpu-node-3/vllm-llama3-70b`],
+    permission: 'anyone',
+    incident: 'required',
+    needs: { node: [kind] },
+    async execute(ctx, o) {
+      const action = await ctx.services.actions.request(ctx.incident!, kind, o.workload, ctx.actor);
+      return ephemeral(
+        `Requested ${kind} of ${action.target}. It runs once someone approves it${ctx.services.actions.needsSecondPerson(ctx.incident!) ? ' (a second person, at this severity)' : ''}.`,
+      );
+    },
+  });
+}

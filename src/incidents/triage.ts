@@ -1,0 +1,212 @@
+import type { Logger } from 'pino';
+import type { ChatMessage } from '../chat/message.ts';
+import type { ChatPlatform } from '../chat/port.ts';
+import { type Actor, type Clock, type Incident, isBotError } from '../core/index.ts';
+import type { CommandResult, DiagnosticId, NodeAdapter } from '../nodes/port.ts';
+import type { NodeRegistry } from '../nodes/registry.ts';
+import { analyze, type Finding, TRIAGE_DIAGNOSTICS, type TriageReport } from '../nodes/triage.ts';
+import type { Store } from '../store/port.ts';
+import type { ActionService } from './actions.ts';
+import { incidentRef } from './format.ts';
+
+const LEVEL_EMOJI = { critical: '🔴', warning: '🟠', info: 'ℹ️' } as const;
+/** Nodes triaged at once; each adapter also keeps its own limits (SSH: per node and global). */
+const NODE_CONCURRENCY = 16;
+const DIAGNOSTIC_TIMEOUT_MS = 30_000;
+
+export interface NodeTriage {
+  readonly node: string;
+  readonly report?: TriageReport;
+  /** Set when the node could not be reached at all. */
+  readonly unreachable?: string;
+  readonly requested: string[];
+}
+
+/**
+ * Runs the first-60-seconds diagnostics on many nodes at once: one progress message updated as
+ * nodes finish ("12/40 nodes"), each node's report posted as it arrives, an unreachable node
+ * reported without holding up the rest, and each recommended mitigation requested right away
+ * (still behind its approve button).
+ */
+export class TriageService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly nodes: NodeRegistry,
+    private readonly actions: ActionService,
+  ) {}
+
+  async run(input: {
+    chat: ChatPlatform;
+    channelId: string;
+    incident: Incident | undefined;
+    nodes: readonly string[];
+    actor: Actor;
+  }): Promise<NodeTriage[]> {
+    const { chat, channelId, incident, actor } = input;
+    // Validate every name before anything runs, so a typo stops the whole request with one answer.
+    const targets: { node: string; adapter: NodeAdapter }[] = [];
+    for (const node of input.nodes)
+      targets.push({ node, adapter: await this.nodes.resolve(node, 'diagnose') });
+
+    const total = targets.length;
+    let done = 0;
+    const progress = (finished: number): ChatMessage => {
+      const text = `🔎 Triage of ${total} node${total === 1 ? '' : 's'}: ${finished}/${total} done${finished === total ? ' ✅' : ''}`;
+      return { text, sections: [text] };
+    };
+    const posted = await chat.postMessage(channelId, progress(0));
+    const results: NodeTriage[] = [];
+    const queue = [...targets];
+    const worker = async () => {
+      for (let t = queue.shift(); t; t = queue.shift()) {
+        const result = await this.triageNode(t.node, t.adapter, incident, actor);
+        results.push(result);
+        done++;
+        await chat
+          .postMessage(channelId, this.render(result, incident))
+          .catch((err) => this.logger.warn({ err }, 'posting a triage report failed'));
+        await chat
+          .updateMessage(channelId, posted.messageId, progress(done))
+          .catch((err) => this.logger.warn({ err }, 'updating triage progress failed'));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(NODE_CONCURRENCY, total) }, worker));
+    if (incident) await this.record(incident, results, actor);
+    return results;
+  }
+
+  private async triageNode(
+    node: string,
+    adapter: NodeAdapter,
+    incident: Incident | undefined,
+    actor: Actor,
+  ): Promise<NodeTriage> {
+    const signal = AbortSignal.timeout(DIAGNOSTIC_TIMEOUT_MS);
+    const settled = await Promise.allSettled(
+      TRIAGE_DIAGNOSTICS.map((d) => adapter.diagnose(node, d, { signal })),
+    );
+    const results: Partial<Record<DiagnosticId, CommandResult>> = {};
+    const transport: string[] = [];
+    settled.forEach((r, i) => {
+      const id = TRIAGE_DIAGNOSTICS[i]!;
+      if (r.status === 'fulfilled') results[id] = r.value;
+      else if (isBotError(r.reason) && /unreachable|timeout|host_key|aborted/.test(r.reason.code)) {
+        transport.push(r.reason.message);
+      } else if (!isBotError(r.reason)) {
+        this.logger.warn({ err: r.reason, node, diagnostic: id }, 'a diagnostic failed');
+      }
+    });
+    if (Object.keys(results).length === 0 && transport.length > 0) {
+      return { node, unreachable: transport[0]!, requested: [] };
+    }
+    const report = analyze(node, results);
+    const requested = incident
+      ? await this.requestMitigations(report.findings, adapter, incident, actor)
+      : [];
+    return { node, report, requested };
+  }
+
+  /** Each recommendation becomes a stored action request, once per incident and target. */
+  private async requestMitigations(
+    findings: readonly Finding[],
+    adapter: NodeAdapter,
+    incident: Incident,
+    actor: Actor,
+  ): Promise<string[]> {
+    const pending = (await this.store.listActions(incident.id)).filter(
+      (a) => a.status === 'requested' || a.status === 'approved' || a.status === 'running',
+    );
+    const requested: string[] = [];
+    for (const f of findings) {
+      const rec = f.recommendation;
+      if (!rec) continue;
+      try {
+        let target = rec.node;
+        if (rec.kind === 'restart') {
+          const workloads = await adapter.listWorkloads(rec.node, {
+            signal: AbortSignal.timeout(DIAGNOSTIC_TIMEOUT_MS),
+          });
+          const w = workloads.find((x) => x.name === rec.container);
+          if (!w) continue;
+          target = w.id;
+        }
+        const label = `${rec.kind} of ${target}`;
+        if (requested.includes(label) || pending.some((a) => a.kind === rec.kind && a.target === target))
+          continue;
+        await this.actions.request(incident, rec.kind, target, actor);
+        requested.push(label);
+      } catch (err) {
+        // A capability the adapter lacks, or a policy refusal: the finding still shows.
+        this.logger.info({ err, recommendation: rec }, 'a recommended mitigation was not requested');
+      }
+    }
+    return requested;
+  }
+
+  private render(t: NodeTriage, incident: Incident | undefined): ChatMessage {
+    if (t.unreachable) {
+      const text = `⚫ ${t.node}: unreachable — ${t.unreachable}`;
+      return {
+        text,
+        header: `⚫ ${t.node}: unreachable`,
+        sections: [t.unreachable],
+        context: ['Check the node from its BMC or console; the other nodes were triaged anyway.'],
+      };
+    }
+    const r = t.report!;
+    const critical = r.findings.filter((f) => f.level === 'critical').length;
+    const warnings = r.findings.filter((f) => f.level === 'warning').length;
+    const verdict = critical
+      ? `${critical} critical`
+      : warnings
+        ? `${warnings} warning${warnings === 1 ? '' : 's'}`
+        : 'healthy';
+    const header = `${critical ? '🔴' : warnings ? '🟠' : '🟢'} ${t.node}: ${verdict}`;
+    const findings = r.findings.map((f) => `${LEVEL_EMOJI[f.level]} ${f.text}`);
+    const sections = [
+      r.summary.join(' · ') || 'no readings',
+      ...(findings.length ? [findings.join('\n')] : []),
+    ];
+    if (t.requested.length) {
+      sections.push(
+        `*Requested:* ${t.requested.join(', ')}: approve or cancel on the request${t.requested.length === 1 ? '' : 's'} below.`,
+      );
+    } else if (!incident && r.findings.some((f) => f.recommendation)) {
+      sections.push('Run the triage in an incident channel to get the recommended mitigation as a request.');
+    }
+    return {
+      text: header,
+      header,
+      sections,
+      ...(r.skipped.length ? { context: [`Not available on this node: ${r.skipped.join(', ')}`] } : {}),
+    };
+  }
+
+  private async record(incident: Incident, results: readonly NodeTriage[], actor: Actor): Promise<void> {
+    const lines = results.map((t) =>
+      t.unreachable
+        ? `${t.node} unreachable`
+        : `${t.node}: ${
+            t
+              .report!.findings.filter((f) => f.level !== 'info')
+              .map((f) => f.text)
+              .join('; ') || 'healthy'
+          }`,
+    );
+    await this.store.appendTimeline({
+      incidentId: incident.id,
+      kind: 'command',
+      at: this.clock.now(),
+      actorId: actor.id,
+      actorName: actor.name,
+      text: `Triage of ${results.length} node(s) in ${incidentRef(incident)}: ${lines.join(' | ')}`.slice(
+        0,
+        3000,
+      ),
+      data: { nodes: results.map((t) => t.node) },
+      key: results.some((t) => t.unreachable || t.report?.findings.some((f) => f.level === 'critical')),
+    });
+  }
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { isBotError } from '../../src/core/index.ts';
+import { alice, bob, dave, harness } from './harness.ts';
+
+async function refusal(p: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await p;
+  } catch (err) {
+    if (isBotError(err)) return { code: err.code, message: err.message };
+    throw err;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('mitigations: preview → approval → one run', () => {
+  it('refuses self-approval at SEV1 and runs once for a second person, however many clicks', async () => {
+    const h = await harness();
+    const incident = await h.declare('SEV1');
+    const action = await h.actions.request(incident, 'drain', 'gpu-node-5', alice);
+    expect(action.preview).toContain('qwen2-72b-finetune-0');
+    expect(await refusal(h.actions.approve(action.id, alice))).toMatchObject({
+      code: 'bot.action.same_person',
+    });
+
+    const clicks = await Promise.allSettled([1, 2, 3, 4].map(() => h.actions.approve(action.id, bob)));
+    expect(clicks.filter((c) => c.status === 'fulfilled')).toHaveLength(1);
+    for (const c of clicks) if (c.status === 'rejected') expect(c.reason.code).toBe('bot.action.not_pending');
+    const stored = (await h.store.listActions(incident.id))[0]!;
+    expect(stored).toMatchObject({ status: 'succeeded', decidedBy: 'bob' });
+    const results = (await h.store.listTimeline(incident.id)).filter((e) => e.kind === 'action_result');
+    expect(results).toHaveLength(1);
+    await h.close();
+  });
+
+  it('checks the clicker against the approvers list, not the requester', async () => {
+    const h = await harness({ policy: { approvers: ['@sre'] } });
+    const incident = await h.declare('SEV3');
+    const action = await h.actions.request(incident, 'cordon', 'gpu-node-2', dave);
+    expect(await refusal(h.actions.approve(action.id, dave))).toMatchObject({ code: 'bot.action.forbidden' });
+    // At SEV3 the requester may approve their own, if they are an approver.
+    const own = await h.actions.request(incident, 'cordon', 'gpu-node-4', alice);
+    expect((await h.actions.approve(own.id, alice)).status).toBe('succeeded');
+    await h.close();
+  });
+
+  it('expires an unapproved request on time and takes its buttons away', async () => {
+    const h = await harness({ policy: { expiryMinutes: 10 } });
+    const incident = await h.declare('SEV2');
+    const action = await h.actions.request(incident, 'drain', 'gpu-node-5', alice);
+    const before = (await h.messages(incident.channelId!)).find((m) => m.id === action.messageId)!;
+    expect(before.message.buttons?.map((b) => b.label)).toEqual(['Approve', 'Cancel']);
+
+    h.clock.advance(9 * 60_000);
+    expect(await h.actions.expireDue()).toBe(0);
+    h.clock.advance(60_000);
+    expect(await h.actions.expireDue()).toBe(1);
+    const after = (await h.messages(incident.channelId!)).find((m) => m.id === action.messageId)!;
+    expect(after.message.header).toBe('🛠️ drain gpu-node-5: expired without approval');
+    expect(after.message.buttons).toBeUndefined();
+    expect(await refusal(h.actions.approve(action.id, bob))).toMatchObject({
+      code: 'bot.action.not_pending',
+    });
+    const kinds = (await h.store.listTimeline(incident.id)).map((e) => e.kind);
+    expect(kinds).toContain('action_expired');
+    await h.close();
+  });
+
+  it('a click that arrives after the expiry but before the sweep is refused as expired', async () => {
+    const h = await harness();
+    const incident = await h.declare('SEV3');
+    const action = await h.actions.request(incident, 'cordon', 'gpu-node-1', alice);
+    h.clock.advance(10 * 60_000);
+    expect(await refusal(h.actions.approve(action.id, bob))).toMatchObject({ code: 'bot.action.expired' });
+    expect((await h.store.getAction(action.id))?.status).toBe('expired');
+    await h.close();
+  });
+
+  it('pages the on-call after two failed mitigations, once, with what was tried', async () => {
+    const h = await harness({ escalation: { onCall: ['dave'], afterFailures: 2 } });
+    const incident = await h.declare('SEV3');
+    // gpu-node-5's GPU 4 is off the bus: restarting its job fails.
+    const workload = (await h.nodes.findWorkload('qwen2-72b-finetune-0')).workload.id;
+    for (let i = 0; i < 3; i++) {
+      const a = await h.actions.request(incident, 'restart', workload, alice);
+      expect((await h.actions.approve(a.id, bob)).status).toBe('failed');
+    }
+    const escalations = (await h.store.listTimeline(incident.id)).filter((e) => e.kind === 'escalation');
+    expect(escalations).toHaveLength(1);
+    const posts = (await h.messages(incident.channelId!)).map((m) => m.message.sections?.join('\n') ?? '');
+    const page = posts.find((p) => p.startsWith('📟 Escalating INC-1'))!;
+    expect(page).toContain('@dave');
+    expect(page).toContain(`restart of ${workload}`);
+    await h.close();
+  });
+
+  it('says "did you mean" for a mistyped node', async () => {
+    const h = await harness();
+    const incident = await h.declare('SEV3');
+    expect(await refusal(h.actions.request(incident, 'drain', 'gpu-nod-5', alice))).toMatchObject({
+      code: 'bot.node.unknown',
+      message: 'No node named gpu-nod-5. Did you mean gpu-node-5?',
+    });
+    await h.close();
+  });
+});
