@@ -104,6 +104,18 @@ describe('confirmed mitigation in the sandbox', () => {
     expect(late.body.error.code).toBe('bot.button.stale');
   });
 
+  it('triages nodes from the channel and lists workloads', async () => {
+    const reply = await alice.send(channel, '/node triage gpu-node-3 gpu-node-7');
+    expect(replyText(reply)).toContain('Triage finished: 2 node(s)');
+    const posts = (await alice.messages(channel)).filter((m) => !m.visibleTo).map((m) => m.message.header ?? m.message.text);
+    expect(posts).toEqual(expect.arrayContaining(['🔎 Triage of 2 nodes: 2/2 done ✅']));
+    expect(posts.some((p) => /^🟠 gpu-node-3: \d+ warning/.test(p))).toBe(true);
+    const workloads = replyText(await alice.send(channel, '/workload list --node gpu-node-3'));
+    expect(workloads).toMatch(/restarting · \d+ GPU · \d+ restarts · last exit \d+/);
+    expect(replyText(await alice.send(channel, '/node triage'))).toMatch(/Name the nodes to triage, or use --all/);
+    expect(replyText(await alice.send(channel, '/node triage gpu-node-09'))).toMatch(/Did you mean gpu-node-/);
+  });
+
   it('answers unknown nodes and unsafe names clearly', async () => {
     expect(replyText(await alice.send(channel, '/node drain gpu-node-99'))).toMatch(
       /No node named gpu-node-99/,
@@ -111,6 +123,7 @@ describe('confirmed mitigation in the sandbox', () => {
     expect(replyText(await alice.send(channel, '/node cordon "gpu-node-1; rm -rf /"'))).toMatch(
       /is not a valid node name/,
     );
-    expect((await alice.incident(1)).actions).toHaveLength(2);
+    // The drain and the uncordon, plus the restart the triage asked for; nothing for the bad names.
+    expect((await alice.incident(1)).actions).toHaveLength(3);
   });
 });
