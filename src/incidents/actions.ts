@@ -17,6 +17,7 @@ import {
   type Incident,
   isBotError,
   notPendingError,
+  redact,
 } from '../core/index.ts';
 import type { NodeAdapter, NodeCapability } from '../nodes/port.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
@@ -215,7 +216,9 @@ export class ActionService {
       });
       if (!started) throw notPendingError((await this.store.getAction(approved.id)) ?? approved);
       await this.refreshMessage(started, incident);
-      const result = await this.execute(started);
+      // Output is stored and posted: secrets a node printed must not be.
+      const raw = await this.execute(started);
+      const result = { ok: raw.ok, summary: redact(raw.summary), output: redact(raw.output) };
       const finishedAt = this.clock.now();
       const finished = await this.store.transaction(async (tx) => {
         const done = await tx.transitionAction(started.id, ['running'], result.ok ? 'succeeded' : 'failed', {
