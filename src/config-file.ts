@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_POLICY, SEVERITIES } from './core/index.ts';
+import { httpAdapterOptions } from './nodes/http/options.ts';
+import { kubernetesAdapterOptions } from './nodes/kubernetes/options.ts';
 
 /**
  * The structure half of the configuration (DESIGN §8): one YAML file, validated by zod, every error
@@ -20,6 +22,8 @@ const policySchema = z
 
 const adapterSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('simulated'), name: z.string().min(1).default('simulated') }).strict(),
+  kubernetesAdapterOptions,
+  httpAdapterOptions,
 ]);
 
 const sandboxUserSchema = z

@@ -7,7 +7,7 @@ import type { ChatPlatform } from './chat/port.ts';
 import { SandboxChat } from './chat/sandbox/adapter.ts';
 import { registerSandboxRoutes } from './chat/sandbox/routes.ts';
 import { type SandboxTables, SandboxWorkspace } from './chat/sandbox/workspace.ts';
-import { SlackChat } from './chat/slack/adapter.ts';
+import type { SlackChat } from './chat/slack/adapter.ts';
 import { CommandRegistry } from './commands/registry.ts';
 import { type Config, ConfigError, loadConfig, readDotEnv } from './config.ts';
 import { type Clock, isBotError, systemClock } from './core/index.ts';
@@ -18,6 +18,7 @@ import { ActionService } from './incidents/actions.ts';
 import { IncidentService } from './incidents/service.ts';
 import { TriageService } from './incidents/triage.ts';
 import { createLogger, type Logger } from './logger.ts';
+import type { NodeAdapter } from './nodes/port.ts';
 import { NodeRegistry } from './nodes/registry.ts';
 import { createSimulatedAdapter } from './nodes/simulated/index.ts';
 import { openStore } from './store/index.ts';
@@ -37,10 +38,31 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
   const opened = await openStore(config.DATABASE_URL);
   const { store } = opened;
 
-  const adapters = (config.file.adapters ?? [{ type: 'simulated' as const, name: 'simulated' }]).map((a) =>
-    createSimulatedAdapter({ clock, name: a.name }),
-  );
+  const adapters: NodeAdapter[] = [];
+  for (const a of config.file.adapters ?? [{ type: 'simulated' as const, name: 'simulated' }]) {
+    switch (a.type) {
+      case 'simulated':
+        adapters.push(createSimulatedAdapter({ clock, name: a.name }));
+        break;
+      case 'kubernetes': {
+        // Loaded only when configured: the Kubernetes client is large and most installs lack it.
+        const { createKubernetesAdapter } = await import('./nodes/kubernetes/index.ts');
+        adapters.push(createKubernetesAdapter(a, { clock, logger }));
+        break;
+      }
+      case 'http': {
+        const { createHttpAdapter } = await import('./nodes/http/index.ts');
+        adapters.push(createHttpAdapter(a, { clock, logger, env: process.env }));
+        break;
+      }
+    }
+  }
   const nodes = new NodeRegistry(adapters);
+  // API-backed adapters learn their node names by listing; start that now, without waiting for it.
+  void nodes.listNodesSettled().then(({ failures }) => {
+    for (const f of failures)
+      logger.warn({ adapter: f.adapter, err: f.error }, 'listing nodes failed at start-up');
+  });
 
   const platforms = new Map<string, ChatPlatform>();
   let sandbox: SandboxChat | undefined;
@@ -51,6 +73,8 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
   }
   let slack: SlackChat | undefined;
   if (config.slack) {
+    // Loaded only when configured: Bolt and its clients cost ~20 MB of memory a sandbox does not need.
+    const { SlackChat } = await import('./chat/slack/adapter.ts');
     slack = new SlackChat({ ...config.slack, logger });
     platforms.set(slack.id, slack);
   }

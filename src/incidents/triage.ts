@@ -91,8 +91,10 @@ export class TriageService {
     const transport: string[] = [];
     settled.forEach((r, i) => {
       const id = TRIAGE_DIAGNOSTICS[i]!;
-      if (r.status === 'fulfilled') results[id] = r.value;
-      else if (isBotError(r.reason) && /unreachable|timeout|host_key|aborted/.test(r.reason.code)) {
+      // 127 with no output is the shell's "command not found": that node cannot answer this one.
+      if (r.status === 'fulfilled') {
+        if (!(r.value.exitCode === 127 && !r.value.stdout.trim())) results[id] = r.value;
+      } else if (isBotError(r.reason) && /unreachable|timeout|host_key|aborted/.test(r.reason.code)) {
         transport.push(r.reason.message);
       } else if (!isBotError(r.reason)) {
         this.logger.warn({ err: r.reason, node, diagnostic: id }, 'a diagnostic failed');

@@ -77,7 +77,9 @@ export class NodeRegistry {
       return this.require(node, capability);
     } catch (err) {
       if (!(err instanceof BotError) || err.code !== 'bot.node.unknown') throw err;
+      // Adapters over an API (Kubernetes, HTTP) learn their nodes by listing: list, then look again.
       const { nodes } = await this.listNodesSettled(opts);
+      if (nodes.some((n) => n.name === node)) return this.require(node, capability);
       const close = nodes
         .map((n) => ({ name: n.name, d: distance(node.toLowerCase(), n.name.toLowerCase()) }))
         .filter((n) => n.d <= Math.max(2, Math.floor(node.length / 3)))

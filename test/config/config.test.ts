@@ -453,8 +453,8 @@ describe('parseFileConfig / loadFileConfig', () => {
       'bot.yml:2: policy.twoPersonSeverities.0: Invalid option: expected one of "SEV1"|"SEV2"|"SEV3"|"SEV4"',
     ],
     [
-      'adapters:\n  - type: ssh\n',
-      "bot.yml:2: adapters.0.type: Invalid discriminator value. Expected 'simulated'",
+      'adapters:\n  - type: vmware\n',
+      "bot.yml:2: adapters.0.type: Invalid discriminator value. Expected 'simulated' | 'kubernetes' | 'http'",
     ],
     ['sandbox:\n  users: []\n', 'bot.yml:2: sandbox.users: Too small: expected array to have >=1 items'],
     [
