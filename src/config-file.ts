@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DEFAULT_POLICY, SEVERITIES } from './core/index.ts';
 import { httpAdapterOptions } from './nodes/http/options.ts';
 import { kubernetesAdapterOptions } from './nodes/kubernetes/options.ts';
+import { sshAdapterOptions } from './nodes/ssh/options.ts';
 
 /**
  * The structure half of the configuration (DESIGN §8): one YAML file, validated by zod, every error
@@ -24,6 +25,7 @@ const adapterSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('simulated'), name: z.string().min(1).default('simulated') }).strict(),
   kubernetesAdapterOptions,
   httpAdapterOptions,
+  sshAdapterOptions,
 ]);
 
 const sandboxUserSchema = z

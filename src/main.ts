@@ -50,6 +50,11 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
         adapters.push(createKubernetesAdapter(a, { clock, logger }));
         break;
       }
+      case 'ssh': {
+        const { createSshAdapter } = await import('./nodes/ssh/index.ts');
+        adapters.push(await createSshAdapter(a, { clock, logger, env: process.env }));
+        break;
+      }
       case 'http': {
         const { createHttpAdapter } = await import('./nodes/http/index.ts');
         adapters.push(createHttpAdapter(a, { clock, logger, env: process.env }));

@@ -339,7 +339,7 @@ export class ActionService {
     const state = `${workload.state}, ${workload.restartCount} restarts${workload.lastExitCode !== null ? `, last exit ${workload.lastExitCode}` : ''}`;
     const preview =
       kind === 'restart'
-        ? `${workload.name} on ${workload.node} (${state}) will be restarted; ${workload.gpus} GPU(s) are briefly idle.`
+        ? `${workload.name} on ${workload.node} (${state}) will be restarted${workload.gpus > 0 ? `; its ${workload.gpus} GPU(s) are briefly idle` : ''}.`
         : `${workload.name} on ${workload.node} (${state}) will be stopped and stays stopped until someone starts it.`;
     return { preview, params: { adapter: adapter.name, node: workload.node }, target: workload.id };
   }

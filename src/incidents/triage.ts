@@ -84,9 +84,7 @@ export class TriageService {
     actor: Actor,
   ): Promise<NodeTriage> {
     const signal = AbortSignal.timeout(DIAGNOSTIC_TIMEOUT_MS);
-    const settled = await Promise.allSettled(
-      TRIAGE_DIAGNOSTICS.map((d) => adapter.diagnose(node, d, { signal })),
-    );
+    const settled = await this.diagnoseAll(adapter, node, signal);
     const results: Partial<Record<DiagnosticId, CommandResult>> = {};
     const transport: string[] = [];
     settled.forEach((r, i) => {
@@ -108,6 +106,23 @@ export class TriageService {
       ? await this.requestMitigations(report.findings, adapter, incident, actor)
       : [];
     return { node, report, requested };
+  }
+
+  /** One round trip where the adapter can (diagnoseMany), one call per diagnostic otherwise. */
+  private async diagnoseAll(
+    adapter: NodeAdapter,
+    node: string,
+    signal: AbortSignal,
+  ): Promise<PromiseSettledResult<CommandResult>[]> {
+    if (adapter.diagnoseMany) {
+      try {
+        const all = await adapter.diagnoseMany(node, TRIAGE_DIAGNOSTICS, { signal });
+        return TRIAGE_DIAGNOSTICS.map((d) => ({ status: 'fulfilled', value: all[d] }));
+      } catch (err) {
+        return TRIAGE_DIAGNOSTICS.map(() => ({ status: 'rejected', reason: err }));
+      }
+    }
+    return Promise.allSettled(TRIAGE_DIAGNOSTICS.map((d) => adapter.diagnose(node, d, { signal })));
   }
 
   /** Each recommendation becomes a stored action request, once per incident and target. */

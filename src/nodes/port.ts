@@ -116,6 +116,15 @@ export interface NodeAdapter {
   hasNode(node: string): boolean;
   health(node: string, opts?: CallOptions): Promise<NodeHealth>;
   diagnose(node: string, diagnostic: DiagnosticId, opts?: CallOptions): Promise<CommandResult>;
+  /**
+   * Optional: several diagnostics in one round trip (the SSH adapter runs them as one command).
+   * Triage uses it when present; it must answer exactly what `diagnose` would for each id.
+   */
+  diagnoseMany?<I extends DiagnosticId>(
+    node: string,
+    diagnostics: readonly I[],
+    opts?: CallOptions,
+  ): Promise<Record<I, CommandResult>>;
   listWorkloads(node?: string, opts?: CallOptions): Promise<Workload[]>;
   cordon(node: string, opts?: CallOptions): Promise<MutationResult>;
   uncordon(node: string, opts?: CallOptions): Promise<MutationResult>;

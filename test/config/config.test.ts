@@ -454,7 +454,7 @@ describe('parseFileConfig / loadFileConfig', () => {
     ],
     [
       'adapters:\n  - type: vmware\n',
-      "bot.yml:2: adapters.0.type: Invalid discriminator value. Expected 'simulated' | 'kubernetes' | 'http'",
+      "bot.yml:2: adapters.0.type: Invalid discriminator value. Expected 'simulated' | 'kubernetes' | 'http' | 'ssh'",
     ],
     ['sandbox:\n  users: []\n', 'bot.yml:2: sandbox.users: Too small: expected array to have >=1 items'],
     [

@@ -107,13 +107,19 @@ describe('confirmed mitigation in the sandbox', () => {
   it('triages nodes from the channel and lists workloads', async () => {
     const reply = await alice.send(channel, '/node triage gpu-node-3 gpu-node-7');
     expect(replyText(reply)).toContain('Triage finished: 2 node(s)');
-    const posts = (await alice.messages(channel)).filter((m) => !m.visibleTo).map((m) => m.message.header ?? m.message.text);
+    const posts = (await alice.messages(channel))
+      .filter((m) => !m.visibleTo)
+      .map((m) => m.message.header ?? m.message.text);
     expect(posts).toEqual(expect.arrayContaining(['🔎 Triage of 2 nodes: 2/2 done ✅']));
     expect(posts.some((p) => /^🟠 gpu-node-3: \d+ warning/.test(p))).toBe(true);
     const workloads = replyText(await alice.send(channel, '/workload list --node gpu-node-3'));
     expect(workloads).toMatch(/restarting · \d+ GPU · \d+ restarts · last exit \d+/);
-    expect(replyText(await alice.send(channel, '/node triage'))).toMatch(/Name the nodes to triage, or use --all/);
-    expect(replyText(await alice.send(channel, '/node triage gpu-node-09'))).toMatch(/Did you mean gpu-node-/);
+    expect(replyText(await alice.send(channel, '/node triage'))).toMatch(
+      /Name the nodes to triage, or use --all/,
+    );
+    expect(replyText(await alice.send(channel, '/node triage gpu-node-09'))).toMatch(
+      /Did you mean gpu-node-/,
+    );
   });
 
   it('answers unknown nodes and unsafe names clearly', async () => {

@@ -1,0 +1,138 @@
+import { invalidNodeNameError } from '../errors.ts';
+import { NODE_NAME_PATTERN } from '../port.ts';
+import { invalidWorkloadNameError } from './errors.ts';
+import { shellQuote } from './shell-quote.ts';
+
+/**
+ * Mitigation command templates. Only `{node}` and `{workload}` are substituted, each validated and
+ * single-quoted; the rest of a template comes from the config file, which is trusted. A template is
+ * parsed once, at start-up, so a bad one fails the config check rather than an incident.
+ */
+
+export type Placeholder = 'node' | 'workload';
+export type TemplateName = 'state' | 'cordon' | 'uncordon' | 'drain' | 'restart' | 'stop';
+
+/** Container names as docker allows them (`[a-zA-Z0-9][a-zA-Z0-9_.-]+`), which is also what the ids carry. */
+export const WORKLOAD_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
+
+/**
+ * The defaults: Slurm for the node's scheduling state, docker for the containers.
+ *
+ * - `state`: what slurmctld says about the node (`idle`, `mixed`, `drained`, `draining`, `down*` …);
+ *   any `drain` state shows as cordoned, `down`/`fail` or a trailing `*` (not responding) as not_ready.
+ * - `cordon`: Slurm's DRAIN state is what Kubernetes calls cordon: running jobs finish, no new ones start.
+ * - `uncordon`: `state=resume` clears DRAIN (Slurm refuses it on a node that is not drained, so the
+ *   adapter checks `state` first and answers "not cordoned" without running it).
+ * - `drain`: no default template: the built-in drain runs `cordon`, then `stop` for each container the
+ *   drain plan evicts. A configured `drain` template runs instead of both.
+ * - `restart` / `stop`: docker, by container name.
+ */
+export const DEFAULT_SSH_COMMANDS: Readonly<Record<Exclude<TemplateName, 'drain'>, string>> = {
+  state: 'sinfo -h -N -n {node} -o %T',
+  cordon: 'scontrol update nodename={node} state=drain reason=incident-bot',
+  uncordon: 'scontrol update nodename={node} state=resume',
+  restart: 'docker restart {workload}',
+  stop: 'docker stop {workload}',
+};
+
+/** Which placeholders each template may use: a node-level command has no workload. */
+export const TEMPLATE_PLACEHOLDERS: Readonly<Record<TemplateName, readonly Placeholder[]>> = {
+  state: ['node'],
+  cordon: ['node'],
+  uncordon: ['node'],
+  drain: ['node'],
+  restart: ['node', 'workload'],
+  stop: ['node', 'workload'],
+};
+
+export type TemplatePart = string | { readonly placeholder: Placeholder };
+
+export interface CommandTemplate {
+  readonly source: string;
+  readonly parts: readonly TemplatePart[];
+}
+
+const PLACEHOLDER = /\{([A-Za-z_]+)\}/g;
+
+/**
+ * Where each character of `text` sits for the shell: a placeholder inside '…' or "…" would put our
+ * quotes inside the template's, and inside "…" `$(…)` in a value would still run.
+ */
+function quotedPositions(text: string): boolean[] {
+  const quoted: boolean[] = [];
+  let mode: 'none' | 'single' | 'double' = 'none';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    quoted.push(mode !== 'none');
+    if (mode === 'single') {
+      if (c === "'") mode = 'none';
+    } else if (c === '\\') {
+      quoted.push(true);
+      i++;
+    } else if (mode === 'double') {
+      if (c === '"') mode = 'none';
+    } else if (c === "'") mode = 'single';
+    else if (c === '"') mode = 'double';
+  }
+  return quoted;
+}
+
+/** Parses a template; returns the problems instead of throwing so zod can report them all. */
+export function parseTemplate(
+  source: string,
+  allowed: readonly Placeholder[],
+): { template: CommandTemplate } | { problems: string[] } {
+  const problems: string[] = [];
+  if (source.trim() === '') problems.push('is empty');
+  if (source.includes('\0')) problems.push('contains a NUL byte');
+  const quoted = quotedPositions(source);
+  const parts: TemplatePart[] = [];
+  let last = 0;
+  for (const m of source.matchAll(PLACEHOLDER)) {
+    const name = m[1] ?? '';
+    const at = m.index ?? 0;
+    const known = (allowed as readonly string[]).includes(name);
+    if (quoted[at]) {
+      // `{{.Name}}` in a docker --format string is text, not ours; `'{node}'` is a mistake.
+      if (name === 'node' || name === 'workload')
+        problems.push(`puts {${name}} inside quotes; write it bare, the bot quotes the value itself`);
+      continue;
+    }
+    if (!known) {
+      problems.push(`uses {${name}}, which is not one of ${allowed.map((p) => `{${p}}`).join(', ')}`);
+      continue;
+    }
+    parts.push(source.slice(last, at), { placeholder: name as Placeholder });
+    last = at + m[0].length;
+  }
+  parts.push(source.slice(last));
+  if (problems.length > 0) return { problems };
+  return { template: { source, parts: parts.filter((p) => p !== '') } };
+}
+
+export function compileTemplate(source: string, allowed: readonly Placeholder[]): CommandTemplate {
+  const parsed = parseTemplate(source, allowed);
+  if ('problems' in parsed) throw new Error(`command template ${parsed.problems.join('; ')}`);
+  return parsed.template;
+}
+
+export interface TemplateValues {
+  readonly node: string;
+  readonly workload?: string;
+}
+
+/** Validates each value a template uses, then inserts it single-quoted. Throws BotError on bad input. */
+export function renderTemplate(template: CommandTemplate, values: TemplateValues): string {
+  return template.parts
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      if (part.placeholder === 'node') {
+        if (!NODE_NAME_PATTERN.test(values.node)) throw invalidNodeNameError(values.node);
+        return shellQuote(values.node);
+      }
+      const workload = values.workload ?? '';
+      if (!WORKLOAD_NAME_PATTERN.test(workload)) throw invalidWorkloadNameError(workload);
+      return shellQuote(workload);
+    })
+    .join('');
+}

@@ -1,0 +1,79 @@
+import { writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { FLEET_KEY_PATH, FLEET_KNOWN_HOSTS_PATH, type SshFleet, startSshFleet } from '../fakes/ssh/index.ts';
+import { type BotProcess, startBotProcess, tempDir } from '../helpers/bot-process.ts';
+import { replyText, SandboxClient } from '../helpers/sandbox-client.ts';
+
+/**
+ * The bot process with an SSH inventory (real ssh2 client, pinned host keys) against in-process
+ * ssh2 servers: triage, a preview, second-person approval, one execution, the result recorded.
+ */
+describe('SSH fleet through the sandbox', () => {
+  const tmp = tempDir();
+  let fleet: SshFleet;
+  let bot: BotProcess;
+  let alice: SandboxClient;
+  let bob: SandboxClient;
+  let channel: string;
+
+  beforeAll(async () => {
+    // Node i answers as the simulated gpu-node-i: 3 crash-loops, 5 lost a GPU (Xid 79).
+    fleet = await startSshFleet({ count: 5 });
+    const key = `${tmp.dir}/id_ed25519`;
+    const knownHosts = `${tmp.dir}/known_hosts`;
+    writeFileSync(key, await fleet.readFile(FLEET_KEY_PATH), { mode: 0o600 });
+    writeFileSync(knownHosts, await fleet.readFile(FLEET_KNOWN_HOSTS_PATH));
+    const adapter = { ...fleet.config(), privateKeyPath: key, knownHostsPath: knownHosts };
+    writeFileSync(`${tmp.dir}/bot.yml`, stringify({ adapters: [adapter] }));
+    bot = await startBotProcess({
+      DATABASE_URL: `sqlite:${tmp.dir}/bot.db`,
+      CONFIG_FILE: `${tmp.dir}/bot.yml`,
+    });
+    alice = new SandboxClient(bot.url, 'alice');
+    bob = alice.as('bob');
+    const general = (await alice.channel('general')).id;
+    await alice.send(general, '/incident declare GPU fell off the bus on gpu-node-5 --severity SEV1');
+    channel = (await alice.channel('inc-1-gpu-fell-off-the-bus-on-gpu-node-5')).id;
+  });
+
+  afterAll(async () => {
+    await bot?.stop();
+    await fleet?.close();
+    tmp.remove();
+  });
+
+  it('lists the SSH fleet and triages over SSH', async () => {
+    expect(replyText(await alice.send(channel, '/node list'))).toMatch(/Fleet: 5 nodes/);
+    const reply = await alice.send(channel, '/node triage gpu-node-5 gpu-node-3');
+    expect(replyText(reply)).toContain('Triage finished: 2 node(s)');
+    const headers = (await alice.messages(channel))
+      .filter((m) => !m.visibleTo)
+      .map((m) => m.message.header ?? '');
+    expect(headers.some((h) => /^🔴 gpu-node-5: \d+ critical/.test(h))).toBe(true);
+    expect(headers).toContain('🛠️ drain gpu-node-5: waiting for approval');
+  });
+
+  it('runs the approved drain once, over SSH, with the node name quoted', async () => {
+    const request = (await alice.messages(channel)).find(
+      (m) => m.message.header === '🛠️ drain gpu-node-5: waiting for approval',
+    );
+    const approve = request.message.buttons.find((b: any) => b.label === 'Approve');
+    expect(replyText(await alice.click(channel, request.id, approve.id))).toMatch(
+      /SEV1 needs a second person/,
+    );
+    const clicks = await Promise.all([
+      bob.click(channel, request.id, approve.id),
+      bob.click(channel, request.id, approve.id),
+    ]);
+    expect(clicks.map(replyText).filter((t) => t.includes('Approved'))).toHaveLength(1);
+    const { actions, timeline } = await alice.incident(1);
+    const drain = actions.find((a: any) => a.kind === 'drain');
+    expect(drain.status).toBe('succeeded');
+    expect(timeline.filter((e: any) => e.kind === 'action_result')).toHaveLength(1);
+    const cordons = fleet.commands.filter((c) => c.command.includes('scontrol update nodename='));
+    expect(cordons.map((c) => c.command)).toEqual([
+      "scontrol update nodename='gpu-node-5' state=drain reason=incident-bot",
+    ]);
+  });
+});

@@ -1,0 +1,136 @@
+import { isBotError } from '../../../src/core/errors.ts';
+import { DIAGNOSTIC_COMMANDS } from '../../../src/nodes/commands.ts';
+import type { DiagnosticId, NodeAdapter } from '../../../src/nodes/port.ts';
+import { splitWords } from './shell-words.ts';
+
+export interface Answer {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly exitCode: number;
+}
+
+const ok = (stdout = ''): Answer => ({ stdout, stderr: '', exitCode: 0 });
+const fail = (stderr: string, exitCode = 1): Answer => ({ stdout: '', stderr, exitCode });
+
+const BY_COMMAND = new Map(
+  (Object.entries(DIAGNOSTIC_COMMANDS) as [DiagnosticId, string][]).map(([id, cmd]) => [cmd, id]),
+);
+
+/**
+ * One batch line as `sh` would see it (see src/nodes/ssh/batch.ts; test/nodes/ssh-batch.test.ts runs
+ * the same script through a real /bin/sh so this reading stays honest).
+ */
+const BATCH_LINE =
+  /^sh -c ('(?:[^']|'\\'')*') <\/dev\/null; s=\$\?; printf '\\n%s:%s\\n' '([^']+)' "\$s"; printf '\\n%s\\n' '([^']+)' >&2$/;
+
+/**
+ * What one fake node answers: the allow-listed diagnostics from a simulated node (byte for byte
+ * what the real tools print), Slurm's `sinfo`/`scontrol` for the scheduling state, `docker
+ * stop|restart`, `echo`, the adapter's batch script and the `sudo -n sh -c` wrapper. Anything else is
+ * "not found", exit 127, as sh says it.
+ */
+export class FakeNodeHost {
+  cordoned = false;
+  /** Extra bytes each diagnostic prints (a node flooding its output). */
+  flood = 0;
+
+  constructor(
+    readonly name: string,
+    /** The simulated node whose outputs and containers this node shows. */
+    readonly backing: string,
+    private readonly sim: () => NodeAdapter,
+  ) {}
+
+  async answer(command: string): Promise<Answer> {
+    const id = BY_COMMAND.get(command);
+    if (id) {
+      const r = await this.sim().diagnose(this.backing, id);
+      const extra = this.flood > 0 ? `${'x'.repeat(this.flood - 1)}\n` : '';
+      return { stdout: r.stdout + extra, stderr: r.stderr, exitCode: r.exitCode };
+    }
+    const { words, unquoted } = splitWords(command);
+    if (
+      words[0] === 'sudo' &&
+      words[1] === '-n' &&
+      words[2] === 'sh' &&
+      words[3] === '-c' &&
+      words.length === 5
+    ) {
+      return this.shell(words[4] ?? '');
+    }
+    if (words[0] === 'sh' && words[1] === '-c' && words.length === 3) return this.shell(words[2] ?? '');
+    // The fake only reads plain argument lists; shell syntax here means something reached a shell raw.
+    if (unquoted.length > 0) return fail(`fake sh: refusing shell syntax ${JSON.stringify(unquoted)}\n`, 2);
+    return this.argv(words);
+  }
+
+  /** `sh -c <script>`: the adapter's batch, or a single command. */
+  private shell(script: string): Promise<Answer> {
+    if (script.split('\n').every((l) => BATCH_LINE.test(l))) return this.batch(script);
+    return this.answer(script);
+  }
+
+  private async batch(script: string): Promise<Answer> {
+    let stdout = '';
+    let stderr = '';
+    for (const line of script.split('\n')) {
+      const m = BATCH_LINE.exec(line);
+      const inner = splitWords(m?.[1] ?? '').words[0] ?? '';
+      const a = await this.answer(inner);
+      stdout += `${a.stdout}\n${m?.[2]}:${a.exitCode}\n`;
+      stderr += `${a.stderr}\n${m?.[3]}\n`;
+    }
+    return { stdout, stderr, exitCode: 0 };
+  }
+
+  private async argv(words: string[]): Promise<Answer> {
+    const [cmd, ...args] = words;
+    if (cmd === 'echo') return ok(`${args.join(' ')}\n`);
+    if (cmd === 'sinfo' && args.length === 6 && args[0] === '-h' && args[1] === '-N' && args[2] === '-n') {
+      if (args[3] !== this.name) return ok('');
+      const active = (await this.sim().listWorkloads(this.backing)).some(
+        (w) => !w.system && (w.state === 'running' || w.state === 'restarting'),
+      );
+      return ok(`${this.cordoned ? (active ? 'draining' : 'drained') : active ? 'mixed' : 'idle'}\n`);
+    }
+    if (cmd === 'scontrol' && args[0] === 'update') return this.scontrol(args.slice(1));
+    if (cmd === 'docker' && (args[0] === 'stop' || args[0] === 'restart') && args.length === 2) {
+      const container = args[1] ?? '';
+      const id = `${this.backing}/${container}`;
+      try {
+        const r =
+          args[0] === 'stop' ? await this.sim().stopWorkload(id) : await this.sim().restartWorkload(id);
+        return r.ok ? ok(`${container}\n`) : fail(`${r.output}\n`);
+      } catch (err) {
+        if (isBotError(err) && err.code === 'bot.workload.unknown')
+          return fail(`Error response from daemon: No such container: ${container}\n`);
+        throw err;
+      }
+    }
+    return fail(`sh: 1: ${cmd ?? ''}: not found\n`, 127);
+  }
+
+  /** `scontrol update nodename=<n> state=drain reason=<r>` / `state=resume`, with Slurm's refusals. */
+  private scontrol(args: string[]): Answer {
+    const kv = new Map(
+      args.map((a) => {
+        const at = a.indexOf('=');
+        return [a.slice(0, at).toLowerCase(), a.slice(at + 1)] as const;
+      }),
+    );
+    if (kv.get('nodename') !== this.name) return fail('slurm_update error: Invalid node name specified\n');
+    const state = kv.get('state')?.toLowerCase();
+    if (state === 'drain') {
+      if (!kv.get('reason'))
+        return fail('You must specify a reason when DOWNING or DRAINING a node. Request denied\n');
+      this.cordoned = true;
+      return ok();
+    }
+    if (state === 'resume') {
+      if (!this.cordoned) return fail('slurm_update error: Invalid node state specified\n');
+      this.cordoned = false;
+      return ok();
+    }
+    return fail('slurm_update error: Invalid node state specified\n');
+  }
+}
