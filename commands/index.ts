@@ -18,6 +18,7 @@ import nodeStatus from './node/status.ts';
 import nodeTriage from './node/triage.ts';
 import nodeUncordon from './node/uncordon.ts';
 import workloadList from './workload/list.ts';
+import workloadLogs from './workload/logs.ts';
 import workloadRestart from './workload/restart.ts';
 import workloadStop from './workload/stop.ts';
 
@@ -44,4 +45,5 @@ export const commands = [
   workloadList,
   workloadRestart,
   workloadStop,
+  workloadLogs,
 ] as unknown as readonly CommandDefinition[];

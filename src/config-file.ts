@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_POLICY, SEVERITIES } from './core/index.ts';
+import { ACTION_KINDS, DEFAULT_POLICY, SEVERITIES } from './core/index.ts';
 import { httpAdapterOptions } from './nodes/http/options.ts';
 import { kubernetesAdapterOptions } from './nodes/kubernetes/options.ts';
 import { sshAdapterOptions } from './nodes/ssh/options.ts';
@@ -17,7 +17,20 @@ const policySchema = z
     approvers: z.array(principal).default([...DEFAULT_POLICY.approvers]),
     requesters: z.array(principal).default([...DEFAULT_POLICY.requesters]),
     twoPersonSeverities: z.array(z.enum(SEVERITIES)).default([...DEFAULT_POLICY.twoPersonSeverities]),
-    expiryMinutes: z.number().int().min(1).max(1440).default(DEFAULT_POLICY.expiryMinutes),
+    // Fractions allowed (0.5 is thirty seconds), so short drills and tests need no patched clock.
+    expiryMinutes: z
+      .number()
+      .min(0.05, 'must be at least 0.05 (three seconds)')
+      .max(1440, 'must be at most 1440 (a day)')
+      .default(DEFAULT_POLICY.expiryMinutes),
+    actions: z
+      .partialRecord(
+        z.enum(ACTION_KINDS),
+        z
+          .object({ approvers: z.array(principal).optional(), requesters: z.array(principal).optional() })
+          .strict(),
+      )
+      .optional(),
   })
   .strict();
 

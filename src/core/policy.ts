@@ -1,4 +1,4 @@
-import type { Action } from './action.ts';
+import type { Action, ActionKind } from './action.ts';
 import { isFinal, notPendingError } from './action.ts';
 import { BotError } from './errors.ts';
 import type { Incident } from './incident.ts';
@@ -23,6 +23,19 @@ export interface ApprovalPolicy {
   readonly twoPersonSeverities: readonly Severity[];
   /** How long an unapproved action stays valid. */
   readonly expiryMinutes: number;
+  /** Per mitigation, lists that replace the two above (e.g. only @hw-team may approve a drain). */
+  readonly actions?: Partial<
+    Record<ActionKind, { readonly approvers?: readonly string[]; readonly requesters?: readonly string[] }>
+  >;
+}
+
+/** Who may approve this kind of action: its own list when configured, else the general one. */
+export function approversFor(policy: ApprovalPolicy, kind: ActionKind): readonly string[] {
+  return policy.actions?.[kind]?.approvers ?? policy.approvers;
+}
+
+export function requestersFor(policy: ApprovalPolicy, kind: ActionKind): readonly string[] {
+  return policy.actions?.[kind]?.requesters ?? policy.requesters;
 }
 
 export const DEFAULT_POLICY: ApprovalPolicy = {
@@ -40,10 +53,11 @@ export function matchesList(actor: Actor, list: readonly string[]): boolean {
   );
 }
 
-export function assertMayRequest(actor: Actor, policy: ApprovalPolicy): void {
-  if (matchesList(actor, policy.requesters)) return;
-  throw new BotError('bot.action.forbidden', `${actor.name} may not request mitigations.`, {
-    hint: `Ask someone listed in policy.requesters (${policy.requesters.join(', ')}).`,
+export function assertMayRequest(actor: Actor, policy: ApprovalPolicy, kind: ActionKind): void {
+  const list = requestersFor(policy, kind);
+  if (matchesList(actor, list)) return;
+  throw new BotError('bot.action.forbidden', `${actor.name} may not request a ${kind}.`, {
+    hint: `Ask someone who may: ${list.join(', ')}.`,
   });
 }
 
@@ -79,9 +93,10 @@ export function decideApproval(input: {
       ),
     };
   }
-  if (!matchesList(actor, policy.approvers)) {
-    throw new BotError('bot.action.forbidden', `${actor.name} may not approve mitigations.`, {
-      hint: `Approvers: ${policy.approvers.join(', ')}.`,
+  const approvers = approversFor(policy, action.kind);
+  if (!matchesList(actor, approvers)) {
+    throw new BotError('bot.action.forbidden', `${actor.name} may not approve a ${action.kind}.`, {
+      hint: `Approvers: ${approvers.join(', ')}.`,
     });
   }
   if (policy.twoPersonSeverities.includes(incident.severity) && actor.id === action.requestedBy) {
@@ -97,7 +112,7 @@ export function decideApproval(input: {
 /** The requester may withdraw their own request; approvers may cancel anyone's. */
 export function assertMayCancel(action: Action, actor: Actor, policy: ApprovalPolicy): void {
   if (isFinal(action.status) || action.status !== 'requested') throw notPendingError(action);
-  if (actor.id === action.requestedBy || matchesList(actor, policy.approvers)) return;
+  if (actor.id === action.requestedBy || matchesList(actor, approversFor(policy, action.kind))) return;
   throw new BotError('bot.action.forbidden', `${actor.name} may not cancel this ${action.kind}.`, {
     hint: 'The requester or an approver can cancel it.',
   });

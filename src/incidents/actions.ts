@@ -109,7 +109,7 @@ export class ActionService {
   }
 
   async request(incident: Incident, kind: ActionKind, target: string, actor: Actor): Promise<Action> {
-    assertMayRequest(actor, this.policy);
+    assertMayRequest(actor, this.policy, kind);
     if (incident.status === 'closed') {
       throw new BotError(
         'bot.incident.closed',

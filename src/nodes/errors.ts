@@ -31,10 +31,32 @@ export function unknownWorkloadError(workloadId: string): BotError {
   });
 }
 
+export function invalidLogTailError(tail: number, max: number): BotError {
+  return new BotError(
+    'bot.workload.invalid_tail',
+    `${JSON.stringify(String(tail).slice(0, 40))} is not a number of log lines the bot reads.`,
+    { hint: `Ask for a whole number of lines from 1 to ${max}.` },
+  );
+}
+
+/** What each capability lets the bot do, in words for "adapter X cannot …". */
+const CAPABILITY_WORDS: Record<NodeCapability, string> = {
+  list: 'list its nodes',
+  health: 'report node health',
+  diagnose: 'run diagnostics',
+  workloads: 'list workloads',
+  cordon: 'cordon nodes',
+  uncordon: 'uncordon nodes',
+  drain: 'drain nodes',
+  restart: 'restart workloads',
+  stop: 'stop workloads',
+  logs: 'read workload logs',
+};
+
 export function unsupportedError(node: string, adapter: string, capability: NodeCapability): BotError {
   return new BotError(
     'bot.node.unsupported',
-    `Node ${node} is managed by adapter ${adapter}, which cannot ${capability}.`,
+    `Node ${node} is managed by adapter ${adapter}, which cannot ${CAPABILITY_WORDS[capability]}.`,
     { hint: `Do it outside the bot, or configure an adapter with the ${capability} capability for ${node}.` },
   );
 }

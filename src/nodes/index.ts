@@ -2,6 +2,7 @@
 // demo fleet, the allow-listed diagnostic commands, and parsers for what those commands print.
 export * from './commands.ts';
 export * from './errors.ts';
+export * from './logs.ts';
 export * from './node-names.ts';
 export * from './parse/dmesg.ts';
 export * from './parse/docker.ts';

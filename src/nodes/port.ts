@@ -14,6 +14,7 @@ export const NODE_CAPABILITIES = [
   'drain',
   'restart',
   'stop',
+  'logs',
 ] as const;
 export type NodeCapability = (typeof NODE_CAPABILITIES)[number];
 
@@ -132,6 +133,11 @@ export interface NodeAdapter {
   planDrain(node: string, opts?: CallOptions): Promise<DrainPlan>;
   drain(node: string, opts?: CallOptions): Promise<MutationResult>;
   restartWorkload(workloadId: string, opts?: CallOptions): Promise<MutationResult>;
+  /**
+   * The last `tail` lines of a workload's log (stdout and stderr), for the `logs` capability.
+   * Read-only; the caller redacts before posting.
+   */
+  workloadLogs(workloadId: string, tail: number, opts?: CallOptions): Promise<CommandResult>;
   stopWorkload(workloadId: string, opts?: CallOptions): Promise<MutationResult>;
   close(): Promise<void>;
 }

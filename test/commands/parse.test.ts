@@ -311,6 +311,7 @@ describe('usage and optionSpecs', () => {
       '/workload list [--node <node>]',
       '/workload restart <workload> [--incident <incident>]',
       '/workload stop <workload> [--incident <incident>]',
+      '/workload logs <workload> [--tail <tail>]',
     ]);
   });
 

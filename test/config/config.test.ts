@@ -303,7 +303,7 @@ describe('loadConfig: CONFIG_FILE', () => {
   it('reports file errors with the file, line and key path', () => {
     const path = tempFile('bad.yml', 'policy:\n  expiryMinutes: 0\n');
     expect(configError(() => loadConfig({ CONFIG_FILE: path })).problems).toEqual([
-      `${path}:2: policy.expiryMinutes: Too small: expected number to be >=1`,
+      `${path}:2: policy.expiryMinutes: must be at least 0.05 (three seconds)`,
     ]);
   });
 
@@ -444,10 +444,7 @@ describe('parseFileConfig / loadFileConfig', () => {
       'policy:\n  approvers:\n    - "bad user!"\n',
       'bot.yml:3: policy.approvers.0: must be a user id or an @group name such as @sre',
     ],
-    [
-      'policy:\n  expiryMinutes: 1441\n',
-      'bot.yml:2: policy.expiryMinutes: Too big: expected number to be <=1440',
-    ],
+    ['policy:\n  expiryMinutes: 1441\n', 'bot.yml:2: policy.expiryMinutes: must be at most 1440 (a day)'],
     [
       'policy:\n  twoPersonSeverities: [SEV5]\n',
       'bot.yml:2: policy.twoPersonSeverities.0: Invalid option: expected one of "SEV1"|"SEV2"|"SEV3"|"SEV4"',

@@ -75,22 +75,33 @@ describe('matchesList', () => {
 
 describe('assertMayRequest', () => {
   it('anyone may request under the default policy', () => {
-    expect(assertMayRequest(carol, DEFAULT_POLICY)).toBeUndefined();
+    expect(assertMayRequest(carol, DEFAULT_POLICY, 'drain')).toBeUndefined();
   });
 
   it('listed requesters (by id or group) may request', () => {
     const p = policy({ requesters: ['U_CAROL', '@sre'] });
-    expect(assertMayRequest(carol, p)).toBeUndefined();
-    expect(assertMayRequest(alice, p)).toBeUndefined();
-    expect(assertMayRequest(bob, p)).toBeUndefined();
+    expect(assertMayRequest(carol, p, 'drain')).toBeUndefined();
+    expect(assertMayRequest(alice, p, 'drain')).toBeUndefined();
+    expect(assertMayRequest(bob, p, 'drain')).toBeUndefined();
   });
 
   it('others are refused with bot.action.forbidden', () => {
     const p = policy({ requesters: ['U_BOB', '@gpu-oncall'] });
-    const err = catchBotError(() => assertMayRequest(carol, p));
+    const err = catchBotError(() => assertMayRequest(carol, p, 'drain'));
     expect(err.code).toBe('bot.action.forbidden');
-    expect(err.message).toBe('Carol may not request mitigations.');
-    expect(err.hint).toBe('Ask someone listed in policy.requesters (U_BOB, @gpu-oncall).');
+    expect(err.message).toBe('Carol may not request a drain.');
+    expect(err.hint).toBe('Ask someone who may: U_BOB, @gpu-oncall.');
+  });
+});
+
+describe('per-action lists', () => {
+  it('replace the general lists for that kind only', () => {
+    const p = policy({
+      approvers: ['@sre'],
+      actions: { drain: { approvers: ['U_BOB'], requesters: ['@sre'] } },
+    });
+    expect(catchBotError(() => assertMayRequest(carol, p, 'drain')).code).toBe('bot.action.forbidden');
+    expect(assertMayRequest(carol, p, 'cordon')).toBeUndefined();
   });
 });
 
@@ -215,7 +226,7 @@ describe('decideApproval', () => {
         decideApproval({ action, incident, actor: carol, policy: p, now: clock.now() }),
       );
       expect(err.code).toBe('bot.action.forbidden');
-      expect(err.message).toBe('Carol may not approve mitigations.');
+      expect(err.message).toBe('Carol may not approve a drain.');
       expect(err.hint).toBe('Approvers: U_BOB.');
     });
 

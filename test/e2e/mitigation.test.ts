@@ -114,6 +114,11 @@ describe('confirmed mitigation in the sandbox', () => {
     expect(posts.some((p) => /^🟠 gpu-node-3: \d+ warning/.test(p))).toBe(true);
     const workloads = replyText(await alice.send(channel, '/workload list --node gpu-node-3'));
     expect(workloads).toMatch(/restarting · \d+ GPU · \d+ restarts · last exit \d+/);
+    const id = /`(gpu-node-3\/[^`]+)` restarting/.exec(workloads)![1];
+    const logs = await alice.send(channel, `/workload logs ${id} --tail 5`);
+    expect(logs.reply.visibility).toBe('ephemeral');
+    expect(replyText(logs)).toContain(`📜 ${id}: last 5 lines`);
+    expect(replyText(await alice.send(channel, '/workload logs no-such-thing'))).toMatch(/No workload/);
     expect(replyText(await alice.send(channel, '/node triage'))).toMatch(
       /Name the nodes to triage, or use --all/,
     );

@@ -162,7 +162,7 @@ describe('Slack in Socket Mode, end to end', () => {
 
     n = fake.responseUrlPosts().filter((p) => p.user === 'U0CAROL').length;
     await fake.as('U0CAROL').click(channel, request.ts, approve.actionId);
-    expect(await answerAfter(fake, 'U0CAROL', n)).toMatch(/may not approve mitigations/);
+    expect(await answerAfter(fake, 'U0CAROL', n)).toMatch(/may not approve a drain/);
 
     const click = await fake.as('U0BOB').click(channel, request.ts, approve.actionId);
     await waitFor(() => fake.message(channel, request.ts)?.text.includes('succeeded'), 'the drain result');

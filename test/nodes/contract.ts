@@ -122,6 +122,28 @@ export function nodeAdapterContract(name: string, make: () => Promise<NodeAdapte
       }
     });
 
+    it('reads at most `tail` lines of a listed workload’s log, and bot.workload.unknown for one it does not have', async (ctx) => {
+      if (!adapter.capabilities.has('logs') || !adapter.capabilities.has('workloads')) return ctx.skip();
+      const all = await adapter.listWorkloads();
+      const workload = all.find((w) => w.state === 'running') ?? all[0];
+      if (!workload) return ctx.skip();
+      for (const tail of [1, 3, 50]) {
+        const r = await adapter.workloadLogs(workload.id, tail);
+        expect(r.command, workload.id).toMatch(/\S/);
+        expect(Number.isInteger(r.exitCode)).toBe(true);
+        expect(typeof r.stdout).toBe('string');
+        expect(typeof r.stderr).toBe('string');
+        expect(r.durationMs).toBeGreaterThanOrEqual(0);
+        const lines = r.stdout === '' ? 0 : r.stdout.replace(/\n$/, '').split('\n').length;
+        expect(lines, `${workload.id}, tail ${tail}`).toBeLessThanOrEqual(tail);
+      }
+      await expectBotError(adapter.workloadLogs(NO_SUCH_WORKLOAD, 10), 'bot.workload.unknown');
+      await expectBotError(
+        adapter.workloadLogs(workload.id, 10, { signal: AbortSignal.abort() }),
+        'bot.node.aborted',
+      );
+    });
+
     it('lists workloads on a node, all belonging to it', async (ctx) => {
       if (!adapter.capabilities.has('workloads')) return ctx.skip();
       for (const n of await nodes()) {

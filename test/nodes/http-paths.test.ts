@@ -122,6 +122,24 @@ describe('http adapter options', () => {
     expect(o.paths.node).toBeNull();
   });
 
+  it('takes an optional logs path, a GET with {workload}, the tail added as a query by the adapter', () => {
+    const o = httpAdapterOptions.parse({
+      type: 'http',
+      baseUrl: BASE,
+      paths: { logs: '/v2/nodes/{node}/pools/{workload}/logs' },
+    });
+    expect(o.paths.logs).toEqual({ method: 'GET', path: '/v2/nodes/{node}/pools/{workload}/logs' });
+    expect(httpAdapterOptions.parse(o)).toEqual(o);
+    expect(problems({ paths: { logs: '/v2/nodes/{node}/logs' } })).toEqual([
+      'paths.logs: must contain {workload}',
+    ]);
+    expect(problems({ paths: { logs: '/v2/pools/{workload}/logs?tail=10' } })[0]).toContain('without ? or #');
+    expect(problems({ paths: { logs: { method: 'POST', path: '/v2/pools/{workload}/logs' } } })).not.toEqual(
+      [],
+    );
+    expect(problems({ paths: { logs: null } })).toEqual([]);
+  });
+
   it('refuses templates that could go astray', () => {
     expect(problems({ paths: { drain: '/v2/nodes/drain' } })).toEqual(['paths.drain: must contain {node}']);
     expect(problems({ paths: { drain: '/v2/{host}/{node}' } })[0]).toContain('unknown placeholder {host}');

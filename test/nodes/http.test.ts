@@ -20,6 +20,7 @@ const EVERY_PATH = {
   workloads: '/v2/nodes/{node}/pools',
   restart: '/v2/nodes/{node}/pools/{workload}/restart',
   stop: '/v2/nodes/{node}/pools/{workload}/stop',
+  logs: '/v2/nodes/{node}/pools/{workload}/logs',
 } as const;
 
 function deps(lines: string[] = []) {
@@ -211,7 +212,7 @@ describe('http adapter against the fake orchestrator', () => {
     await expectBotError(readOnly.drain('gpu-node-1'), 'bot.node.unsupported');
 
     const { adapter: full } = await setup({ paths: EVERY_PATH });
-    expect(full.capabilities.size).toBe(9);
+    expect(full.capabilities.size).toBe(10);
   });
 
   it('drains through the drain endpoint: one POST, with the bearer token, then idempotent', async () => {
@@ -280,6 +281,61 @@ describe('http adapter against the fake orchestrator', () => {
       'bot.workload.invalid_id',
     );
     expect(fake.requests.length).toBe(before);
+  });
+
+  it('reads a pool’s log only when paths.logs is configured, with ?tail=', async () => {
+    const { fake: plain, adapter: defaults } = await setup();
+    expect(defaults.capabilities.has('logs')).toBe(false);
+    const seen = plain.requests.length;
+    await expectBotError(defaults.workloadLogs('gpu-node-1/pool-0', 5), 'bot.node.unsupported');
+    expect(plain.requests.length).toBe(seen);
+
+    const { fake, adapter } = await setup({ paths: EVERY_PATH });
+    const r = await adapter.workloadLogs('gpu-node-2/pool-1', 3);
+    expect(r).toMatchObject({
+      command: 'GET /v2/nodes/gpu-node-2/pools/pool-1/logs?tail=3',
+      exitCode: 0,
+      stderr: '',
+      stdout:
+        "llama_load_model_from_file: failed to load model '/models/llama-3.1-8b-instruct.Q8_0.gguf'\nmain: error: unable to load model\npool-managerd: engine for pool-1 exited with status 1; pool not ready\n",
+    });
+    expect(fake.requests.at(-1)).toMatchObject({
+      method: 'GET',
+      url: '/v2/nodes/gpu-node-2/pools/pool-1/logs?tail=3',
+      authorization: 'valid',
+      status: 200,
+    });
+    // A restart shows in the log.
+    await adapter.restartWorkload('gpu-node-2/pool-1');
+    expect((await adapter.workloadLogs('gpu-node-2/pool-1', 1)).stdout).toBe(
+      'srv  update_slots: all slots are idle\n',
+    );
+
+    await expectBotError(adapter.workloadLogs('gpu-node-2/pool-9', 3), 'bot.workload.unknown');
+    await expectBotError(adapter.workloadLogs('gpu-node-9/pool-0', 3), 'bot.workload.unknown');
+    const before = fake.requests.length;
+    await expectBotError(adapter.workloadLogs('gpu-node-2/../x', 3), 'bot.workload.invalid_id');
+    await expectBotError(adapter.workloadLogs('gpu-node-2/pool-1', 0), 'bot.workload.invalid_tail');
+    await expectBotError(adapter.workloadLogs('gpu-node-2/pool-1', 5000), 'bot.workload.invalid_tail');
+    expect(fake.requests.length).toBe(before);
+  });
+
+  it('reads a text/plain log too, cuts it to `tail` lines, and redacts the token if it shows up', async () => {
+    const { adapter } = await setup(
+      { paths: { logs: '/v2/nodes/{node}/pools/{workload}/logs' } },
+      {
+        logFormat: 'text',
+        nodes: [
+          {
+            id: 'gpu-node-1',
+            pools: [{ id: 'pool-0', logs: ['one', `auth with Bearer ${TOKEN}`, 'three', 'four'] }],
+          },
+        ],
+      },
+    );
+    expect([...adapter.capabilities].sort()).toContain('logs');
+    const r = await adapter.workloadLogs('gpu-node-1/pool-0', 3);
+    expect(r.stdout).toBe('auth with Bearer [redacted]\nthree\nfour\n');
   });
 
   it('lists workloads across the fleet in a stable order', async () => {

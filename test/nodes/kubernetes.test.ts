@@ -427,6 +427,126 @@ describe('kubernetes adapter: restart and stop', () => {
   });
 });
 
+describe('kubernetes adapter: logs', () => {
+  const RUNNING = 'ml/vllm-llama3-8b-7d4b9c6f5d-x2x9z';
+  const CRASHING = 'ml/vllm-llama3-8b-7d4b9c6f5d-p4m7q';
+
+  it('reads the last lines of the pod’s container with tailLines, as kubectl logs --tail does', async () => {
+    const { k8s, fake } = await setup();
+    expect(k8s.capabilities.has('logs')).toBe(true);
+    const r = await k8s.workloadLogs(RUNNING, 2);
+    expect(r).toMatchObject({
+      command:
+        'kubernetes: GET /api/v1/namespaces/ml/pods/vllm-llama3-8b-7d4b9c6f5d-x2x9z; GET /api/v1/namespaces/ml/pods/vllm-llama3-8b-7d4b9c6f5d-x2x9z/log?container=vllm&tailLines=2',
+      exitCode: 0,
+      stderr: '',
+    });
+    expect(r.stdout.split('\n')).toEqual([
+      'INFO:     10.0.3.17:52114 - "POST /v1/chat/completions HTTP/1.1" 200 OK',
+      expect.stringContaining('metrics.py:295] Avg prompt throughput'),
+      '',
+    ]);
+    expect(fake.requests({ path: /\/log$/ })).toEqual([
+      expect.objectContaining({
+        method: 'GET',
+        path: '/api/v1/namespaces/ml/pods/vllm-llama3-8b-7d4b9c6f5d-x2x9z/log',
+        query: { container: 'vllm', tailLines: '2' },
+        status: 200,
+      }),
+    ]);
+    // A container that printed nothing: an empty log, not an error.
+    expect(await k8s.workloadLogs('ml/debug-shell', 10)).toMatchObject({ exitCode: 0, stdout: '' });
+  });
+
+  it('reads the previous run of a container waiting in CrashLoopBackOff, and says so', async () => {
+    const { k8s, fake } = await setup();
+    const r = await k8s.workloadLogs(CRASHING, 50);
+    expect(r.exitCode).toBe(0);
+    expect(r.command).toMatch(/log\?container=vllm&tailLines=50&previous=true$/);
+    expect(r.stdout).toMatch(/RuntimeError: CUDA error: unknown error\n/);
+    expect(r.stderr).toBe(
+      'container vllm is waiting to start again (CrashLoopBackOff); this is the log of its previous run, which exited 1 (Error) at 2026-03-14T09:26:48.000Z\n',
+    );
+    expect(fake.requests({ path: /\/log$/ })[0]?.query).toEqual({
+      container: 'vllm',
+      tailLines: '50',
+      previous: 'true',
+    });
+  });
+
+  it('reads the default container of a pod with several, and names the others', async () => {
+    const { k8s, fake } = await setup(
+      {},
+      {
+        nodes: [{ name: 'k8s-gpu-1', gpus: 8 }],
+        pods: [
+          {
+            namespace: 'ml',
+            name: 'triton-0',
+            node: 'k8s-gpu-1',
+            containers: [
+              { name: 'istio-proxy', log: ['envoy ready'] },
+              {
+                name: 'triton',
+                log: ['I0314 09:00:00.000000 1 grpc_server.cc:2495] Started GRPCInferenceService'],
+              },
+            ],
+          },
+        ],
+      },
+    );
+    const first = await k8s.workloadLogs('ml/triton-0', 10);
+    expect(first.stdout).toBe('envoy ready\n');
+    expect(first.stderr).toBe("pod ml/triton-0 has 2 containers; this is istio-proxy's log, not triton's\n");
+    fake.cluster.pods.get('ml/triton-0')!.metadata.annotations = {
+      'kubectl.kubernetes.io/default-container': 'triton',
+    };
+    const annotated = await k8s.workloadLogs('ml/triton-0', 10);
+    expect(annotated.stdout).toMatch(/Started GRPCInferenceService\n$/);
+    expect(annotated.command).toContain('container=triton&');
+  });
+
+  it('a container that has not started is a result with exit 1 and the API’s words, as kubectl prints them', async () => {
+    const { k8s } = await setup(
+      {},
+      {
+        nodes: [{ name: 'k8s-gpu-1', gpus: 8 }],
+        pods: [
+          {
+            namespace: 'ml',
+            name: 'pulling',
+            node: 'k8s-gpu-1',
+            containers: [{ name: 'app', state: 'waiting', waitingReason: 'ContainerCreating' }],
+          },
+        ],
+      },
+    );
+    expect(await k8s.workloadLogs('ml/pulling', 10)).toMatchObject({
+      exitCode: 1,
+      stdout: '',
+      stderr:
+        'Error from server (BadRequest): container "app" in pod "pulling" is waiting to start: ContainerCreating\n',
+    });
+  });
+
+  it('unknown pods, other namespaces, a tail out of range and a missing RBAC rule are coded errors', async () => {
+    const { k8s, fake } = await setup({ namespace: 'ml' });
+    await expectBotError(k8s.workloadLogs('ml/no-such-pod', 10), 'bot.workload.unknown');
+    await expectBotError(
+      k8s.workloadLogs('kube-system/coredns-5d78c9869d-mb2sx', 10),
+      'bot.workload.unknown',
+    );
+    await expectBotError(k8s.workloadLogs('no-slash', 10), 'bot.workload.unknown');
+    fake.clearRequests();
+    await expectBotError(k8s.workloadLogs(RUNNING, 0), 'bot.workload.invalid_tail');
+    await expectBotError(k8s.workloadLogs(RUNNING, 1001), 'bot.workload.invalid_tail');
+    expect(fake.requests()).toEqual([]);
+    fake.forbid({ verb: 'get', resource: 'pods/log' });
+    const err = await expectBotError(k8s.workloadLogs(RUNNING, 10), 'bot.node.forbidden');
+    expect(err.message).toContain('"get pods/log"');
+  });
+});
+
 describe('kubernetes adapter: errors and limits', () => {
   it('403 names the RBAC permission and quotes the API server', async () => {
     const { k8s, fake } = await setup();

@@ -24,6 +24,7 @@ function stub(name: string, nodes: string[], capabilities: NodeCapability[] = ['
     drain: notHere,
     restartWorkload: notHere,
     stopWorkload: notHere,
+    workloadLogs: notHere,
     close: async () => {},
   };
 }

@@ -43,7 +43,7 @@ describe('simulated fleet', () => {
     }
     const gpus = parseNvidiaSmiCsv(await out(sim, 'gpu-node-1', 'gpu'));
     expect(gpus.map((g) => g.name)).toEqual(Array(8).fill('NVIDIA H100 80GB HBM3'));
-    expect(sim.capabilities.size).toBe(9);
+    expect(sim.capabilities.size).toBe(10);
   });
 
   it('runs a system agent on every node, which a drain plan skips', async () => {
@@ -285,5 +285,101 @@ describe('simulated mutations', () => {
     await expectBotError(pending, 'bot.node.aborted');
     expect(Date.now() - started).toBeLessThan(900);
     expect((await sim.health('gpu-node-1')).state).toBe('ready');
+  });
+});
+
+describe('simulated workload logs', () => {
+  const lines = (text: string) => text.replace(/\n$/, '').split('\n');
+
+  it('gpu-node-3: the crash-looping container shows its failing start-up and traceback, newest last', async () => {
+    const { sim } = setup();
+    const r = await sim.workloadLogs('gpu-node-3/vllm-llama3-8b', 40);
+    expect(r).toMatchObject({
+      exitCode: 0,
+      stderr: '',
+      command: "docker logs --tail 40 'vllm-llama3-8b' 2>&1",
+    });
+    const out = lines(r.stdout);
+    expect(out).toHaveLength(40);
+    expect(out.at(-1)).toBe(
+      "OSError: Incorrect path_or_model_id: '/models/Meta-Llama-3-8B-Instruct'. Please provide either the path to a local folder or the repo_id of a model on the Hub.",
+    );
+    expect(out).toContain('Traceback (most recent call last):');
+    // The start-up of the last attempt, 4 s before its exit (5 s before the clock).
+    expect(out).toContainEqual(
+      expect.stringMatching(/^INFO 03-14 09:26:43 api_server\.py:219\] vLLM API server/),
+    );
+    // A minute later it has failed once more.
+    const before = (await sim.workloadLogs('gpu-node-3/vllm-llama3-8b', 1000)).stdout;
+    const { sim: later, clock } = setup();
+    clock.advance(60_000);
+    const after = (await later.workloadLogs('gpu-node-3/vllm-llama3-8b', 1000)).stdout;
+    expect(lines(after).filter((l) => l.startsWith('OSError')).length).toBe(
+      lines(before).filter((l) => l.startsWith('OSError')).length + 1,
+    );
+  });
+
+  it('gpu-node-5: the training job logs CUDA and NCCL errors from the Xid on, after ordinary steps', async () => {
+    const { sim } = setup();
+    const out = lines((await sim.workloadLogs('gpu-node-5/qwen2-72b-finetune-0', 40)).stdout);
+    const cuda = out.findIndex((l) => l.includes('CUDA error: unspecified launch failure'));
+    expect(cuda).toBeGreaterThan(0);
+    // The Xid in dmesg is 23 minutes before the clock: 09:03:53.
+    expect(out[cuda]).toMatch(/^\[rank4\]:\[E0314 09:03:53\.\d{6} ProcessGroupNCCL/);
+    expect(out.slice(0, cuda).every((l) => /\]\[train\]\[INFO\] step \d+\/12000/.test(l))).toBe(true);
+    expect(out).toContainEqual(expect.stringMatching(/gpu-node-5:48211:\d+ \[4\] NCCL WARN Cuda failure/));
+    expect(out).toContainEqual(
+      expect.stringMatching(
+        /^\[rank0\]:\[E0314 09:13:53\.\d{6} .*Watchdog caught collective operation timeout/,
+      ),
+    );
+    // Its peer on gpu-node-6 holds no lost GPU: ordinary steps up to now.
+    const peer = lines((await sim.workloadLogs('gpu-node-6/qwen2-72b-finetune-1', 5)).stdout);
+    expect(peer.every((l) => / step \d+\/12000 \| loss /.test(l))).toBe(true);
+  });
+
+  it('the other workloads print ordinary start-up and progress lines, and a stop shows the shutdown', async () => {
+    const { sim } = setup();
+    for (const w of await sim.listWorkloads()) {
+      const r = await sim.workloadLogs(w.id, 1000);
+      expect(r.stdout, w.id).toMatch(/\S/);
+      if (['gpu-node-3/vllm-llama3-8b', 'gpu-node-5/qwen2-72b-finetune-0'].includes(w.id)) continue;
+      expect(r.stdout, w.id).not.toMatch(/Traceback|error/i);
+    }
+    const mixtral = lines((await sim.workloadLogs('gpu-node-4/vllm-mixtral-8x7b', 2)).stdout);
+    expect(mixtral[0]).toMatch(
+      /^INFO: {5}10\.0\.\d+\.\d+:\d+ - "POST \/v1\/chat\/completions HTTP\/1\.1" 200 OK$/,
+    );
+    expect(mixtral[1]).toMatch(/^INFO 03-14 09:26:4\d metrics\.py:295\] Avg prompt throughput: /);
+    // The OOM-killed job's log holds its previous run, then the restart.
+    const etl = (await sim.workloadLogs('gpu-node-7/feature-etl', 1000)).stdout;
+    expect(etl.match(/starting feature-etl/g)).toHaveLength(2);
+
+    await sim.stopWorkload('gpu-node-8/triton-resnet50');
+    expect(lines((await sim.workloadLogs('gpu-node-8/triton-resnet50', 3)).stdout)[0]).toBe(
+      'Signal (15) received.',
+    );
+  });
+
+  it('is deterministic given the clock and returns at most `tail` lines', async () => {
+    const a = setup();
+    const b = setup();
+    for (const w of await a.sim.listWorkloads()) {
+      for (const tail of [1, 7, 1000]) {
+        const r = await a.sim.workloadLogs(w.id, tail);
+        expect(r).toEqual(await b.sim.workloadLogs(w.id, tail));
+        expect(r.stdout.endsWith('\n')).toBe(true);
+        expect(lines(r.stdout).length).toBeLessThanOrEqual(tail);
+      }
+    }
+  });
+
+  it('answers bot.workload.unknown for an unknown workload and refuses a tail outside 1…1000', async () => {
+    const { sim } = setup();
+    const err = await expectBotError(sim.workloadLogs('gpu-node-3/nope', 10), 'bot.workload.unknown');
+    expect(err.message).toContain('gpu-node-3/nope');
+    for (const tail of [0, -1, 1001, 2.5, Number.NaN]) {
+      await expectBotError(sim.workloadLogs('gpu-node-3/vllm-llama3-8b', tail), 'bot.workload.invalid_tail');
+    }
   });
 });

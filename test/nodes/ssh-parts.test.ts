@@ -19,6 +19,7 @@ import {
   shellQuote,
   sshAdapterOptions,
   sshFingerprint,
+  TailBuffer,
   withSudo,
 } from '../../src/nodes/ssh/index.ts';
 import { generateTestKey, knownHostsLine, splitWords } from '../fakes/ssh/index.ts';
@@ -120,6 +121,54 @@ describe('command templates', () => {
       problems({ restart: "docker restart {workload} && docker inspect --format '{{.Name}}' {workload}" }),
     ).toBeUndefined();
     expect(problems({ drain: false, state: false })).toBeUndefined();
+  });
+});
+
+describe('logs template', () => {
+  it('renders {tail} as the digits of a checked whole number, and the container name quoted', () => {
+    const t = compileTemplate(DEFAULT_SSH_COMMANDS.logs, ['node', 'workload', 'tail']);
+    expect(renderTemplate(t, { node: 'gpu-node-1', workload: 'vllm', tail: 50 })).toBe(
+      "docker logs --tail 50 'vllm' 2>&1",
+    );
+    for (const tail of [0, -1, 1001, 1.5, Number.NaN, Number.POSITIVE_INFINITY, undefined]) {
+      const err = (() => {
+        try {
+          renderTemplate(t, {
+            node: 'gpu-node-1',
+            workload: 'vllm',
+            ...(tail === undefined ? {} : { tail }),
+          });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect((err as BotError).code, String(tail)).toBe('bot.workload.invalid_tail');
+    }
+  });
+});
+
+describe('TailBuffer', () => {
+  const text = (cap: number, chunks: string[]) => {
+    const b = new TailBuffer(cap);
+    for (const c of chunks) b.push(Buffer.from(c));
+    return b.text();
+  };
+
+  it('keeps everything under the cap', () => {
+    expect(text(64, ['a\n', 'b\n'])).toBe('a\nb\n');
+  });
+
+  it('keeps the newest bytes from a whole line on, and counts what it cut', () => {
+    const chunks = Array.from({ length: 50 }, (_, i) => `line ${i}\n`);
+    const out = text(40, chunks);
+    expect(out).toMatch(/^\[output truncated: \d+ earlier bytes not kept\]\n/);
+    const body = out.slice(out.indexOf('\n') + 1);
+    expect(body.endsWith('line 49\n')).toBe(true);
+    expect(body.split('\n')[0]).toMatch(/^line \d+$/);
+    const cut = Number(/(\d+) earlier/.exec(out)?.[1]);
+    expect(cut + Buffer.byteLength(body)).toBe(Buffer.byteLength(chunks.join('')));
+    // One chunk larger than the cap, and characters of several bytes: no broken character survives.
+    expect(text(16, [`${'é'.repeat(40)}\nlast é line\n`])).toMatch(/\]\nlast é line\n$/);
   });
 });
 

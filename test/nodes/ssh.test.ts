@@ -357,8 +357,71 @@ describe('ssh adapter', () => {
     await expectBotError(ssh.restartWorkload('no-slash'), 'bot.workload.unknown');
   });
 
+  it('reads a container log with docker logs --tail, stderr merged, through real SSH', async () => {
+    const ssh = await adapterFor();
+    expect(ssh.capabilities.has('logs')).toBe(true);
+    const mark = fleet.commands.length;
+    const r = await ssh.workloadLogs('gpu-node-3/vllm-llama3-8b', 20);
+    expect(recordedSince(mark)).toEqual(["docker logs --tail 20 'vllm-llama3-8b' 2>&1"]);
+    expect(r).toMatchObject({
+      command: "docker logs --tail 20 'vllm-llama3-8b' 2>&1",
+      exitCode: 0,
+      stderr: '',
+    });
+    const lines = r.stdout.replace(/\n$/, '').split('\n');
+    expect(lines).toHaveLength(20);
+    expect(lines.at(-1)).toMatch(
+      /^OSError: Incorrect path_or_model_id: '\/models\/Meta-Llama-3-8B-Instruct'/,
+    );
+
+    const xid = await ssh.workloadLogs('gpu-node-5/qwen2-72b-finetune-0', 40);
+    expect(xid.stdout).toContain('CUDA error: unspecified launch failure');
+
+    await expectBotError(ssh.workloadLogs('gpu-node-3/not-there', 10), 'bot.workload.unknown');
+    await expectBotError(ssh.workloadLogs('no-such-node/x', 10), 'bot.workload.unknown');
+    const before = fleet.commands.length;
+    await expectBotError(ssh.workloadLogs('gpu-node-3/$(reboot)', 10), 'bot.workload.invalid_id');
+    for (const tail of [0, 1001, 1.5, Number.NaN, -3]) {
+      await expectBotError(ssh.workloadLogs('gpu-node-3/vllm-llama3-8b', tail), 'bot.workload.invalid_tail');
+    }
+    expect(fleet.commands.length).toBe(before);
+  });
+
+  it('keeps the newest end of an over-long log, from a whole line on, and says how much was cut', async () => {
+    fleet.setFlood('gpu-node-3', 1_000_000);
+    const ssh = await adapterFor({ outputCapBytes: 4096 });
+    const r = await ssh.workloadLogs('gpu-node-3/vllm-llama3-8b', 1000);
+    expect(Buffer.byteLength(r.stdout)).toBeLessThanOrEqual(4096 + 100);
+    expect(r.stdout).toMatch(/^\[output truncated: \d+ earlier bytes not kept\]\n/);
+    expect(r.stdout).toMatch(/\nOSError: Incorrect path_or_model_id: .*\n$/);
+    // Whole lines only: the second line is one the log really has.
+    const second = r.stdout.split('\n')[1] ?? '';
+    expect((await ssh.workloadLogs('gpu-node-3/vllm-llama3-8b', 1000)).stdout).toContain(`${second}\n`);
+  });
+
+  it('runs a configured logs template with {tail} as digits and {workload} quoted, or none when turned off', async () => {
+    const custom = await adapterFor({ commands: { logs: 'echo {tail} {workload}' }, sudo: true });
+    const r = await custom.workloadLogs('gpu-node-1/dcgm-exporter', 7);
+    expect(r.command).toBe("sudo -n sh -c 'echo 7 '\\''dcgm-exporter'\\'''");
+    expect(r.stdout).toBe('7 dcgm-exporter\n');
+
+    const off = await adapterFor({ commands: { logs: false } });
+    expect(off.capabilities.has('logs')).toBe(false);
+    const err = await expectBotError(off.workloadLogs('gpu-node-1/dcgm-exporter', 5), 'bot.node.unsupported');
+    expect(err.message).toContain('gpu-node-1 is managed by adapter ssh');
+
+    const quoted = sshAdapterOptions.safeParse(
+      fleet.config({ commands: { logs: "docker logs --tail '{tail}' {workload}" } }),
+    );
+    expect(quoted.success).toBe(false);
+    const elsewhere = sshAdapterOptions.safeParse(
+      fleet.config({ commands: { stop: 'docker stop -t {tail} {workload}' } }),
+    );
+    expect(elsewhere.success).toBe(false);
+  });
+
   it('declares only the configured capabilities and names a missing one', async () => {
-    const ssh = await adapterFor({ commands: { cordon: false, restart: false } });
+    const ssh = await adapterFor({ commands: { cordon: false, restart: false, logs: false } });
     expect([...ssh.capabilities].sort()).toEqual([
       'diagnose',
       'health',
@@ -368,7 +431,8 @@ describe('ssh adapter', () => {
       'workloads',
     ]);
     const err = await expectBotError(ssh.cordon('gpu-node-1'), 'bot.node.unsupported');
-    expect(err.message).toBe('Node gpu-node-1 is managed by adapter ssh, which cannot cordon.');
+    expect(err.message).toBe('Node gpu-node-1 is managed by adapter ssh, which cannot cordon nodes.');
+    await expectBotError(ssh.workloadLogs('gpu-node-1/dcgm-exporter', 10), 'bot.node.unsupported');
     const custom = await adapterFor({ name: 'ssh:r2', commands: { drain: 'echo draining {node}' } });
     expect(custom.capabilities.has('drain')).toBe(true);
     expect(await custom.drain('gpu-node-1')).toMatchObject({
@@ -510,6 +574,29 @@ describe('ssh adapter: untrusted text never reaches a shell', () => {
         expect(unquoted).toEqual([]);
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('a workload name for logs either fails validation (nothing sent) or arrives as one quoted argument', async () => {
+    await fc.assert(
+      fc.asyncProperty(hostile, fc.integer({ min: 1, max: 1000 }), async (name, tail) => {
+        const mark = fleet.commands.length;
+        const outcome = await ssh.workloadLogs(`gpu-node-2/${name}`, tail).then(
+          (r) => r,
+          (e: unknown) => e,
+        );
+        const sent = recordedSince(mark);
+        if (!WORKLOAD_NAME_PATTERN.test(name)) {
+          expect((outcome as BotError).code).toBe('bot.workload.invalid_id');
+          expect(sent).toEqual([]);
+          return;
+        }
+        expect(sent).toEqual([`docker logs --tail ${tail} '${name}' 2>&1`]);
+        const { words, unquoted } = splitWords(sent[0]!.replace(/ 2>&1$/, ''));
+        expect(words).toEqual(['docker', 'logs', '--tail', String(tail), name]);
+        expect(unquoted).toEqual([]);
+      }),
+      { numRuns: 100 },
     );
   });
 

@@ -2,6 +2,7 @@ import type { Clock } from '../../core/clock.ts';
 import { BotError, isBotError } from '../../core/errors.ts';
 import type { Logger } from '../../logger.ts';
 import { throwIfAborted, unsupportedError } from '../errors.ts';
+import { checkLogTail, lastLines } from '../logs.ts';
 import { isValidNodeName } from '../node-names.ts';
 import { parseNvidiaSmiCsv, toGpuHealth } from '../parse/nvidia-smi.ts';
 import {
@@ -106,6 +107,7 @@ export function createHttpAdapter(
   if (paths.drain || paths.deregister) capabilities.add('drain');
   if (paths.restart) capabilities.add('restart');
   if (paths.stop) capabilities.add('stop');
+  if (paths.logs) capabilities.add('logs');
 
   function needs(node: string, capability: NodeCapability): void {
     if (!capabilities.has(capability)) throw unsupportedError(node, name, capability);
@@ -212,6 +214,31 @@ export function createHttpAdapter(
     if (!r.ok)
       return { ok: false, summary: `The control plane did not ${action} ${id}: ${r.said}`, output: r.output };
     return { ok: true, summary: `The control plane accepted the ${action} of ${id}.`, output: r.output };
+  }
+
+  /** `GET logs?tail=<n>`: the control plane's log of one pool, cut to its last `tail` lines. */
+  async function poolLogs(id: string, tail: number, opts: CallOptions | undefined): Promise<CommandResult> {
+    const what = `Logs of ${id}`;
+    throwIfAborted(opts?.signal, what);
+    const { node, pool } = parseWorkloadId(id);
+    needs(node, 'logs');
+    checkLogTail(tail);
+    const started = clock.now().getTime();
+    const { value, request } = await cp.readLog(
+      paths.logs!,
+      { node, workload: pool },
+      { tail: String(tail) },
+      what,
+      opts,
+      { node, workload: id, key: 'logs' },
+    );
+    return {
+      command: request,
+      exitCode: 0,
+      stdout: lastLines(value, tail),
+      stderr: '',
+      durationMs: Math.max(0, clock.now().getTime() - started),
+    };
   }
 
   return {
@@ -341,6 +368,7 @@ export function createHttpAdapter(
 
     restartWorkload: (id, opts) => poolAction(id, 'restart', opts),
     stopWorkload: (id, opts) => poolAction(id, 'stop', opts),
+    workloadLogs: (id, tail, opts) => poolLogs(id, tail, opts),
 
     refresh,
 

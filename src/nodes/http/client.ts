@@ -53,6 +53,20 @@ function reasonOf(err: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** Query parameters the adapter itself sets (never text from chat): `{ tail: '50' }`. */
+export type Query = Readonly<Record<string, string>>;
+
+export interface RequestExtras {
+  readonly query?: Query;
+  /** The Accept header; default JSON. */
+  readonly accept?: string;
+}
+
+function queryString(query: Query | undefined): string {
+  if (!query || Object.keys(query).length === 0) return '';
+  return `?${new URLSearchParams(query).toString()}`;
+}
+
 class TooLargeError extends Error {}
 
 async function readCapped(res: Response, max: number): Promise<string> {
@@ -86,8 +100,8 @@ export class HttpClient {
   }
 
   /** `POST /v2/nodes/gpu-node-3/drain`: the request as it is named in messages and logs. */
-  describe(endpoint: Endpoint, values: Partial<Record<Placeholder, string>>): string {
-    return `${endpoint.method} ${expandPath(endpoint.path, values)}`;
+  describe(endpoint: Endpoint, values: Partial<Record<Placeholder, string>>, query?: Query): string {
+    return `${endpoint.method} ${expandPath(endpoint.path, values)}${queryString(query)}`;
   }
 
   async send(
@@ -96,9 +110,10 @@ export class HttpClient {
     what: string,
     opts: CallOptions | undefined,
     lifetime: AbortSignal,
+    extra: RequestExtras = {},
   ): Promise<Sent> {
     const { baseUrl, adapter, token, timeoutMs, maxResponseBytes } = this.config;
-    const path = expandPath(endpoint.path, values);
+    const path = `${expandPath(endpoint.path, values)}${queryString(extra.query)}`;
     const ctx: RequestContext = { what, adapter, baseUrl, request: `${endpoint.method} ${path}` };
     throwIfAborted(opts?.signal, what);
     if (lifetime.aborted) throw adapterClosedError(adapter);
@@ -106,7 +121,7 @@ export class HttpClient {
     const signals = [deadline, lifetime, ...(opts?.signal ? [opts.signal] : [])];
     const signal = AbortSignal.any(signals);
     const mutation = endpoint.method !== 'GET';
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: extra.accept ?? 'application/json' };
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
     // Some control planes (axum's Json extractor) refuse a POST without a JSON body.
     const hasBody = endpoint.method === 'POST' || endpoint.method === 'PUT' || endpoint.method === 'PATCH';

@@ -3,11 +3,11 @@ import { BotError } from '../../core/errors.ts';
 import type { Logger } from '../../logger.ts';
 import { NODE_LIST_HINT, unknownNodeError, unknownWorkloadError } from '../errors.ts';
 import type { CallOptions } from '../port.ts';
-import type { HttpClient, Sent } from './client.ts';
+import type { HttpClient, Query, RequestExtras, Sent } from './client.ts';
 import { apiError, type RequestContext, unauthorizedError, unavailableError } from './errors.ts';
 import type { Endpoint, HttpPaths } from './options.ts';
 import type { Placeholder } from './paths.ts';
-import type { Parsed } from './records.ts';
+import { type Parsed, parseLog } from './records.ts';
 
 /**
  * What an HTTP status means for this adapter. Reads: 2xx with JSON the schema accepts, or a
@@ -94,14 +94,20 @@ export class ControlPlane {
     return clean.length > 200 ? `${clean.slice(0, 199)}…` : clean;
   }
 
-  describe(endpoint: Endpoint, values: Values): string {
-    return this.client.describe(endpoint, values);
+  describe(endpoint: Endpoint, values: Values, query?: Query): string {
+    return this.client.describe(endpoint, values, query);
   }
 
-  async send(endpoint: Endpoint, values: Values, what: string, opts?: CallOptions): Promise<Sent> {
+  async send(
+    endpoint: Endpoint,
+    values: Values,
+    what: string,
+    opts?: CallOptions,
+    extra?: RequestExtras,
+  ): Promise<Sent> {
     const { clock, logger, adapter } = this.config;
     const started = clock.now().getTime();
-    const sent = await this.client.send(endpoint, values, what, opts, this.lifetime);
+    const sent = await this.client.send(endpoint, values, what, opts, this.lifetime, extra);
     logger.debug(
       { adapter, request: sent.ctx.request, status: sent.answer.status, ms: clock.now().getTime() - started },
       'control plane answered',
@@ -134,6 +140,40 @@ export class ControlPlane {
     parse: (json: unknown) => Parsed<T>,
   ): Promise<Read<T>> {
     const sent = await this.send(endpoint, values, what, opts);
+    this.expectOk(sent, scope);
+    return this.json(sent, parse);
+  }
+
+  /**
+   * A log: a `text/*` body as it is, else JSON (`{ lines: [...] }`, `{ log: "…" }`, or an array
+   * of lines). Statuses mean what they mean for any read. A token echoed in it is redacted.
+   */
+  async readLog(
+    endpoint: Endpoint,
+    values: Values,
+    query: Query,
+    what: string,
+    opts: CallOptions | undefined,
+    scope: Scope,
+  ): Promise<Read<string>> {
+    const sent = await this.send(endpoint, values, what, opts, {
+      query,
+      accept: 'text/plain, application/json;q=0.9',
+    });
+    this.expectOk(sent, scope);
+    if (/^text\//i.test(sent.answer.contentType.trim())) {
+      return {
+        value: this.redact(sent.answer.body),
+        now: sent.answer.serverTime ?? this.config.clock.now().getTime(),
+        request: sent.ctx.request,
+      };
+    }
+    const read = this.json(sent, parseLog);
+    return { ...read, value: this.redact(read.value) };
+  }
+
+  /** Throws what a non-2xx answer to a read means. */
+  private expectOk(sent: Sent, scope: Scope): void {
     const { answer, ctx } = sent;
     const { status } = answer;
     if (status === 401 || status === 403) throw unauthorizedError(ctx, this.config.tokenEnv, status);
@@ -146,6 +186,11 @@ export class ControlPlane {
         `answered ${statusLine(sent)}${said ? ` (${said})` : ''}: check paths.${scope.key} in the adapter config (null when the control plane has no such endpoint)`,
       );
     }
+  }
+
+  /** The body as JSON the schema accepts, or bot.node.api_error naming the request. */
+  private json<T>(sent: Sent, parse: (json: unknown) => Parsed<T>): Read<T> {
+    const { answer, ctx } = sent;
     let json: unknown;
     try {
       json = JSON.parse(answer.body);

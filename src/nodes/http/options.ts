@@ -62,6 +62,11 @@ export const httpPathsSchema = z
     /** Restart / stop one pool; `{workload}` is the pool id (the part after `<node>/`). */
     restart: change('POST', WORKLOAD, ['workload']).nullish(),
     stop: change('POST', WORKLOAD, ['workload']).nullish(),
+    /**
+     * The last lines of one pool's log, read with GET and `?tail=<n>` added by the adapter;
+     * `{workload}` is the pool id. Answers text/plain, or JSON `{ lines: [...] }`. Absent: no logs.
+     */
+    logs: read(WORKLOAD, ['workload']).nullish(),
   })
   .strict();
 

@@ -148,6 +148,22 @@ export function parsePoolList(json: unknown): Parsed<PoolRecord[]> {
   return r.ok ? { ok: true, value: r.value.pools } : r;
 }
 
+const logLines = z.array(z.string()).max(100_000);
+const logObject = z.union([z.object({ lines: logLines }), z.object({ log: z.string() })]);
+
+/** A log sent as JSON: `{ lines: [...] }`, `{ log: "…" }` or a bare array of lines; the text, newline-ended. */
+export function parseLog(json: unknown): Parsed<string> {
+  const r = Array.isArray(json) ? parsed(logLines.safeParse(json)) : parsed(logObject.safeParse(json));
+  if (!r.ok) return r;
+  const v = r.value;
+  const text = Array.isArray(v)
+    ? v.map((l) => `${l}\n`).join('')
+    : 'lines' in v
+      ? v.lines.map((l) => `${l}\n`).join('')
+      : v.log;
+  return { ok: true, value: text };
+}
+
 export function nodeIdOf(n: NodeRecord): string {
   return n.node_id ?? n.id ?? n.name ?? '';
 }

@@ -29,6 +29,7 @@ import {
 import { DIAGNOSTIC_NEEDS, type NodeFacts, renderDiagnostic } from './diagnostics.ts';
 import { type KubernetesDrainPlan, planFromPods, runDrain } from './drain.ts';
 import { nodeHealth } from './health.ts';
+import { workloadLogs } from './logs.ts';
 import { nodeGpus, nodeState, toWorkload } from './objects.ts';
 import { type KubernetesAdapterInput, kubernetesAdapterOptions } from './options.ts';
 import { restartWorkload, stopWorkload } from './workloads.ts';
@@ -49,8 +50,9 @@ export interface KubernetesNodeAdapter extends NodeAdapter {
  * A Kubernetes cluster behind the NodeAdapter port, through the real API (@kubernetes/client-node):
  * nodes from /api/v1/nodes, workloads are pods (`<namespace>/<pod>`), cordon is
  * `spec.unschedulable`, drain goes through the Eviction API so PodDisruptionBudgets hold, restart
- * is a rollout restart of the owner. What the API cannot know (GPU telemetry, the kernel log,
- * sockets) is said so in the diagnostics (see diagnostics.ts), never made up.
+ * is a rollout restart of the owner, logs are those of the pod's default container (logs.ts).
+ * What the API cannot know (GPU telemetry, the kernel log, sockets) is said so in the diagnostics
+ * (see diagnostics.ts), never made up.
  *
  * `hasNode` is synchronous, so it answers from the node names of the last listing or read; a
  * composition root lists the nodes once at start so routing works before anyone runs /node list.
@@ -248,6 +250,7 @@ export function createKubernetesAdapter(
 
     restartWorkload: (id, opts) => restartWorkload(ctx, id, opts),
     stopWorkload: (id, opts) => stopWorkload(ctx, id, opts),
+    workloadLogs: (id, tail, opts) => workloadLogs(ctx, id, tail, opts),
 
     // client-node opens a fresh agent per request (KubeConfig.applySecurityAuthentication), so there is
     // no pool to close.

@@ -39,7 +39,12 @@ export function parseWorkloadId(ctx: AdapterContext, id: string): { namespace: s
   return { namespace, name };
 }
 
-async function readPod(ctx: AdapterContext, id: string, what: string, opts?: CallOptions): Promise<V1Pod> {
+export async function readPod(
+  ctx: AdapterContext,
+  id: string,
+  what: string,
+  opts?: CallOptions,
+): Promise<V1Pod> {
   const { namespace, name } = parseWorkloadId(ctx, id);
   return ctx.client.request(
     { what, permission: { verb: 'get', resource: 'pods' }, notFound: () => workloadUnknownError(id) },

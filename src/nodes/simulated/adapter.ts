@@ -2,6 +2,7 @@ import type { Clock } from '../../core/clock.ts';
 import { BotError } from '../../core/errors.ts';
 import { DIAGNOSTIC_COMMANDS } from '../commands.ts';
 import { abortedError, throwIfAborted } from '../errors.ts';
+import { checkLogTail, lastLines } from '../logs.ts';
 import { parseNvidiaSmiCsv, toGpuHealth } from '../parse/nvidia-smi.ts';
 import {
   type CallOptions,
@@ -12,6 +13,7 @@ import {
   type NodeCapability,
 } from '../port.ts';
 import { Fleet } from './fleet.ts';
+import { renderWorkloadLog } from './logs.ts';
 import { loadAverages, renderDiagnostic } from './outputs.ts';
 import { seedFleet } from './seed.ts';
 
@@ -136,6 +138,22 @@ export function createSimulatedAdapter(options: SimulatedAdapterOptions): NodeAd
     drain: (node, opts) => call(`Drain of ${node}`, opts, () => fleet.drain(node, now())),
     restartWorkload: (id, opts) => call(`Restart of ${id}`, opts, () => fleet.restart(id, now())),
     stopWorkload: (id, opts) => call(`Stop of ${id}`, opts, () => fleet.stop(id, now())),
+
+    workloadLogs: (id, tail, opts) => {
+      const started = now();
+      return call(`Logs of ${id}`, opts, () => {
+        checkLogTail(tail);
+        const w = fleet.workload(id);
+        return {
+          // What the SSH adapter's default template runs for this container.
+          command: `docker logs --tail ${tail} '${w.name}' 2>&1`,
+          exitCode: 0,
+          stdout: lastLines(renderWorkloadLog(fleet, w, now()), tail),
+          stderr: '',
+          durationMs: Math.max(0, now() - started),
+        };
+      });
+    },
 
     close: async () => {},
   };

@@ -9,6 +9,7 @@ import {
   unknownWorkloadError,
   unsupportedError,
 } from '../errors.ts';
+import { checkLogTail } from '../logs.ts';
 import { parseFree, parseUptime } from '../parse/host.ts';
 import { parseNvidiaSmiCsv, toGpuHealth } from '../parse/nvidia-smi.ts';
 import {
@@ -90,9 +91,9 @@ function firstLine(r: CommandResult): string {
 /**
  * NodeAdapter over SSH (ssh2), for hosts run with docker and, by default, Slurm. Every command is an
  * allow-listed one: a diagnostic from DIAGNOSTIC_COMMANDS or a configured template with validated,
- * quoted `{node}` / `{workload}`. Node state: `unreachable` when SSH fails, `cordoned` when the
- * `state` command says the scheduler drains it, `not_ready` when it says down or a GPU does not
- * answer nvidia-smi, else `ready`.
+ * quoted `{node}` / `{workload}` (and, for logs, a checked whole-number `{tail}`). Node state:
+ * `unreachable` when SSH fails, `cordoned` when the `state` command says the scheduler drains it,
+ * `not_ready` when it says down or a GPU does not answer nvidia-smi, else `ready`.
  */
 export async function createSshAdapter(
   options: SshAdapterOptions,
@@ -159,7 +160,7 @@ export async function createSshAdapter(
   );
 
   const capabilities = new Set<NodeCapability>(['list', 'health', 'diagnose', 'workloads']);
-  for (const c of ['cordon', 'uncordon', 'restart', 'stop'] as const)
+  for (const c of ['cordon', 'uncordon', 'restart', 'stop', 'logs'] as const)
     if (templates.has(c)) capabilities.add(c);
   if (templates.has('drain') || (templates.has('cordon') && templates.has('stop'))) capabilities.add('drain');
 
@@ -395,6 +396,30 @@ export async function createSshAdapter(
     };
   }
 
+  /**
+   * The `logs` template (default `docker logs --tail {tail} {workload} 2>&1`). A long log keeps its
+   * newest `outputCapBytes`, not its oldest: the end is where a crash says why.
+   */
+  async function workloadLogs(
+    id: string,
+    tail: number,
+    opts: CallOptions | undefined,
+  ): Promise<CommandResult> {
+    const what = `Logs of ${id}`;
+    throwIfAborted(opts?.signal, what);
+    const slash = id.indexOf('/');
+    const node = slash < 0 ? '' : id.slice(0, slash);
+    if (!nodes.has(node)) throw unknownWorkloadError(id);
+    const template = requireTemplate(node, 'logs', 'logs');
+    checkLogTail(tail);
+    const command = renderTemplate(template, { node, workload: id.slice(slash + 1), tail });
+    const r = await runner.run(node, command, what, { ...opts, keep: 'tail' });
+    // Docker's own words for a container that is not there (on stdout too: the template merges stderr).
+    if (r.exitCode !== 0 && /no such container/i.test(`${r.stderr}\n${r.stdout}`))
+      throw unknownWorkloadError(id);
+    return r;
+  }
+
   return {
     name,
     capabilities,
@@ -496,6 +521,7 @@ export async function createSshAdapter(
     drain: (node, opts) => drain(node, opts),
     restartWorkload: (id, opts) => workloadAction(id, 'restart', opts),
     stopWorkload: (id, opts) => workloadAction(id, 'stop', opts),
+    workloadLogs: (id, tail, opts) => workloadLogs(id, tail, opts),
 
     connectCounts: () => runner.connectCounts(),
 

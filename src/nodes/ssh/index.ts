@@ -12,7 +12,7 @@ export {
 } from './known-hosts.ts';
 export { parseSchedulerState } from './node-state.ts';
 export { type SshAdapterConfig, type SshAdapterOptions, sshAdapterOptions } from './options.ts';
-export { DEFAULT_OUTPUT_CAP_BYTES } from './output.ts';
+export { CappedBuffer, DEFAULT_OUTPUT_CAP_BYTES, TailBuffer } from './output.ts';
 export { Semaphore } from './semaphore.ts';
 export { shellQuote, withSudo } from './shell-quote.ts';
 export {

@@ -56,9 +56,10 @@ const nodeSchema = z
   .strict();
 
 /**
- * Mitigation templates (`false` turns one off, and with it the capability). `{node}` is the inventory
- * name, `{workload}` the container name; both are validated and single-quoted by the bot, so they
- * must stand bare in the template, never inside quotes. See DEFAULT_SSH_COMMANDS for the defaults.
+ * Mitigation and log templates (`false` turns one off, and with it the capability). `{node}` is the
+ * inventory name, `{workload}` the container name; both are validated and single-quoted by the bot,
+ * so they must stand bare in the template, never inside quotes. `logs` also takes `{tail}`, a
+ * whole number from 1 to 1000 checked by the bot. See DEFAULT_SSH_COMMANDS for the defaults.
  */
 const commandsSchema = z
   .object({
@@ -68,6 +69,7 @@ const commandsSchema = z
     drain: template('drain'),
     restart: template('restart'),
     stop: template('stop'),
+    logs: template('logs'),
   })
   .strict();
 

@@ -4,7 +4,7 @@ import type { CommandResult } from '../port.ts';
 import { BatchDemux, buildBatch } from './batch.ts';
 import { type ConnectionSettings, NodeConnection } from './connection.ts';
 import { adapterClosedError } from './errors.ts';
-import { CappedBuffer } from './output.ts';
+import { CappedBuffer, TailBuffer } from './output.ts';
 import { type Release, Semaphore } from './semaphore.ts';
 import { shellQuote, withSudo } from './shell-quote.ts';
 
@@ -22,6 +22,8 @@ export interface RunnerOptions {
 export interface RunOptions {
   readonly signal?: AbortSignal | undefined;
   readonly timeoutMs?: number | undefined;
+  /** Which end of an over-long output to keep: the start (default) or, for a log, the end. */
+  readonly keep?: 'head' | 'tail';
 }
 
 /**
@@ -53,8 +55,9 @@ export class CommandRunner {
 
   async run(node: string, command: string, what: string, opts: RunOptions = {}): Promise<CommandResult> {
     const cap = this.options.outputCapBytes;
-    const stdout = new CappedBuffer(cap);
-    const stderr = new CappedBuffer(cap);
+    const buffer = () => (opts.keep === 'tail' ? new TailBuffer(cap) : new CappedBuffer(cap));
+    const stdout = buffer();
+    const stderr = buffer();
     const full = this.prepared(command);
     const { exitCode, durationMs } = await this.exec(node, full, what, opts, {
       onStdout: (b) => stdout.push(b),

@@ -1,16 +1,19 @@
 import { invalidNodeNameError } from '../errors.ts';
+import { checkLogTail } from '../logs.ts';
 import { NODE_NAME_PATTERN } from '../port.ts';
 import { invalidWorkloadNameError } from './errors.ts';
 import { shellQuote } from './shell-quote.ts';
 
 /**
- * Mitigation command templates. Only `{node}` and `{workload}` are substituted, each validated and
- * single-quoted; the rest of a template comes from the config file, which is trusted. A template is
- * parsed once, at start-up, so a bad one fails the config check rather than an incident.
+ * Mitigation (and log) command templates. Only `{node}`, `{workload}` and `{tail}` are substituted:
+ * the first two validated and single-quoted, `{tail}` a whole number the adapter checks (1…1000) and
+ * inserts as digits; the rest of a template comes from the config file, which is trusted. A
+ * template is parsed once, at start-up, so a bad one fails the config check rather than an incident.
  */
 
-export type Placeholder = 'node' | 'workload';
-export type TemplateName = 'state' | 'cordon' | 'uncordon' | 'drain' | 'restart' | 'stop';
+export type Placeholder = 'node' | 'workload' | 'tail';
+export type TemplateName = 'state' | 'cordon' | 'uncordon' | 'drain' | 'restart' | 'stop' | 'logs';
+const PLACEHOLDER_NAMES: readonly string[] = ['node', 'workload', 'tail'] satisfies Placeholder[];
 
 /** Container names as docker allows them (`[a-zA-Z0-9][a-zA-Z0-9_.-]+`), which is also what the ids carry. */
 export const WORKLOAD_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
@@ -26,6 +29,9 @@ export const WORKLOAD_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
  * - `drain`: no default template: the built-in drain runs `cordon`, then `stop` for each container the
  *   drain plan evicts. A configured `drain` template runs instead of both.
  * - `restart` / `stop`: docker, by container name.
+ * - `logs`: the last `{tail}` lines of the container's log, its stderr merged into stdout (docker
+ *   keeps them apart; the port wants both). Read-only, but the log may hold secrets: the caller
+ *   redacts before posting.
  */
 export const DEFAULT_SSH_COMMANDS: Readonly<Record<Exclude<TemplateName, 'drain'>, string>> = {
   state: 'sinfo -h -N -n {node} -o %T',
@@ -33,6 +39,7 @@ export const DEFAULT_SSH_COMMANDS: Readonly<Record<Exclude<TemplateName, 'drain'
   uncordon: 'scontrol update nodename={node} state=resume',
   restart: 'docker restart {workload}',
   stop: 'docker stop {workload}',
+  logs: 'docker logs --tail {tail} {workload} 2>&1',
 };
 
 /** Which placeholders each template may use: a node-level command has no workload. */
@@ -43,6 +50,7 @@ export const TEMPLATE_PLACEHOLDERS: Readonly<Record<TemplateName, readonly Place
   drain: ['node'],
   restart: ['node', 'workload'],
   stop: ['node', 'workload'],
+  logs: ['node', 'workload', 'tail'],
 };
 
 export type TemplatePart = string | { readonly placeholder: Placeholder };
@@ -94,7 +102,7 @@ export function parseTemplate(
     const known = (allowed as readonly string[]).includes(name);
     if (quoted[at]) {
       // `{{.Name}}` in a docker --format string is text, not ours; `'{node}'` is a mistake.
-      if (name === 'node' || name === 'workload')
+      if (PLACEHOLDER_NAMES.includes(name))
         problems.push(`puts {${name}} inside quotes; write it bare, the bot quotes the value itself`);
       continue;
     }
@@ -119,9 +127,13 @@ export function compileTemplate(source: string, allowed: readonly Placeholder[])
 export interface TemplateValues {
   readonly node: string;
   readonly workload?: string;
+  readonly tail?: number;
 }
 
-/** Validates each value a template uses, then inserts it single-quoted. Throws BotError on bad input. */
+/**
+ * Validates each value a template uses, then inserts it: names single-quoted, `{tail}` as the
+ * digits of a checked whole number. Throws BotError on bad input.
+ */
 export function renderTemplate(template: CommandTemplate, values: TemplateValues): string {
   return template.parts
     .map((part) => {
@@ -129,6 +141,11 @@ export function renderTemplate(template: CommandTemplate, values: TemplateValues
       if (part.placeholder === 'node') {
         if (!NODE_NAME_PATTERN.test(values.node)) throw invalidNodeNameError(values.node);
         return shellQuote(values.node);
+      }
+      if (part.placeholder === 'tail') {
+        const tail = values.tail ?? Number.NaN;
+        checkLogTail(tail);
+        return String(tail);
       }
       const workload = values.workload ?? '';
       if (!WORKLOAD_NAME_PATTERN.test(workload)) throw invalidWorkloadNameError(workload);

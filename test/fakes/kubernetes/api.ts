@@ -1,5 +1,5 @@
 import type { Json } from './builders.ts';
-import { APPS_KINDS, type AppsKind, type FakeCluster, key } from './cluster.ts';
+import { APPS_KINDS, type AppsKind, type FakeCluster, key, logKey } from './cluster.ts';
 import { applyPatch, PatchError } from './patch.ts';
 
 /**
@@ -10,7 +10,9 @@ import { applyPatch, PatchError } from './patch.ts';
 
 export interface Answer {
   readonly status: number;
+  /** JSON, or the text itself when `contentType` is set (a pod's log). */
   readonly body: unknown;
+  readonly contentType?: string;
 }
 
 /** A `Status` object, the body of every API error. */
@@ -221,6 +223,19 @@ export class Api {
         }),
       };
     }
+    const podLog = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/.exec(path);
+    if (podLog && method === 'GET') {
+      const namespace = decodeURIComponent(podLog[1]!);
+      const name = decodeURIComponent(podLog[2]!);
+      return {
+        verb: 'get',
+        resource: 'pods/log',
+        group: '',
+        namespace,
+        name,
+        handle: () => this.log(namespace, name, query),
+      };
+    }
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)(\/eviction)?$/.exec(path);
     if (m) {
       const namespace = decodeURIComponent(m[1]!);
@@ -365,6 +380,54 @@ export class Api {
       };
     }
     return undefined;
+  }
+
+  /**
+   * A container's log as the API server (through the kubelet) answers it: text/plain, `tailLines`
+   * from the end, `previous` for the last terminated run, and its 400s in the kubelet's words.
+   */
+  private log(namespace: string, name: string, query: URLSearchParams): Answer {
+    const pod = this.cluster.pods.get(key(namespace, name));
+    if (!pod) return notFound('pods', name);
+    const bad = (message: string): Answer => ({ status: 400, body: statusBody(400, 'BadRequest', message) });
+    const names: string[] = (pod.spec?.containers ?? []).map((c: Json) => c.name);
+    let container = query.get('container') ?? '';
+    if (!container) {
+      if (names.length !== 1) {
+        return bad(`a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`);
+      }
+      container = names[0]!;
+    }
+    if (!names.includes(container)) return bad(`container ${container} is not valid for pod ${name}`);
+    if (!pod.spec?.nodeName) return bad(`pod ${name} does not have a host assigned`);
+    const tailText = query.get('tailLines');
+    const tail = tailText === null ? undefined : Number(tailText);
+    if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) {
+      return bad(`tailLines: Invalid value: ${tailText}: must be greater than or equal to 0`);
+    }
+    const status = (pod.status?.containerStatuses ?? []).find((c: Json) => c.name === container);
+    const logs = this.cluster.logs.get(logKey(namespace, name, container));
+    let lines: string[];
+    if (query.get('previous') === 'true') {
+      if (!status?.lastState?.terminated) {
+        return bad(`previous terminated container "${container}" in pod "${name}" not found`);
+      }
+      lines = logs?.previous ?? [];
+    } else {
+      const waiting = status?.state?.waiting;
+      if (!status || waiting) {
+        return bad(
+          `container "${container}" in pod "${name}" is waiting to start: ${waiting?.reason ?? 'ContainerCreating'}`,
+        );
+      }
+      lines = logs?.current ?? [];
+    }
+    const kept = tail === undefined ? lines : tail === 0 ? [] : lines.slice(-tail);
+    return {
+      status: 200,
+      body: kept.map((l) => `${l}\n`).join(''),
+      contentType: 'text/plain',
+    };
   }
 
   private patch(

@@ -126,6 +126,10 @@ export interface ContainerSpec {
   readonly gpus?: number;
   readonly memoryRequest?: string;
   readonly memoryLimit?: string;
+  /** What the container has printed (GET …/log); default nothing. */
+  readonly log?: readonly string[];
+  /** What its previous run printed (GET …/log?previous=true); needs `lastExit`. */
+  readonly previousLog?: readonly string[];
 }
 
 export interface OwnerSpec {

@@ -38,6 +38,16 @@ export function key(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }
 
+/** A container's logs: what it printed this run, and in its previous run (kubelet keeps one). */
+export interface ContainerLogs {
+  current: string[];
+  previous: string[];
+}
+
+export function logKey(namespace: string, pod: string, container: string): string {
+  return `${namespace}/${pod}/${container}`;
+}
+
 function controllerOf(obj: Json): Json | undefined {
   return (obj.metadata?.ownerReferences ?? []).find((o: Json) => o.controller === true);
 }
@@ -84,6 +94,8 @@ export class FakeCluster {
   readonly pdbs: { obj: Json; blocksLeft: number }[] = [];
   readonly events: Json[] = [];
   readonly nodeMetrics = new Map<string, { cpu: string; memory: string }>();
+  /** Container logs by `logKey(namespace, pod, container)`; a container without an entry printed nothing. */
+  readonly logs = new Map<string, ContainerLogs>();
   /** False: metrics.k8s.io is not served at all (no metrics-server). */
   metricsServer = true;
 
@@ -127,7 +139,21 @@ export class FakeCluster {
   addPod(spec: PodSpec): Json {
     const pod = buildPod(spec, this.now());
     this.pods.set(key(spec.namespace, spec.name), pod);
+    for (const c of spec.containers ?? []) {
+      if (c.log || c.previousLog) {
+        this.logs.set(logKey(spec.namespace, spec.name, c.name), {
+          current: [...(c.log ?? [])],
+          previous: [...(c.previousLog ?? [])],
+        });
+      }
+    }
     return pod;
+  }
+
+  /** Logs go with their pod; a replacement starts with none. */
+  private dropLogs(namespace: string, name: string): void {
+    const prefix = `${key(namespace, name)}/`;
+    for (const k of [...this.logs.keys()]) if (k.startsWith(prefix)) this.logs.delete(k);
   }
 
   /** Every write bumps the object's resourceVersion, as etcd does. */
@@ -188,13 +214,17 @@ export class FakeCluster {
       this.touch(pod);
       const timer = setTimeout(() => {
         this.timers.delete(timer);
-        if (this.pods.get(k) === pod) this.pods.delete(k);
+        if (this.pods.get(k) === pod) {
+          this.pods.delete(k);
+          this.dropLogs(namespace, name);
+        }
         if (owner?.kind === 'StatefulSet') this.replace(pod, owner);
       }, this.options.terminationDelayMs);
       this.timers.add(timer);
       if (owner && owner.kind !== 'StatefulSet') this.replace(pod, owner);
     } else {
       this.pods.delete(k);
+      this.dropLogs(namespace, name);
       if (owner) this.replace(pod, owner);
     }
     return pod;

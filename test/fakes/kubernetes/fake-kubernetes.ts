@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type Answer, Api, NO_ROUTE, type Route, statusBody } from './api.ts';
 import type { EventSpec, Json, NodeSpec, PdbSpec, PodSpec, WorkloadSpec } from './builders.ts';
-import { type AppsKind, FakeCluster, key } from './cluster.ts';
+import { type AppsKind, FakeCluster, key, logKey } from './cluster.ts';
 import { type ClusterSeed, DEFAULT_NOW, DEFAULT_SEED } from './seed.ts';
 
 export interface FakeKubernetesOptions {
@@ -247,6 +247,21 @@ export class FakeKubernetes {
     return structuredClone(this.cluster.podsOn(node));
   }
 
+  /** Sets what a container has printed (this run, or with `previous` its last one). */
+  setLog(
+    namespace: string,
+    pod: string,
+    container: string,
+    lines: readonly string[],
+    previous = false,
+  ): void {
+    const k = logKey(namespace, pod, container);
+    const logs = this.cluster.logs.get(k) ?? { current: [], previous: [] };
+    if (previous) logs.previous = [...lines];
+    else logs.current = [...lines];
+    this.cluster.logs.set(k, logs);
+  }
+
   workload(kind: AppsKind, namespace: string, name: string): Json | undefined {
     return structuredClone(this.cluster.apps[kind].get(key(namespace, name)));
   }
@@ -354,9 +369,9 @@ export class FakeKubernetes {
   }
 
   private send(res: ServerResponse, answer: Answer): void {
-    const text = JSON.stringify(answer.body);
+    const text = answer.contentType ? String(answer.body) : JSON.stringify(answer.body);
     res.writeHead(answer.status, {
-      'content-type': 'application/json',
+      'content-type': answer.contentType ?? 'application/json',
       'content-length': Buffer.byteLength(text),
     });
     res.end(text);

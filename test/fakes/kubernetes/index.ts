@@ -14,7 +14,10 @@
  * Served: nodes (list/get/patch), pods (list with fieldSelector/labelSelector, get, delete), the
  * eviction subresource (201; 429 from a PodDisruptionBudget's `blockFirst`; 500 when two PDBs
  * select the pod), events (list, fieldSelector), apps/v1 deployments/replicasets/statefulsets/
- * daemonsets (list/get/patch), policy/v1 poddisruptionbudgets (list), metrics.k8s.io NodeMetrics.
+ * daemonsets (list/get/patch), policy/v1 poddisruptionbudgets (list), metrics.k8s.io NodeMetrics,
+ * and pod logs (`…/pods/{pod}/log`, text/plain, `container`, `tailLines`, `previous`, with the
+ * kubelet's 400s for a waiting container or a missing container name; resource `pods/log`). A
+ * container's log comes from its spec's `log` / `previousLog`, or `fake.setLog(ns, pod, c, lines)`.
  * PATCH honours Content-Type: merge and strategic merge patch (as merge), JSON Patch (an array,
  * else 400 like the real server), anything else 415.
  *

@@ -12,6 +12,10 @@ import type { EventSpec, NodeSpec, PdbSpec, PodSpec, WorkloadSpec } from './buil
  *   that node-problem-detector reported as a node event); the second vllm replica crash-loops
  *   (12 restarts, last exit 1); pretrain-1 was OOM-killed once; the kubelet saw a system OOM.
  * - k8s-gpu-3: Ready=Unknown (the kubelet stopped posting status): unreachable.
+ *
+ * Logs: coredns, the running vllm replica, both trainers (pretrain-1 also its OOM-killed previous
+ * run), the finished Job; the crash-looping replica only has a previous run's log (a CUDA error);
+ * the other containers printed nothing.
  */
 export const DEFAULT_NOW = '2026-03-14T09:26:53Z';
 
@@ -26,6 +30,34 @@ export interface ClusterSeed {
   readonly events: readonly EventSpec[];
   /** metrics.k8s.io NodeMetrics usage per node; a node without an entry has no metrics (404). */
   readonly nodeMetrics: Readonly<Record<string, { cpu: string; memory: string }>>;
+}
+
+/** vLLM serving normally, as the running replica's log ends. */
+const VLLM_UP = [
+  'INFO 03-13 09:00:31 api_server.py:219] vLLM API server version 0.5.3.post1',
+  'INFO 03-13 09:01:21 model_runner.py:1177] Graph capturing finished in 12 secs.',
+  'INFO:     Uvicorn running on http://0.0.0.0:8000 (Press CTRL+C to quit)',
+  'INFO:     10.0.3.17:52114 - "POST /v1/chat/completions HTTP/1.1" 200 OK',
+  'INFO 03-14 09:26:43 metrics.py:295] Avg prompt throughput: 812.4 tokens/s, Avg generation throughput: 1534.2 tokens/s, Running: 14 reqs, Swapped: 0 reqs, Pending: 0 reqs, GPU KV cache usage: 38.2%, CPU KV cache usage: 0.0%.',
+];
+
+/** The crash-looping replica's last run: the GPU it was given is the one that fell off the bus. */
+const VLLM_CRASH = [
+  'INFO 03-14 09:26:44 api_server.py:219] vLLM API server version 0.5.3.post1',
+  'Traceback (most recent call last):',
+  '  File "/usr/local/lib/python3.10/dist-packages/vllm/worker/worker.py", line 154, in init_device',
+  '    torch.cuda.set_device(self.device)',
+  'RuntimeError: CUDA error: unknown error',
+  'CUDA kernel errors might be asynchronously reported at some other API call, so the stacktrace below might be incorrect.',
+];
+
+/** Ten training steps of llama3-70b-pretrain rank `node`, minute `prefix`0…9. */
+function trainerSteps(prefix: string, node: number): string[] {
+  return Array.from(
+    { length: 10 },
+    (_, i) =>
+      `[${prefix}${i}:0${node},500][train][INFO] step ${124_070 + i}/250000 | loss ${(1.17 + ((i * 7) % 5) / 100).toFixed(4)} | lr 1.50e-05`,
+  );
 }
 
 const H100 = { 'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3', 'nvidia.com/gpu.count': '8' };
@@ -88,7 +120,19 @@ export const DEFAULT_SEED: ClusterSeed = {
       node: 'k8s-cpu-1',
       owner: { kind: 'ReplicaSet', name: 'coredns-5d78c9869d' },
       labels: { 'k8s-app': 'kube-dns', 'pod-template-hash': '5d78c9869d' },
-      containers: [{ name: 'coredns', memoryRequest: '70Mi', memoryLimit: '170Mi' }],
+      containers: [
+        {
+          name: 'coredns',
+          memoryRequest: '70Mi',
+          memoryLimit: '170Mi',
+          log: [
+            '.:53',
+            '[INFO] plugin/reload: Running configuration SHA512 = 591cf328cccc12bc490481273e738df59329c62c0b729d94e8b61db9961c2fa5f046dd37f1cf888b953814040d180f52594972691cd6ff41be96639138a43908',
+            'CoreDNS-1.11.1',
+            'linux/amd64, go1.20.7, ae2bbc2',
+          ],
+        },
+      ],
     },
 
     ...agents('k8s-gpu-1', 'g1q8w'),
@@ -112,6 +156,7 @@ export const DEFAULT_SEED: ClusterSeed = {
           memoryRequest: '64Gi',
           memoryLimit: '96Gi',
           startedAt: '2026-03-13T09:00:30Z',
+          log: VLLM_UP,
         },
       ],
     },
@@ -130,6 +175,7 @@ export const DEFAULT_SEED: ClusterSeed = {
           memoryLimit: '768Gi',
           ports: [{ containerPort: 29500, name: 'nccl' }],
           startedAt: '2026-03-13T09:01:00Z',
+          log: trainerSteps('2026-03-14 09:2', 0),
         },
       ],
     },
@@ -140,7 +186,18 @@ export const DEFAULT_SEED: ClusterSeed = {
       node: 'k8s-gpu-1',
       owner: { kind: 'Job', name: 'data-prep-29541120' },
       phase: 'Succeeded',
-      containers: [{ name: 'prep', state: 'terminated', exitCode: 0 }],
+      containers: [
+        {
+          name: 'prep',
+          state: 'terminated',
+          exitCode: 0,
+          log: [
+            '2026-03-14 00:00:04,112 INFO data_prep: reading s3://corpus/raw/2026-03-13 (512 files)',
+            '2026-03-14 00:41:57,903 INFO data_prep: wrote 4096 shards to /data/shards/2026-03-13',
+            '2026-03-14 00:41:58,010 INFO data_prep: done in 2514.0s',
+          ],
+        },
+      ],
     },
 
     ...agents('k8s-gpu-2', 'g2m4n'),
@@ -159,6 +216,7 @@ export const DEFAULT_SEED: ClusterSeed = {
           state: 'crashloop',
           restartCount: 12,
           lastExit: { code: 1, finishedAt: '2026-03-14T09:26:48Z' },
+          previousLog: VLLM_CRASH,
         },
       ],
     },
@@ -179,6 +237,12 @@ export const DEFAULT_SEED: ClusterSeed = {
           startedAt: '2026-03-14T08:40:12Z',
           lastExit: { code: 137, reason: 'OOMKilled', finishedAt: '2026-03-14T08:40:02Z' },
           ports: [{ containerPort: 29500, name: 'nccl' }],
+          log: [
+            '[2026-03-14 08:40:14,001][train][INFO] resumed from /ckpt/llama3-70b-pretrain/step-124000',
+            ...trainerSteps('2026-03-14 09:2', 1),
+          ],
+          // Killed by the kernel mid-step: no last words.
+          previousLog: trainerSteps('2026-03-14 08:3', 1),
         },
       ],
     },

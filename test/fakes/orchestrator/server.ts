@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { type Fault, type FaultRule, Faults } from './faults.ts';
 import {
   DEFAULT_FLEET,
+  engineStart,
   type FakeNode,
   type FakeNodeSeed,
   type FakePool,
@@ -28,6 +29,7 @@ import {
  *   POST   /v2/nodes/{id}/undrain             (also DELETE /v2/nodes/{id}/drain)
  *   GET    /v2/nodes/{id}/pools               { pools[] }
  *   POST   /v2/nodes/{id}/pools/{pool}/restart | /stop
+ *   GET    /v2/nodes/{id}/pools/{pool}/logs?tail=N   the pool engine's last N lines (all without tail)
  *
  * Every /v2 request needs `Authorization: Bearer <token>` (401 otherwise) unless the token is null
  * (or, with authReads: false, it is a GET).
@@ -41,6 +43,8 @@ export interface FakeOrchestratorOptions {
   readonly style?: RecordStyle;
   /** Whether GETs need the token too (default true); orchestratord itself guards only changes. */
   readonly authReads?: boolean;
+  /** How GET …/pools/{pool}/logs answers: JSON `{ pool_id, lines }` (default) or text/plain. */
+  readonly logFormat?: 'json' | 'text';
 }
 
 export interface RequestRecord {
@@ -223,6 +227,31 @@ export async function startFakeOrchestrator(options: FakeOrchestratorOptions): P
       }
       return false;
     }
+    if (action === 'pools' && method === 'GET' && poolAction === 'logs' && segments.length === 6) {
+      const p = n ? pool(n, poolId) : undefined;
+      if (!n || !p) {
+        json(res, 404, { error: `pool ${poolId} not found on ${id}` });
+        return true;
+      }
+      const tailText = new URL(req.url ?? '/', 'http://fake').searchParams.get('tail');
+      const tail = tailText === null ? undefined : Number(tailText);
+      if (tail !== undefined && (!Number.isInteger(tail) || tail < 1)) {
+        json(res, 400, { error: 'tail must be a positive integer' });
+        return true;
+      }
+      const lines = tail === undefined ? p.logs : p.logs.slice(-tail);
+      if (options.logFormat === 'text') {
+        const text = lines.map((l) => `${l}\n`).join('');
+        res.writeHead(200, {
+          'content-type': 'text/plain; charset=utf-8',
+          'content-length': Buffer.byteLength(text),
+        });
+        res.end(text);
+      } else {
+        json(res, 200, { pool_id: p.id, lines });
+      }
+      return true;
+    }
     if (action === 'pools' && method === 'POST' && (poolAction === 'restart' || poolAction === 'stop')) {
       const p = n ? pool(n, poolId) : undefined;
       if (!n || !p) {
@@ -231,8 +260,10 @@ export async function startFakeOrchestrator(options: FakeOrchestratorOptions): P
       }
       if (poolAction === 'restart') {
         Object.assign(p, { ready: true, live: true, draining: false, restartCount: p.restartCount + 1 });
+        p.logs.push(`pool-managerd: restarting pool ${p.id}`, ...engineStart(p.id, p.gpus, true));
       } else {
         Object.assign(p, { ready: false, live: false });
+        p.logs.push(`pool-managerd: stopping pool ${p.id}`, 'main: received SIGTERM, shutting down');
       }
       json(res, 202, { pool_id: p.id, status: poolAction === 'restart' ? 'restarting' : 'stopped' });
       return true;

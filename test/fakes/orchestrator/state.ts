@@ -19,6 +19,8 @@ export interface FakePool {
   slotsFree: number;
   vramFreeBytes: number;
   restartCount: number;
+  /** What the pool's engine has printed, oldest first (GET …/pools/{pool}/logs). */
+  logs: string[];
 }
 
 export interface FakeNode {
@@ -44,6 +46,8 @@ export interface FakePoolSeed {
   readonly live?: boolean;
   readonly draining?: boolean;
   readonly gpus?: number;
+  /** Its log; default: an engine start-up (and, if not live, its failure) and a few requests. */
+  readonly logs?: readonly string[];
 }
 
 export interface FakeNodeSeed {
@@ -112,12 +116,49 @@ export function seedNode(seed: FakeNodeSeed, now: number): FakeNode {
       slotsFree: 3,
       vramFreeBytes: 18 * GIB,
       restartCount: 0,
+      logs: [...(p.logs ?? poolLog(p.id, p.gpus ?? 1, p.live ?? p.ready ?? true))],
     })),
     labels: { ...(seed.labels ?? {}) },
     registeredAt: now - 3 * 86_400_000,
     lastHeartbeatAt: undefined,
     version: '0.1.0',
   };
+}
+
+const MODEL = 'llama-3.1-8b-instruct';
+
+/** A llama.cpp engine starting under pool-managerd: up and serving, or failing to load its model. */
+export function engineStart(pool: string, gpus: number, live: boolean): string[] {
+  const start = [
+    `pool-managerd: starting pool ${pool} (engine llamacpp, model ${MODEL}, gpus ${gpus})`,
+    `llama_model_loader: loaded meta data with 29 key-value pairs and 292 tensors from /models/${MODEL}.Q8_0.gguf (version GGUF V3 (latest))`,
+    `ggml_cuda_init: found ${gpus} CUDA devices:`,
+  ];
+  if (!live) {
+    return [
+      ...start,
+      'ggml_cuda_init: failed to initialize CUDA: unknown error',
+      `llama_load_model_from_file: failed to load model '/models/${MODEL}.Q8_0.gguf'`,
+      'main: error: unable to load model',
+      `pool-managerd: engine for ${pool} exited with status 1; pool not ready`,
+    ];
+  }
+  return [
+    ...start,
+    'llm_load_tensors: offloaded 33/33 layers to GPU',
+    'llama_new_context_with_model: n_ctx      = 8192',
+    'main: server is listening on http://0.0.0.0:8081 - starting the main loop',
+    'srv  update_slots: all slots are idle',
+  ];
+}
+
+function poolLog(pool: string, gpus: number, live: boolean): string[] {
+  if (!live) return engineStart(pool, gpus, false);
+  const requests = [1, 2, 3].flatMap((task) => [
+    `slot launch_slot_: id  ${task % 4} | task ${task} | processing task`,
+    `slot      release: id  ${task % 4} | task ${task} | stop processing: n_past = ${300 + task * 37}, truncated = 0`,
+  ]);
+  return [...engineStart(pool, gpus, true), ...requests, 'srv  update_slots: all slots are idle'];
 }
 
 function lastHeartbeat(n: FakeNode, now: number): number {

@@ -64,7 +64,7 @@ export interface SshFleet {
   setDelay(ms: number): void;
   setHang(node: string, mode: HangMode | undefined): void;
   setWrongHostKey(node: string, wrong: boolean): void;
-  /** Every diagnostic on `node` prints `bytes` more (0 stops it). */
+  /** Every diagnostic and `docker logs` on `node` prints `bytes` more (0 stops it). */
   setFlood(node: string, bytes: number): void;
   close(): Promise<void>;
 }

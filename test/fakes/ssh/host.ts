@@ -1,5 +1,6 @@
 import { isBotError } from '../../../src/core/errors.ts';
 import { DIAGNOSTIC_COMMANDS } from '../../../src/nodes/commands.ts';
+import { MAX_LOG_TAIL } from '../../../src/nodes/logs.ts';
 import type { DiagnosticId, NodeAdapter } from '../../../src/nodes/port.ts';
 import { splitWords } from './shell-words.ts';
 
@@ -23,15 +24,19 @@ const BY_COMMAND = new Map(
 const BATCH_LINE =
   /^sh -c ('(?:[^']|'\\'')*') <\/dev\/null; s=\$\?; printf '\\n%s:%s\\n' '([^']+)' "\$s"; printf '\\n%s\\n' '([^']+)' >&2$/;
 
+/** A trailing `2>&1`, the one redirection the fake shell reads (the `logs` template's). */
+const MERGE_STDERR = /^(.*\S)\s+2>&1$/s;
+
 /**
  * What one fake node answers: the allow-listed diagnostics from a simulated node (byte for byte
  * what the real tools print), Slurm's `sinfo`/`scontrol` for the scheduling state, `docker
- * stop|restart`, `echo`, the adapter's batch script and the `sudo -n sh -c` wrapper. Anything else is
- * "not found", exit 127, as sh says it.
+ * stop|restart`, `docker logs [--tail N]` (the simulated container's log), `echo`, a trailing
+ * `2>&1`, the adapter's batch script and the `sudo -n sh -c` wrapper. Anything else is "not found",
+ * exit 127, as sh says it.
  */
 export class FakeNodeHost {
   cordoned = false;
-  /** Extra bytes each diagnostic prints (a node flooding its output). */
+  /** Extra bytes each diagnostic and each `docker logs` prints (a node flooding its output). */
   flood = 0;
 
   constructor(
@@ -47,6 +52,11 @@ export class FakeNodeHost {
       const r = await this.sim().diagnose(this.backing, id);
       const extra = this.flood > 0 ? `${'x'.repeat(this.flood - 1)}\n` : '';
       return { stdout: r.stdout + extra, stderr: r.stderr, exitCode: r.exitCode };
+    }
+    const merged = MERGE_STDERR.exec(command);
+    if (merged) {
+      const a = await this.answer(merged[1] ?? '');
+      return { stdout: a.stdout + a.stderr, stderr: '', exitCode: a.exitCode };
     }
     const { words, unquoted } = splitWords(command);
     if (
@@ -107,7 +117,37 @@ export class FakeNodeHost {
         throw err;
       }
     }
+    if (cmd === 'docker' && args[0] === 'logs') return this.dockerLogs(args.slice(1));
     return fail(`sh: 1: ${cmd ?? ''}: not found\n`, 127);
+  }
+
+  /** `docker logs [--tail N|-n N|--tail=N] <container>`, from the simulated container's log. */
+  private async dockerLogs(args: string[]): Promise<Answer> {
+    let tail = 'all';
+    const rest: string[] = [];
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i] ?? '';
+      if (a === '--tail' || a === '-n') tail = args[++i] ?? '';
+      else if (a.startsWith('--tail=')) tail = a.slice('--tail='.length);
+      else rest.push(a);
+    }
+    if (rest.length !== 1) return fail('"docker logs" requires exactly 1 argument.\n');
+    const lines = tail === 'all' ? MAX_LOG_TAIL : Number(tail);
+    if (!Number.isInteger(lines) || lines < 0) {
+      return fail(`Error response from daemon: invalid value for "tail": "${tail}"\n`);
+    }
+    const container = rest[0] ?? '';
+    try {
+      const id = `${this.backing}/${container}`;
+      const r = await this.sim().workloadLogs(id, Math.max(1, Math.min(lines, MAX_LOG_TAIL)));
+      // A flooding node's log: the extra bytes come before the real lines, as an old burst would.
+      const extra = this.flood > 0 ? `${'x'.repeat(this.flood - 1)}\n` : '';
+      return ok(lines === 0 ? '' : extra + r.stdout);
+    } catch (err) {
+      if (isBotError(err) && err.code === 'bot.workload.unknown')
+        return fail(`Error response from daemon: No such container: ${container}\n`);
+      throw err;
+    }
   }
 
   /** `scontrol update nodename=<n> state=drain reason=<r>` / `state=resume`, with Slurm's refusals. */

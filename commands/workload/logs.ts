@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { ephemeral } from '../../src/chat/message.ts';
+import { defineCommand } from '../../src/commands/define.ts';
+import { BotError, redact } from '../../src/core/index.ts';
+import { truncate } from '../../src/incidents/format.ts';
+
+export default defineCommand({
+  group: 'workload',
+  name: 'logs',
+  description: 'The last lines of a workload’s log (secrets redacted; only you see them)',
+  options: z.object({
+    workload: z
+      .string()
+      .trim()
+      .min(1)
+      .max(253)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._/:-]*$/, 'must be a workload id or name as /workload list shows it')
+      .describe('Workload id or name, as /workload list shows it'),
+    tail: z
+      .number({ error: 'must be a whole number from 1 to 500' })
+      .int('must be a whole number from 1 to 500')
+      .min(1, 'must be a whole number from 1 to 500')
+      .max(500, 'must be a whole number from 1 to 500')
+      .default(50)
+      .describe('How many lines, from the end'),
+  }),
+  positional: ['workload'],
+  short: { tail: 'n' },
+  examples: ['/workload logs vllm-llama3-70b', '/workload logs gpu-node-3/vllm-llama3-70b --tail 200'],
+  permission: 'anyone',
+  incident: 'none',
+  needs: { node: ['logs'] },
+  async execute(ctx, o) {
+    const signal = AbortSignal.timeout(30_000);
+    const { adapter, workload } = await ctx.services.nodes.findWorkload(o.workload, { signal });
+    if (!adapter.capabilities.has('logs')) {
+      throw new BotError('bot.node.unsupported', `Adapter ${adapter.name} cannot read workload logs.`, {
+        hint: 'Read them on the node itself.',
+      });
+    }
+    const result = await adapter.workloadLogs(workload.id, o.tail, { signal });
+    const text = redact(`${result.stdout}${result.stderr ? `\n${result.stderr}` : ''}`).trimEnd();
+    const header = `📜 ${workload.id}: last ${o.tail} lines`;
+    // Leave room for the fences and the header within the platform's limit.
+    const body = truncate(text || '(empty)', ctx.chat.capabilities.maxTextLength - 200);
+    return ephemeral({
+      text: header,
+      header,
+      sections: [`\`\`\`\n${body}\n\`\`\``],
+      context: [`${workload.node} · ${workload.state} · exit ${result.exitCode} · secrets redacted`],
+    });
+  },
+});
