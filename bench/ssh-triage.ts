@@ -22,6 +22,7 @@
  *
  *   npx tsx bench/ssh-triage.ts
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
 import { pino } from 'pino';
@@ -33,22 +34,15 @@ import {
   type SshNodeAdapter,
   sshAdapterOptions,
 } from '../src/nodes/ssh/index.ts';
+import { TRIAGE_DIAGNOSTICS } from '../src/nodes/triage.ts';
 import { startSshFleet } from '../test/fakes/ssh/index.ts';
 
 const NODES = 100;
 const DELAY_MS = 100;
 const CONCURRENCY = 32;
 const HANDSHAKES = Number(process.env.SSH_BENCH_HANDSHAKES ?? 8);
-const TRIAGE: DiagnosticId[] = [
-  'uptime',
-  'memory',
-  'gpu',
-  'xid',
-  'oom',
-  'containers',
-  'container-restarts',
-  'nccl-port',
-];
+// The same diagnostics, in the same order, as /node triage runs.
+const TRIAGE: readonly DiagnosticId[] = TRIAGE_DIAGNOSTICS;
 const IDEAL_BATCH = Math.ceil(NODES / CONCURRENCY) * DELAY_MS;
 const IDEAL_EXEC_SLOTS = Math.ceil((NODES * TRIAGE.length) / CONCURRENCY) * DELAY_MS;
 const IDEAL_NODE_WAVES = Math.ceil(NODES / CONCURRENCY) * DELAY_MS * TRIAGE.length;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ephemeral } from '../../src/chat/message.ts';
 import { defineCommand } from '../../src/commands/define.ts';
+import { workloadOption } from '../../src/commands/options.ts';
 import { BotError, redact } from '../../src/core/index.ts';
 import { truncate } from '../../src/incidents/format.ts';
 
@@ -9,13 +10,7 @@ export default defineCommand({
   name: 'logs',
   description: 'The last lines of a workload’s log (secrets redacted; only you see them)',
   options: z.object({
-    workload: z
-      .string()
-      .trim()
-      .min(1)
-      .max(253)
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._/:-]*$/, 'must be a workload id or name as /workload list shows it')
-      .describe('Workload id or name, as /workload list shows it'),
+    workload: workloadOption,
     tail: z
       .number({ error: 'must be a whole number from 1 to 500' })
       .int('must be a whole number from 1 to 500')

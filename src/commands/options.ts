@@ -30,3 +30,12 @@ export const roleOption = z.preprocess(
 
 export const textOption = (what: string, max = 3000) =>
   z.string().trim().min(1, `the ${what} is empty`).max(max, `the ${what} is longer than ${max} characters`);
+
+/** A workload as /workload list shows it: an id such as gpu-node-3/vllm or ml/pod-abc, or a name. */
+export const workloadOption = z
+  .string()
+  .trim()
+  .min(1)
+  .max(253)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._/:-]*$/, 'must be a workload id or name as /workload list shows it')
+  .describe('Workload id or name, as /workload list shows it');

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ephemeral } from '../chat/message.ts';
 import type { WorkloadActionKind } from '../incidents/actions.ts';
 import { defineCommand } from './define.ts';
+import { workloadOption } from './options.ts';
 
 /** restart and stop differ only in their verb: one shape, two command files. */
 export function workloadActionCommand(kind: WorkloadActionKind, description: string) {
@@ -10,13 +11,7 @@ export function workloadActionCommand(kind: WorkloadActionKind, description: str
     name: kind,
     description,
     options: z.object({
-      workload: z
-        .string()
-        .trim()
-        .min(1)
-        .max(253)
-        .regex(/^[A-Za-z0-9][A-Za-z0-9._/:-]*$/, 'must be a workload id or name as /workload list shows it')
-        .describe('Workload id or name, as /workload list shows it'),
+      workload: workloadOption,
     }),
     positional: ['workload'],
     examples: [`/workload ${kind} gpu-node-3/vllm-llama3-70b`],
