@@ -2,9 +2,16 @@ import type { Logger } from 'pino';
 import type { ChatMessage } from '../chat/message.ts';
 import type { ChatPlatform } from '../chat/port.ts';
 import { type Actor, type Clock, type Incident, isBotError } from '../core/index.ts';
+import { NCCL_PORT } from '../nodes/commands.ts';
 import type { CommandResult, DiagnosticId, NodeAdapter } from '../nodes/port.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
-import { analyze, type Finding, TRIAGE_DIAGNOSTICS, type TriageReport } from '../nodes/triage.ts';
+import {
+  analyze,
+  type Finding,
+  type PeerCheck,
+  TRIAGE_DIAGNOSTICS,
+  type TriageReport,
+} from '../nodes/triage.ts';
 import type { Store } from '../store/port.ts';
 import type { ActionService } from './actions.ts';
 import { incidentRef } from './format.ts';
@@ -23,10 +30,33 @@ export interface NodeTriage {
 }
 
 /**
+ * Each node → the next node of the same adapter in the list, wrapping around (a ring: N probes for
+ * N nodes, every node probing and probed once), where the adapter can probe peers and the list
+ * holds two or more of its nodes.
+ */
+function peerRing(targets: readonly { node: string; adapter: NodeAdapter }[]): Map<string, string> {
+  const byAdapter = new Map<NodeAdapter, string[]>();
+  for (const { node, adapter } of targets) {
+    if (!adapter.probePeer) continue;
+    const nodes = byAdapter.get(adapter) ?? [];
+    if (!nodes.includes(node)) nodes.push(node);
+    byAdapter.set(adapter, nodes);
+  }
+  const ring = new Map<string, string>();
+  for (const nodes of byAdapter.values()) {
+    if (nodes.length < 2) continue;
+    for (let i = 0; i < nodes.length; i++) ring.set(nodes[i]!, nodes[(i + 1) % nodes.length]!);
+  }
+  return ring;
+}
+
+/**
  * Runs the first-60-seconds diagnostics on many nodes at once: one progress message updated as
  * nodes finish ("12/40 nodes"), each node's report posted as it arrives, an unreachable node
  * reported without holding up the rest, and each recommended mitigation requested right away
- * (still behind its approve button).
+ * (still behind its approve button). With two or more nodes of one adapter that can probe peers,
+ * each node also checks it can reach the next one's NCCL port (see peerRing), alongside its own
+ * diagnostics; a partition is a critical finding with no mitigation to request.
  */
 export class TriageService {
   constructor(
@@ -50,6 +80,7 @@ export class TriageService {
     for (const node of input.nodes)
       targets.push({ node, adapter: await this.nodes.resolve(node, 'diagnose') });
 
+    const peers = peerRing(targets);
     const total = targets.length;
     let done = 0;
     const progress = (finished: number): ChatMessage => {
@@ -61,7 +92,7 @@ export class TriageService {
     const queue = [...targets];
     const worker = async () => {
       for (let t = queue.shift(); t; t = queue.shift()) {
-        const result = await this.triageNode(t.node, t.adapter, incident, actor);
+        const result = await this.triageNode(t.node, t.adapter, peers.get(t.node), incident, actor);
         results.push(result);
         done++;
         await chat
@@ -80,11 +111,16 @@ export class TriageService {
   private async triageNode(
     node: string,
     adapter: NodeAdapter,
+    peer: string | undefined,
     incident: Incident | undefined,
     actor: Actor,
   ): Promise<NodeTriage> {
     const signal = AbortSignal.timeout(DIAGNOSTIC_TIMEOUT_MS);
-    const settled = await this.diagnoseAll(adapter, node, signal);
+    // The probe runs on the node being triaged, in the same slot as its diagnostics.
+    const [settled, peerCheck] = await Promise.all([
+      this.diagnoseAll(adapter, node, signal),
+      peer === undefined ? undefined : this.probePeer(adapter, node, peer, signal),
+    ]);
     const results: Partial<Record<DiagnosticId, CommandResult>> = {};
     const transport: string[] = [];
     settled.forEach((r, i) => {
@@ -101,7 +137,7 @@ export class TriageService {
     if (Object.keys(results).length === 0 && transport.length > 0) {
       return { node, unreachable: transport[0]!, requested: [] };
     }
-    const report = analyze(node, results);
+    const report = analyze(node, results, peerCheck ? [peerCheck] : []);
     const requested = incident
       ? await this.requestMitigations(report.findings, adapter, incident, actor)
       : [];
@@ -123,6 +159,23 @@ export class TriageService {
       }
     }
     return Promise.allSettled(TRIAGE_DIAGNOSTICS.map((d) => adapter.diagnose(node, d, { signal })));
+  }
+
+  /** Can `node` reach `peer`'s NCCL port; a probe that could not run comes back without a result. */
+  private async probePeer(
+    adapter: NodeAdapter,
+    node: string,
+    peer: string,
+    signal: AbortSignal,
+  ): Promise<PeerCheck> {
+    try {
+      const result = await adapter.probePeer!(node, peer, NCCL_PORT, { signal });
+      return { peer, port: NCCL_PORT, result };
+    } catch (err) {
+      if (isBotError(err)) this.logger.info({ err, node, peer }, 'a peer probe did not run');
+      else this.logger.warn({ err, node, peer }, 'a peer probe failed');
+      return { peer, port: NCCL_PORT };
+    }
   }
 
   /** Each recommendation becomes a stored action request, once per incident and target. */

@@ -39,6 +39,19 @@ export function invalidLogTailError(tail: number, max: number): BotError {
   );
 }
 
+export function invalidPortError(port: number): BotError {
+  return new BotError(
+    'bot.node.invalid_port',
+    `${JSON.stringify(String(port).slice(0, 40))} is not a TCP port.`,
+    { hint: 'A port is a whole number from 1 to 65535 (NCCL listens on 29500).' },
+  );
+}
+
+/** Throws unless `port` is a whole number from 1 to 65535, so only digits can reach a command line. */
+export function checkPort(port: number): void {
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw invalidPortError(port);
+}
+
 /** What each capability lets the bot do, in words for "adapter X cannot …". */
 const CAPABILITY_WORDS: Record<NodeCapability, string> = {
   list: 'list its nodes',
@@ -70,4 +83,20 @@ export function abortedError(what: string): BotError {
 /** Throws when the caller has already given up, so no work (and no mutation) starts. */
 export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted) throw abortedError(what);
+}
+
+/** Resolves after `ms`, or rejects with bot.node.aborted the moment `signal` fires; the timer never outlives it. */
+export function abortableSleep(ms: number, signal: AbortSignal | undefined, what: string): Promise<void> {
+  throwIfAborted(signal, what);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortedError(what));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

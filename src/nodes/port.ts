@@ -108,6 +108,18 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
+/** What a peer probe found (see NodeAdapter.probePeer). */
+export interface PeerProbe {
+  /**
+   * True when `peer` answered on the port: the connection opened, or the peer refused it (nothing
+   * listens there right now, but packets flow both ways). False when nothing answered (dropped by
+   * a firewall, a link down, no route, the name does not resolve): what a network partition is.
+   */
+  readonly reachable: boolean;
+  /** A few words on how it went, for the report (`connected to gpu-node-7 (10.10.2.17) port 29500`). */
+  readonly detail: string;
+}
+
 export interface NodeAdapter {
   /** Instance name, unique across the configured adapters. */
   readonly name: string;
@@ -126,6 +138,16 @@ export interface NodeAdapter {
     diagnostics: readonly I[],
     opts?: CallOptions,
   ): Promise<Record<I, CommandResult>>;
+  /**
+   * Optional: can `node` open a TCP connection to `peer`'s `port` (multi-node training: a network
+   * partition shows up as NCCL timeouts on 29500)? `peer` is another node of this adapter, which
+   * maps it to its own address for it; never a free-form host. Read-only. A dropped or refused
+   * connection is an answer, not a throw; like diagnose, it throws for transport failures of
+   * `node` (`bot.node.unreachable` / `bot.node.timeout`), and before anything runs for a `node` or
+   * `peer` it does not own (`bot.node.unknown`) or a port outside 1…65535 (`bot.node.invalid_port`),
+   * and when `node` cannot run a probe at all (`bot.node.probe_unavailable`: no answer either way).
+   */
+  probePeer?(node: string, peer: string, port: number, opts?: CallOptions): Promise<PeerProbe>;
   listWorkloads(node?: string, opts?: CallOptions): Promise<Workload[]>;
   cordon(node: string, opts?: CallOptions): Promise<MutationResult>;
   uncordon(node: string, opts?: CallOptions): Promise<MutationResult>;

@@ -2,7 +2,7 @@ import { parseOomLines } from './parse/dmesg.ts';
 import { parseContainerRestarts, parseDockerPs } from './parse/docker.ts';
 import { parseFree, parseUptime } from './parse/host.ts';
 import { parseNvidiaSmiCsv } from './parse/nvidia-smi.ts';
-import type { CommandResult, DiagnosticId } from './port.ts';
+import type { CommandResult, DiagnosticId, PeerProbe } from './port.ts';
 import { parseXidLines } from './xid.ts';
 
 /**
@@ -41,11 +41,25 @@ export interface TriageReport {
   readonly skipped: string[];
 }
 
+/**
+ * One peer check of the node: can it open a connection to `peer`'s NCCL port. No `result` when the
+ * probe could not run; it then shows under `skipped`.
+ */
+export interface PeerCheck {
+  readonly peer: string;
+  readonly port: number;
+  readonly result?: PeerProbe;
+}
+
 const HOT_GPU_C = 85;
 const MEMORY_PRESSURE = 0.9;
 const CRASH_LOOP_RESTARTS = 5;
 
-export function analyze(node: string, results: Partial<Record<DiagnosticId, CommandResult>>): TriageReport {
+export function analyze(
+  node: string,
+  results: Partial<Record<DiagnosticId, CommandResult>>,
+  peers: readonly PeerCheck[] = [],
+): TriageReport {
   const summary: string[] = [];
   const findings: Finding[] = [];
   const out = (id: DiagnosticId) => results[id]?.stdout ?? '';
@@ -157,7 +171,18 @@ export function analyze(node: string, results: Partial<Record<DiagnosticId, Comm
     );
   }
 
-  const skipped = TRIAGE_DIAGNOSTICS.filter((d) => !results[d]);
+  const skipped: string[] = TRIAGE_DIAGNOSTICS.filter((d) => !results[d]);
+  // A partition between training nodes shows up as NCCL timeouts, not as anything on either node.
+  for (const p of peers) {
+    if (!p.result) skipped.push(`nccl-peer ${p.peer}`);
+    else if (p.result.reachable) summary.push(`NCCL ${p.port} → ${p.peer} reachable`);
+    else {
+      findings.push({
+        level: 'critical',
+        text: `${node} cannot reach ${p.peer}:${p.port} (NCCL): check ib/ethernet links and firewalls; multi-node jobs across these nodes will hang (${p.result.detail}).`,
+      });
+    }
+  }
   return { node, summary, findings, skipped };
 }
 

@@ -1,5 +1,10 @@
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { isBotError } from '../../src/core/index.ts';
+import { BotError, isBotError } from '../../src/core/index.ts';
+import { TriageService } from '../../src/incidents/triage.ts';
+import type { NodeAdapter } from '../../src/nodes/port.ts';
+import { NodeRegistry } from '../../src/nodes/registry.ts';
+import { createSimulatedAdapter } from '../../src/nodes/simulated/index.ts';
 import { alice, harness } from './harness.ts';
 
 describe('triage', () => {
@@ -52,6 +57,93 @@ describe('triage', () => {
     // A second triage does not request the same mitigations again.
     await h.triage.run({ chat: h.chat, channelId, incident, nodes: ['gpu-node-5'], actor: alice });
     expect(await h.store.listActions(incident.id)).toHaveLength(2);
+    await h.close();
+  });
+
+  it('checks NCCL reachability around the ring of triaged nodes: gpu-node-6 reaches no peer', async () => {
+    const h = await harness();
+    const incident = await h.declare('SEV2', 'NCCL timeouts on rack r2');
+    const channelId = incident.channelId!;
+    const results = await h.triage.run({
+      chat: h.chat,
+      channelId,
+      incident,
+      nodes: ['gpu-node-5', 'gpu-node-6', 'gpu-node-7'],
+      actor: alice,
+    });
+    const byNode = new Map(results.map((r) => [r.node, r.report!]));
+    // A ring in the order given: 5 → 6, 6 → 7, 7 → 5.
+    expect(byNode.get('gpu-node-5')!.summary).toContain('NCCL 29500 → gpu-node-6 reachable');
+    expect(byNode.get('gpu-node-7')!.summary).toContain('NCCL 29500 → gpu-node-5 reachable');
+    const n6 = byNode.get('gpu-node-6')!;
+    expect(n6.summary.some((l) => l.includes('→'))).toBe(false);
+    expect(n6.findings).toEqual([
+      {
+        level: 'critical',
+        text: 'gpu-node-6 cannot reach gpu-node-7:29500 (NCCL): check ib/ethernet links and firewalls; multi-node jobs across these nodes will hang (no answer from gpu-node-7 (10.10.2.17) port 29500 within 3 s (dropped: a firewall, or a link down)).',
+      },
+    ]);
+    for (const node of ['gpu-node-5', 'gpu-node-7'])
+      expect(byNode.get(node)!.findings.some((f) => f.text.includes('cannot reach'))).toBe(false);
+
+    const posts = await h.messages(channelId);
+    const report = (node: string) =>
+      posts.find((m) => new RegExp(`^(🔴|🟠|🟢|⚫) ${node}:`, 'u').test(m.message.header ?? ''))!.message;
+    expect(report('gpu-node-6').header).toBe('🔴 gpu-node-6: 1 critical');
+    expect(report('gpu-node-6').sections!.join('\n')).toContain(
+      '🔴 gpu-node-6 cannot reach gpu-node-7:29500 (NCCL)',
+    );
+    expect(report('gpu-node-5').sections![0]).toContain('NCCL 29500 → gpu-node-6 reachable');
+    expect(report('gpu-node-7').sections![0]).toContain('NCCL 29500 → gpu-node-5 reachable');
+
+    // No mitigation for a partition: only gpu-node-5's Xid asks for one.
+    const actions = await h.store.listActions(incident.id);
+    expect(actions.map((a) => [a.kind, a.target])).toEqual([['drain', 'gpu-node-5']]);
+    const entry = (await h.store.listTimeline(incident.id)).find((e) => e.kind === 'command')!;
+    expect(entry.text).toContain('gpu-node-6: gpu-node-6 cannot reach gpu-node-7:29500 (NCCL)');
+    expect(entry.key).toBe(true);
+    await h.close();
+  });
+
+  it('probes no peer for a single node, and shows a probe that could not run as skipped', async () => {
+    const h = await harness();
+    const channelId = (await h.declare('SEV3')).channelId!;
+    const [one] = await h.triage.run({
+      chat: h.chat,
+      channelId,
+      incident: undefined,
+      nodes: ['gpu-node-6'],
+      actor: alice,
+    });
+    expect(one!.report!.findings).toEqual([]);
+    expect(one!.report!.skipped).toEqual([]);
+
+    const sim = createSimulatedAdapter({ clock: h.clock });
+    const flaky: NodeAdapter = Object.assign(Object.create(sim) as NodeAdapter, {
+      probePeer: async (node: string) => {
+        throw new BotError('bot.node.probe_unavailable', `${node} cannot run the peer probe (exit 127)`);
+      },
+    });
+    const triage = new TriageService(
+      h.store,
+      h.clock,
+      pino({ level: 'silent' }),
+      new NodeRegistry([flaky]),
+      h.actions,
+    );
+    const results = await triage.run({
+      chat: h.chat,
+      channelId,
+      incident: undefined,
+      nodes: ['gpu-node-1', 'gpu-node-2'],
+      actor: alice,
+    });
+    for (const r of results) {
+      expect(r.report!.skipped).toEqual([
+        `nccl-peer ${r.node === 'gpu-node-1' ? 'gpu-node-2' : 'gpu-node-1'}`,
+      ]);
+      expect(r.report!.findings).toEqual([]);
+    }
     await h.close();
   });
 

@@ -230,6 +230,21 @@ export function nodeAdapterContract(name: string, make: () => Promise<NodeAdapte
       expect(again.alreadyCordoned).toBe(true);
     });
 
+    it('probes a peer (when it can): an answer either way, and its own nodes only', async (ctx) => {
+      const probe = adapter.probePeer?.bind(adapter);
+      if (!probe || !adapter.capabilities.has('list')) return ctx.skip();
+      const [a, b] = await nodes();
+      if (!a || !b) return ctx.skip();
+      const r = await probe(a.name, b.name, 29500);
+      expect(typeof r.reachable).toBe('boolean');
+      expect(r.detail).toMatch(/\S/);
+      await expectBotError(probe(a.name, NO_SUCH_NODE, 29500), 'bot.node.unknown');
+      await expectBotError(probe(NO_SUCH_NODE, b.name, 29500), 'bot.node.unknown');
+      for (const port of [0, 65_536, 1.5, Number.NaN])
+        await expectBotError(probe(a.name, b.name, port), 'bot.node.invalid_port');
+      await expectBotError(probe(a.name, b.name, 29500, { signal: AbortSignal.abort() }), 'bot.node.aborted');
+    });
+
     it('refuses every call with bot.node.aborted when the signal is already aborted, changing nothing', async () => {
       const signal = AbortSignal.abort();
       const opts = { signal };

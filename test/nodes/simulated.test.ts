@@ -7,6 +7,7 @@ import { parseFree, parseUptime } from '../../src/nodes/parse/host.ts';
 import { parseNvidiaSmiCsv, toGpuHealth } from '../../src/nodes/parse/nvidia-smi.ts';
 import { DIAGNOSTICS, type DiagnosticId, type NodeAdapter } from '../../src/nodes/port.ts';
 import { createSimulatedAdapter } from '../../src/nodes/simulated/index.ts';
+import { seedFleet } from '../../src/nodes/simulated/seed.ts';
 import { parseXidLines } from '../../src/nodes/xid.ts';
 import { expectBotError, nodeAdapterContract } from './contract.ts';
 
@@ -172,6 +173,65 @@ describe('simulated fleet', () => {
     expect(one.stdout).toMatch(/LISTEN .*:29500\b/);
     const two = await sim.diagnose('gpu-node-2', 'nccl-port');
     expect(two).toMatchObject({ exitCode: 1, stdout: '' });
+  });
+});
+
+describe('simulated peer probes', () => {
+  const NAMES = Array.from({ length: 8 }, (_, i) => `gpu-node-${i + 1}`);
+
+  it('gpu-node-6 reaches no peer (its egress rule drops the SYN); every other pair answers', async () => {
+    const { sim } = setup();
+    for (const node of NAMES) {
+      for (const peer of NAMES) {
+        if (peer === node) continue;
+        const r = await sim.probePeer!(node, peer, 29500);
+        expect(r.reachable, `${node} → ${peer}`).toBe(node !== 'gpu-node-6');
+      }
+    }
+    expect(await sim.probePeer!('gpu-node-6', 'gpu-node-7', 29500)).toEqual({
+      reachable: false,
+      detail:
+        'no answer from gpu-node-7 (10.10.2.17) port 29500 within 3 s (dropped: a firewall, or a link down)',
+    });
+    // Peers still reach it: the rule is on what gpu-node-6 opens, not on what it accepts.
+    expect((await sim.probePeer!('gpu-node-5', 'gpu-node-6', 29500)).reachable).toBe(true);
+  });
+
+  it('connects where a rank-0 trainer listens, is refused (but reachable) where nothing does', async () => {
+    const { sim } = setup();
+    expect(await sim.probePeer!('gpu-node-2', 'gpu-node-1', 29500)).toEqual({
+      reachable: true,
+      detail: 'connected to gpu-node-1 (10.10.1.11) port 29500',
+    });
+    expect(await sim.probePeer!('gpu-node-1', 'gpu-node-2', 29500)).toEqual({
+      reachable: true,
+      detail:
+        'gpu-node-2 (10.10.1.12) port 29500 refused the connection: the path is open, nothing listens there now',
+    });
+    // Stopping the trainer closes the port; the path stays open.
+    await sim.stopWorkload('gpu-node-1/llama3-70b-pretrain-0');
+    expect((await sim.probePeer!('gpu-node-2', 'gpu-node-1', 29500)).detail).toMatch(/refused/);
+  });
+
+  it('leaves the dropped SYNs in gpu-node-6’s dmesg, and nothing the triage greps would flag', async () => {
+    const node6 = seedFleet(Date.parse('2026-03-14T09:26:53.000Z')).nodes.find(
+      (n) => n.name === 'gpu-node-6',
+    )!;
+    const drops = node6.kernelLog.filter((l) => l.text.startsWith('nft-drop-out: '));
+    expect(drops).toHaveLength(4);
+    for (const l of drops)
+      expect(l.text).toMatch(
+        / OUT=ib0 SRC=10\.10\.2\.16 DST=10\.10\.2\.15 .* PROTO=TCP SPT=\d+ DPT=29500 .*SYN/,
+      );
+    const { sim } = setup();
+    expect(await out(sim, 'gpu-node-6', 'xid')).not.toMatch(/nft-drop|DPT=/);
+    expect(await out(sim, 'gpu-node-6', 'oom')).toBe('');
+  });
+
+  it('answers bot.node.unknown and bot.node.invalid_port before anything else', async () => {
+    const { sim } = setup();
+    await expectBotError(sim.probePeer!('gpu-node-1', 'gpu-node-99', 29500), 'bot.node.unknown');
+    await expectBotError(sim.probePeer!('gpu-node-1', 'gpu-node-2', 70_000), 'bot.node.invalid_port');
   });
 });
 

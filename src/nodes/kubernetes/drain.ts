@@ -1,6 +1,6 @@
 import { ApiException, type V1Pod } from '@kubernetes/client-node';
 import { BotError } from '../../core/errors.ts';
-import { abortedError, throwIfAborted } from '../errors.ts';
+import { abortableSleep } from '../errors.ts';
 import type { CallOptions, DrainPlan, MutationResult, Workload } from '../port.ts';
 import { type AdapterContext, listPods } from './context.ts';
 import { apiStatus } from './errors.ts';
@@ -36,22 +36,6 @@ export function planFromPods(name: string, alreadyCordoned: boolean, pods: reado
     plan: { node: name, evict, skip, alreadyCordoned, warnings },
     evictPods,
   };
-}
-
-/** Resolves after `ms`, or rejects with bot.node.aborted the moment `signal` fires; the timer never outlives it. */
-function sleep(ms: number, signal: AbortSignal | undefined, what: string): Promise<void> {
-  throwIfAborted(signal, what);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortedError(what));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** The HTTP status behind a BotError the client wrapper built from an ApiException. */
@@ -121,7 +105,7 @@ async function evict(
       refusals++;
       const left = timing.deadline - performance.now();
       if (left <= 0) return { kind: 'blocked', pod, refusals, message: api.message };
-      await sleep(Math.min(timing.retryMs, left), opts?.signal, `Drain (eviction of ${id})`);
+      await abortableSleep(Math.min(timing.retryMs, left), opts?.signal, `Drain (eviction of ${id})`);
     }
   }
 }
@@ -182,7 +166,7 @@ async function awaitTermination(
     const left = pods.filter((p) => uids.has(p.metadata?.uid)).map(podId);
     const remaining = timing.deadline - performance.now();
     if (left.length === 0 || remaining <= 0) return left;
-    await sleep(Math.min(timing.retryMs, remaining), opts?.signal, `Drain of ${node}`);
+    await abortableSleep(Math.min(timing.retryMs, remaining), opts?.signal, `Drain of ${node}`);
   }
 }
 

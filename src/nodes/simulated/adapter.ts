@@ -1,9 +1,10 @@
 import type { Clock } from '../../core/clock.ts';
 import { BotError } from '../../core/errors.ts';
 import { DIAGNOSTIC_COMMANDS } from '../commands.ts';
-import { abortedError, throwIfAborted } from '../errors.ts';
+import { abortableSleep, checkPort, throwIfAborted } from '../errors.ts';
 import { checkLogTail, lastLines } from '../logs.ts';
 import { parseNvidiaSmiCsv, toGpuHealth } from '../parse/nvidia-smi.ts';
+import { PEER_PROBE_TIMEOUT_S, probeConnected, probeRefused, probeTimedOut } from '../peer-probe.ts';
 import {
   type CallOptions,
   DIAGNOSTICS,
@@ -24,23 +25,9 @@ export interface SimulatedAdapterOptions {
   readonly latencyMs?: number;
 }
 
-/** Resolves after `ms`, or rejects with bot.node.aborted as soon as `signal` fires. */
-function delay(ms: number, signal: AbortSignal | undefined, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortedError(what));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
- * The demo fleet gpu-node-1…8 (see seed.ts for its faults) behind the NodeAdapter port.
+ * The demo fleet gpu-node-1…8 (see seed.ts for its faults) behind the NodeAdapter port, peer
+ * probes included (gpu-node-6 reaches no peer).
  *
  * State lives in memory in this adapter instance: a restart of the bot (a new adapter) brings
  * every fault back and forgets every cordon, drain and restart. That is the point of a demo fleet.
@@ -54,7 +41,7 @@ export function createSimulatedAdapter(options: SimulatedAdapterOptions): NodeAd
   /** Every call: refuse if already aborted, wait out the latency, then act (so an abort changes nothing). */
   async function call<T>(what: string, opts: CallOptions | undefined, act: () => T): Promise<T> {
     throwIfAborted(opts?.signal, what);
-    if (latencyMs > 0) await delay(latencyMs, opts?.signal, what);
+    if (latencyMs > 0) await abortableSleep(latencyMs, opts?.signal, what);
     throwIfAborted(opts?.signal, what);
     return act();
   }
@@ -112,6 +99,20 @@ export function createSimulatedAdapter(options: SimulatedAdapterOptions): NodeAd
         return { command: DIAGNOSTIC_COMMANDS[diagnostic], ...out, durationMs: Math.max(0, now() - started) };
       });
     },
+
+    // gpu-node-6's egress rule drops what it opens (a timeout); elsewhere the peer answers, with a
+    // connection where something listens on the port and a refusal where nothing does.
+    probePeer: (node, peer, port, opts) =>
+      call(`Probe from ${node} to ${peer}:${port}`, opts, () => {
+        const from = fleet.node(node);
+        const to = fleet.node(peer);
+        checkPort(port);
+        if (from.egressDropped && from !== to)
+          return probeTimedOut(peer, to.address, port, PEER_PROBE_TIMEOUT_S);
+        return fleet.listens(to, port)
+          ? probeConnected(peer, to.address, port)
+          : probeRefused(peer, to.address, port);
+      }),
 
     listWorkloads: (node, opts) =>
       call(node === undefined ? 'Listing workloads' : `Listing workloads on ${node}`, opts, () => {

@@ -59,6 +59,11 @@ export class Fleet {
     return this.workloadsOn(node).filter(isActive);
   }
 
+  /** Whether a running workload on `node` listens on `port` (29500 where a rank-0 trainer runs). */
+  listens(node: SimNode, port: number): boolean {
+    return this.activeOn(node.name).some((w) => w.state === 'running' && w.profile.ports.includes(port));
+  }
+
   memUsedMiB(node: SimNode): number {
     return this.activeOn(node.name).reduce((sum, w) => sum + w.profile.memMiB, node.baseMemMiB);
   }

@@ -28,6 +28,13 @@ export interface SimNode {
   readonly baseLoad: number;
   readonly gpus: readonly SimGpu[];
   readonly kernelLog: readonly KernelLine[];
+  /** Its address on the fabric (IPoIB on ib0): what a peer connects to for NCCL's rendezvous. */
+  readonly address: string;
+  /**
+   * A firewall rule drops every new TCP connection this node opens on the fabric (established ones
+   * carry on): its probes of any peer time out, while peers still reach it. See seed.ts.
+   */
+  readonly egressDropped: boolean;
   cordoned: boolean;
 }
 

@@ -106,9 +106,7 @@ function containerRestarts(fleet: Fleet, node: SimNode, now: number): Output {
 }
 
 function ncclPort(fleet: Fleet, node: SimNode): Output {
-  const listening = fleet
-    .activeOn(node.name)
-    .some((w) => w.state === 'running' && w.profile.ports.includes(NCCL_PORT));
+  const listening = fleet.listens(node, NCCL_PORT);
   // grep's exit status is the pipeline's: 1 means "nothing listens", which is the answer.
   if (!listening) return { stdout: '', stderr: '', exitCode: 1 };
   return ok([`tcp   LISTEN 0      4096                     *:${NCCL_PORT}            *:*`]);

@@ -3,12 +3,19 @@ import { stableHash, stablePick } from './format.ts';
 import type { KernelLine, NewSimWorkload, SimGpu, SimNode, WorkloadProfile } from './model.ts';
 
 /**
- * The demo fleet: gpu-node-1…8, eight H100s each, with three deterministic faults a responder can
+ * The demo fleet: gpu-node-1…8, eight H100s each, with four deterministic faults a responder can
  * find with the triage in reference/gpu-node-triage.md:
  *
  * - gpu-node-3: vllm-llama3-8b crash-loops (exit 1, a restart a minute).
  * - gpu-node-5: GPU 4 fell off the bus (Xid 79); the node is not_ready.
+ * - gpu-node-6: a one-way partition. A firewall change (an nftables rule on the fabric interface,
+ *   `oifname "ib0" ct state new log prefix "nft-drop-out: " drop`) drops every new TCP connection
+ *   it opens, so it cannot reach any peer's 29500 and a multi-node job placed across it hangs in
+ *   its rendezvous; connections already established carry on, and peers still reach it (an egress
+ *   rule, not a link down, which would cut both ways). dmesg shows the dropped SYNs, 6 minutes ago.
  * - gpu-node-7: feature-etl was OOM-killed 14 minutes ago, restarted, and is filling memory again.
+ *
+ * Each node has a fabric address (IPoIB on ib0), 10.10.<rack>.<10 + n>: gpu-node-6 is 10.10.2.16.
  *
  * Every time is an offset from `t0`, the clock reading when the adapter was created.
  */
@@ -22,6 +29,7 @@ const GPU_BUSES = ['18', '2a', '3a', '5d', '9a', 'ab', 'ba', 'db'] as const;
 const XID_NODE = 5;
 const LOST_GPU = 4;
 const OOM_NODE = 7;
+const FIREWALL_NODE = 6;
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -168,7 +176,29 @@ function oomLog(seconds: number, pid: number): KernelLine[] {
   return lines.map((text, i) => ({ seconds: seconds + i * 0.000093, text }));
 }
 
+/**
+ * What nftables logs for the gpu-node-6 rule: one line per SYN the rule drops, the kernel sending
+ * it again after 1, 2 and 4 s (a new IP ID each time, the same source port).
+ */
+function egressDropLog(src: string, dst: string, seconds: number, key: string): KernelLine[] {
+  const spt = stablePick(`${key}:spt`, 32_768, 60_999);
+  return [0, 1.008, 3.024, 7.056].map((dt, i) => ({
+    seconds: seconds + dt,
+    text: `nft-drop-out: IN= OUT=ib0 SRC=${src} DST=${dst} LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=${stablePick(`${key}:id${i}`, 1, 65_535)} DF PROTO=TCP SPT=${spt} DPT=${NCCL_PORT} WINDOW=64128 RES=0x00 SYN URGP=0`,
+  }));
+}
+
+/** IPoIB on ib0: 10.10.<rack>.<10 + n>. */
+function fabricAddress(n: number): string {
+  const rack = NODES.find((x) => x.n === n)?.rack ?? 'r0';
+  return `10.10.${rack.slice(1)}.${10 + n}`;
+}
+
 function faultLog(n: number, node: string, sinceBoot: (at: number) => number, t0: number): KernelLine[] {
+  if (n === FIREWALL_NODE) {
+    // A new connection to the rank-0 store of its job (gpu-node-5:29500), dropped.
+    return egressDropLog(fabricAddress(n), fabricAddress(XID_NODE), sinceBoot(t0 - 6 * MIN) + 0.40213, node);
+  }
   if (n === XID_NODE) {
     const bus = `0000:${GPU_BUSES[LOST_GPU]}:00`;
     return xid79Log(bus, gpuUuid(node, LOST_GPU), sinceBoot(t0 - 23 * MIN) + 0.118302, 48211);
@@ -201,6 +231,8 @@ export function seedFleet(t0: number): { nodes: SimNode[]; workloads: NewSimWork
       baseLoad: spec.baseLoad,
       gpus,
       kernelLog,
+      address: fabricAddress(spec.n),
+      egressDropped: spec.n === FIREWALL_NODE,
       cordoned: false,
     });
 

@@ -3,6 +3,7 @@ import { BotError, isBotError } from '../../core/errors.ts';
 import type { Logger } from '../../logger.ts';
 import { DIAGNOSTIC_COMMANDS } from '../commands.ts';
 import {
+  checkPort,
   invalidNodeNameError,
   throwIfAborted,
   unknownNodeError,
@@ -12,6 +13,13 @@ import {
 import { checkLogTail } from '../logs.ts';
 import { parseFree, parseUptime } from '../parse/host.ts';
 import { parseNvidiaSmiCsv, toGpuHealth } from '../parse/nvidia-smi.ts';
+import {
+  PEER_PROBE_TIMEOUT_S,
+  probeConnected,
+  probeFailed,
+  probeRefused,
+  probeTimedOut,
+} from '../peer-probe.ts';
 import {
   type CallOptions,
   type CommandResult,
@@ -24,6 +32,7 @@ import {
   type NodeCapability,
   type NodeHealth,
   type NodeInfo,
+  type PeerProbe,
   type Workload,
 } from '../port.ts';
 import { pinsFor } from './host-keys.ts';
@@ -91,7 +100,8 @@ function firstLine(r: CommandResult): string {
 /**
  * NodeAdapter over SSH (ssh2), for hosts run with docker and, by default, Slurm. Every command is an
  * allow-listed one: a diagnostic from DIAGNOSTIC_COMMANDS or a configured template with validated,
- * quoted `{node}` / `{workload}` (and, for logs, a checked whole-number `{tail}`). Node state:
+ * quoted `{node}` / `{workload}` (and, for logs, a checked whole-number `{tail}`; for the peer probe,
+ * the peer's inventory host, checked and quoted, and a checked `{port}`). Node state:
  * `unreachable` when SSH fails, `cordoned` when the `state` command says the scheduler drains it,
  * `not_ready` when it says down or a GPU does not answer nvidia-smi, else `ready`.
  */
@@ -159,6 +169,7 @@ export async function createSshAdapter(
     },
   );
 
+  const probeTemplate = templates.get('probe');
   const capabilities = new Set<NodeCapability>(['list', 'health', 'diagnose', 'workloads']);
   for (const c of ['cordon', 'uncordon', 'restart', 'stop', 'logs'] as const)
     if (templates.has(c)) capabilities.add(c);
@@ -397,6 +408,47 @@ export async function createSshAdapter(
   }
 
   /**
+   * The `probe` template, run on `node` against `peer`'s inventory host. Exit 0: connected. A
+   * refusal (bash and nc both say "Connection refused") came from the peer's kernel: reachable,
+   * nothing listening. Exit 124 (`timeout` gave up) or "timed out": nothing answered. 126/127: the
+   * node cannot run the probe, which says nothing about the network, so it throws.
+   */
+  async function probePeer(
+    template: CommandTemplate,
+    node: string,
+    peer: string,
+    port: number,
+    opts: CallOptions | undefined,
+  ): Promise<PeerProbe> {
+    const what = `Probe from ${node} to ${peer}:${port}`;
+    throwIfAborted(opts?.signal, what);
+    requireNode(node);
+    requireNode(peer);
+    checkPort(port);
+    const host = nodes.get(peer)!.host;
+    const command = renderTemplate(template, { node, peerHost: host, port });
+    const r = await runner.run(node, command, what, opts);
+    if (r.exitCode === 0) return probeConnected(peer, host, port);
+    if (r.exitCode === 126 || r.exitCode === 127) {
+      throw new BotError(
+        'bot.node.probe_unavailable',
+        `${node} cannot run the peer probe (exit ${r.exitCode}): ${firstLine(r)}`,
+        {
+          hint: 'Install bash and coreutils on the node, or set `commands.probe` to a command it has (`nc -zv -w 3 {peerHost} {port}`), or to false.',
+        },
+      );
+    }
+    const said = `${r.stderr}\n${r.stdout}`;
+    if (/connection refused/i.test(said)) return probeRefused(peer, host, port);
+    if (r.exitCode === 124 || /timed out/i.test(said)) {
+      const seconds = template.source === DEFAULT_SSH_COMMANDS.probe ? PEER_PROBE_TIMEOUT_S : undefined;
+      return probeTimedOut(peer, host, port, seconds);
+    }
+    const why = firstLine(r);
+    return probeFailed(peer, host, port, why === 'no output' ? `exit ${r.exitCode}, no output` : why);
+  }
+
+  /**
    * The `logs` template (default `docker logs --tail {tail} {workload} 2>&1`). A long log keeps its
    * newest `outputCapBytes`, not its oldest: the end is where a crash says why.
    */
@@ -522,6 +574,13 @@ export async function createSshAdapter(
     restartWorkload: (id, opts) => workloadAction(id, 'restart', opts),
     stopWorkload: (id, opts) => workloadAction(id, 'stop', opts),
     workloadLogs: (id, tail, opts) => workloadLogs(id, tail, opts),
+    // `commands.probe: false` leaves the method out: triage then checks no peers on this adapter.
+    ...(probeTemplate
+      ? {
+          probePeer: (node: string, peer: string, port: number, opts?: CallOptions) =>
+            probePeer(probeTemplate, node, peer, port, opts),
+        }
+      : {}),
 
     connectCounts: () => runner.connectCounts(),
 

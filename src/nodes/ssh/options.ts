@@ -56,10 +56,13 @@ const nodeSchema = z
   .strict();
 
 /**
- * Mitigation and log templates (`false` turns one off, and with it the capability). `{node}` is the
- * inventory name, `{workload}` the container name; both are validated and single-quoted by the bot,
- * so they must stand bare in the template, never inside quotes. `logs` also takes `{tail}`, a
- * whole number from 1 to 1000 checked by the bot. See DEFAULT_SSH_COMMANDS for the defaults.
+ * Mitigation, log and probe templates (`false` turns one off, and with it the capability, or for
+ * `probe` the peer checks in triage). `{node}` is the inventory name, `{workload}` the container
+ * name; both are validated and single-quoted by the bot, so they must stand bare in the template,
+ * never inside quotes. `logs` also takes `{tail}`, a whole number from 1 to 1000 checked by the bot;
+ * `probe` takes `{peerHost}` (the peer's `host` from this inventory, checked to be a hostname or IP
+ * address and single-quoted) and `{port}` (1…65535, as digits). See DEFAULT_SSH_COMMANDS for the
+ * defaults.
  */
 const commandsSchema = z
   .object({
@@ -70,6 +73,7 @@ const commandsSchema = z
     restart: template('restart'),
     stop: template('stop'),
     logs: template('logs'),
+    probe: template('probe'),
   })
   .strict();
 

@@ -1,19 +1,29 @@
-import { invalidNodeNameError } from '../errors.ts';
+import { isIP } from 'node:net';
+import { BotError } from '../../core/errors.ts';
+import { checkPort, invalidNodeNameError } from '../errors.ts';
 import { checkLogTail } from '../logs.ts';
+import { PEER_PROBE_TIMEOUT_S } from '../peer-probe.ts';
 import { NODE_NAME_PATTERN } from '../port.ts';
 import { invalidWorkloadNameError } from './errors.ts';
 import { shellQuote } from './shell-quote.ts';
 
 /**
- * Mitigation (and log) command templates. Only `{node}`, `{workload}` and `{tail}` are substituted:
- * the first two validated and single-quoted, `{tail}` a whole number the adapter checks (1…1000) and
- * inserts as digits; the rest of a template comes from the config file, which is trusted. A
- * template is parsed once, at start-up, so a bad one fails the config check rather than an incident.
+ * Mitigation, log and probe command templates. Only `{node}`, `{workload}`, `{tail}`, `{peerHost}`
+ * and `{port}` are substituted: names and the peer's host validated and single-quoted, `{tail}`
+ * (1…1000) and `{port}` (1…65535) whole numbers the adapter checks and inserts as digits; the rest
+ * of a template comes from the config file, which is trusted. A template is parsed once, at
+ * start-up, so a bad one fails the config check rather than an incident.
  */
 
-export type Placeholder = 'node' | 'workload' | 'tail';
-export type TemplateName = 'state' | 'cordon' | 'uncordon' | 'drain' | 'restart' | 'stop' | 'logs';
-const PLACEHOLDER_NAMES: readonly string[] = ['node', 'workload', 'tail'] satisfies Placeholder[];
+export type Placeholder = 'node' | 'workload' | 'tail' | 'peerHost' | 'port';
+export type TemplateName = 'state' | 'cordon' | 'uncordon' | 'drain' | 'restart' | 'stop' | 'logs' | 'probe';
+const PLACEHOLDER_NAMES: readonly string[] = [
+  'node',
+  'workload',
+  'tail',
+  'peerHost',
+  'port',
+] satisfies Placeholder[];
 
 /** Container names as docker allows them (`[a-zA-Z0-9][a-zA-Z0-9_.-]+`), which is also what the ids carry. */
 export const WORKLOAD_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
@@ -32,6 +42,15 @@ export const WORKLOAD_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
  * - `logs`: the last `{tail}` lines of the container's log, its stderr merged into stdout (docker
  *   keeps them apart; the port wants both). Read-only, but the log may hold secrets: the caller
  *   redacts before posting.
+ * - `probe`: can the node open a TCP connection to a peer's port (triage checks NCCL's 29500 from
+ *   each node to the next). `{peerHost}` is the `host` of the peer's inventory entry, `{port}` the
+ *   port. bash's `/dev/tcp` and coreutils' `timeout` come with stock Ubuntu, RHEL and DGX OS
+ *   images, where `nc` often does not (RHEL minimal has none). The host and port reach the inner
+ *   bash as arguments (`$1`, `$2`), never as script text. It exits 0 when the connection opens;
+ *   otherwise the exit status (124: `timeout` gave up, nothing answered) and bash's message
+ *   (`Connection refused`: the peer answered, nothing listens there) say how it failed. Where
+ *   netcat-openbsd is installed, `nc -zv -w 3 {peerHost} {port}` works the same way (`-v`, or a
+ *   refusal looks like a drop); `false` turns the probe off.
  */
 export const DEFAULT_SSH_COMMANDS: Readonly<Record<Exclude<TemplateName, 'drain'>, string>> = {
   state: 'sinfo -h -N -n {node} -o %T',
@@ -40,6 +59,7 @@ export const DEFAULT_SSH_COMMANDS: Readonly<Record<Exclude<TemplateName, 'drain'
   restart: 'docker restart {workload}',
   stop: 'docker stop {workload}',
   logs: 'docker logs --tail {tail} {workload} 2>&1',
+  probe: `timeout ${PEER_PROBE_TIMEOUT_S} bash -c ': </dev/tcp/"$1"/"$2"' nccl-probe {peerHost} {port}`,
 };
 
 /** Which placeholders each template may use: a node-level command has no workload. */
@@ -51,6 +71,7 @@ export const TEMPLATE_PLACEHOLDERS: Readonly<Record<TemplateName, readonly Place
   restart: ['node', 'workload'],
   stop: ['node', 'workload'],
   logs: ['node', 'workload', 'tail'],
+  probe: ['node', 'peerHost', 'port'],
 };
 
 export type TemplatePart = string | { readonly placeholder: Placeholder };
@@ -128,11 +149,30 @@ export interface TemplateValues {
   readonly node: string;
   readonly workload?: string;
   readonly tail?: number;
+  readonly peerHost?: string;
+  readonly port?: number;
+}
+
+/** One DNS label: letters, digits, `-` and `_` (which some inventories use), 63 at most. */
+const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?';
+const HOSTNAME = new RegExp(`^(?=.{1,253}$)${LABEL}(?:\\.${LABEL})*\\.?$`);
+
+/** A hostname (RFC 1123 labels) or an IPv4 / IPv6 literal: never an option, never shell text. */
+export function isPeerHost(host: string): boolean {
+  return isIP(host) !== 0 || HOSTNAME.test(host);
+}
+
+export function invalidPeerHostError(host: string): BotError {
+  return new BotError(
+    'bot.node.invalid_host',
+    `${JSON.stringify(host.slice(0, 80))} is not a hostname or an IP address.`,
+    { hint: "Fix the node's `host` in the adapter's inventory." },
+  );
 }
 
 /**
- * Validates each value a template uses, then inserts it: names single-quoted, `{tail}` as the
- * digits of a checked whole number. Throws BotError on bad input.
+ * Validates each value a template uses, then inserts it: names and the peer host single-quoted,
+ * `{tail}` and `{port}` as the digits of checked whole numbers. Throws BotError on bad input.
  */
 export function renderTemplate(template: CommandTemplate, values: TemplateValues): string {
   return template.parts
@@ -146,6 +186,16 @@ export function renderTemplate(template: CommandTemplate, values: TemplateValues
         const tail = values.tail ?? Number.NaN;
         checkLogTail(tail);
         return String(tail);
+      }
+      if (part.placeholder === 'port') {
+        const port = values.port ?? Number.NaN;
+        checkPort(port);
+        return String(port);
+      }
+      if (part.placeholder === 'peerHost') {
+        const host = values.peerHost ?? '';
+        if (!isPeerHost(host)) throw invalidPeerHostError(host);
+        return shellQuote(host);
       }
       const workload = values.workload ?? '';
       if (!WORKLOAD_NAME_PATTERN.test(workload)) throw invalidWorkloadNameError(workload);

@@ -3,7 +3,7 @@ import type { NodeAdapter } from '../../../src/nodes/port.ts';
 import { createSimulatedAdapter } from '../../../src/nodes/simulated/index.ts';
 import type { SshAdapterConfig } from '../../../src/nodes/ssh/index.ts';
 import { knownHostsName } from '../../../src/nodes/ssh/known-hosts.ts';
-import { FakeNodeHost } from './host.ts';
+import { FakeNodeHost, type PeerBlock } from './host.ts';
 import { generateTestKey, knownHostsLine, type TestKey } from './keys.ts';
 import {
   type Behaviour,
@@ -66,6 +66,12 @@ export interface SshFleet {
   setWrongHostKey(node: string, wrong: boolean): void;
   /** Every diagnostic and `docker logs` on `node` prints `bytes` more (0 stops it). */
   setFlood(node: string, bytes: number): void;
+  /**
+   * The peer probe from `node` to `peerHost` (any port) fails as `mode` says (default `drop`, a
+   * firewall DROP); `false` makes it reachable again. Every other pair is reachable. The fleet's
+   * own nodes are all 127.0.0.1, so tests give peers hosts of their own in the inventory.
+   */
+  setPeerBlocked(node: string, peerHost: string, mode?: PeerBlock | false): void;
   close(): Promise<void>;
 }
 
@@ -179,6 +185,7 @@ export async function startSshFleet(options: SshFleetOptions): Promise<SshFleet>
       for (const h of hosts) {
         h.cordoned = false;
         h.flood = 0;
+        h.blocked.clear();
       }
       commands.length = 0;
     },
@@ -197,6 +204,12 @@ export async function startSshFleet(options: SshFleetOptions): Promise<SshFleet>
       const h = hosts.find((x) => x.name === node);
       if (!h) throw new Error(`no fake node ${node}`);
       h.flood = bytes;
+    },
+    setPeerBlocked: (node, peerHost, mode = 'drop') => {
+      const h = hosts.find((x) => x.name === node);
+      if (!h) throw new Error(`no fake node ${node}`);
+      if (mode === false) h.blocked.delete(peerHost);
+      else h.blocked.set(peerHost, mode);
     },
     close: async () => {
       await Promise.all(servers.map((s) => s.close()));

@@ -2,6 +2,7 @@ import { isBotError } from '../../../src/core/errors.ts';
 import { DIAGNOSTIC_COMMANDS } from '../../../src/nodes/commands.ts';
 import { MAX_LOG_TAIL } from '../../../src/nodes/logs.ts';
 import type { DiagnosticId, NodeAdapter } from '../../../src/nodes/port.ts';
+import { DEFAULT_SSH_COMMANDS } from '../../../src/nodes/ssh/templates.ts';
 import { splitWords } from './shell-words.ts';
 
 export interface Answer {
@@ -24,6 +25,15 @@ const BY_COMMAND = new Map(
 const BATCH_LINE =
   /^sh -c ('(?:[^']|'\\'')*') <\/dev\/null; s=\$\?; printf '\\n%s:%s\\n' '([^']+)' "\$s"; printf '\\n%s\\n' '([^']+)' >&2$/;
 
+/**
+ * How a blocked peer fails: `drop` (a firewall DROP: nothing answers until the probe gives up),
+ * `refuse` (a RST: the peer answered, nothing listens), `no-route` (an ICMP host unreachable).
+ */
+export type PeerBlock = 'drop' | 'refuse' | 'no-route';
+
+/** The inner bash script of the default `probe` template (`timeout 3 bash -c '<this>' nccl-probe …`). */
+const PROBE_SCRIPT = splitWords(DEFAULT_SSH_COMMANDS.probe).words[4];
+
 /** A trailing `2>&1`, the one redirection the fake shell reads (the `logs` template's). */
 const MERGE_STDERR = /^(.*\S)\s+2>&1$/s;
 
@@ -31,13 +41,16 @@ const MERGE_STDERR = /^(.*\S)\s+2>&1$/s;
  * What one fake node answers: the allow-listed diagnostics from a simulated node (byte for byte
  * what the real tools print), Slurm's `sinfo`/`scontrol` for the scheduling state, `docker
  * stop|restart`, `docker logs [--tail N]` (the simulated container's log), `echo`, a trailing
- * `2>&1`, the adapter's batch script and the `sudo -n sh -c` wrapper. Anything else is "not found",
- * exit 127, as sh says it.
+ * `2>&1`, the adapter's batch script and the `sudo -n sh -c` wrapper, and the peer probe (the
+ * default `timeout N bash -c …/dev/tcp…` template, or `nc -z[v] -w N host port`): every peer
+ * host answers unless `blocked` names it. Anything else is "not found", exit 127, as sh says it.
  */
 export class FakeNodeHost {
   cordoned = false;
   /** Extra bytes each diagnostic and each `docker logs` prints (a node flooding its output). */
   flood = 0;
+  /** Peer hosts (as the probe names them) this node cannot reach, on any port, and how it fails. */
+  readonly blocked = new Map<string, PeerBlock>();
 
   constructor(
     readonly name: string,
@@ -118,6 +131,12 @@ export class FakeNodeHost {
       }
     }
     if (cmd === 'docker' && args[0] === 'logs') return this.dockerLogs(args.slice(1));
+    // timeout <s> bash -c '<probe script>' <$0> <host> <port>
+    if (cmd === 'timeout' && args[1] === 'bash' && args[2] === '-c' && args[3] === PROBE_SCRIPT) {
+      if (args.length !== 7) return fail(`${args[4] ?? 'bash'}: line 1: /dev/tcp/: Invalid argument\n`);
+      return this.bashProbe(args[4] ?? '', args[5] ?? '', args[6] ?? '');
+    }
+    if (cmd === 'nc') return this.ncProbe(args);
     return fail(`sh: 1: ${cmd ?? ''}: not found\n`, 127);
   }
 
@@ -148,6 +167,48 @@ export class FakeNodeHost {
         return fail(`Error response from daemon: No such container: ${container}\n`);
       throw err;
     }
+  }
+
+  /** What bash's `/dev/tcp` prints (as `$0`) and what `timeout` returns when it gives up (124). */
+  private bashProbe(name: string, host: string, port: string): Answer {
+    const how = this.blocked.get(host);
+    if (how === undefined) return ok();
+    if (how === 'drop') return { stdout: '', stderr: '', exitCode: 124 };
+    const why = how === 'refuse' ? 'Connection refused' : 'No route to host';
+    return fail(`${name}: connect: ${why}\n${name}: line 1: /dev/tcp/${host}/${port}: ${why}\n`);
+  }
+
+  /** netcat-openbsd `nc -z [-v] -w N host port`: silent without -v, exit 1 on any failure. */
+  private ncProbe(args: string[]): Answer {
+    let verbose = false;
+    let zero = false;
+    const rest: string[] = [];
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i] ?? '';
+      if (a === '-w') i++;
+      else if (/^-[zv]+$/.test(a)) {
+        zero ||= a.includes('z');
+        verbose ||= a.includes('v');
+      } else rest.push(a);
+    }
+    const [host = '', port = ''] = rest;
+    if (!zero || rest.length !== 2)
+      return fail('usage: nc [-46CDdFhklNnrStUuvZz] [-w timeout] [destination] [port]\n');
+    const how = this.blocked.get(host);
+    const say = (text: string) => (verbose ? `${text}\n` : '');
+    if (how === undefined)
+      return {
+        stdout: '',
+        stderr: say(`Connection to ${host} ${port} port [tcp/*] succeeded!`),
+        exitCode: 0,
+      };
+    const why =
+      how === 'drop'
+        ? 'timed out: Operation now in progress'
+        : how === 'refuse'
+          ? 'failed: Connection refused'
+          : 'failed: No route to host';
+    return { stdout: '', stderr: say(`nc: connect to ${host} port ${port} (tcp) ${why}`), exitCode: 1 };
   }
 
   /** `scontrol update nodename=<n> state=drain reason=<r>` / `state=resume`, with Slurm's refusals. */

@@ -14,6 +14,7 @@
  * fleet.knownHosts / fleet.knownHostsHashed() / fleet.hostKeys()   // the pins, three ways
  * fleet.setDelay(ms); fleet.setHang(node, mode | undefined); fleet.setWrongHostKey(node, bool);
  * fleet.setFlood(node, bytes);   // every diagnostic on node prints that many bytes more
+ * fleet.setPeerBlocked(node, peerHost, 'drop' | 'refuse' | 'no-route' | false);  // peer probes
  * fleet.reset();             // fresh simulated state, no cordons, no records
  * await fleet.close();
  * ```
@@ -31,7 +32,7 @@ export {
   type SshFleetOptions,
   startSshFleet,
 } from './fleet.ts';
-export { type Answer, FakeNodeHost } from './host.ts';
+export { type Answer, FakeNodeHost, type PeerBlock } from './host.ts';
 export { generateTestKey, knownHostsLine, type TestKey } from './keys.ts';
 export type { HangMode, RecordedCommand } from './server.ts';
 export { type ShellWords, splitWords } from './shell-words.ts';
