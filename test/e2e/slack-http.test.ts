@@ -79,3 +79,25 @@ describe('Slack in HTTP mode, end to end', () => {
     expect(detail.timeline.filter((e: any) => e.kind === 'message')).toHaveLength(1);
   });
 });
+
+describe('Slack start-up errors', () => {
+  it('stops at once with a clear line when Slack refuses the token', async () => {
+    const fake = await startFakeSlack();
+    const tmp = tempDir();
+    try {
+      const err = await startBotProcess({
+        DATABASE_URL: `sqlite:${tmp.dir}/bot.db`,
+        SLACK_BOT_TOKEN: 'xoxb-0000-wrong-token',
+        SLACK_APP_TOKEN: fake.appToken,
+        SLACK_API_URL: fake.url,
+      }).catch((e: Error) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message).toContain('incident-bot: Slack did not accept SLACK_BOT_TOKEN');
+      expect((err as Error).message).toContain('OAuth & Permissions');
+      expect((err as Error).message).not.toContain('xoxb-0000-wrong-token');
+    } finally {
+      await fake.close();
+      tmp.remove();
+    }
+  });
+});

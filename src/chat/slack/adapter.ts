@@ -108,6 +108,9 @@ export class SlackChat implements ChatPlatform {
       clientOptions,
       // The bot's own posts are not part of any timeline.
       ignoreSelf: true,
+      // Bolt would call auth.test from its constructor and leave a rejection nobody awaits (a
+      // crash with a stack trace for a wrong token); init() runs in start() after our own check.
+      deferInitialization: true,
       ...(options.appToken
         ? { appToken: options.appToken, socketMode: true, installerOptions: { clientOptions } }
         : { receiver }),
@@ -117,10 +120,31 @@ export class SlackChat implements ChatPlatform {
   }
 
   async start(handler: InboundHandler): Promise<void> {
+    const apiUrl = this.options.apiUrl ?? 'https://slack.com/api/';
+    this.options.logger.info({ apiUrl }, 'connecting to Slack');
+    // At start-up a wrong token or an unreachable Slack must fail within seconds, not after the
+    // half-minute of retries that keep calls alive once the bot is running.
+    const probe = new WebClient(this.options.botToken, {
+      ...(this.options.apiUrl ? { slackApiUrl: this.options.apiUrl } : {}),
+      timeout: 10_000,
+      retryConfig: { retries: 1, minTimeout: 500, maxTimeout: 1000 },
+      logger: boltLogger(this.options.logger),
+    });
     let auth: { user_id?: string };
     try {
-      auth = await this.outbound.call<{ user_id?: string }>('auth.test', {});
+      auth = (await probe.auth.test()) as { user_id?: string };
     } catch (err) {
+      const code = (err as { code?: string; data?: { error?: string } }).data?.error;
+      if (!code) {
+        throw new BotError(
+          'bot.slack.unreachable',
+          `Cannot reach Slack at ${apiUrl}: ${(err as Error).message}.`,
+          {
+            hint: 'Check the network or proxy, and SLACK_API_URL if you set it.',
+            cause: err,
+          },
+        );
+      }
       throw new BotError(
         'bot.slack.auth_failed',
         `Slack did not accept SLACK_BOT_TOKEN: ${slackError('auth.test', err).message}`,
@@ -132,6 +156,7 @@ export class SlackChat implements ChatPlatform {
     }
     this.botUserId = auth.user_id ?? '';
     this.announceId = await this.resolveAnnounceChannel();
+    await this.app.init();
     registerListeners(this, handler, this.options.logger);
     await this.app.start();
     this.options.logger.info(
