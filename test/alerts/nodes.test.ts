@@ -1,0 +1,48 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_NODE_LABEL_KEYS, nodesFromLabels } from '../../src/alerts/index.ts';
+import { NODE_NAME_PATTERN } from '../../src/nodes/port.ts';
+
+describe('nodesFromLabels', () => {
+  it('reads node, instance, host, hostname in that order, stripping ports and duplicates', () => {
+    expect(DEFAULT_NODE_LABEL_KEYS).toEqual(['node', 'instance', 'host', 'hostname']);
+    expect(nodesFromLabels({ instance: 'gpu-node-5:9100' })).toEqual(['gpu-node-5']);
+    expect(nodesFromLabels({ node: 'gpu-node-5', instance: 'gpu-node-5:9400' })).toEqual(['gpu-node-5']);
+    expect(nodesFromLabels({ hostname: 'b', host: 'a.rack2.local', node: 'c' })).toEqual([
+      'c',
+      'a.rack2.local',
+      'b',
+    ]);
+    expect(nodesFromLabels({ instance: '10.0.0.5:9100' })).toEqual(['10.0.0.5']);
+    expect(nodesFromLabels({ pod: 'x', job: 'y' })).toEqual([]);
+  });
+
+  it('uses configured keys', () => {
+    expect(nodesFromLabels({ node: 'a', kubernetes_node: 'b' }, ['kubernetes_node'])).toEqual(['b']);
+  });
+
+  it.each([
+    'gpu-node-5;rm -rf /',
+    'gpu-node-5 && reboot',
+    '$(reboot)',
+    '`id`',
+    'a|b',
+    'node 5',
+    '-oProxyCommand=x',
+    'https://server.example.org',
+    '[::1]:9100',
+    '',
+    'gpu-node-5:9100;id',
+    'a'.repeat(300),
+  ])('ignores %j', (value) => {
+    expect(nodesFromLabels({ node: value, instance: value })).toEqual([]);
+  });
+
+  it('only ever returns names the node pattern accepts', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...DEFAULT_NODE_LABEL_KEYS), fc.string()), (labels) => {
+        for (const n of nodesFromLabels(labels)) expect(NODE_NAME_PATTERN.test(n)).toBe(true);
+      }),
+    );
+  });
+});
