@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { alertmanagerAlertSchema } from './alertmanager.ts';
 import { commonLabels, DEFAULT_GROUP_BY, groupKeyFor } from './labels.ts';
 import { normalizeAlert } from './normalize-alert.ts';
-import { timestampSchema } from './time.ts';
 import type { NormalizedBatch, NormalizeOptions } from './types.ts';
 import { labelsSchema, optionalBatchFields, statusSchema } from './wire.ts';
 
@@ -10,14 +10,7 @@ import { labelsSchema, optionalBatchFields, statusSchema } from './wire.ts';
  * extras (orgId, silenceURL, dashboardURL, panelURL, values, valueString, title, state, message),
  * with `version` "1". Unknown fields are ignored.
  */
-export const grafanaAlertSchema = z.object({
-  status: statusSchema,
-  labels: labelsSchema,
-  annotations: labelsSchema.default({}),
-  startsAt: timestampSchema,
-  endsAt: timestampSchema.optional(),
-  generatorURL: z.string().optional(),
-  fingerprint: z.string().optional(),
+export const grafanaAlertSchema = alertmanagerAlertSchema.extend({
   silenceURL: z.string().optional(),
   dashboardURL: z.string().optional(),
   panelURL: z.string().optional(),
