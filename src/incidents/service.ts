@@ -115,7 +115,7 @@ export class IncidentService {
       // be ready in the time of two calls, not five. The card does not depend on the channel.
       const [channel, card] = await Promise.all([
         this.createChannel(chat, incident),
-        this.renderCardFor(chat, incident),
+        this.cardFor(chat, incident).then((c) => c.card),
       ]);
       const invitees = [...new Set([actor.id, ...this.options.responders])];
       const [posted] = await Promise.all([
@@ -415,13 +415,13 @@ export class IncidentService {
     if (!incident.channelId) return;
     const chat = this.chatFor(incident);
     const channelId = incident.channelId;
+    const { card, roles } = await this.cardFor(chat, incident);
     if (incident.cardMessageId) {
-      const card = await this.renderCardFor(chat, incident);
       await this.safely(incident, 'card update', () =>
         chat.updateMessage(channelId, incident.cardMessageId!, card),
       );
     }
-    const commander = (await this.store.listRoles(incident.id)).find((r) => r.role === 'commander');
+    const commander = roles.find((r) => r.role === 'commander');
     await this.safely(incident, 'topic', () =>
       chat.setTopic(channelId, channelTopic(incident, commander?.userName)),
     );
@@ -446,13 +446,16 @@ export class IncidentService {
     }
   }
 
-  private async renderCardFor(chat: ChatPlatform, incident: Incident): Promise<ChatMessage> {
-    const [roles, timeline] = await Promise.all([
+  /** The card, and the roles it was drawn from (the topic needs the commander too). */
+  private async cardFor(
+    chat: ChatPlatform,
+    incident: Incident,
+  ): Promise<{ card: ChatMessage; roles: RoleAssignment[] }> {
+    const [roles, last] = await Promise.all([
       this.store.listRoles(incident.id),
-      this.store.listTimeline(incident.id),
+      this.store.latestTimelineEntry(incident.id, 'update'),
     ]);
-    const last = timeline.findLast((e) => e.kind === 'update' && !e.deletedAt);
-    return renderCard({
+    const card = renderCard({
       incident,
       roles,
       lastUpdate: last ? { text: last.text, at: last.at, by: last.actorName ?? 'someone' } : undefined,
@@ -460,6 +463,7 @@ export class IncidentService {
       time: (at, withDate) => this.channelTime(chat, at, withDate),
       mention: (id) => chat.mention(id),
     });
+    return { card, roles };
   }
 
   /** A time in a shared message: each reader's zone where the platform can, else DISPLAY_TIMEZONE. */

@@ -7,6 +7,7 @@ import type {
   Role,
   RoleAssignment,
   TimelineEntry,
+  TimelineKind,
 } from '../core/index.ts';
 import { isKeyByKind, isSingleHolder } from '../core/index.ts';
 import type {
@@ -220,6 +221,20 @@ export class KyselyStore implements Store {
       .orderBy('id')
       .execute();
     return rows.map(toTimelineEntry);
+  }
+
+  async latestTimelineEntry(incidentId: string, kind: TimelineKind): Promise<TimelineEntry | undefined> {
+    const row = await this.#db
+      .selectFrom('timeline_entries')
+      .selectAll()
+      .where('incident_id', '=', incidentId)
+      .where('kind', '=', kind)
+      .where('deleted_at', 'is', null)
+      .orderBy('at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? toTimelineEntry(row) : undefined;
   }
 
   async findTimelineBySource(

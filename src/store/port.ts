@@ -9,6 +9,7 @@ import type {
   RoleAssignment,
   Severity,
   TimelineEntry,
+  TimelineKind,
 } from '../core/index.ts';
 
 export interface NewIncident {
@@ -105,6 +106,8 @@ export interface Store {
   /** Oldest first. */
   listTimeline(incidentId: string): Promise<TimelineEntry[]>;
   findTimelineBySource(incidentId: string, sourceMessageId: string): Promise<TimelineEntry | undefined>;
+  /** The newest entry of `kind` that was not deleted (the card's "latest update"). */
+  latestTimelineEntry(incidentId: string, kind: TimelineKind): Promise<TimelineEntry | undefined>;
   /** Follows an edit of the chat message a timeline entry came from. */
   editTimelineText(id: number, text: string, editedAt: Date): Promise<void>;
   /** Follows a deletion: the text is dropped, the entry stays as a marker. */

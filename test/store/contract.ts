@@ -432,6 +432,20 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
       });
     });
 
+    describe('latest timeline entry', () => {
+      it('is the newest entry of the kind that was not deleted', async () => {
+        const inc = await store.createIncident(newIncident());
+        const base = { incidentId: inc.id, actorId: 'U1', actorName: 'Ann' };
+        await store.appendTimeline({ ...base, kind: 'update', at: at(1), text: 'first' });
+        const second = await store.appendTimeline({ ...base, kind: 'update', at: at(2), text: 'second' });
+        await store.appendTimeline({ ...base, kind: 'note', at: at(3), text: 'a note' });
+        expect((await store.latestTimelineEntry(inc.id, 'update'))?.text).toBe('second');
+        await store.markTimelineDeleted(second.id, at(4));
+        expect((await store.latestTimelineEntry(inc.id, 'update'))?.text).toBe('first');
+        expect(await store.latestTimelineEntry(inc.id, 'escalation')).toBeUndefined();
+      });
+    });
+
     describe('expired actions', () => {
       it('lists requested actions whose expiry has passed, oldest first, and nothing else', async () => {
         const inc = await store.createIncident(newIncident());
