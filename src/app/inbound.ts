@@ -85,8 +85,10 @@ export async function runCommand(
   deps: InboundDeps,
 ): Promise<Reply> {
   const trimmed = text.trim();
-  const [sub = 'help'] = splitArgs(trimmed);
-  const rest = trimmed.slice(trimmed.indexOf(sub) + sub.length);
+  // The subcommand is the first word as typed (quoted or not); the rest is the command's own text.
+  const first = /^("[^"]*"|'[^']*'|\S+)/.exec(trimmed)?.[0] ?? '';
+  const [sub = 'help'] = splitArgs(first);
+  const rest = trimmed.slice(first.length);
   const def = deps.registry.resolve(group, sub);
   const options = parseOptions(def, rest) as Record<string, unknown>;
   // Capabilities first: "this adapter cannot drain" beats a half-run command.

@@ -156,6 +156,10 @@ describe('incident lifecycle in the sandbox', () => {
       expect(replyText(reply), command).toMatch(expected);
       expect(replyText(reply), command).not.toMatch(/at .*\.ts:\d+/);
     }
+    // A quoted subcommand is the subcommand, not part of the options.
+    expect(replyText(await alice.send(incChannel, '/incident "timeline" --key'))).toContain(
+      'Timeline of INC-1 (key events)',
+    );
     // Outside an incident channel, incident commands say where to run them.
     expect(replyText(await alice.send(general, '/incident status'))).toMatch(
       /needs an incident.*--incident/s,
