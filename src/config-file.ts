@@ -1,6 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_GROUP_BY } from './alerts/labels.ts';
+import { DEFAULT_NODE_LABEL_KEYS } from './alerts/nodes.ts';
+import { DEFAULT_SEVERITY_MAPPING } from './alerts/severity.ts';
 import { ACTION_KINDS, DEFAULT_POLICY, SEVERITIES } from './core/index.ts';
 import { httpAdapterOptions } from './nodes/http/options.ts';
 import { kubernetesAdapterOptions } from './nodes/kubernetes/options.ts';
@@ -56,6 +59,53 @@ const DEFAULT_SANDBOX_USERS = [
   { id: 'dave', name: 'Dave (support)', groups: ['support'] },
 ];
 
+const labelName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a Prometheus label name (letters, digits and _)');
+
+const alertsSchema = z
+  .object({
+    /**
+     * Labels that make an alert group when the sender gives no group key (the generic webhook). Set
+     * `groupByLabels: true` to group Alertmanager and Grafana alerts by these labels as well, instead
+     * of by the sender's groupKey.
+     */
+    groupBy: z
+      .array(labelName)
+      .min(1)
+      .default([...DEFAULT_GROUP_BY]),
+    groupByLabels: z.boolean().default(false),
+    /** Labels naming the node an alert is about, tried in order. */
+    nodeLabels: z
+      .array(labelName)
+      .min(1)
+      .default([...DEFAULT_NODE_LABEL_KEYS]),
+    /** The chat platform alert incidents open on; default: slack, then discord, then the sandbox. */
+    platform: z.enum(['sandbox', 'slack', 'discord']).optional(),
+    /** Who alert-opened incidents, and their triage and requests, are attributed to. */
+    actorName: z.string().min(1).max(64).default('Alertmanager'),
+  })
+  .strict();
+
+const severitySchema = z
+  .object({
+    labelKeys: z
+      .array(labelName)
+      .min(1)
+      .default([...DEFAULT_SEVERITY_MAPPING.labelKeys]),
+    /** Label value (any case) → severity; adds to or replaces the built-in table. */
+    values: z.record(z.string().min(1), z.enum(SEVERITIES)).default({}),
+    fallback: z.enum(SEVERITIES).default(DEFAULT_SEVERITY_MAPPING.fallback),
+  })
+  .strict();
+
+const stormGuardSchema = z
+  .object({
+    /** New incident channels alerts may open in any minute; beyond it, alerts join the storm incident. */
+    maxNewPerMinute: z.number().int().min(0).max(1000).default(5),
+  })
+  .strict();
+
 const fileSchema = z
   .object({
     policy: policySchema.default(policySchema.parse({})),
@@ -81,6 +131,16 @@ const fileSchema = z
       })
       .strict()
       .default({ responders: [], archiveOnClose: true }),
+    alerts: alertsSchema.default(alertsSchema.parse({})),
+    severity: severitySchema.default(severitySchema.parse({})),
+    stormGuard: stormGuardSchema.default(stormGuardSchema.parse({})),
+    runbooks: z
+      .object({
+        /** The runbook folder, relative to the working directory. */
+        dir: z.string().min(1).default('runbooks'),
+      })
+      .strict()
+      .default({ dir: 'runbooks' }),
   })
   .strict();
 

@@ -35,6 +35,10 @@ const envSchema = z.object({
   API_TOKEN: optionalSecret.refine((t) => t === undefined || t.length >= 16, {
     message: 'must be at least 16 characters (try: openssl rand -hex 32)',
   }),
+  /** Bearer token the alert webhooks require; without it they answer loopback callers only. */
+  WEBHOOK_TOKEN: optionalSecret.refine((t) => t === undefined || t.length >= 16, {
+    message: 'must be at least 16 characters (try: openssl rand -hex 32)',
+  }),
   CONFIG_FILE: z.string().trim().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SLACK_BOT_TOKEN: z

@@ -21,6 +21,7 @@ import { createLogger, type Logger } from './logger.ts';
 import type { NodeAdapter } from './nodes/port.ts';
 import { NodeRegistry } from './nodes/registry.ts';
 import { createSimulatedAdapter } from './nodes/simulated/index.ts';
+import { loadRunbooks, RunbookError } from './runbooks/loader.ts';
 import { openStore } from './store/index.ts';
 
 export interface RunningBot {
@@ -35,6 +36,8 @@ export interface RunningBot {
 export async function startBot(config: Config, deps: { logger: Logger; clock?: Clock }): Promise<RunningBot> {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
+  // Before anything opens: a broken runbook stops start-up with every problem named.
+  const runbooks = loadRunbooks(config.file.runbooks.dir);
   const opened = await openStore(config.DATABASE_URL);
   const { store } = opened;
 
@@ -105,6 +108,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
     actions,
     triage,
     nodes,
+    runbooks,
     commands: registry.all,
     displayTimeZone: config.DISPLAY_TIMEZONE,
   };
@@ -176,6 +180,10 @@ async function run(): Promise<void> {
   try {
     bot = await startBot(config, { logger });
   } catch (err) {
+    if (err instanceof RunbookError) {
+      process.stderr.write(`incident-bot: ${err.message}\nRun npm run runbooks:check after fixing them.\n`);
+      process.exit(2);
+    }
     if (isBotError(err)) {
       logger.fatal({ code: err.code, err: err.cause }, err.message);
       process.stderr.write(`incident-bot: ${err.message}${err.hint ? `\n${err.hint}` : ''}\n`);

@@ -2,6 +2,7 @@ import type { ActionService } from '../incidents/actions.ts';
 import type { IncidentService } from '../incidents/service.ts';
 import type { TriageService } from '../incidents/triage.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
+import type { LoadedRunbook } from '../runbooks/schema.ts';
 import type { CommandDefinition } from './define.ts';
 
 /** What commands reach through their context; main.ts builds it once. */
@@ -10,6 +11,8 @@ export interface Services {
   readonly actions: ActionService;
   readonly triage: TriageService;
   readonly nodes: NodeRegistry;
+  /** Loaded and checked at start-up (runbooks/). */
+  readonly runbooks: readonly LoadedRunbook[];
   /** Every registered command, for help. */
   readonly commands: readonly CommandDefinition[];
   readonly displayTimeZone: string;

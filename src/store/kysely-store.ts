@@ -12,13 +12,27 @@ import type {
 import { isKeyByKind, isSingleHolder } from '../core/index.ts';
 import type {
   ActionTransition,
+  AlertGroup,
+  AlertRecord,
   IncidentFilter,
   IncidentPatch,
   NewAction,
+  NewAlertRecord,
   NewIncident,
   Store,
+  StoredAlertStatus,
 } from './port.ts';
-import { flag, iso, isoOrNull, json, toAction, toIncident, toRole, toTimelineEntry } from './rows.ts';
+import {
+  flag,
+  iso,
+  isoOrNull,
+  json,
+  toAction,
+  toAlert,
+  toIncident,
+  toRole,
+  toTimelineEntry,
+} from './rows.ts';
 import type { ActionsTable, Database, IncidentsTable } from './schema.ts';
 
 /**
@@ -352,6 +366,162 @@ export class KyselyStore implements Store {
 
   async setActionMessage(id: string, messageId: string): Promise<void> {
     await this.#db.updateTable('actions').set({ message_id: messageId }).where('id', '=', id).execute();
+  }
+
+  async recordAlerts(alerts: readonly NewAlertRecord[], receivedAt: Date): Promise<void> {
+    if (alerts.length === 0) return;
+    const at = iso(receivedAt);
+    await this.#atomically(async (db) => {
+      for (const a of alerts) {
+        await db
+          .insertInto('alerts')
+          .values({
+            group_key: a.groupKey,
+            fingerprint: a.fingerprint,
+            source: a.source,
+            name: a.name,
+            status: a.status,
+            labels: json(a.labels),
+            annotations: json(a.annotations),
+            nodes: json(a.nodes),
+            summary: a.summary ?? null,
+            runbook_url: a.runbookUrl ?? null,
+            generator_url: a.generatorUrl ?? null,
+            starts_at: iso(a.startsAt),
+            ends_at: isoOrNull(a.endsAt),
+            first_received_at: at,
+            last_received_at: at,
+            received_count: 1,
+            incident_id: null,
+            posted_status: null,
+            pending: 1,
+          })
+          .onConflict((oc) =>
+            oc.columns(['group_key', 'fingerprint']).doUpdateSet((eb) => ({
+              status: eb.ref('excluded.status'),
+              annotations: eb.ref('excluded.annotations'),
+              summary: eb.ref('excluded.summary'),
+              runbook_url: eb.ref('excluded.runbook_url'),
+              generator_url: eb.ref('excluded.generator_url'),
+              starts_at: eb.ref('excluded.starts_at'),
+              ends_at: eb.ref('excluded.ends_at'),
+              last_received_at: eb.ref('excluded.last_received_at'),
+              received_count: eb('alerts.received_count', '+', 1),
+              // Pending unless this status is the one already carried to the incident (a resend).
+              pending: eb
+                .case()
+                .when('alerts.posted_status', '=', eb.ref('excluded.status'))
+                .then(0)
+                .else(1)
+                .end(),
+            })),
+          )
+          .execute();
+      }
+    });
+  }
+
+  async listPendingAlertGroups(limit = 100): Promise<string[]> {
+    const rows = await this.#db
+      .selectFrom('alerts')
+      .select('group_key')
+      .select((eb) => eb.fn.min('last_received_at').as('first'))
+      .where('pending', '=', 1)
+      .groupBy('group_key')
+      .orderBy('first')
+      .orderBy('group_key')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.group_key);
+  }
+
+  async listGroupAlerts(groupKey: string): Promise<AlertRecord[]> {
+    const rows = await this.#db
+      .selectFrom('alerts')
+      .selectAll()
+      .where('group_key', '=', groupKey)
+      .orderBy('first_received_at')
+      .orderBy('fingerprint')
+      .execute();
+    return rows.map(toAlert);
+  }
+
+  async listIncidentAlerts(incidentId: string): Promise<AlertRecord[]> {
+    const rows = await this.#db
+      .selectFrom('alerts')
+      .selectAll()
+      .where('incident_id', '=', incidentId)
+      .orderBy('first_received_at')
+      .orderBy('group_key')
+      .orderBy('fingerprint')
+      .execute();
+    return rows.map(toAlert);
+  }
+
+  async listFiringAlerts(limit = 10_000): Promise<AlertRecord[]> {
+    const rows = await this.#db
+      .selectFrom('alerts')
+      .selectAll()
+      .where('status', '=', 'firing')
+      .orderBy('first_received_at')
+      .limit(limit)
+      .execute();
+    return rows.map(toAlert);
+  }
+
+  async markAlertsPosted(
+    groupKey: string,
+    posted: readonly { readonly fingerprint: string; readonly status: StoredAlertStatus }[],
+    incidentId: string,
+  ): Promise<void> {
+    if (posted.length === 0) return;
+    await this.#atomically(async (db) => {
+      for (const p of posted) {
+        // Only if the status is still the one carried: a change that arrived meanwhile stays pending.
+        await db
+          .updateTable('alerts')
+          .set({ posted_status: p.status, pending: 0, incident_id: incidentId })
+          .where('group_key', '=', groupKey)
+          .where('fingerprint', '=', p.fingerprint)
+          .where('status', '=', p.status)
+          .execute();
+      }
+    });
+  }
+
+  async getAlertGroup(groupKey: string): Promise<AlertGroup | undefined> {
+    const row = await this.#db
+      .selectFrom('alert_groups')
+      .selectAll()
+      .where('group_key', '=', groupKey)
+      .executeTakeFirst();
+    return (
+      row && {
+        groupKey: row.group_key,
+        incidentId: row.incident_id,
+        storm: Boolean(row.storm),
+        createdAt: new Date(row.created_at),
+      }
+    );
+  }
+
+  async putAlertGroup(group: AlertGroup): Promise<void> {
+    await this.#db
+      .insertInto('alert_groups')
+      .values({
+        group_key: group.groupKey,
+        incident_id: group.incidentId,
+        storm: flag(group.storm),
+        created_at: iso(group.createdAt),
+      })
+      .onConflict((oc) =>
+        oc.column('group_key').doUpdateSet({
+          incident_id: group.incidentId,
+          storm: flag(group.storm),
+          created_at: iso(group.createdAt),
+        }),
+      )
+      .execute();
   }
 
   async markEventProcessed(source: string, eventId: string, at: Date): Promise<boolean> {

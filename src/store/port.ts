@@ -69,6 +69,47 @@ export interface ActionTransition {
   readonly result?: ActionResult;
 }
 
+export type StoredAlertStatus = 'firing' | 'resolved';
+
+/** One alert as a webhook delivered it, keyed by its group and fingerprint. */
+export interface NewAlertRecord {
+  /** `source:groupKey` (see incidentKeyFor): group keys are only unique per sender. */
+  readonly groupKey: string;
+  readonly fingerprint: string;
+  readonly source: string;
+  readonly name: string;
+  readonly status: StoredAlertStatus;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  /** Node names the labels point at. */
+  readonly nodes: readonly string[];
+  readonly summary?: string;
+  readonly runbookUrl?: string;
+  readonly generatorUrl?: string;
+  readonly startsAt: Date;
+  readonly endsAt: Date | null;
+}
+
+export interface AlertRecord extends NewAlertRecord {
+  readonly firstReceivedAt: Date;
+  readonly lastReceivedAt: Date;
+  /** Deliveries of this alert, resends included. */
+  readonly receivedCount: number;
+  /** The incident it was carried to; null until then. */
+  readonly incidentId: string | null;
+  /** The status last carried to the incident; differs from `status` while the change is pending. */
+  readonly postedStatus: StoredAlertStatus | null;
+}
+
+/** Which incident an alert group feeds. */
+export interface AlertGroup {
+  readonly groupKey: string;
+  readonly incidentId: string;
+  /** True when the group joined the storm incident instead of opening its own. */
+  readonly storm: boolean;
+  readonly createdAt: Date;
+}
+
 /**
  * Persistence port. Every implementation passes test/store/contract.ts.
  *
@@ -130,6 +171,30 @@ export interface Store {
   setActionMessage(id: string, messageId: string): Promise<void>;
   /** Actions still waiting for approval whose time ran out at `now`, oldest first (the expiry sweep). */
   listExpiredActions(now: Date, limit?: number): Promise<Action[]>;
+
+  /**
+   * Inserts or updates each alert (by group key and fingerprint). A new alert, or one whose status
+   * differs from what was last carried to its incident, becomes pending; a resend with nothing new
+   * only counts the delivery. Use inside `transaction` for a batch.
+   */
+  recordAlerts(alerts: readonly NewAlertRecord[], receivedAt: Date): Promise<void>;
+  /** Group keys with pending alerts, oldest delivery first. */
+  listPendingAlertGroups(limit?: number): Promise<string[]>;
+  /** Every alert of a group, oldest first. */
+  listGroupAlerts(groupKey: string): Promise<AlertRecord[]>;
+  /** Every alert carried to an incident, oldest first. */
+  listIncidentAlerts(incidentId: string): Promise<AlertRecord[]>;
+  /** Alerts firing now, whatever their incident (for /node list); at most `limit`. */
+  listFiringAlerts(limit?: number): Promise<AlertRecord[]>;
+  /** Marks these alerts carried to `incidentId` with the status they had; a status that changed since stays pending. */
+  markAlertsPosted(
+    groupKey: string,
+    posted: readonly { readonly fingerprint: string; readonly status: StoredAlertStatus }[],
+    incidentId: string,
+  ): Promise<void>;
+  getAlertGroup(groupKey: string): Promise<AlertGroup | undefined>;
+  /** Creates the group's row or points it at another incident (after the first was resolved). */
+  putAlertGroup(group: AlertGroup): Promise<void>;
 
   /** Records an inbound event id; true the first time, false for a redelivery. */
   markEventProcessed(source: string, eventId: string, at: Date): Promise<boolean>;

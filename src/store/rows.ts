@@ -1,5 +1,15 @@
 import type { Action, ActionResult, Incident, RoleAssignment, TimelineEntry } from '../core/index.ts';
-import type { ActionRow, Flag, IncidentRow, IsoTime, JsonText, RoleRow, TimelineRow } from './schema.ts';
+import type { AlertRecord } from './port.ts';
+import type {
+  ActionRow,
+  AlertRow,
+  Flag,
+  IncidentRow,
+  IsoTime,
+  JsonText,
+  RoleRow,
+  TimelineRow,
+} from './schema.ts';
 
 // Conversions between domain values and column values (see schema.ts for why these shapes).
 
@@ -86,3 +96,26 @@ export function toAction(r: ActionRow): Action {
 }
 
 export const json = (value: unknown): JsonText => JSON.stringify(value);
+
+export function toAlert(r: AlertRow): AlertRecord {
+  return {
+    groupKey: r.group_key,
+    fingerprint: r.fingerprint,
+    source: r.source,
+    name: r.name,
+    status: r.status,
+    labels: JSON.parse(r.labels),
+    annotations: JSON.parse(r.annotations),
+    nodes: JSON.parse(r.nodes),
+    ...(r.summary !== null ? { summary: r.summary } : {}),
+    ...(r.runbook_url !== null ? { runbookUrl: r.runbook_url } : {}),
+    ...(r.generator_url !== null ? { generatorUrl: r.generator_url } : {}),
+    startsAt: date(r.starts_at),
+    endsAt: dateOrNull(r.ends_at),
+    firstReceivedAt: date(r.first_received_at),
+    lastReceivedAt: date(r.last_received_at),
+    receivedCount: Number(r.received_count),
+    incidentId: r.incident_id,
+    postedStatus: r.posted_status,
+  };
+}

@@ -90,6 +90,36 @@ export interface ProcessedEventsTable {
   processed_at: IsoTime;
 }
 
+export interface AlertsTable {
+  group_key: string;
+  fingerprint: string;
+  source: string;
+  name: string;
+  status: 'firing' | 'resolved';
+  labels: JsonText;
+  annotations: JsonText;
+  /** JSON list of the node names the labels point at. */
+  nodes: JsonText;
+  summary: string | null;
+  runbook_url: string | null;
+  generator_url: string | null;
+  starts_at: IsoTime;
+  ends_at: IsoTime | null;
+  first_received_at: IsoTime;
+  last_received_at: IsoTime;
+  received_count: number;
+  incident_id: string | null;
+  posted_status: 'firing' | 'resolved' | null;
+  pending: Flag;
+}
+
+export interface AlertGroupsTable {
+  group_key: string;
+  incident_id: string;
+  storm: Flag;
+  created_at: IsoTime;
+}
+
 /** The tables of migration 0001. Later migrations extend this interface with their own tables. */
 export interface Database {
   incidents: IncidentsTable;
@@ -97,9 +127,12 @@ export interface Database {
   timeline_entries: TimelineEntriesTable;
   actions: ActionsTable;
   processed_events: ProcessedEventsTable;
+  alerts: AlertsTable;
+  alert_groups: AlertGroupsTable;
 }
 
 export type IncidentRow = Selectable<IncidentsTable>;
 export type RoleRow = Selectable<IncidentRolesTable>;
 export type TimelineRow = Selectable<TimelineEntriesTable>;
 export type ActionRow = Selectable<ActionsTable>;
+export type AlertRow = Selectable<AlertsTable>;

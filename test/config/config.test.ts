@@ -42,6 +42,15 @@ const DEFAULT_FILE = {
   },
   escalation: { onCall: [], afterFailures: 2 },
   incidents: { responders: [], archiveOnClose: true },
+  alerts: {
+    groupBy: ['alertname', 'cluster', 'node'],
+    groupByLabels: false,
+    nodeLabels: ['node', 'instance', 'host', 'hostname'],
+    actorName: 'Alertmanager',
+  },
+  severity: { labelKeys: ['severity', 'priority'], values: {}, fallback: 'SEV3' },
+  stormGuard: { maxNewPerMinute: 5 },
+  runbooks: { dir: 'runbooks' },
 };
 
 describe('loadConfig: defaults', () => {
@@ -52,6 +61,7 @@ describe('loadConfig: defaults', () => {
       HOST: '127.0.0.1',
       DATABASE_URL: 'sqlite:./data/incident-bot.db',
       API_TOKEN: undefined,
+      WEBHOOK_TOKEN: undefined,
       CONFIG_FILE: undefined,
       LOG_LEVEL: 'info',
       DISPLAY_TIMEZONE: 'UTC',
@@ -181,6 +191,29 @@ describe('loadConfig: every problem named', () => {
   it('reports a bad PORT and a missing API_TOKEN on a public HOST together', () => {
     const err = configError(() => loadConfig({ PORT: 'abc', HOST: '0.0.0.0' }));
     expect(err.problems.map((p) => p.split(':')[0])).toEqual(['PORT', 'API_TOKEN']);
+  });
+});
+
+describe('loadConfig: WEBHOOK_TOKEN', () => {
+  it('takes a token of 16 characters or more and refuses a short one without echoing it', () => {
+    expect(loadConfig({ WEBHOOK_TOKEN: TOKEN }).WEBHOOK_TOKEN).toBe(TOKEN);
+    const problems = configError(() => loadConfig({ WEBHOOK_TOKEN: 'short-secret' })).problems;
+    expect(problems).toEqual(['WEBHOOK_TOKEN: must be at least 16 characters (try: openssl rand -hex 32)']);
+  });
+});
+
+describe('config file: alerts, severity, stormGuard', () => {
+  it('adds severity values to the defaults and names a bad one with its line', () => {
+    const file = parseFileConfig(
+      'severity:\n  values: { critical: SEV1 }\nstormGuard: { maxNewPerMinute: 2 }\n',
+      'bot.yml',
+    );
+    expect(file.severity.values).toEqual({ critical: 'SEV1' });
+    expect(file.stormGuard.maxNewPerMinute).toBe(2);
+    const err = configError(() => parseFileConfig('severity:\n  values:\n    critical: SEV0\n', 'bot.yml'));
+    expect(err.problems).toEqual([expect.stringMatching(/^bot\.yml:3: severity\.values\.critical: /)]);
+    const bad = configError(() => parseFileConfig('alerts:\n  nodeLabels: ["node name"]\n', 'bot.yml'));
+    expect(bad.problems[0]).toMatch(/^bot\.yml:2: alerts\.nodeLabels\.0: must be a Prometheus label name/);
   });
 });
 

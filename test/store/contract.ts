@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Incident, NewTimelineEntry } from '../../src/core/index.ts';
-import type { NewAction, NewIncident, Store } from '../../src/store/port.ts';
+import type { NewAction, NewAlertRecord, NewIncident, Store } from '../../src/store/port.ts';
 
 export interface OpenedForContract {
   store: Store;
@@ -50,6 +50,23 @@ function entry(incidentId: string, over: Partial<NewTimelineEntry> = {}): NewTim
     actorId: 'U1',
     actorName: 'alice',
     text: 'hello',
+    ...over,
+  };
+}
+
+function alert(over: Partial<NewAlertRecord> = {}): NewAlertRecord {
+  return {
+    groupKey: 'alertmanager:{}:{alertname="GPUXidError"}',
+    fingerprint: 'f1',
+    source: 'alertmanager',
+    name: 'GPUXidError',
+    status: 'firing',
+    labels: { alertname: 'GPUXidError', node: 'gpu-node-5', xid: '79' },
+    annotations: { summary: 'Xid 79 on gpu-node-5' },
+    nodes: ['gpu-node-5'],
+    summary: 'Xid 79 on gpu-node-5',
+    startsAt: at(0),
+    endsAt: null,
     ...over,
   };
 }
@@ -574,6 +591,97 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
           ),
           { numRuns: 50 },
         );
+      });
+    });
+
+    describe('alerts', () => {
+      const group = alert().groupKey;
+
+      it('records an alert once per group and fingerprint, counting resends', async () => {
+        await store.recordAlerts([alert()], at(1));
+        await store.recordAlerts([alert()], at(2));
+        const [a, ...rest] = await store.listGroupAlerts(group);
+        expect(rest).toEqual([]);
+        expect(a).toMatchObject({
+          fingerprint: 'f1',
+          status: 'firing',
+          labels: { alertname: 'GPUXidError', node: 'gpu-node-5', xid: '79' },
+          nodes: ['gpu-node-5'],
+          summary: 'Xid 79 on gpu-node-5',
+          receivedCount: 2,
+          incidentId: null,
+          postedStatus: null,
+        });
+        expect(a!.firstReceivedAt).toEqual(at(1));
+        expect(a!.lastReceivedAt).toEqual(at(2));
+        expect(a!.endsAt).toBeNull();
+      });
+
+      it('keeps a carried alert settled on a resend and pending again when its status changes', async () => {
+        const incident = await store.createIncident(newIncident());
+        await store.recordAlerts([alert(), alert({ fingerprint: 'f2' })], at(1));
+        expect(await store.listPendingAlertGroups()).toEqual([group]);
+        await store.markAlertsPosted(
+          group,
+          [
+            { fingerprint: 'f1', status: 'firing' },
+            { fingerprint: 'f2', status: 'firing' },
+          ],
+          incident.id,
+        );
+        expect(await store.listPendingAlertGroups()).toEqual([]);
+        await store.recordAlerts([alert()], at(2));
+        expect(await store.listPendingAlertGroups()).toEqual([]);
+        await store.recordAlerts([alert({ status: 'resolved', endsAt: at(3) })], at(3));
+        expect(await store.listPendingAlertGroups()).toEqual([group]);
+        const alerts = await store.listIncidentAlerts(incident.id);
+        expect(alerts.map((a) => [a.fingerprint, a.status, a.postedStatus])).toEqual([
+          ['f1', 'resolved', 'firing'],
+          ['f2', 'firing', 'firing'],
+        ]);
+        expect((await store.listFiringAlerts()).map((a) => a.fingerprint)).toEqual(['f2']);
+      });
+
+      it('does not settle an alert whose status changed after it was read', async () => {
+        const incident = await store.createIncident(newIncident());
+        await store.recordAlerts([alert()], at(1));
+        await store.recordAlerts([alert({ status: 'resolved' })], at(2));
+        // The processor read "firing" before the resolve arrived.
+        await store.markAlertsPosted(group, [{ fingerprint: 'f1', status: 'firing' }], incident.id);
+        expect(await store.listPendingAlertGroups()).toEqual([group]);
+      });
+
+      it('lists pending groups oldest delivery first', async () => {
+        await store.recordAlerts([alert({ groupKey: 'g:b' })], at(2));
+        await store.recordAlerts([alert({ groupKey: 'g:a' })], at(3));
+        await store.recordAlerts([alert({ groupKey: 'g:c' })], at(1));
+        expect(await store.listPendingAlertGroups()).toEqual(['g:c', 'g:b', 'g:a']);
+        expect(await store.listPendingAlertGroups(2)).toEqual(['g:c', 'g:b']);
+      });
+
+      it('writes a batch all or nothing', async () => {
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.recordAlerts([alert({ fingerprint: 'x1' }), alert({ fingerprint: 'x2' })], at(1));
+            throw new Error('disk full');
+          }),
+        ).rejects.toThrow('disk full');
+        expect(await store.listGroupAlerts(group)).toEqual([]);
+      });
+
+      it('points a group at an incident, and at another one later', async () => {
+        const first = await store.createIncident(newIncident());
+        const second = await store.createIncident(newIncident());
+        expect(await store.getAlertGroup(group)).toBeUndefined();
+        await store.putAlertGroup({ groupKey: group, incidentId: first.id, storm: false, createdAt: at(1) });
+        expect(await store.getAlertGroup(group)).toEqual({
+          groupKey: group,
+          incidentId: first.id,
+          storm: false,
+          createdAt: at(1),
+        });
+        await store.putAlertGroup({ groupKey: group, incidentId: second.id, storm: true, createdAt: at(9) });
+        expect(await store.getAlertGroup(group)).toMatchObject({ incidentId: second.id, storm: true });
       });
     });
 

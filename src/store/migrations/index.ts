@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { initial } from './0001-initial.ts';
 import { sandbox } from './0002-sandbox.ts';
+import { alerts } from './0003-alerts.ts';
 import type { MigrationFactory, SqlDialect } from './types.ts';
 
 export type { MigrationFactory, SqlDialect } from './types.ts';
@@ -13,6 +14,7 @@ export type { MigrationFactory, SqlDialect } from './types.ts';
 const FACTORIES: Readonly<Record<string, MigrationFactory>> = {
   '0001-initial': initial,
   '0002-sandbox': sandbox,
+  '0003-alerts': alerts,
 };
 
 /** The migrations built for one dialect, in the shape Kysely's `Migrator` expects. */
