@@ -17,6 +17,9 @@ import nodeList from './node/list.ts';
 import nodeStatus from './node/status.ts';
 import nodeTriage from './node/triage.ts';
 import nodeUncordon from './node/uncordon.ts';
+import runbookList from './runbook/list.ts';
+import runbookRun from './runbook/run.ts';
+import runbookShow from './runbook/show.ts';
 import workloadList from './workload/list.ts';
 import workloadLogs from './workload/logs.ts';
 import workloadRestart from './workload/restart.ts';
@@ -46,4 +49,7 @@ export const commands = [
   workloadRestart,
   workloadStop,
   workloadLogs,
+  runbookList,
+  runbookShow,
+  runbookRun,
 ] as unknown as readonly CommandDefinition[];

@@ -39,3 +39,11 @@ export const workloadOption = z
   .max(253)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._/:-]*$/, 'must be a workload id or name as /workload list shows it')
   .describe('Workload id or name, as /workload list shows it');
+
+/** A runbook's name, as /runbook list shows it (kebab-case; case does not matter). */
+export const runbookOption = z
+  .string()
+  .trim()
+  .min(1, 'name a runbook')
+  .max(100, 'runbook names are shorter than 100 characters')
+  .describe('Runbook name, as /runbook list shows it');

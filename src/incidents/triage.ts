@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ChatMessage } from '../chat/message.ts';
 import type { ChatPlatform } from '../chat/port.ts';
-import { type Actor, type Clock, type Incident, isBotError } from '../core/index.ts';
+import { type Actor, BotError, type Clock, type Incident, isBotError } from '../core/index.ts';
 import { NCCL_PORT } from '../nodes/commands.ts';
 import type { CommandResult, DiagnosticId, NodeAdapter } from '../nodes/port.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
@@ -12,6 +12,8 @@ import {
   TRIAGE_DIAGNOSTICS,
   type TriageReport,
 } from '../nodes/triage.ts';
+import { type RunbookRecommendation, recommend } from '../runbooks/apply.ts';
+import type { RecommendationKind, Runbook } from '../runbooks/schema.ts';
 import type { Store } from '../store/port.ts';
 import type { ActionService } from './actions.ts';
 import { incidentRef } from './format.ts';
@@ -21,12 +23,44 @@ const LEVEL_EMOJI = { critical: '🔴', warning: '🟠', info: 'ℹ️' } as con
 const NODE_CONCURRENCY = 16;
 const DIAGNOSTIC_TIMEOUT_MS = 30_000;
 
+/** What a runbook hint recommended for a node, and what became of it. */
+export interface RecommendedAction {
+  readonly action: RecommendationKind;
+  /** `drain of gpu-node-5`, `restart of gpu-node-3/vllm-llama3-8b`; `escalate` for an escalation. */
+  readonly label: string;
+  /** The hint's why. */
+  readonly why: string;
+  /**
+   * requested: an action request was made now; pending: one was already open; escalate: nothing
+   * to request, a human takes over; recommended: not requested (see `detail`).
+   */
+  readonly outcome: 'requested' | 'pending' | 'escalate' | 'recommended';
+  /** Why a recommendation was not requested. */
+  readonly detail?: string;
+}
+
 export interface NodeTriage {
   readonly node: string;
   readonly report?: TriageReport;
   /** Set when the node could not be reached at all. */
   readonly unreachable?: string;
+  /** Labels of the actions requested now (`drain of gpu-node-5`). */
   readonly requested: string[];
+  /** With a runbook: what its hints recommended, each with its why. */
+  readonly recommended?: readonly RecommendedAction[];
+}
+
+export interface TriageInput {
+  readonly chat: ChatPlatform;
+  readonly channelId: string;
+  readonly incident: Incident | undefined;
+  readonly nodes: readonly string[];
+  readonly actor: Actor;
+  /**
+   * Triage as this runbook says: only its diagnostics (the NCCL peer probe only when it lists
+   * `nccl-port`), and the mitigations its hints recommend instead of the built-in ones.
+   */
+  readonly runbook?: Runbook;
 }
 
 /**
@@ -56,7 +90,9 @@ function peerRing(targets: readonly { node: string; adapter: NodeAdapter }[]): M
  * reported without holding up the rest, and each recommended mitigation requested right away
  * (still behind its approve button). With two or more nodes of one adapter that can probe peers,
  * each node also checks it can reach the next one's NCCL port (see peerRing), alongside its own
- * diagnostics; a partition is a critical finding with no mitigation to request.
+ * diagnostics; a partition is a critical finding with no mitigation to request. With a runbook,
+ * the runbook decides what runs and what is requested (src/runbooks/apply.ts), and each report
+ * names it and gives each hint's why.
  */
 export class TriageService {
   constructor(
@@ -67,24 +103,31 @@ export class TriageService {
     private readonly actions: ActionService,
   ) {}
 
-  async run(input: {
-    chat: ChatPlatform;
-    channelId: string;
-    incident: Incident | undefined;
-    nodes: readonly string[];
-    actor: Actor;
-  }): Promise<NodeTriage[]> {
-    const { chat, channelId, incident, actor } = input;
+  /**
+   * Throws BotError before anything runs when a node is unknown or cannot run diagnostics, or when
+   * the runbook lists no diagnostics (its steps are all manual).
+   */
+  async run(input: TriageInput): Promise<NodeTriage[]> {
+    const { chat, channelId, incident, actor, runbook } = input;
+    if (runbook && runbook.diagnostics.length === 0) {
+      throw new BotError(
+        'bot.runbook.no_diagnostics',
+        `The runbook ${runbook.name} runs no diagnostics on nodes: its steps are manual.`,
+        { hint: `Read them with /runbook show ${runbook.name}.` },
+      );
+    }
+    const diagnostics = runbook ? runbook.diagnostics : TRIAGE_DIAGNOSTICS;
     // Validate every name before anything runs, so a typo stops the whole request with one answer.
     const targets: { node: string; adapter: NodeAdapter }[] = [];
     for (const node of input.nodes)
       targets.push({ node, adapter: await this.nodes.resolve(node, 'diagnose') });
 
-    const peers = peerRing(targets);
+    const peers = diagnostics.includes('nccl-port') ? peerRing(targets) : new Map<string, string>();
     const total = targets.length;
     let done = 0;
+    const using = runbook ? ` with runbook ${runbook.name}` : '';
     const progress = (finished: number): ChatMessage => {
-      const text = `🔎 Triage of ${total} node${total === 1 ? '' : 's'}: ${finished}/${total} done${finished === total ? ' ✅' : ''}`;
+      const text = `🔎 Triage of ${total} node${total === 1 ? '' : 's'}${using}: ${finished}/${total} done${finished === total ? ' ✅' : ''}`;
       return { text, sections: [text] };
     };
     const posted = await chat.postMessage(channelId, progress(0));
@@ -92,11 +135,19 @@ export class TriageService {
     const queue = [...targets];
     const worker = async () => {
       for (let t = queue.shift(); t; t = queue.shift()) {
-        const result = await this.triageNode(t.node, t.adapter, peers.get(t.node), incident, actor);
+        const result = await this.triageNode(
+          t.node,
+          t.adapter,
+          peers.get(t.node),
+          incident,
+          actor,
+          diagnostics,
+          runbook,
+        );
         results.push(result);
         done++;
         await chat
-          .postMessage(channelId, this.render(result, incident))
+          .postMessage(channelId, this.render(result, incident, runbook))
           .catch((err) => this.logger.warn({ err }, 'posting a triage report failed'));
         await chat
           .updateMessage(channelId, posted.messageId, progress(done))
@@ -104,7 +155,7 @@ export class TriageService {
       }
     };
     await Promise.all(Array.from({ length: Math.min(NODE_CONCURRENCY, total) }, worker));
-    if (incident) await this.record(incident, results, actor);
+    if (incident) await this.record(incident, results, actor, runbook);
     return results;
   }
 
@@ -114,17 +165,19 @@ export class TriageService {
     peer: string | undefined,
     incident: Incident | undefined,
     actor: Actor,
+    diagnostics: readonly DiagnosticId[],
+    runbook: Runbook | undefined,
   ): Promise<NodeTriage> {
     const signal = AbortSignal.timeout(DIAGNOSTIC_TIMEOUT_MS);
     // The probe runs on the node being triaged, in the same slot as its diagnostics.
     const [settled, peerCheck] = await Promise.all([
-      this.diagnoseAll(adapter, node, signal),
+      this.diagnoseAll(adapter, node, diagnostics, signal),
       peer === undefined ? undefined : this.probePeer(adapter, node, peer, signal),
     ]);
     const results: Partial<Record<DiagnosticId, CommandResult>> = {};
     const transport: string[] = [];
     settled.forEach((r, i) => {
-      const id = TRIAGE_DIAGNOSTICS[i]!;
+      const id = diagnostics[i]!;
       // 127 with no output is the shell's "command not found": that node cannot answer this one.
       if (r.status === 'fulfilled') {
         if (!(r.value.exitCode === 127 && !r.value.stdout.trim())) results[id] = r.value;
@@ -137,7 +190,12 @@ export class TriageService {
     if (Object.keys(results).length === 0 && transport.length > 0) {
       return { node, unreachable: transport[0]!, requested: [] };
     }
-    const report = analyze(node, results, peerCheck ? [peerCheck] : []);
+    const report = analyze(node, results, peerCheck ? [peerCheck] : [], diagnostics);
+    if (runbook) {
+      const recommended = await this.requestRecommended(recommend(runbook, report), adapter, incident, actor);
+      const requested = recommended.filter((r) => r.outcome === 'requested').map((r) => r.label);
+      return { node, report, requested, recommended };
+    }
     const requested = incident
       ? await this.requestMitigations(report.findings, adapter, incident, actor)
       : [];
@@ -148,17 +206,18 @@ export class TriageService {
   private async diagnoseAll(
     adapter: NodeAdapter,
     node: string,
+    diagnostics: readonly DiagnosticId[],
     signal: AbortSignal,
   ): Promise<PromiseSettledResult<CommandResult>[]> {
     if (adapter.diagnoseMany) {
       try {
-        const all = await adapter.diagnoseMany(node, TRIAGE_DIAGNOSTICS, { signal });
-        return TRIAGE_DIAGNOSTICS.map((d) => ({ status: 'fulfilled', value: all[d] }));
+        const all = await adapter.diagnoseMany(node, diagnostics, { signal });
+        return diagnostics.map((d) => ({ status: 'fulfilled', value: all[d] }));
       } catch (err) {
-        return TRIAGE_DIAGNOSTICS.map(() => ({ status: 'rejected', reason: err }));
+        return diagnostics.map(() => ({ status: 'rejected', reason: err }));
       }
     }
-    return Promise.allSettled(TRIAGE_DIAGNOSTICS.map((d) => adapter.diagnose(node, d, { signal })));
+    return Promise.allSettled(diagnostics.map((d) => adapter.diagnose(node, d, { signal })));
   }
 
   /** Can `node` reach `peer`'s NCCL port; a probe that could not run comes back without a result. */
@@ -215,7 +274,86 @@ export class TriageService {
     return requested;
   }
 
-  private render(t: NodeTriage, incident: Incident | undefined): ChatMessage {
+  /**
+   * A runbook's recommendations: node actions on the node, workload actions on the workload the
+   * finding names (looked up by name on the node), escalations shown and never requested. Deduped
+   * against the incident's open actions like the built-in ones.
+   */
+  private async requestRecommended(
+    recs: readonly RunbookRecommendation[],
+    adapter: NodeAdapter,
+    incident: Incident | undefined,
+    actor: Actor,
+  ): Promise<RecommendedAction[]> {
+    const pending = incident
+      ? (await this.store.listActions(incident.id)).filter(
+          (a) => a.status === 'requested' || a.status === 'approved' || a.status === 'running',
+        )
+      : [];
+    const out: RecommendedAction[] = [];
+    for (const rec of recs) {
+      const { action, why } = rec;
+      if (action === 'escalate') {
+        out.push({ action, label: 'escalate', why, outcome: 'escalate' });
+        continue;
+      }
+      const notRequested = (label: string, detail: string) =>
+        out.push({ action, label, why, outcome: 'recommended', detail });
+      let target = rec.node;
+      if (action === 'restart' || action === 'stop') {
+        if (rec.container === undefined) {
+          notRequested(
+            `${action} of a workload on ${rec.node}`,
+            `the finding names no workload: find it with /workload list --node ${rec.node}`,
+          );
+          continue;
+        }
+        try {
+          const workloads = await adapter.listWorkloads(rec.node, {
+            signal: AbortSignal.timeout(DIAGNOSTIC_TIMEOUT_MS),
+          });
+          const w =
+            workloads.find((x) => x.name === rec.container) ?? workloads.find((x) => x.id === rec.container);
+          if (!w) {
+            notRequested(
+              `${action} of ${rec.container}`,
+              `no workload named ${rec.container} on ${rec.node}: find it with /workload list --node ${rec.node}`,
+            );
+            continue;
+          }
+          target = w.id;
+        } catch (err) {
+          this.logger.info({ err, recommendation: rec }, 'listing workloads for a recommendation failed');
+          notRequested(
+            `${action} of ${rec.container}`,
+            isBotError(err) ? err.message : 'the workloads could not be listed',
+          );
+          continue;
+        }
+      }
+      const label = `${action} of ${target}`;
+      if (out.some((r) => r.label === label)) continue;
+      if (!incident) {
+        notRequested(label, 'no incident to request it in');
+        continue;
+      }
+      if (pending.some((a) => a.kind === action && a.target === target)) {
+        out.push({ action, label, why, outcome: 'pending' });
+        continue;
+      }
+      try {
+        await this.actions.request(incident, action, target, actor);
+        out.push({ action, label, why, outcome: 'requested' });
+      } catch (err) {
+        // A capability the adapter lacks, or a policy refusal: the recommendation still shows.
+        this.logger.info({ err, recommendation: rec }, 'a recommended mitigation was not requested');
+        notRequested(label, isBotError(err) ? err.message : 'the request failed');
+      }
+    }
+    return out;
+  }
+
+  private render(t: NodeTriage, incident: Incident | undefined, runbook: Runbook | undefined): ChatMessage {
     if (t.unreachable) {
       const text = `⚫ ${t.node}: unreachable — ${t.unreachable}`;
       return {
@@ -239,22 +377,34 @@ export class TriageService {
       r.summary.join(' · ') || 'no readings',
       ...(findings.length ? [findings.join('\n')] : []),
     ];
-    if (t.requested.length) {
+    if (runbook) {
+      const lines = (t.recommended ?? []).map(recommendedLine);
+      if (t.requested.length) {
+        lines.push(`Approve or cancel on the request${t.requested.length === 1 ? '' : 's'} below.`);
+      } else if (!incident && t.recommended?.some((x) => x.outcome !== 'escalate')) {
+        lines.push('Run the runbook in an incident channel to get its recommendations as requests.');
+      }
+      if (lines.length) sections.push(lines.join('\n'));
+    } else if (t.requested.length) {
       sections.push(
         `*Requested:* ${t.requested.join(', ')}: approve or cancel on the request${t.requested.length === 1 ? '' : 's'} below.`,
       );
     } else if (!incident && r.findings.some((f) => f.recommendation)) {
       sections.push('Run the triage in an incident channel to get the recommended mitigation as a request.');
     }
-    return {
-      text: header,
-      header,
-      sections,
-      ...(r.skipped.length ? { context: [`Not available on this node: ${r.skipped.join(', ')}`] } : {}),
-    };
+    const context = [
+      ...(runbook ? [`📘 Runbook: ${runbook.title}`] : []),
+      ...(r.skipped.length ? [`Not available on this node: ${r.skipped.join(', ')}`] : []),
+    ];
+    return { text: header, header, sections, ...(context.length ? { context } : {}) };
   }
 
-  private async record(incident: Incident, results: readonly NodeTriage[], actor: Actor): Promise<void> {
+  private async record(
+    incident: Incident,
+    results: readonly NodeTriage[],
+    actor: Actor,
+    runbook: Runbook | undefined,
+  ): Promise<void> {
     const lines = results.map((t) =>
       t.unreachable
         ? `${t.node} unreachable`
@@ -271,12 +421,25 @@ export class TriageService {
       at: this.clock.now(),
       actorId: actor.id,
       actorName: actor.name,
-      text: `Triage of ${results.length} node(s) in ${incidentRef(incident)}: ${lines.join(' | ')}`.slice(
+      text: `Triage of ${results.length} node(s) in ${incidentRef(incident)}${runbook ? ` (runbook ${runbook.name})` : ''}: ${lines.join(' | ')}`.slice(
         0,
         3000,
       ),
-      data: { nodes: results.map((t) => t.node) },
+      data: { nodes: results.map((t) => t.node), ...(runbook ? { runbook: runbook.name } : {}) },
       key: results.some((t) => t.unreachable || t.report?.findings.some((f) => f.level === 'critical')),
     });
+  }
+}
+
+function recommendedLine(r: RecommendedAction): string {
+  switch (r.outcome) {
+    case 'escalate':
+      return `📣 Escalate: ${r.why}`;
+    case 'requested':
+      return `*Requested:* ${r.label} — ${r.why}`;
+    case 'pending':
+      return `*Already requested:* ${r.label} — ${r.why}`;
+    case 'recommended':
+      return `*Recommended:* ${r.label} — ${r.why}${r.detail ? ` (not requested: ${r.detail})` : ''}`;
   }
 }

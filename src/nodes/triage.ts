@@ -23,6 +23,26 @@ export const TRIAGE_DIAGNOSTICS: readonly DiagnosticId[] = [
 
 export type FindingLevel = 'critical' | 'warning' | 'info';
 
+/**
+ * What triage can find on a node, as names a runbook hint can refer to (src/runbooks/schema.ts).
+ * - gpu_not_responding: nvidia-smi cannot read a GPU (fallen off the bus).
+ * - ecc_uncorrected: a GPU reports uncorrected ECC errors.
+ * - oom: the kernel OOM killer ran.
+ * - crash_loop: a container (or pool) keeps restarting.
+ * - nccl_unreachable: the node cannot reach a peer's NCCL port (a network partition).
+ * - memory_pressure: host memory at or above 90%.
+ * Xid errors carry their number (`Finding.xid`) instead of a kind.
+ */
+export const FINDINGS = [
+  'gpu_not_responding',
+  'ecc_uncorrected',
+  'oom',
+  'crash_loop',
+  'nccl_unreachable',
+  'memory_pressure',
+] as const;
+export type FindingKind = (typeof FINDINGS)[number];
+
 export type Recommendation =
   | { readonly kind: 'drain'; readonly node: string; readonly why: string }
   | { readonly kind: 'restart'; readonly node: string; readonly container: string; readonly why: string };
@@ -30,6 +50,13 @@ export type Recommendation =
 export interface Finding {
   readonly level: FindingLevel;
   readonly text: string;
+  /** What a runbook hint matches on (`when: { finding }`). */
+  readonly kind?: FindingKind;
+  /** The Xid number of an Xid error (`when: { xid }`). */
+  readonly xid?: number;
+  /** The process or container the finding names, for a workload action: an OOM victim, a crash loop. */
+  readonly container?: string;
+  /** The built-in mitigation, used when triage runs without a runbook. */
   readonly recommendation?: Recommendation;
 }
 
@@ -55,10 +82,15 @@ const HOT_GPU_C = 85;
 const MEMORY_PRESSURE = 0.9;
 const CRASH_LOOP_RESTARTS = 5;
 
+/**
+ * `diagnostics` are the ones asked for (a runbook runs fewer than TRIAGE_DIAGNOSTICS): those
+ * without a result show under `skipped`.
+ */
 export function analyze(
   node: string,
   results: Partial<Record<DiagnosticId, CommandResult>>,
   peers: readonly PeerCheck[] = [],
+  diagnostics: readonly DiagnosticId[] = TRIAGE_DIAGNOSTICS,
 ): TriageReport {
   const summary: string[] = [];
   const findings: Finding[] = [];
@@ -78,6 +110,7 @@ export function analyze(
     if (used >= MEMORY_PRESSURE) {
       findings.push({
         level: 'warning',
+        kind: 'memory_pressure',
         text: `Memory ${Math.round(used * 100)}% used: the next allocation may trigger the OOM killer.`,
       });
     }
@@ -94,12 +127,14 @@ export function analyze(
       if (!g.responding) {
         findings.push({
           level: 'critical',
+          kind: 'gpu_not_responding',
           text: `GPU ${g.index} is not responding (nvidia-smi cannot read it).`,
           recommendation: { kind: 'drain', node, why: `GPU ${g.index} not responding` },
         });
       } else if ((g.eccUncorrected ?? 0) > 0) {
         findings.push({
           level: 'critical',
+          kind: 'ecc_uncorrected',
           text: `GPU ${g.index} has ${g.eccUncorrected} uncorrected ECC errors: its memory is failing; move work off it.`,
           recommendation: { kind: 'drain', node, why: `uncorrected ECC errors on GPU ${g.index}` },
         });
@@ -114,26 +149,33 @@ export function analyze(
     if (seen.has(x.xid)) continue;
     seen.add(x.xid);
     const where = `Xid ${x.xid} on PCI ${x.pciBus}${x.process ? ` (${x.process})` : ''}`;
+    const named = { xid: x.xid, ...(x.process ? { container: x.process } : {}) };
     if (x.recommendation === 'drain' || x.recommendation === 'migrate') {
       findings.push({
         level: 'critical',
         text: `${where}: ${x.meaning}`,
+        ...named,
         recommendation: { kind: 'drain', node, why: `Xid ${x.xid}` },
       });
     } else {
       findings.push({
         level: x.recommendation === 'restart' ? 'warning' : 'info',
         text: `${where}: ${x.meaning}`,
+        ...named,
       });
     }
   }
 
   const ooms = results.oom ? parseOomLines(out('oom')) : [];
   if (ooms.length) {
-    const victims = [...new Set(ooms.map((o) => o.process))].join(', ');
+    const victims = [...new Set(ooms.map((o) => o.process))];
+    // The latest victim is the one a restart is about; the text names them all.
+    const latest = ooms[ooms.length - 1]!.process;
     findings.push({
       level: 'warning',
-      text: `${ooms.length} OOM kill(s) (${victims}): find the largest consumer; restart it with a memory limit or move it.`,
+      kind: 'oom',
+      text: `${ooms.length} OOM kill(s) (${victims.join(', ')}): find the largest consumer; restart it with a memory limit or move it.`,
+      ...(latest ? { container: latest } : {}),
     });
   }
 
@@ -157,6 +199,8 @@ export function analyze(
     const exit = r?.lastExitCode ?? c.exitCode;
     findings.push({
       level: 'warning',
+      kind: 'crash_loop',
+      container: c.name,
       text: `Container ${c.name} is crash-looping${r ? ` (${r.restartCount} restarts` : ' ('}${exit !== undefined ? `, last exit ${exit}${exitMeaning(exit)}` : ''}).`,
       recommendation: { kind: 'restart', node, container: c.name, why: `${c.name} crash-looping` },
     });
@@ -171,7 +215,7 @@ export function analyze(
     );
   }
 
-  const skipped: string[] = TRIAGE_DIAGNOSTICS.filter((d) => !results[d]);
+  const skipped: string[] = diagnostics.filter((d) => !results[d]);
   // A partition between training nodes shows up as NCCL timeouts, not as anything on either node.
   for (const p of peers) {
     if (!p.result) skipped.push(`nccl-peer ${p.peer}`);
@@ -179,6 +223,7 @@ export function analyze(
     else {
       findings.push({
         level: 'critical',
+        kind: 'nccl_unreachable',
         text: `${node} cannot reach ${p.peer}:${p.port} (NCCL): check ib/ethernet links and firewalls; multi-node jobs across these nodes will hang (${p.result.detail}).`,
       });
     }

@@ -4,6 +4,7 @@ import { ACTION_KINDS } from '../core/action.ts';
 import { SEVERITIES } from '../core/severity.ts';
 import type { DiagnosticId } from '../nodes/port.ts';
 import { DIAGNOSTICS } from '../nodes/port.ts';
+import { FINDINGS, type FindingKind } from '../nodes/triage.ts';
 
 /**
  * The shape of one runbook file (runbooks/*.yml). Strict at every level: an unknown or misspelt key
@@ -13,24 +14,8 @@ import { DIAGNOSTICS } from '../nodes/port.ts';
 
 export const DIAGNOSTIC_IDS = Object.keys(DIAGNOSTICS) as [DiagnosticId, ...DiagnosticId[]];
 
-/**
- * What triage can find on a node (src/nodes/triage.ts), as names a hint can refer to.
- * - gpu_not_responding: nvidia-smi cannot read a GPU (fallen off the bus).
- * - ecc_uncorrected: a GPU reports uncorrected ECC errors.
- * - oom: the kernel OOM killer ran.
- * - crash_loop: a container (or pool) keeps restarting.
- * - nccl_unreachable: the node cannot reach a peer's NCCL port (a network partition).
- * - memory_pressure: host memory at or above 90%.
- */
-export const FINDINGS = [
-  'gpu_not_responding',
-  'ecc_uncorrected',
-  'oom',
-  'crash_loop',
-  'nccl_unreachable',
-  'memory_pressure',
-] as const;
-export type FindingKind = (typeof FINDINGS)[number];
+/** What triage can find on a node: defined beside triage (src/nodes/triage.ts), named here by hints. */
+export { FINDINGS, type FindingKind };
 
 /** The diagnostic whose output a finding comes from: a hint on a finding needs it in `diagnostics`. */
 export const FINDING_SOURCE: Readonly<Record<FindingKind, DiagnosticId>> = {

@@ -312,6 +312,9 @@ describe('usage and optionSpecs', () => {
       '/workload restart <workload> [--incident <incident>]',
       '/workload stop <workload> [--incident <incident>]',
       '/workload logs <workload> [--tail <tail>]',
+      '/runbook list',
+      '/runbook show <name>',
+      '/runbook run <name> <nodes> [--incident <incident>]',
     ]);
   });
 
@@ -410,7 +413,7 @@ describe('CommandRegistry', () => {
   }
 
   it('lists the groups in order', () => {
-    expect(registry.groups()).toEqual(['incident', 'node', 'workload']);
+    expect(registry.groups()).toEqual(['incident', 'node', 'workload', 'runbook']);
     expect(registry.all).toBe(commands);
   });
 
@@ -430,7 +433,7 @@ describe('CommandRegistry', () => {
     const err = findError('nope', 'declare');
     expect(err.code).toBe('bot.command.unknown');
     expect(err.message).toBe('There is no /nope command.');
-    expect(err.hint).toBe('Commands: /incident, /node, /workload.');
+    expect(err.hint).toBe('Commands: /incident, /node, /workload, /runbook.');
     expect(findError('nope', 'help').message).toBe('There is no /nope command.');
   });
 

@@ -1,7 +1,13 @@
+import { resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import { pino } from 'pino';
+import { commands } from '../../commands/index.ts';
+import { runCommand } from '../../src/app/inbound.ts';
+import type { Reply } from '../../src/chat/message.ts';
 import { SandboxChat } from '../../src/chat/sandbox/adapter.ts';
 import { type SandboxTables, SandboxWorkspace } from '../../src/chat/sandbox/workspace.ts';
+import { CommandRegistry } from '../../src/commands/registry.ts';
+import type { Services } from '../../src/commands/services.ts';
 import {
   type Actor,
   type ApprovalPolicy,
@@ -14,18 +20,32 @@ import { IncidentService } from '../../src/incidents/service.ts';
 import { TriageService } from '../../src/incidents/triage.ts';
 import { NodeRegistry } from '../../src/nodes/registry.ts';
 import { createSimulatedAdapter } from '../../src/nodes/simulated/index.ts';
+import { loadRunbooks } from '../../src/runbooks/loader.ts';
+import type { LoadedRunbook } from '../../src/runbooks/schema.ts';
 import { openSqliteStore } from '../../src/store/index.ts';
 
 export const alice: Actor = { id: 'alice', name: 'Alice', groups: ['sre'] };
 export const bob: Actor = { id: 'bob', name: 'Bob', groups: ['sre'] };
 export const dave: Actor = { id: 'dave', name: 'Dave', groups: ['support'] };
 
+let shipped: LoadedRunbook[] | undefined;
+/** The runbooks in runbooks/, loaded once. */
+export function shippedRunbooks(): LoadedRunbook[] {
+  shipped ??= loadRunbooks(resolve(import.meta.dirname, '../../runbooks'));
+  return shipped;
+}
+
 /**
  * The incident use cases wired as main.ts wires them, in one process, with a clock the test
  * moves: a real SQLite store, the sandbox chat and the simulated fleet. No module is patched.
  */
 export async function harness(
-  options: { policy?: Partial<ApprovalPolicy>; escalation?: EscalationPolicy } = {},
+  options: {
+    policy?: Partial<ApprovalPolicy>;
+    escalation?: EscalationPolicy;
+    /** Default: the shipped runbooks/. */
+    runbooks?: readonly LoadedRunbook[];
+  } = {},
 ) {
   const clock = new ManualClock('2026-11-22T03:00:00Z');
   const logger = pino({ level: 'silent' });
@@ -55,6 +75,29 @@ export async function harness(
   const triage = new TriageService(opened.store, clock, logger, nodes, actions);
   const declare = (severity: Incident['severity'], title = 'GPU trouble'): Promise<Incident> =>
     incidents.declare(chat, { title, description: '', severity, private: false, actor: alice });
+  const runbooks = options.runbooks ?? shippedRunbooks();
+  const registry = new CommandRegistry(commands);
+  const services: Services = {
+    incidents,
+    actions,
+    triage,
+    nodes,
+    runbooks,
+    commands: registry.all,
+    displayTimeZone: 'UTC',
+  };
+  /**
+   * `/<group> <text>` typed by `actor` in `channelId`, through the same dispatch as a chat event
+   * (src/app/inbound.ts runCommand); a BotError is thrown, not turned into a reply.
+   */
+  const command = (group: string, text: string, channelId: string, actor: Actor = alice): Promise<Reply> =>
+    runCommand(chat, group, text, actor, channelId, {
+      services,
+      registry,
+      store: opened.store,
+      clock,
+      logger,
+    });
   /** The persisted messages of a channel, as everyone sees them. */
   const messages = async (channelId: string) =>
     (await workspace.listMessages(channelId, 'nobody')).filter((m) => !m.visibleTo);
@@ -67,6 +110,9 @@ export async function harness(
     incidents,
     actions,
     triage,
+    runbooks,
+    services,
+    command,
     declare,
     messages,
     close: opened.close,

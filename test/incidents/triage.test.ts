@@ -5,7 +5,7 @@ import { TriageService } from '../../src/incidents/triage.ts';
 import type { NodeAdapter } from '../../src/nodes/port.ts';
 import { NodeRegistry } from '../../src/nodes/registry.ts';
 import { createSimulatedAdapter } from '../../src/nodes/simulated/index.ts';
-import { alice, harness } from './harness.ts';
+import { alice, harness, shippedRunbooks } from './harness.ts';
 
 describe('triage', () => {
   it('reports each node as it finishes, updates one progress message, and requests what the findings call for', async () => {
@@ -80,6 +80,7 @@ describe('triage', () => {
     expect(n6.findings).toEqual([
       {
         level: 'critical',
+        kind: 'nccl_unreachable',
         text: 'gpu-node-6 cannot reach gpu-node-7:29500 (NCCL): check ib/ethernet links and firewalls; multi-node jobs across these nodes will hang (no answer from gpu-node-7 (10.10.2.17) port 29500 within 3 s (dropped: a firewall, or a link down)).',
       },
     ]);
@@ -160,6 +161,221 @@ describe('triage', () => {
       })
       .catch((e) => e);
     expect(isBotError(err) && err.message).toBe('No node named gpu-node-55. Did you mean gpu-node-5?');
+    expect((await h.messages(incident.channelId!)).some((m) => m.message.text.startsWith('🔎'))).toBe(false);
+    await h.close();
+  });
+});
+
+describe('triage with a runbook', () => {
+  const runbook = (name: string) => shippedRunbooks().find((r) => r.name === name)!;
+  const reportOf = async (h: Awaited<ReturnType<typeof harness>>, channelId: string, node: string) =>
+    (await h.messages(channelId)).find((m) =>
+      new RegExp(`^(🔴|🟠|🟢|⚫) ${node}:`, 'u').test(m.message.header ?? ''),
+    )!.message;
+
+  it('runs only its diagnostics and requests what its hints recommend, each with its why', async () => {
+    const h = await harness();
+    const incident = await h.declare('SEV2', 'GPUXidError on gpu-node-5');
+    const channelId = incident.channelId!;
+    const gpuXid = runbook('gpu-xid');
+    const results = await h.triage.run({
+      chat: h.chat,
+      channelId,
+      incident,
+      nodes: ['gpu-node-5', 'gpu-node-3'],
+      actor: alice,
+      runbook: gpuXid,
+    });
+    const n5 = results.find((r) => r.node === 'gpu-node-5')!;
+    // gpu, xid, containers, container-restarts: no uptime, memory or NCCL, and no peer probe.
+    expect(n5.report!.summary.some((l) => /^up |^memory |NCCL/.test(l))).toBe(false);
+    expect(n5.report!.summary.some((l) => /GPUs/.test(l))).toBe(true);
+    expect(n5.report!.skipped).toEqual([]);
+    const xid79Why = gpuXid.hints[0]!.why;
+    expect(n5.recommended).toEqual([
+      { action: 'drain', label: 'drain of gpu-node-5', why: xid79Why, outcome: 'requested' },
+    ]);
+    expect(n5.requested).toEqual(['drain of gpu-node-5']);
+
+    const posted = await reportOf(h, channelId, 'gpu-node-5');
+    expect(posted.context).toContain('📘 Runbook: GPU Xid error');
+    expect(posted.sections!.join('\n')).toContain(`*Requested:* drain of gpu-node-5 — ${xid79Why}`);
+
+    // gpu-node-3 crash-loops, but gpu-xid has no hint for crash loops: the built-in restart is not
+    // requested, though the finding still shows.
+    const n3 = results.find((r) => r.node === 'gpu-node-3')!;
+    expect(n3.report!.findings.map((f) => f.kind)).toEqual(['crash_loop']);
+    expect(n3.recommended).toEqual([]);
+    expect((await reportOf(h, channelId, 'gpu-node-3')).sections!.join('\n')).not.toContain('Requested');
+
+    const actions = await h.store.listActions(incident.id);
+    expect(actions.map((a) => [a.kind, a.target])).toEqual([['drain', 'gpu-node-5']]);
+    const posts = await h.messages(channelId);
+    expect(
+      posts.some((m) => m.message.text === '🔎 Triage of 2 nodes with runbook gpu-xid: 2/2 done ✅'),
+    ).toBe(true);
+    const entry = (await h.store.listTimeline(incident.id)).find((e) => e.kind === 'command')!;
+    expect(entry.text).toMatch(/^Triage of 2 node\(s\) in INC-1 \(runbook gpu-xid\): /);
+
+    // Run again: the drain is already open, and says so.
+    const [again] = await h.triage.run({
+      chat: h.chat,
+      channelId,
+      incident,
+      nodes: ['gpu-node-5'],
+      actor: alice,
+      runbook: gpuXid,
+    });
+    expect(again!.recommended).toEqual([
+      { action: 'drain', label: 'drain of gpu-node-5', why: xid79Why, outcome: 'pending' },
+    ]);
+    expect(await h.store.listActions(incident.id)).toHaveLength(1);
+    await h.close();
+  });
+
+  it('restarts the workload a finding names, and shows a victim it cannot find as not requested', async () => {
+    const h = await harness();
+    const incident = await h.declare('SEV3', 'Node OOM');
+    const channelId = incident.channelId!;
+    const nodeOom = runbook('node-oom');
+    const results = await h.triage.run({
+      chat: h.chat,
+      channelId,
+      incident,
+      nodes: ['gpu-node-3', 'gpu-node-7'],
+      actor: alice,
+      runbook: nodeOom,
+    });
+    const why = (finding: string) => nodeOom.hints.find((x) => x.when.finding === finding)!.why;
+    const n3 = results.find((r) => r.node === 'gpu-node-3')!;
+    expect(n3.recommended).toEqual([
+      {
+        action: 'restart',
+        label: 'restart of gpu-node-3/vllm-llama3-8b',
+        why: why('crash_loop'),
+        outcome: 'requested',
+      },
+    ]);
+    // gpu-node-7: memory at 95% → cordon; the OOM victim is the process python3, which is no
+    // workload's name, so that restart is shown and not requested.
+    const n7 = results.find((r) => r.node === 'gpu-node-7')!;
+    expect(n7.recommended).toEqual([
+      {
+        action: 'restart',
+        label: 'restart of python3',
+        why: why('oom'),
+        outcome: 'recommended',
+        detail: 'no workload named python3 on gpu-node-7: find it with /workload list --node gpu-node-7',
+      },
+      { action: 'cordon', label: 'cordon of gpu-node-7', why: why('memory_pressure'), outcome: 'requested' },
+    ]);
+    const text = (await reportOf(h, channelId, 'gpu-node-7')).sections!.join('\n');
+    expect(text).toContain(
+      `*Recommended:* restart of python3 — ${why('oom')} (not requested: no workload named`,
+    );
+    expect(text).toContain(`*Requested:* cordon of gpu-node-7 — ${why('memory_pressure')}`);
+    const actions = await h.store.listActions(incident.id);
+    expect(actions.map((a) => [a.kind, a.target]).sort()).toEqual([
+      ['cordon', 'gpu-node-7'],
+      ['restart', 'gpu-node-3/vllm-llama3-8b'],
+    ]);
+    await h.close();
+  });
+
+  it('probes NCCL peers only when the runbook runs nccl-port', async () => {
+    const h = await harness();
+    const incident = await h.declare('SEV2', 'NCCL timeouts');
+    const channelId = incident.channelId!;
+    const nccl = runbook('nccl-partition');
+    const results = await h.triage.run({
+      chat: h.chat,
+      channelId,
+      incident,
+      nodes: ['gpu-node-5', 'gpu-node-6'],
+      actor: alice,
+      runbook: nccl,
+    });
+    const n6 = results.find((r) => r.node === 'gpu-node-6')!;
+    expect(n6.report!.findings.map((f) => f.kind)).toEqual(['nccl_unreachable']);
+    expect(n6.recommended).toEqual([
+      { action: 'cordon', label: 'cordon of gpu-node-6', why: nccl.hints[0]!.why, outcome: 'requested' },
+    ]);
+
+    // gpu-xid does not run nccl-port: no probe, so no partition found.
+    const [alone] = await h.triage
+      .run({
+        chat: h.chat,
+        channelId,
+        incident,
+        nodes: ['gpu-node-6', 'gpu-node-5'],
+        actor: alice,
+        runbook: runbook('gpu-xid'),
+      })
+      .then((r) => r.filter((x) => x.node === 'gpu-node-6'));
+    expect(alone!.report!.findings).toEqual([]);
+    expect(alone!.report!.summary.some((l) => l.includes('→'))).toBe(false);
+    await h.close();
+  });
+
+  it('shows an escalation as a line and requests nothing for it; outside an incident, requests nothing', async () => {
+    const h = await harness();
+    const incident = await h.declare('SEV3');
+    const channelId = incident.channelId!;
+    const base = runbook('crash-loop');
+    const escalating = {
+      ...base,
+      hints: [
+        { when: { finding: 'crash_loop' as const }, recommend: 'escalate' as const, why: 'Page the owners.' },
+      ],
+    };
+    const [r] = await h.triage.run({
+      chat: h.chat,
+      channelId,
+      incident,
+      nodes: ['gpu-node-3'],
+      actor: alice,
+      runbook: escalating,
+    });
+    expect(r!.recommended).toEqual([
+      { action: 'escalate', label: 'escalate', why: 'Page the owners.', outcome: 'escalate' },
+    ]);
+    expect((await reportOf(h, channelId, 'gpu-node-3')).sections!.join('\n')).toContain(
+      '📣 Escalate: Page the owners.',
+    );
+    expect(await h.store.listActions(incident.id)).toEqual([]);
+
+    const other = (await h.declare('SEV3', 'elsewhere')).channelId!;
+    const [outside] = await h.triage.run({
+      chat: h.chat,
+      channelId: other,
+      incident: undefined,
+      nodes: ['gpu-node-3'],
+      actor: alice,
+      runbook: base,
+    });
+    expect(outside!.recommended!.map((x) => [x.outcome, x.detail])).toEqual([
+      ['recommended', 'no incident to request it in'],
+    ]);
+    expect((await reportOf(h, other, 'gpu-node-3')).sections!.join('\n')).toContain(
+      'Run the runbook in an incident channel to get its recommendations as requests.',
+    );
+    await h.close();
+  });
+
+  it('refuses a runbook without diagnostics before anything runs', async () => {
+    const h = await harness();
+    const incident = await h.declare('SEV3');
+    const err = await h.triage
+      .run({
+        chat: h.chat,
+        channelId: incident.channelId!,
+        incident,
+        nodes: ['gpu-node-1'],
+        actor: alice,
+        runbook: runbook('no-nodes-online'),
+      })
+      .catch((e) => e);
+    expect(isBotError(err) && err.code).toBe('bot.runbook.no_diagnostics');
     expect((await h.messages(incident.channelId!)).some((m) => m.message.text.startsWith('🔎'))).toBe(false);
     await h.close();
   });
