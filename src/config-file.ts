@@ -136,11 +136,11 @@ const fileSchema = z
     stormGuard: stormGuardSchema.default(stormGuardSchema.parse({})),
     runbooks: z
       .object({
-        /** The runbook folder, relative to the working directory. */
-        dir: z.string().min(1).default('runbooks'),
+        /** The runbook folder, relative to the working directory; default: the runbooks/ shipped with the bot. */
+        dir: z.string().min(1).optional(),
       })
       .strict()
-      .default({ dir: 'runbooks' }),
+      .default({}),
   })
   .strict();
 

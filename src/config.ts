@@ -111,7 +111,9 @@ function isTimeZone(tz: string): boolean {
 }
 
 export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  let h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  // An IPv4 peer on a dual-stack socket shows as ::ffff:127.0.0.1.
+  if (h.startsWith('::ffff:')) h = h.slice('::ffff:'.length);
   if (h === 'localhost' || h === '::1') return true;
   return isIP(h) === 4 && h.startsWith('127.');
 }

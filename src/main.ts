@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
 import { commands } from '../commands/index.ts';
+import { severityMapping } from './alerts/severity.ts';
 import { createInboundHandler } from './app/inbound.ts';
 import type { ChatPlatform } from './chat/port.ts';
 import { SandboxChat } from './chat/sandbox/adapter.ts';
@@ -10,11 +11,13 @@ import { type SandboxTables, SandboxWorkspace } from './chat/sandbox/workspace.t
 import type { SlackChat } from './chat/slack/adapter.ts';
 import { CommandRegistry } from './commands/registry.ts';
 import { type Config, ConfigError, loadConfig, readDotEnv } from './config.ts';
-import { type Clock, isBotError, systemClock } from './core/index.ts';
+import { BotError, type Clock, isBotError, systemClock } from './core/index.ts';
 import { registerApi } from './http/api.ts';
 import { Router } from './http/router.ts';
 import { createHttpServer, listen } from './http/server.ts';
+import { registerWebhooks } from './http/webhooks.ts';
 import { ActionService } from './incidents/actions.ts';
+import { AlertService } from './incidents/alerts.ts';
 import { IncidentService } from './incidents/service.ts';
 import { TriageService } from './incidents/triage.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -23,6 +26,9 @@ import { NodeRegistry } from './nodes/registry.ts';
 import { createSimulatedAdapter } from './nodes/simulated/index.ts';
 import { loadRunbooks, RunbookError } from './runbooks/loader.ts';
 import { openStore } from './store/index.ts';
+
+/** runbooks/ beside src/ and dist/, wherever the bot is started from. */
+const SHIPPED_RUNBOOKS = fileURLToPath(new URL('../runbooks', import.meta.url));
 
 export interface RunningBot {
   readonly url: string;
@@ -37,7 +43,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
   // Before anything opens: a broken runbook stops start-up with every problem named.
-  const runbooks = loadRunbooks(config.file.runbooks.dir);
+  const runbooks = loadRunbooks(config.file.runbooks.dir ?? SHIPPED_RUNBOOKS);
   const opened = await openStore(config.DATABASE_URL);
   const { store } = opened;
 
@@ -102,6 +108,32 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
     config.file.escalation,
   );
   const triage = new TriageService(store, clock, logger, nodes, actions);
+  const alertPlatform = config.file.alerts.platform ?? (slack ? 'slack' : 'sandbox');
+  const alertChat = platforms.get(alertPlatform);
+  if (!alertChat) {
+    await opened.close();
+    throw new BotError(
+      'bot.config.alert_platform',
+      `alerts.platform is ${alertPlatform}, but ${alertPlatform} is not configured.`,
+      {
+        hint: `Configure ${alertPlatform}, or set alerts.platform to one of: ${[...platforms.keys()].join(', ')}.`,
+      },
+    );
+  }
+  const alerts = new AlertService(
+    store,
+    clock,
+    logger,
+    { incidents, triage, nodes, runbooks, chat: alertChat },
+    {
+      groupBy: config.file.alerts.groupBy,
+      groupByLabels: config.file.alerts.groupByLabels,
+      nodeLabels: config.file.alerts.nodeLabels,
+      severity: severityMapping(config.file.severity),
+      maxNewPerMinute: config.file.stormGuard.maxNewPerMinute,
+      actorName: config.file.alerts.actorName,
+    },
+  );
   const registry = new CommandRegistry(commands);
   const services = {
     incidents,
@@ -116,6 +148,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
 
   const router = new Router();
   registerApi(router, { store });
+  registerWebhooks(router, { alerts, token: config.WEBHOOK_TOKEN });
   if (sandbox) registerSandboxRoutes(router, sandbox);
   const slackHttp = slack?.httpReceiver;
   if (slackHttp) {
@@ -143,6 +176,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
     throw err;
   }
   actions.startExpirySweep();
+  alerts.start();
   logger.info(
     { url, platforms: [...platforms.keys()], database: config.sqlitePath },
     sandbox ? `incident-bot ready: open ${url}` : `incident-bot ready on ${url}`,
@@ -157,6 +191,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
       actions.stopExpirySweep();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await alerts.stop();
       for (const p of platforms.values()) await p.stop();
       for (const a of adapters) await a.close();
       await opened.close();

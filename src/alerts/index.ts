@@ -31,6 +31,7 @@ export {
 } from './parse.ts';
 export {
   DEFAULT_SEVERITY_MAPPING,
+  labelSeverity,
   type SeverityMapping,
   severityFromLabels,
   severityMapping,

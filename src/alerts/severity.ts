@@ -68,6 +68,24 @@ function mapValue(raw: string, mapping: SeverityMapping): Severity | undefined {
   return m ? (`SEV${m[1]}` as Severity) : undefined;
 }
 
+/** The most severe severity the alerts' labels say, or undefined when no label maps to one. */
+export function labelSeverity(
+  alerts: readonly { readonly labels: Labels }[],
+  mapping: SeverityMapping = DEFAULT_SEVERITY_MAPPING,
+): Severity | undefined {
+  let worst: Severity | undefined;
+  for (const a of alerts) {
+    for (const key of mapping.labelKeys) {
+      const raw = a.labels[key];
+      const sev = raw === undefined ? undefined : mapValue(raw, mapping);
+      if (!sev) continue;
+      if (!worst || isMoreSevere(sev, worst)) worst = sev;
+      break;
+    }
+  }
+  return worst;
+}
+
 /** The severity one alert's labels say, or the mapping's fallback. */
 export function severityFromLabels(
   labels: Labels,

@@ -12,6 +12,18 @@ export interface Actor {
   readonly groups?: readonly string[];
   /** IANA zone for showing times, when the platform tells us. */
   readonly timeZone?: string;
+  /**
+   * The bot itself, acting on an alert or a runbook (id `bot:…`). It may request a mitigation,
+   * never approve one: approval always comes from a person clicking. It is never invited or mentioned.
+   */
+  readonly bot?: boolean;
+}
+
+/** Ids of the bot's own actors start with this; no chat platform's user ids contain a colon. */
+export const BOT_ACTOR_PREFIX = 'bot:';
+
+export function isBotActorId(id: string): boolean {
+  return id.startsWith(BOT_ACTOR_PREFIX);
 }
 
 export interface ApprovalPolicy {
@@ -55,6 +67,8 @@ export function matchesList(actor: Actor, list: readonly string[]): boolean {
 
 export function assertMayRequest(actor: Actor, policy: ApprovalPolicy, kind: ActionKind): void {
   const list = requestersFor(policy, kind);
+  // A runbook's recommendation is requested by the bot; the approver list still guards it.
+  if (actor.bot && isBotActorId(actor.id)) return;
   if (matchesList(actor, list)) return;
   throw new BotError('bot.action.forbidden', `${actor.name} may not request a ${kind}.`, {
     hint: `Ask someone who may: ${list.join(', ')}.`,

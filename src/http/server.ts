@@ -12,8 +12,10 @@ export interface HttpOptions {
 }
 
 const COOKIE = 'incident_bot_token';
-// Slack's requests carry Slack's signature, checked by Bolt, not our bearer token.
+// Slack's requests carry Slack's signature, checked by Bolt, not our bearer token; the alert
+// webhooks check their own token (WEBHOOK_TOKEN), which alert senders are configured with.
 const OPEN_PATHS = new Set(['/healthz', '/readyz', '/slack/events']);
+const isOpenPath = (path: string) => OPEN_PATHS.has(path) || path.startsWith('/webhooks/');
 
 /** HTTP status for a coded error: not-found codes are 404, body problems 4xx, the rest 400. */
 function statusFor(code: string): number {
@@ -52,7 +54,7 @@ export function createHttpServer(options: HttpOptions): Server {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
     try {
-      if (apiToken && !OPEN_PATHS.has(url.pathname)) {
+      if (apiToken && !isOpenPath(url.pathname)) {
         // A browser cannot send a bearer header when opening the page: `/?token=…` once sets a cookie.
         const fromQuery = url.searchParams.get('token');
         if (fromQuery && safeEqual(fromQuery, apiToken)) {

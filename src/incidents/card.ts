@@ -20,6 +20,8 @@ export interface CardInput {
   /** Renders a time for the channel's readers (their own zone where the platform can). */
   readonly time: (at: Date, withDate: boolean) => string;
   readonly mention: (userId: string) => string;
+  /** The incident's alerts, when any fed it. */
+  readonly alerts?: { readonly firing: number; readonly resolved: number };
 }
 
 function holders(
@@ -90,7 +92,7 @@ function cardButtons(incident: Incident, roles: readonly RoleAssignment[]): Chat
 
 /** The incident card: posted once in the channel, then updated in place on every change. */
 export function renderCard(input: CardInput): ChatMessage {
-  const { incident, roles, lastUpdate, now, time, mention } = input;
+  const { incident, roles, lastUpdate, now, time, mention, alerts } = input;
   const info = SEVERITY_INFO[incident.severity];
   const d = durations(incident);
   const elapsed = (incident.resolvedAt ?? now).getTime() - incident.createdAt.getTime();
@@ -109,6 +111,13 @@ export function renderCard(input: CardInput): ChatMessage {
       value: `${time(incident.createdAt, true)} by ${mention(incident.createdBy)}`,
     },
   ];
+  if (alerts && alerts.firing + alerts.resolved > 0) {
+    const parts = [
+      ...(alerts.firing ? [`🔥 ${alerts.firing} firing`] : []),
+      ...(alerts.resolved ? [`✅ ${alerts.resolved} resolved`] : []),
+    ];
+    fields.push({ label: 'Alerts', value: parts.join(' · ') });
+  }
   const milestones = [
     d.toAcknowledge !== null ? `acknowledged after ${formatDuration(d.toAcknowledge)}` : null,
     d.toMitigate !== null ? `mitigated after ${formatDuration(d.toMitigate)}` : null,

@@ -10,6 +10,7 @@ import {
   channelNameCandidates,
   type Incident,
   type IncidentStatus,
+  isBotActorId,
   isBotError,
   isKeyByKind,
   isSingleHolder,
@@ -64,7 +65,15 @@ export class IncidentService {
     private readonly options: IncidentServiceOptions,
   ) {}
 
-  async declare(chat: ChatPlatform, input: DeclareInput): Promise<Incident> {
+  /**
+   * Records the incident, then opens its channel. `inTransaction` writes more in the same
+   * transaction as the incident (an alert group's link to it), so neither exists without the other.
+   */
+  async declare(
+    chat: ChatPlatform,
+    input: DeclareInput,
+    options: { readonly inTransaction?: (tx: Store, incident: Incident) => Promise<void> } = {},
+  ): Promise<Incident> {
     const title = input.title.trim().replace(/\s+/g, ' ');
     if (!title) {
       throw new BotError('bot.incident.title_required', 'An incident needs a title.', {
@@ -102,6 +111,7 @@ export class IncidentService {
         data: { severity: incident.severity, private: incident.private },
         key: true,
       });
+      await options.inTransaction?.(tx, incident);
       return incident;
     });
     return this.openChannel(chat, created, input.actor);
@@ -117,7 +127,7 @@ export class IncidentService {
         this.createChannel(chat, incident),
         this.cardFor(chat, incident).then((c) => c.card),
       ]);
-      const invitees = [...new Set([actor.id, ...this.options.responders])];
+      const invitees = [...new Set([...(actor.bot ? [] : [actor.id]), ...this.options.responders])];
       const [posted] = await Promise.all([
         chat.postMessage(channel.id, card),
         this.patch(current, { channelId: channel.id, channelName: channel.name }),
@@ -126,7 +136,7 @@ export class IncidentService {
         this.announce(
           chat,
           current,
-          `${severityEmoji(current.severity)} *${incidentRef(current)} declared* (${current.severity}): ${current.title}\nDeclared by ${chat.mention(actor.id)} · join ${chat.channelLink(channel)}`,
+          `${severityEmoji(current.severity)} *${incidentRef(current)} declared* (${current.severity}): ${current.title}\nDeclared by ${actor.bot ? actor.name : chat.mention(actor.id)} · join ${chat.channelLink(channel)}`,
         ),
       ]);
       current = await this.patch(current, { cardMessageId: posted.messageId });
@@ -451,9 +461,10 @@ export class IncidentService {
     chat: ChatPlatform,
     incident: Incident,
   ): Promise<{ card: ChatMessage; roles: RoleAssignment[] }> {
-    const [roles, last] = await Promise.all([
+    const [roles, last, alerts] = await Promise.all([
       this.store.listRoles(incident.id),
       this.store.latestTimelineEntry(incident.id, 'update'),
+      this.store.countIncidentAlerts(incident.id),
     ]);
     const card = renderCard({
       incident,
@@ -461,7 +472,8 @@ export class IncidentService {
       lastUpdate: last ? { text: last.text, at: last.at, by: last.actorName ?? 'someone' } : undefined,
       now: this.clock.now(),
       time: (at, withDate) => this.channelTime(chat, at, withDate),
-      mention: (id) => chat.mention(id),
+      mention: (id) => (isBotActorId(id) ? 'an alert' : chat.mention(id)),
+      alerts,
     });
     return { card, roles };
   }

@@ -35,6 +35,8 @@ import {
 } from './rows.ts';
 import type { ActionsTable, Database, IncidentsTable } from './schema.ts';
 
+const ALERT_ROWS_PER_STATEMENT = 200;
+
 /**
  * The Store over Kysely's query builder only, so the same class serves every dialect Kysely
  * speaks. A KyselyStore built on a `Transaction` writes inside that transaction.
@@ -371,31 +373,42 @@ export class KyselyStore implements Store {
   async recordAlerts(alerts: readonly NewAlertRecord[], receivedAt: Date): Promise<void> {
     if (alerts.length === 0) return;
     const at = iso(receivedAt);
+    // One row per alert: a later delivery of the same alert in this call replaces an earlier one
+    // (the last status wins) and both count. PostgreSQL refuses to upsert one row twice in a statement.
+    const latest = new Map<string, { alert: NewAlertRecord; count: number }>();
+    for (const a of alerts) {
+      const k = `${a.groupKey}\u0000${a.fingerprint}`;
+      const seen = latest.get(k);
+      latest.delete(k);
+      latest.set(k, { alert: a, count: (seen?.count ?? 0) + 1 });
+    }
+    const rows = [...latest.values()].map(({ alert: a, count }) => ({
+      group_key: a.groupKey,
+      fingerprint: a.fingerprint,
+      source: a.source,
+      name: a.name,
+      status: a.status,
+      labels: json(a.labels),
+      annotations: json(a.annotations),
+      nodes: json(a.nodes),
+      summary: a.summary ?? null,
+      runbook_url: a.runbookUrl ?? null,
+      generator_url: a.generatorUrl ?? null,
+      starts_at: iso(a.startsAt),
+      ends_at: isoOrNull(a.endsAt),
+      first_received_at: at,
+      last_received_at: at,
+      received_count: count,
+      incident_id: null,
+      posted_status: null,
+      pending: 1,
+    }));
     await this.#atomically(async (db) => {
-      for (const a of alerts) {
+      // Many rows per statement (19 columns each, well under SQLite's 32,766 parameters).
+      for (let i = 0; i < rows.length; i += ALERT_ROWS_PER_STATEMENT) {
         await db
           .insertInto('alerts')
-          .values({
-            group_key: a.groupKey,
-            fingerprint: a.fingerprint,
-            source: a.source,
-            name: a.name,
-            status: a.status,
-            labels: json(a.labels),
-            annotations: json(a.annotations),
-            nodes: json(a.nodes),
-            summary: a.summary ?? null,
-            runbook_url: a.runbookUrl ?? null,
-            generator_url: a.generatorUrl ?? null,
-            starts_at: iso(a.startsAt),
-            ends_at: isoOrNull(a.endsAt),
-            first_received_at: at,
-            last_received_at: at,
-            received_count: 1,
-            incident_id: null,
-            posted_status: null,
-            pending: 1,
-          })
+          .values(rows.slice(i, i + ALERT_ROWS_PER_STATEMENT))
           .onConflict((oc) =>
             oc.columns(['group_key', 'fingerprint']).doUpdateSet((eb) => ({
               status: eb.ref('excluded.status'),
@@ -406,7 +419,7 @@ export class KyselyStore implements Store {
               starts_at: eb.ref('excluded.starts_at'),
               ends_at: eb.ref('excluded.ends_at'),
               last_received_at: eb.ref('excluded.last_received_at'),
-              received_count: eb('alerts.received_count', '+', 1),
+              received_count: eb('alerts.received_count', '+', eb.ref('excluded.received_count')),
               // Pending unless this status is the one already carried to the incident (a resend).
               pending: eb
                 .case()
@@ -458,6 +471,17 @@ export class KyselyStore implements Store {
     return rows.map(toAlert);
   }
 
+  async countIncidentAlerts(incidentId: string): Promise<{ firing: number; resolved: number }> {
+    const rows = await this.#db
+      .selectFrom('alerts')
+      .select(['status', (eb) => eb.fn.countAll().as('n')])
+      .where('incident_id', '=', incidentId)
+      .groupBy('status')
+      .execute();
+    const count = (status: string) => Number(rows.find((r) => r.status === status)?.n ?? 0);
+    return { firing: count('firing'), resolved: count('resolved') };
+  }
+
   async listFiringAlerts(limit = 10_000): Promise<AlertRecord[]> {
     const rows = await this.#db
       .selectFrom('alerts')
@@ -472,19 +496,22 @@ export class KyselyStore implements Store {
   async markAlertsPosted(
     groupKey: string,
     posted: readonly { readonly fingerprint: string; readonly status: StoredAlertStatus }[],
-    incidentId: string,
+    incidentId: string | null,
   ): Promise<void> {
     if (posted.length === 0) return;
     await this.#atomically(async (db) => {
-      for (const p of posted) {
-        // Only if the status is still the one carried: a change that arrived meanwhile stays pending.
-        await db
-          .updateTable('alerts')
-          .set({ posted_status: p.status, pending: 0, incident_id: incidentId })
-          .where('group_key', '=', groupKey)
-          .where('fingerprint', '=', p.fingerprint)
-          .where('status', '=', p.status)
-          .execute();
+      for (const status of ['firing', 'resolved'] as const) {
+        const fingerprints = posted.filter((p) => p.status === status).map((p) => p.fingerprint);
+        for (let i = 0; i < fingerprints.length; i += 500) {
+          // Only where the status is still the one carried: a change that arrived meanwhile stays pending.
+          await db
+            .updateTable('alerts')
+            .set({ posted_status: status, pending: 0, incident_id: incidentId })
+            .where('group_key', '=', groupKey)
+            .where('fingerprint', 'in', fingerprints.slice(i, i + 500))
+            .where('status', '=', status)
+            .execute();
+        }
       }
     });
   }

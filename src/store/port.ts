@@ -184,13 +184,18 @@ export interface Store {
   listGroupAlerts(groupKey: string): Promise<AlertRecord[]>;
   /** Every alert carried to an incident, oldest first. */
   listIncidentAlerts(incidentId: string): Promise<AlertRecord[]>;
+  /** How many of an incident's alerts fire and how many have resolved (the card). */
+  countIncidentAlerts(incidentId: string): Promise<{ firing: number; resolved: number }>;
   /** Alerts firing now, whatever their incident (for /node list); at most `limit`. */
   listFiringAlerts(limit?: number): Promise<AlertRecord[]>;
-  /** Marks these alerts carried to `incidentId` with the status they had; a status that changed since stays pending. */
+  /**
+   * Marks these alerts carried to `incidentId` (null: to no incident, e.g. a resolve for a group never
+   * seen firing) with the status they had; a status that changed since stays pending.
+   */
   markAlertsPosted(
     groupKey: string,
     posted: readonly { readonly fingerprint: string; readonly status: StoredAlertStatus }[],
-    incidentId: string,
+    incidentId: string | null,
   ): Promise<void>;
   getAlertGroup(groupKey: string): Promise<AlertGroup | undefined>;
   /** Creates the group's row or points it at another incident (after the first was resolved). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_SEVERITY_MAPPING,
+  labelSeverity,
   severityFromLabels,
   severityMapping,
   severityOfAlerts,
@@ -62,5 +63,16 @@ describe('severityOfAlerts', () => {
       'SEV3',
     );
     expect(severityOfAlerts([])).toBe('SEV3');
+  });
+});
+
+describe('labelSeverity', () => {
+  it('is the most severe severity the labels name, or undefined when none maps', () => {
+    expect(labelSeverity([{ labels: { severity: 'warning' } }, { labels: { severity: 'critical' } }])).toBe(
+      'SEV2',
+    );
+    expect(labelSeverity([{ labels: { priority: 'p1' } }, { labels: { severity: 'info' } }])).toBe('SEV1');
+    expect(labelSeverity([{ labels: { severity: 'whatever' } }, { labels: {} }])).toBeUndefined();
+    expect(labelSeverity([])).toBeUndefined();
   });
 });

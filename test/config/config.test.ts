@@ -50,7 +50,7 @@ const DEFAULT_FILE = {
   },
   severity: { labelKeys: ['severity', 'priority'], values: {}, fallback: 'SEV3' },
   stormGuard: { maxNewPerMinute: 5 },
-  runbooks: { dir: 'runbooks' },
+  runbooks: {},
 };
 
 describe('loadConfig: defaults', () => {

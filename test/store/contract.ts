@@ -640,6 +640,8 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
           ['f2', 'firing', 'firing'],
         ]);
         expect((await store.listFiringAlerts()).map((a) => a.fingerprint)).toEqual(['f2']);
+        expect(await store.countIncidentAlerts(incident.id)).toEqual({ firing: 1, resolved: 1 });
+        expect(await store.countIncidentAlerts('nothing')).toEqual({ firing: 0, resolved: 0 });
       });
 
       it('does not settle an alert whose status changed after it was read', async () => {
@@ -657,6 +659,18 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
         await store.recordAlerts([alert({ groupKey: 'g:c' })], at(1));
         expect(await store.listPendingAlertGroups()).toEqual(['g:c', 'g:b', 'g:a']);
         expect(await store.listPendingAlertGroups(2)).toEqual(['g:c', 'g:b']);
+      });
+
+      it('keeps the last of two deliveries of one alert in a call, counting both, and takes large calls', async () => {
+        await store.recordAlerts([alert(), alert({ status: 'resolved', endsAt: at(2) })], at(2));
+        const [a] = await store.listGroupAlerts(group);
+        expect(a).toMatchObject({ status: 'resolved', receivedCount: 2 });
+        expect(a!.endsAt).toEqual(at(2));
+        const many = Array.from({ length: 450 }, (_, i) =>
+          alert({ groupKey: 'g:many', fingerprint: `m${i}` }),
+        );
+        await store.recordAlerts(many, at(3));
+        expect(await store.listGroupAlerts('g:many')).toHaveLength(450);
       });
 
       it('writes a batch all or nothing', async () => {

@@ -1,0 +1,81 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { ALERT_SOURCES, type AlertSource } from '../alerts/types.ts';
+import { isLoopback } from '../config.ts';
+import type { AlertService } from '../incidents/alerts.ts';
+import { type Router, readJson, sendError, sendJson } from './router.ts';
+
+/** Alertmanager's own limit on a notification is far below this; a storm batch of 1,000 alerts fits. */
+export const WEBHOOK_BODY_LIMIT = 4 * 1024 * 1024;
+
+export interface WebhookDeps {
+  readonly alerts: AlertService;
+  /** WEBHOOK_TOKEN. Unset: only callers on this machine (loopback) are let in. */
+  readonly token: string | undefined;
+}
+
+/**
+ * Whether a webhook call may in: with a token, only a matching bearer token; without one, only a
+ * caller on this machine (so a bot bound to 0.0.0.0 without WEBHOOK_TOKEN is not an open door).
+ */
+export function webhookAccess(
+  remoteAddress: string | undefined,
+  authorization: string | undefined,
+  token: string | undefined,
+): 'ok' | 'refused' {
+  if (!token) return isLoopback(remoteAddress ?? '') ? 'ok' : 'refused';
+  const m = /^Bearer\s+(.+)$/i.exec(authorization ?? '');
+  if (!m) return 'refused';
+  const given = Buffer.from(m[1]!.trim());
+  const want = Buffer.from(token);
+  return given.length === want.length && timingSafeEqual(given, want) ? 'ok' : 'refused';
+}
+
+function refuse(res: ServerResponse, token: string | undefined): void {
+  res.setHeader('www-authenticate', 'Bearer');
+  if (token) {
+    sendError(
+      res,
+      401,
+      'bot.webhook.unauthorized',
+      'This webhook needs the bearer token (WEBHOOK_TOKEN).',
+      "Alertmanager: http_config.authorization.credentials; Grafana: the contact point's Authorization header.",
+    );
+  } else {
+    sendError(
+      res,
+      401,
+      'bot.webhook.closed',
+      'The alert webhooks take calls from other machines only when WEBHOOK_TOKEN is set.',
+      'Set WEBHOOK_TOKEN on the bot and send it as a bearer token.',
+    );
+  }
+}
+
+/**
+ * `POST /webhooks/alertmanager | grafana | generic`. Answers 200 only once the alerts are stored;
+ * a body that is not the source's shape is a 400 naming the field, and nothing is stored.
+ */
+export function registerWebhooks(router: Router, deps: WebhookDeps): void {
+  router.on('POST', '/webhooks/:source', async (req, res, params) => {
+    const source = params.source as AlertSource;
+    if (!(ALERT_SOURCES as readonly string[]).includes(source)) {
+      sendError(
+        res,
+        404,
+        'bot.webhook.unknown_source',
+        `There is no webhook for "${String(params.source).slice(0, 40)}".`,
+        `Use one of: ${ALERT_SOURCES.map((s) => `/webhooks/${s}`).join(', ')}.`,
+      );
+      return;
+    }
+    if (webhookAccess(req.socket.remoteAddress, req.headers.authorization, deps.token) !== 'ok') {
+      req.resume();
+      refuse(res, deps.token);
+      return;
+    }
+    const body = await readJson(req, WEBHOOK_BODY_LIMIT);
+    const received = await deps.alerts.receive(source, body);
+    sendJson(res, 200, { status: 'stored', alerts: received.alerts, groups: received.groups });
+  });
+}

@@ -1,0 +1,620 @@
+import type { Logger } from 'pino';
+import {
+  type AlertSource,
+  groupKeyFor,
+  incidentKeyFor,
+  labelSeverity,
+  type NormalizedAlert,
+  nodesFromLabels,
+  normalizeAlertPayload,
+  type SeverityMapping,
+  StormGuard,
+} from '../alerts/index.ts';
+import type { ChatMessage } from '../chat/message.ts';
+import type { ChatPlatform } from '../chat/port.ts';
+import {
+  type Actor,
+  BOT_ACTOR_PREFIX,
+  type Clock,
+  type Incident,
+  isBotError,
+  isMoreSevere,
+  type Severity,
+} from '../core/index.ts';
+import type { NodeRegistry } from '../nodes/registry.ts';
+import { matchRunbook } from '../runbooks/match.ts';
+import { runbookMessage } from '../runbooks/message.ts';
+import type { LoadedRunbook } from '../runbooks/schema.ts';
+import type { AlertGroup, AlertRecord, NewAlertRecord, Store } from '../store/port.ts';
+import { cardButtonId } from './buttons.ts';
+import { incidentRef } from './format.ts';
+import type { IncidentService } from './service.ts';
+import type { TriageService } from './triage.ts';
+
+export interface AlertServiceOptions {
+  /** Labels that make a group key when the sender gives none (the generic webhook). */
+  readonly groupBy: readonly string[];
+  /** Group Alertmanager and Grafana alerts by `groupBy` too, instead of by the sender's groupKey. */
+  readonly groupByLabels: boolean;
+  readonly nodeLabels: readonly string[];
+  readonly severity: SeverityMapping;
+  readonly maxNewPerMinute: number;
+  /** The name alert-opened incidents and their requests are attributed to. */
+  readonly actorName: string;
+}
+
+export interface Received {
+  /** Alerts in the delivery. */
+  readonly alerts: number;
+  /** The group keys (`source:groupKey`) they were stored under. */
+  readonly groups: readonly string[];
+}
+
+/** The alert_groups key of the storm incident; real keys start with their source. */
+const STORM_KEY = '!storm';
+const MAX_LISTED = 20;
+/** Groups the worker takes per round, and per transaction when carrying them. */
+const ROUND = 200;
+const GROUPS_PER_TRANSACTION = 50;
+/** Lets webhook requests in between the worker's steps (SQLite calls are synchronous). */
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+const RETRY_MS = 30_000;
+const MAX_TITLE = 200;
+
+/**
+ * Alerts in, incidents out. `receive` validates a webhook body and stores its alerts durably (the
+ * webhook answers only after that); a single worker then carries pending alerts to incidents: one
+ * incident per alert group, opened with the matching runbook's triage, or the storm incident when
+ * too many groups open at once. Resends change nothing; a status change (firing → resolved) is
+ * posted once; when every alert of an incident has resolved, the bot offers to resolve it.
+ *
+ * The pending list lives in the store, so alerts received just before a crash are carried after
+ * the restart (`start`).
+ */
+export class AlertService {
+  private readonly storm: StormGuard;
+  private readonly actor: Actor;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  /** Groups whose processing failed, and when to try them again. */
+  private readonly retryAt = new Map<string, number>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** Deliveries waiting for the next group commit. */
+  private readonly writes: { records: readonly NewAlertRecord[]; done: (err?: unknown) => void }[] = [];
+  private writing = false;
+  /** Triage started for new incidents, awaited on stop. */
+  private readonly background = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly deps: {
+      readonly incidents: IncidentService;
+      readonly triage: TriageService;
+      readonly nodes: NodeRegistry;
+      readonly runbooks: readonly LoadedRunbook[];
+      /** Where alert incidents open. */
+      readonly chat: ChatPlatform;
+    },
+    private readonly options: AlertServiceOptions,
+  ) {
+    this.storm = new StormGuard({ maxNewPerMinute: options.maxNewPerMinute, clock });
+    this.actor = { id: `${BOT_ACTOR_PREFIX}alerts`, name: options.actorName, bot: true };
+  }
+
+  /** Carries whatever was pending when the process last stopped. */
+  start(): void {
+    this.stopped = false;
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.running;
+    await Promise.allSettled([...this.background]);
+  }
+
+  /**
+   * Validates and stores one webhook body, all of it or nothing, then wakes the worker. Throws
+   * AlertPayloadError (a 400) for a body that is not the source's shape.
+   */
+  async receive(source: AlertSource, body: unknown): Promise<Received> {
+    const receivedAt = this.clock.now();
+    const batch = normalizeAlertPayload(source, body, { receivedAt, groupBy: this.options.groupBy });
+    const batchKey = incidentKeyFor(batch);
+    const records: NewAlertRecord[] = batch.alerts.map((a) => this.record(source, a, batchKey));
+    await this.persist(records);
+    this.kick();
+    return { alerts: records.length, groups: [...new Set(records.map((r) => r.groupKey))] };
+  }
+
+  /**
+   * Group commit: deliveries that arrive while a write is in progress go into the next write
+   * together, so a burst costs one transaction (one fsync) per round instead of one per delivery.
+   * Each caller's promise settles only once its alerts are committed.
+   */
+  private persist(records: readonly NewAlertRecord[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.writes.push({ records, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      if (!this.writing) void this.flushWrites();
+    });
+  }
+
+  private async flushWrites(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.writes.length > 0) {
+        const round = this.writes.splice(0);
+        const at = this.clock.now();
+        try {
+          await this.store.transaction((tx) =>
+            tx.recordAlerts(
+              round.flatMap((w) => w.records),
+              at,
+            ),
+          );
+          for (const w of round) w.done();
+        } catch (err) {
+          if (round.length === 1) {
+            round[0]!.done(err);
+            continue;
+          }
+          // Something broke the shared transaction: write each delivery alone, so only its own fails.
+          for (const w of round) {
+            try {
+              await this.store.transaction((tx) => tx.recordAlerts(w.records, at));
+              w.done();
+            } catch (own) {
+              w.done(own ?? new Error('write failed'));
+            }
+          }
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  /** Resolves once the worker, and the triage it started, have nothing left to do (tests, benchmarks). */
+  async idle(): Promise<void> {
+    while (this.running || this.background.size > 0) {
+      await this.running;
+      await Promise.allSettled([...this.background]);
+    }
+  }
+
+  private record(source: AlertSource, a: NormalizedAlert, batchKey: string): NewAlertRecord {
+    const groupKey =
+      this.options.groupByLabels && source !== 'generic'
+        ? `${source}:${groupKeyFor(a.labels, this.options.groupBy)}`
+        : batchKey;
+    return {
+      groupKey,
+      fingerprint: a.fingerprint,
+      source,
+      name: a.name,
+      status: a.status,
+      labels: a.labels,
+      annotations: a.annotations,
+      nodes: nodesFromLabels(a.labels, this.options.nodeLabels),
+      ...(a.summary ? { summary: a.summary } : {}),
+      ...(a.runbookUrl ? { runbookUrl: a.runbookUrl } : {}),
+      ...(a.generatorUrl ? { generatorUrl: a.generatorUrl } : {}),
+      startsAt: a.startsAt,
+      endsAt: a.endsAt,
+    };
+  }
+
+  /** Starts the worker, or tells the running one to look again when it is done. */
+  private kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.work()
+      .catch((err) => this.logger.error({ err }, 'the alert worker failed'))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async work(): Promise<void> {
+    while (!this.stopped) {
+      const now = this.clock.now().getTime();
+      const keys = (await this.store.listPendingAlertGroups(ROUND)).filter(
+        (k) => (this.retryAt.get(k) ?? 0) <= now,
+      );
+      if (keys.length === 0) break;
+      // Route every group first, then carry per incident: in a storm, hundreds of groups joining
+      // the storm incident become one transaction, one message and one card update.
+      const byIncident = new Map<string, Carry>();
+      for (const key of keys) {
+        if (this.stopped) return;
+        try {
+          const routed = await this.route(key);
+          if (!routed) {
+            this.retryAt.delete(key);
+            continue;
+          }
+          const group = { key, pending: routed.pending, ...(routed.link ? { link: routed.link } : {}) };
+          const slot = byIncident.get(routed.incident.id);
+          if (slot) {
+            slot.groups.push(group);
+            slot.incident = routed.incident;
+            slot.opened ??= routed.opened;
+          } else {
+            byIncident.set(routed.incident.id, {
+              incident: routed.incident,
+              groups: [group],
+              ...(routed.opened ? { opened: routed.opened } : {}),
+            });
+          }
+        } catch (err) {
+          this.failed([key], err);
+        }
+        await yieldToIo();
+      }
+      for (const slot of byIncident.values()) {
+        if (this.stopped) return;
+        try {
+          await this.carry(slot);
+          for (const g of slot.groups) this.retryAt.delete(g.key);
+        } catch (err) {
+          this.failed(
+            slot.groups.map((g) => g.key),
+            err,
+          );
+        }
+      }
+    }
+  }
+
+  /** One bad group must not hold up the others: it stays pending and is tried again later. */
+  private failed(keys: readonly string[], err: unknown): void {
+    this.logger.error(
+      { err, groups: keys.slice(0, 10) },
+      'carrying alerts to their incident failed; will retry',
+    );
+    const at = this.clock.now().getTime() + RETRY_MS;
+    for (const key of keys) this.retryAt.set(key, at);
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.kick();
+    }, RETRY_MS);
+    this.retryTimer.unref();
+  }
+
+  /** Which incident a group's pending alerts go to, opening one when needed; undefined: nowhere. */
+  private async route(
+    key: string,
+  ): Promise<
+    { incident: Incident; pending: AlertRecord[]; opened?: 'own' | 'storm'; link?: AlertGroup } | undefined
+  > {
+    const alerts = await this.store.listGroupAlerts(key);
+    const pending = alerts.filter((a) => a.postedStatus !== a.status);
+    if (pending.length === 0) return undefined;
+    const firing = pending.filter((a) => a.status === 'firing');
+    const group = await this.store.getAlertGroup(key);
+    const incident = group ? await this.deps.incidents.get(group.incidentId) : undefined;
+    const over = incident !== undefined && (incident.status === 'resolved' || incident.status === 'closed');
+    if (!incident || (over && firing.length > 0)) {
+      if (firing.length === 0) {
+        // A resolve for a group this bot never saw firing: nothing to tell anyone.
+        await this.store.markAlertsPosted(key, settled(pending), incident?.id ?? null);
+        return undefined;
+      }
+      return { ...(await this.open(key, firing, incident)), pending };
+    }
+    if (incident.status === 'closed') {
+      // Its channel is archived: the alerts are recorded against it, nothing is posted.
+      await this.store.markAlertsPosted(key, settled(pending), incident.id);
+      return undefined;
+    }
+    return { incident, pending };
+  }
+
+  /** A new incident for the group, or the storm incident when the storm guard says so. */
+  private async open(
+    key: string,
+    firing: readonly AlertRecord[],
+    previous: Incident | undefined,
+  ): Promise<{ incident: Incident; opened: 'own' | 'storm'; link?: AlertGroup }> {
+    if (this.storm.admit(key) === 'storm') {
+      const storm = await this.stormIncident(firing);
+      // Written with the alerts it carries (see carry), not on its own: one write per round.
+      const link = { groupKey: key, incidentId: storm.id, storm: true, createdAt: this.clock.now() };
+      return { incident: storm, opened: 'storm', link };
+    }
+    const first = firing[0]!;
+    const runbook = matchRunbook(this.deps.runbooks, first);
+    const severity =
+      labelSeverity(firing, this.options.severity) ?? runbook?.severity ?? this.options.severity.fallback;
+    const nodes = [...new Set(firing.flatMap((a) => a.nodes))];
+    // The summary usually names the node already; without one, the node list says where.
+    const where = nodes.length
+      ? ` on ${nodes.slice(0, 3).join(', ')}${nodes.length > 3 ? ` +${nodes.length - 3}` : ''}`
+      : '';
+    const title = cut(first.summary ? `${first.name}: ${first.summary}` : `${first.name}${where}`, MAX_TITLE);
+    const description = [
+      `Opened by ${firing.length === 1 ? 'an alert' : `${firing.length} alerts`} from ${first.source}${previous ? ` (the group fired again after ${incidentRef(previous)} was ${previous.status})` : ''}.`,
+      ...(runbook ? [`Runbook: ${runbook.title}.`] : []),
+    ].join(' ');
+    const incident = await this.declare(
+      { title, description, severity, private: false, actor: this.actor },
+      key,
+      false,
+    );
+    return { incident, opened: 'own' };
+  }
+
+  /** The open storm incident, declared when there is none. */
+  private async stormIncident(firing: readonly AlertRecord[]): Promise<Incident> {
+    const group = await this.store.getAlertGroup(STORM_KEY);
+    const current = group ? await this.deps.incidents.get(group.incidentId) : undefined;
+    if (current && current.status !== 'resolved' && current.status !== 'closed') return current;
+    const severity: Severity = labelSeverity(firing, this.options.severity) ?? 'SEV2';
+    const max = this.options.maxNewPerMinute;
+    return this.declare(
+      {
+        title: `Alert storm: more than ${max} new alert group${max === 1 ? '' : 's'} in a minute`,
+        description: `Alerts kept arriving faster than ${max} new incident${max === 1 ? '' : 's'} a minute, so further new alert groups join this incident instead of opening channels. Nothing is dropped: every alert is listed here and on the timeline.`,
+        severity: isMoreSevere('SEV2', severity) ? 'SEV2' : severity,
+        private: false,
+        actor: this.actor,
+      },
+      STORM_KEY,
+      true,
+    );
+  }
+
+  /**
+   * Declares with the group's link written in the same transaction. When the channel could not be
+   * set up, the incident is still recorded: carry on with it (the alerts reach its timeline).
+   */
+  private async declare(
+    input: Parameters<IncidentService['declare']>[1],
+    key: string,
+    storm: boolean,
+  ): Promise<Incident> {
+    let id: string | undefined;
+    try {
+      return await this.deps.incidents.declare(this.deps.chat, input, {
+        inTransaction: async (tx, incident) => {
+          id = incident.id;
+          await tx.putAlertGroup({
+            groupKey: key,
+            incidentId: incident.id,
+            storm,
+            createdAt: this.clock.now(),
+          });
+        },
+      });
+    } catch (err) {
+      const recorded = id ? await this.deps.incidents.get(id) : undefined;
+      if (recorded && isBotError(err) && err.code === 'bot.incident.channel_failed') return recorded;
+      throw err;
+    }
+  }
+
+  /** Timeline first (the record), then the channel, then the card; a new incident also gets its triage. */
+  private async carry(slot: Carry): Promise<void> {
+    const { incident, groups, opened } = slot;
+    const pending = groups.flatMap((g) => g.pending);
+    const now = this.clock.now();
+    for (let i = 0; i < groups.length; i += GROUPS_PER_TRANSACTION) {
+      await this.store.transaction(async (tx) => {
+        for (const { key, pending: alerts, link } of groups.slice(i, i + GROUPS_PER_TRANSACTION)) {
+          if (link) await tx.putAlertGroup(link);
+          await tx.appendTimeline({
+            incidentId: incident.id,
+            kind: 'alert',
+            at: now,
+            actorId: this.actor.id,
+            actorName: this.actor.name,
+            text: timelineText(alerts),
+            data: {
+              group: key,
+              alerts: alerts.slice(0, 100).map((a) => ({
+                fingerprint: a.fingerprint,
+                status: a.status,
+                name: a.name,
+                nodes: a.nodes,
+              })),
+            },
+            key: alerts.some((a) => a.status === 'firing' && a.postedStatus === null),
+          });
+          await tx.markAlertsPosted(key, settled(alerts), incident.id);
+        }
+      });
+      await yieldToIo();
+    }
+    const chat = this.deps.incidents.chatFor(incident);
+    if (!incident.channelId) return;
+    const channelId = incident.channelId;
+    await chat.postMessage(channelId, alertsMessage(pending, groups.length));
+
+    let current = incident;
+    const raised = labelSeverity(
+      pending.filter((a) => a.status === 'firing'),
+      this.options.severity,
+    );
+    if (
+      opened !== 'own' &&
+      raised &&
+      isMoreSevere(raised, current.severity) &&
+      current.status !== 'resolved'
+    ) {
+      current = await this.deps.incidents.changeSeverity(current, raised, this.actor);
+    } else {
+      await this.deps.incidents.refresh(current);
+    }
+
+    if (pending.some((a) => a.status === 'resolved')) await this.offerResolve(current, chat, channelId);
+    if (opened === 'own') this.runbookAndTriage(current, chat, channelId, pending);
+  }
+
+  /** Every alert of the incident has resolved: propose resolving it (a person decides). */
+  private async offerResolve(incident: Incident, chat: ChatPlatform, channelId: string): Promise<void> {
+    if (incident.status === 'resolved' || incident.status === 'closed') return;
+    const counts = await this.store.countIncidentAlerts(incident.id);
+    if (counts.firing > 0 || counts.resolved === 0) return;
+    const text = `✅ All ${counts.resolved} alert${counts.resolved === 1 ? '' : 's'} of ${incidentRef(incident)} ${counts.resolved === 1 ? 'has' : 'have'} resolved. Resolve the incident?`;
+    await chat.postMessage(channelId, {
+      text,
+      sections: [text],
+      buttons: [
+        {
+          id: cardButtonId('resolve', incident.id),
+          label: `Resolve ${incidentRef(incident)}`,
+          style: 'primary',
+          confirm: {
+            title: `Resolve ${incidentRef(incident)}?`,
+            text: 'Every alert has resolved. Resolve if the impact has ended too.',
+            confirm: 'Resolve',
+            deny: 'Not yet',
+          },
+        },
+      ],
+      context: ['Alerts can resolve before the impact ends; check before resolving.'],
+    });
+  }
+
+  /** The matching runbook's message, then its diagnostics on the nodes the alerts name. */
+  private runbookAndTriage(
+    incident: Incident,
+    chat: ChatPlatform,
+    channelId: string,
+    alerts: readonly AlertRecord[],
+  ): void {
+    const firing = alerts.filter((a) => a.status === 'firing');
+    const runbook = firing.map((a) => matchRunbook(this.deps.runbooks, a)).find((r) => r !== undefined);
+    const runbookUrl = firing.find((a) => a.runbookUrl)?.runbookUrl;
+    const job = (async () => {
+      if (runbook) {
+        await chat.postMessage(channelId, runbookMessage(runbook, runbookUrl ? { runbookUrl } : {}));
+      } else if (runbookUrl) {
+        const text = `📘 The alert’s runbook: <${runbookUrl}|${runbookUrl}>`;
+        await chat.postMessage(channelId, { text, sections: [text] });
+      }
+      const named = [...new Set(firing.flatMap((a) => a.nodes))];
+      if (named.length === 0) return;
+      const known: string[] = [];
+      const unknown: string[] = [];
+      for (const node of named) {
+        try {
+          await this.deps.nodes.resolve(node, 'diagnose');
+          known.push(node);
+        } catch (err) {
+          if (!isBotError(err)) throw err;
+          unknown.push(node);
+        }
+      }
+      if (unknown.length) {
+        const text = `Not triaged: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in the node inventory (or cannot run diagnostics).`;
+        await chat.postMessage(channelId, { text, sections: [text] });
+      }
+      if (known.length === 0 || (runbook && runbook.diagnostics.length === 0)) return;
+      await this.deps.triage.run({
+        chat,
+        channelId,
+        incident,
+        nodes: known,
+        actor: this.actor,
+        ...(runbook ? { runbook } : {}),
+      });
+    })().catch((err) => {
+      this.logger.warn({ err, incident: incident.id }, 'the runbook triage of an alert incident failed');
+      const text = `⚠️ The automatic triage could not run: ${isBotError(err) ? err.message : 'see the bot’s log'}. Run /node triage by hand.`;
+      return chat.postMessage(channelId, { text, sections: [text] }).catch(() => undefined);
+    });
+    this.background.add(job);
+    void job.finally(() => this.background.delete(job));
+  }
+}
+
+function settled(alerts: readonly AlertRecord[]) {
+  return alerts.map((a) => ({ fingerprint: a.fingerprint, status: a.status }));
+}
+
+function cut(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** One timeline entry per group and round: `Firing: A on n1` or `3 firing, 1 resolved: …`. */
+function timelineText(alerts: readonly AlertRecord[]): string {
+  const label = (a: AlertRecord) =>
+    a.status === 'resolved' ? 'Resolved' : a.postedStatus === 'resolved' ? 'Firing again' : 'Firing';
+  if (alerts.length === 1) return `${label(alerts[0]!)}: ${describe(alerts[0]!)}`;
+  const firing = alerts.filter((a) => a.status === 'firing').length;
+  const resolved = alerts.length - firing;
+  const head = [...(firing ? [`${firing} firing`] : []), ...(resolved ? [`${resolved} resolved`] : [])].join(
+    ', ',
+  );
+  const listed = alerts.slice(0, 10).map((a) => `${label(a)}: ${describe(a)}`);
+  return cut(
+    `${head}: ${listed.join('; ')}${alerts.length > 10 ? `; and ${alerts.length - 10} more` : ''}`,
+    3000,
+  );
+}
+
+function describe(a: AlertRecord): string {
+  const where = a.nodes.length ? ` on ${a.nodes.join(', ')}` : '';
+  return cut(`${a.name}${where}${a.summary ? `: ${a.summary}` : ''}`, 500);
+}
+
+/** What the worker carries to one incident in one round. */
+interface Carry {
+  incident: Incident;
+  readonly groups: {
+    readonly key: string;
+    readonly pending: readonly AlertRecord[];
+    /** The group's link to a storm incident, written with its alerts. */
+    readonly link?: AlertGroup;
+  }[];
+  opened?: 'own' | 'storm';
+}
+
+/** One message for one round's changes: what fires, what resolved, with their links. */
+export function alertsMessage(alerts: readonly AlertRecord[], groups = 0): ChatMessage {
+  const firing = alerts.filter((a) => a.status === 'firing');
+  const resolved = alerts.filter((a) => a.status === 'resolved');
+  const heads = [
+    ...(firing.length ? [`🔥 ${firing.length} alert${firing.length === 1 ? '' : 's'} firing`] : []),
+    ...(resolved.length ? [`✅ ${resolved.length} resolved`] : []),
+  ];
+  const header = heads.join(' · ');
+  const line = (a: AlertRecord) => {
+    const links = [
+      ...(a.generatorUrl ? [`<${a.generatorUrl}|source>`] : []),
+      ...(a.runbookUrl ? [`<${a.runbookUrl}|runbook>`] : []),
+    ];
+    return `${a.status === 'firing' ? '🔥' : '✅'} ${describe(a)}${links.length ? ` · ${links.join(' · ')}` : ''}`;
+  };
+  const listed = [...firing, ...resolved];
+  const lines = listed.slice(0, MAX_LISTED).map(line);
+  if (listed.length > MAX_LISTED) {
+    lines.push(
+      `…and ${listed.length - MAX_LISTED} more: all of them are on the timeline (/incident timeline).`,
+    );
+  }
+  return {
+    text: `${header}: ${listed.map((a) => a.name).join(', ')}`.slice(0, 3000),
+    header,
+    sections: [lines.join('\n')],
+    ...(groups > 1 ? { context: [`From ${groups} alert groups.`] } : {}),
+  };
+}
