@@ -12,19 +12,31 @@ export default defineCommand({
   description: "Run a runbook's diagnostics on nodes and request the mitigations its hints recommend",
   options: z.object({
     name: runbookOption,
-    nodes: z.string().trim().max(4000).describe('Node names, separated by spaces or commas'),
+    nodes: z
+      .string()
+      .trim()
+      .max(4000)
+      .optional()
+      .describe("Node names, separated by spaces or commas; default: the nodes the incident's alerts name"),
   }),
   positional: ['name', 'nodes'],
-  examples: ['/runbook run gpu-xid gpu-node-5', '/runbook run crash-loop gpu-node-3 gpu-node-7'],
+  examples: [
+    '/runbook run gpu-xid gpu-node-5',
+    '/runbook run crash-loop gpu-node-3 gpu-node-7',
+    '/runbook run gpu-xid',
+  ],
   permission: 'anyone',
   incident: 'required',
   needs: { node: ['diagnose'] },
   async execute(ctx, o) {
     const runbook = findRunbook(ctx.services.runbooks, o.name);
-    const nodes = [...new Set(o.nodes.split(/[\s,]+/).filter(Boolean))];
+    const given = (o.nodes ?? '').split(/[\s,]+/).filter(Boolean);
+    const nodes = given.length
+      ? [...new Set(given)]
+      : [...new Set((await ctx.services.incidents.alerts(ctx.incident!)).flatMap((a) => a.nodes))];
     if (nodes.length === 0) {
       throw new BotError('bot.command.missing_option', 'Name the nodes to run the runbook on.', {
-        hint: `Usage: /runbook run ${runbook.name} <node…>`,
+        hint: `No alert of this incident names a node. Usage: /runbook run ${runbook.name} <node…>`,
       });
     }
     const results = await ctx.services.triage.run({

@@ -22,7 +22,7 @@ import {
   type Severity,
   type TimelineEntry,
 } from '../core/index.ts';
-import type { IncidentPatch, Store } from '../store/port.ts';
+import type { AlertRecord, IncidentPatch, Store } from '../store/port.ts';
 import { channelTopic, renderCard } from './card.ts';
 import { formatTime, incidentRef, severityEmoji } from './format.ts';
 
@@ -341,6 +341,11 @@ export class IncidentService {
 
   async timeline(incident: Incident): Promise<TimelineEntry[]> {
     return this.store.listTimeline(incident.id);
+  }
+
+  /** The alerts that fed the incident, oldest first. */
+  async alerts(incident: Incident): Promise<AlertRecord[]> {
+    return this.store.listIncidentAlerts(incident.id);
   }
 
   async roles(incident: Incident): Promise<RoleAssignment[]> {

@@ -314,7 +314,7 @@ describe('usage and optionSpecs', () => {
       '/workload logs <workload> [--tail <tail>]',
       '/runbook list',
       '/runbook show <name>',
-      '/runbook run <name> <nodes> [--incident <incident>]',
+      '/runbook run <name> [nodes] [--incident <incident>]',
     ]);
   });
 

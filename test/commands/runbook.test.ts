@@ -26,7 +26,7 @@ describe('/runbook list', () => {
     const lines = reply.message.sections![0]!.split('\n');
     expect(lines).toHaveLength(shippedRunbooks().length);
     expect(lines).toContain(
-      '• `gpu-xid` GPU Xid error: GPUXidError, DCGM_FI_DEV_XID_ERRORS, GPUFallenOffBus',
+      '• `gpu-xid` GPU Xid error: GPUXidError, GpuXidError, DCGM_FI_DEV_XID_ERRORS, GPUFallenOffBus',
     );
     expect(lines[0]).toMatch(/^• `crash-loop` /);
     await h.close();
@@ -96,6 +96,37 @@ describe('/runbook run', () => {
     await h.close();
   });
 
+  it("runs on the nodes the incident's alerts name when no node is given", async () => {
+    const h = await harness();
+    const incident = await h.declare('SEV2', 'Xid from an alert');
+    await h.store.recordAlerts(
+      [
+        {
+          groupKey: 'alertmanager:g',
+          fingerprint: 'f1',
+          source: 'alertmanager',
+          name: 'GPUXidError',
+          status: 'firing',
+          labels: { alertname: 'GPUXidError', node: 'gpu-node-5' },
+          annotations: {},
+          nodes: ['gpu-node-5'],
+          startsAt: new Date('2026-11-22T02:59:00Z'),
+          endsAt: null,
+        },
+      ],
+      new Date('2026-11-22T03:00:00Z'),
+    );
+    await h.store.markAlertsPosted('alertmanager:g', [{ fingerprint: 'f1', status: 'firing' }], incident.id);
+    const reply = await h.command('runbook', 'run gpu-xid', incident.channelId!);
+    expect(reply.message.sections![0]).toBe(
+      "Ran on 1 node(s): 1 mitigation(s) requested; each node's report is above.",
+    );
+    expect((await h.store.listActions(incident.id)).map((a) => [a.kind, a.target])).toEqual([
+      ['drain', 'gpu-node-5'],
+    ]);
+    await h.close();
+  });
+
   it('takes --incident outside the incident channel', async () => {
     const h = await harness();
     const incident = await h.declare('SEV3', 'crash loop');
@@ -119,10 +150,11 @@ describe('/runbook run', () => {
     const unknown = await botError(h.command('runbook', 'run gpu-xd gpu-node-5', channelId));
     expect(unknown.message).toBe('Unknown runbook "gpu-xd". Did you mean gpu-xid?');
 
+    // No nodes given, and no alert of this incident names one.
     const noNodes = await botError(h.command('runbook', 'run gpu-xid', channelId));
     expect(noNodes.code).toBe('bot.command.missing_option');
-    expect(noNodes.message).toBe('<nodes> is required.');
-    expect(noNodes.hint).toMatch(/^Usage: \/runbook run <name> <nodes>/);
+    expect(noNodes.message).toBe('Name the nodes to run the runbook on.');
+    expect(noNodes.hint).toBe('No alert of this incident names a node. Usage: /runbook run gpu-xid <node…>');
     const commas = await botError(h.command('runbook', 'run gpu-xid ,', channelId));
     expect(commas.message).toBe('Name the nodes to run the runbook on.');
 
