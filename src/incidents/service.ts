@@ -343,6 +343,15 @@ export class IncidentService {
     return this.store.listTimeline(incident.id);
   }
 
+  /** Firing alerts per node they name (for /node list). */
+  async firingAlertsByNode(): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const a of await this.store.listFiringAlerts()) {
+      for (const node of a.nodes) counts.set(node, (counts.get(node) ?? 0) + 1);
+    }
+    return counts;
+  }
+
   /** The alerts that fed the incident, oldest first. */
   async alerts(incident: Incident): Promise<AlertRecord[]> {
     return this.store.listIncidentAlerts(incident.id);

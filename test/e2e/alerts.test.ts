@@ -78,6 +78,14 @@ describe('Alertmanager webhook → incident channel with triage and a recommende
     );
   });
 
+  it('counts the firing alert against its node in /node list', async () => {
+    const general = (await alice.channel('general')).id;
+    const text = replyText(await alice.send(general, '/node list'));
+    expect(text).toContain('Fleet: 8 nodes (7 ready · 1 not ready) · 🔥 1 with firing alerts');
+    expect(text).toMatch(/`gpu-node-5` not ready · 8 GPU · 🔥 1 alert firing · simulated/);
+    expect(text).toMatch(/`gpu-node-1` ready · 8 GPU · no alerts · simulated/);
+  });
+
   it('treats a resend as the same incident, and offers to resolve when the alert resolves', async () => {
     expect((await send(xid79())).status).toBe(200);
     const resolved = xid79();
