@@ -15,6 +15,7 @@ import {
   describeActionState,
   expiresAt,
   type Incident,
+  isBotActorId,
   isBotError,
   notPendingError,
   redact,
@@ -372,10 +373,12 @@ export class ActionService {
   private render(action: Action, incident: Incident): ChatMessage {
     const chat = this.incidents.chatFor(incident);
     const pending = action.status === 'requested';
-    const twoPerson = this.policy.twoPersonSeverities.includes(incident.severity);
+    // A request the bot made (a runbook's recommendation) is approved by any one person.
+    const byBot = isBotActorId(action.requestedBy);
+    const twoPerson = !byBot && this.policy.twoPersonSeverities.includes(incident.severity);
     const header = `🛠️ ${action.kind} ${action.target}: ${describeActionState(action)}`;
     const context = [
-      `Requested by ${action.requestedByName} · ${incidentRef(incident)}`,
+      `Requested by ${action.requestedByName}${byBot ? ' (runbook recommendation)' : ''} · ${incidentRef(incident)}`,
       pending
         ? `Expires ${this.incidents.channelTime(chat, action.expiresAt, false)}${twoPerson ? ` · ${incident.severity}: needs a second person to approve` : ''}`
         : `Updated ${this.incidents.channelTime(chat, this.clock.now(), false)}`,

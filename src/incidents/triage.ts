@@ -380,14 +380,14 @@ export class TriageService {
     if (runbook) {
       const lines = (t.recommended ?? []).map(recommendedLine);
       if (t.requested.length) {
-        lines.push(`Approve or cancel on the request${t.requested.length === 1 ? '' : 's'} below.`);
+        lines.push(`Approve or cancel on the request${t.requested.length === 1 ? '' : 's'} above.`);
       } else if (!incident && t.recommended?.some((x) => x.outcome !== 'escalate')) {
         lines.push('Run the runbook in an incident channel to get its recommendations as requests.');
       }
       if (lines.length) sections.push(lines.join('\n'));
     } else if (t.requested.length) {
       sections.push(
-        `*Requested:* ${t.requested.join(', ')}: approve or cancel on the request${t.requested.length === 1 ? '' : 's'} below.`,
+        `*Requested:* ${t.requested.join(', ')}: approve or cancel on the request${t.requested.length === 1 ? '' : 's'} above.`,
       );
     } else if (!incident && r.findings.some((f) => f.recommendation)) {
       sections.push('Run the triage in an incident channel to get the recommended mitigation as a request.');

@@ -69,6 +69,9 @@ describe('Alertmanager webhook → incident channel with triage and a recommende
     const drain = messages.find((m: any) => m.message.header?.startsWith('🛠️ drain gpu-node-5'));
     expect(drain.message.header).toBe('🛠️ drain gpu-node-5: waiting for approval');
     expect(drain.message.buttons.map((b: any) => b.label)).toEqual(['Approve', 'Cancel']);
+    // The bot requested it, so one person's approval is the second pair of eyes.
+    expect(drain.message.context[0]).toBe('Requested by Alertmanager (runbook recommendation) · INC-1');
+    expect(drain.message.context[1]).not.toContain('second person');
     const detail = await alice.incident(1);
     expect(detail.actions.map((a: any) => [a.kind, a.target, a.status])).toEqual([
       ['drain', 'gpu-node-5', 'requested'],

@@ -51,7 +51,9 @@ describe('runbookDetailMessage', () => {
     const m = runbookDetailMessage(gpuXid);
     expect(m.header).toBe('📘 GPU Xid error (gpu-xid)');
     const all = m.sections!.join('\n');
-    expect(all).toContain('*Matches:* GPUXidError, GpuXidError, DCGM_FI_DEV_XID_ERRORS, GPUFallenOffBus · opens a SEV2');
+    expect(all).toContain(
+      '*Matches:* GPUXidError, GpuXidError, DCGM_FI_DEV_XID_ERRORS, GPUFallenOffBus · opens a SEV2',
+    );
     expect(all).toContain('*Diagnostics:* gpu, xid, containers, container-restarts');
     expect(all).toContain(
       '• on Xid 79 → *drain*: Xid 79, the GPU fell off the bus. That is a hardware failure, so move everything off the node.',
