@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -539,6 +539,47 @@ describe('the bot process with a bad variable', () => {
     expect(stderr).not.toMatch(/^\s+at /m);
     expect(stderr).not.toContain('ConfigError:');
     expect(stdout).toBe('');
+  });
+});
+
+describe('the bot process with a broken runbook', () => {
+  it('exits with status 2 naming the file, line and key, before opening anything', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'incident-bot-runbooks-'));
+    try {
+      const runbooks = join(dir, 'runbooks');
+      mkdirSync(runbooks);
+      writeFileSync(
+        join(runbooks, 'bad.yml'),
+        readFileSync(join(ROOT, 'runbooks/gpu-xid.yml'), 'utf8').replace(
+          'diagnostics: [gpu,',
+          'diagnostics: [gpu, smart,',
+        ),
+      );
+      writeFileSync(join(dir, 'bot.yml'), `runbooks:\n  dir: ${runbooks}\n`);
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '',
+          PORT: '0',
+          CONFIG_FILE: join(dir, 'bot.yml'),
+          DATABASE_URL: `sqlite:${join(dir, 'bot.db')}`,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const code = await new Promise<number | null>((res) => child.once('close', (c) => res(c)));
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/^incident-bot: Invalid runbooks:\n/);
+      expect(stderr).toMatch(/bad\.yml:\d+: diagnostics\.1: unknown diagnostic "smart"/);
+      expect(stderr).not.toMatch(/^\s+at /m);
+      expect(existsSync(join(dir, 'bot.db'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
