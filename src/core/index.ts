@@ -10,4 +10,5 @@ export * from './redact.ts';
 export * from './roles.ts';
 export * from './severity.ts';
 export * from './status.ts';
+export * from './suggest.ts';
 export * from './timeline.ts';

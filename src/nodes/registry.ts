@@ -1,4 +1,5 @@
 import { BotError } from '../core/errors.ts';
+import { closestNames } from '../core/suggest.ts';
 import { invalidNodeNameError, unknownNodeError, unknownWorkloadError, unsupportedError } from './errors.ts';
 import { compareNodeNames, isValidNodeName } from './node-names.ts';
 import type { CallOptions, NodeAdapter, NodeCapability, NodeInfo, Workload } from './port.ts';
@@ -80,16 +81,10 @@ export class NodeRegistry {
       // Adapters over an API (Kubernetes, HTTP) learn their nodes by listing: list, then look again.
       const { nodes } = await this.listNodesSettled(opts);
       if (nodes.some((n) => n.name === node)) return this.require(node, capability);
-      const close = nodes
-        .map((n) => ({ name: n.name, d: distance(node.toLowerCase(), n.name.toLowerCase()) }))
-        .filter((n) => n.d <= Math.max(2, Math.floor(node.length / 3)))
-        .sort((a, b) => a.d - b.d);
-      // Only the closest: gpu-nod-5 means gpu-node-5, not also gpu-node-1.
-      const best = close[0]?.d;
-      const names = close
-        .filter((n) => n.d === best)
-        .slice(0, 3)
-        .map((n) => n.name);
+      const names = closestNames(
+        nodes.map((n) => n.name),
+        node,
+      );
       if (names.length === 0) throw err;
       throw new BotError('bot.node.unknown', `No node named ${node}. Did you mean ${names.join(' or ')}?`, {
         hint: err.hint ?? '',
@@ -121,17 +116,4 @@ export class NodeRegistry {
   async close(): Promise<void> {
     await Promise.allSettled(this.adapters.map((a) => a.close()));
   }
-}
-
-/** Levenshtein distance, for "did you mean"; names are short. */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
 }
