@@ -21,6 +21,8 @@ import type {
   NewIncident,
   Store,
   StoredAlertStatus,
+  StoredPostmortem,
+  Timer,
 } from './port.ts';
 import {
   flag,
@@ -33,7 +35,7 @@ import {
   toRole,
   toTimelineEntry,
 } from './rows.ts';
-import type { ActionsTable, Database, IncidentsTable } from './schema.ts';
+import type { ActionsTable, Database, IncidentsTable, PostmortemsTable, TimersTable } from './schema.ts';
 
 const ALERT_ROWS_PER_STATEMENT = 200;
 
@@ -551,6 +553,143 @@ export class KyselyStore implements Store {
       .execute();
   }
 
+  async scheduleTimer(timer: Omit<Timer, 'createdAt'> & { readonly createdAt?: Date }): Promise<void> {
+    const row = {
+      incident_id: timer.incidentId,
+      kind: timer.kind,
+      due_at: iso(timer.dueAt),
+      payload: json(timer.payload),
+      lease_owner: null,
+      lease_until: null,
+      created_at: iso(timer.createdAt ?? timer.dueAt),
+    };
+    await this.#db
+      .insertInto('timers')
+      .values(row)
+      .onConflict((oc) =>
+        oc.columns(['incident_id', 'kind']).doUpdateSet({
+          due_at: row.due_at,
+          payload: row.payload,
+          lease_owner: null,
+          lease_until: null,
+        }),
+      )
+      .execute();
+  }
+
+  async getTimer(incidentId: string, kind: string): Promise<Timer | undefined> {
+    const row = await this.#db
+      .selectFrom('timers')
+      .selectAll()
+      .where('incident_id', '=', incidentId)
+      .where('kind', '=', kind)
+      .executeTakeFirst();
+    return row && toTimer(row);
+  }
+
+  async cancelTimers(incidentId: string, kinds?: readonly string[]): Promise<number> {
+    if (kinds && kinds.length === 0) return 0;
+    let q = this.#db.deleteFrom('timers').where('incident_id', '=', incidentId);
+    if (kinds) q = q.where('kind', 'in', kinds);
+    const res = await q.executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+
+  async claimDueTimers(now: Date, owner: string, leaseMs: number, limit = 100): Promise<Timer[]> {
+    const at = iso(now);
+    const until = iso(new Date(now.getTime() + leaseMs));
+    return this.#atomically(async (db) => {
+      const due = await db
+        .selectFrom('timers')
+        .select(['incident_id', 'kind'])
+        .where('due_at', '<=', at)
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', at)]))
+        .orderBy('due_at')
+        .limit(limit)
+        .execute();
+      const claimed: Timer[] = [];
+      for (const d of due) {
+        // Conditional on the lease still being free: on PostgreSQL another replica may have won.
+        const row = await db
+          .updateTable('timers')
+          .set({ lease_owner: owner, lease_until: until })
+          .where('incident_id', '=', d.incident_id)
+          .where('kind', '=', d.kind)
+          .where('due_at', '<=', at)
+          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', at)]))
+          .returningAll()
+          .executeTakeFirst();
+        if (row) claimed.push(toTimer(row));
+      }
+      return claimed;
+    });
+  }
+
+  async finishTimer(
+    incidentId: string,
+    kind: string,
+    owner: string,
+    next?: { readonly dueAt: Date; readonly payload?: Readonly<Record<string, unknown>> },
+  ): Promise<boolean> {
+    if (next) {
+      const res = await this.#db
+        .updateTable('timers')
+        .set({
+          due_at: iso(next.dueAt),
+          lease_owner: null,
+          lease_until: null,
+          ...(next.payload ? { payload: json(next.payload) } : {}),
+        })
+        .where('incident_id', '=', incidentId)
+        .where('kind', '=', kind)
+        .where('lease_owner', '=', owner)
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows) > 0;
+    }
+    const res = await this.#db
+      .deleteFrom('timers')
+      .where('incident_id', '=', incidentId)
+      .where('kind', '=', kind)
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  async putPostmortem(p: Omit<StoredPostmortem, 'version'>): Promise<StoredPostmortem> {
+    return this.#atomically(async (db) => {
+      const prev = await db
+        .selectFrom('postmortems')
+        .select('version')
+        .where('incident_id', '=', p.incidentId)
+        .executeTakeFirst();
+      const row: PostmortemsTable = {
+        incident_id: p.incidentId,
+        markdown: p.markdown,
+        source: p.source,
+        model: p.model,
+        note: p.note,
+        prompt_tokens: p.promptTokens,
+        created_at: iso(p.createdAt),
+        version: Number(prev?.version ?? 0) + 1,
+      };
+      if (prev) {
+        await db.updateTable('postmortems').set(row).where('incident_id', '=', p.incidentId).execute();
+      } else {
+        await db.insertInto('postmortems').values(row).execute();
+      }
+      return toPostmortem(row);
+    });
+  }
+
+  async getPostmortem(incidentId: string): Promise<StoredPostmortem | undefined> {
+    const row = await this.#db
+      .selectFrom('postmortems')
+      .selectAll()
+      .where('incident_id', '=', incidentId)
+      .executeTakeFirst();
+    return row && toPostmortem(row);
+  }
+
   async markEventProcessed(source: string, eventId: string, at: Date): Promise<boolean> {
     const res = await this.#db
       .insertInto('processed_events')
@@ -569,6 +708,29 @@ export class KyselyStore implements Store {
     if (this.#db.isTransaction) return;
     await this.#db.destroy();
   }
+}
+
+function toTimer(r: TimersTable): Timer {
+  return {
+    incidentId: r.incident_id,
+    kind: r.kind,
+    dueAt: new Date(r.due_at),
+    payload: JSON.parse(r.payload),
+    createdAt: new Date(r.created_at),
+  };
+}
+
+function toPostmortem(r: PostmortemsTable): StoredPostmortem {
+  return {
+    incidentId: r.incident_id,
+    markdown: r.markdown,
+    source: r.source,
+    model: r.model,
+    note: r.note,
+    promptTokens: r.prompt_tokens === null ? null : Number(r.prompt_tokens),
+    createdAt: new Date(r.created_at),
+    version: Number(r.version),
+  };
 }
 
 /** The columns an incident patch sets; an absent key leaves its column alone, null clears it. */

@@ -111,6 +111,32 @@ export interface AlertGroup {
 }
 
 /**
+ * A durable timer: at most one per incident and kind (scheduling again moves it). `payload` is
+ * whatever the owner needs when it fires.
+ */
+export interface Timer {
+  readonly incidentId: string;
+  readonly kind: string;
+  readonly dueAt: Date;
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly createdAt: Date;
+}
+
+/** A post-mortem draft as stored; asking again replaces it and bumps `version`. */
+export interface StoredPostmortem {
+  readonly incidentId: string;
+  readonly markdown: string;
+  /** Whether the narrative came from the model or is the deterministic draft. */
+  readonly source: 'llm' | 'deterministic';
+  readonly model: string | null;
+  /** Why the deterministic draft was used, or other remarks. */
+  readonly note: string | null;
+  readonly promptTokens: number | null;
+  readonly createdAt: Date;
+  readonly version: number;
+}
+
+/**
  * Persistence port. Every implementation passes test/store/contract.ts.
  *
  * Writes that belong together go through `transaction`, so a command either writes everything it
@@ -200,6 +226,31 @@ export interface Store {
   getAlertGroup(groupKey: string): Promise<AlertGroup | undefined>;
   /** Creates the group's row or points it at another incident (after the first was resolved). */
   putAlertGroup(group: AlertGroup): Promise<void>;
+
+  /** Creates the incident's timer of this kind, or moves it (a new due time clears any lease). */
+  scheduleTimer(timer: Omit<Timer, 'createdAt'> & { readonly createdAt?: Date }): Promise<void>;
+  getTimer(incidentId: string, kind: string): Promise<Timer | undefined>;
+  /** Removes the incident's timers of these kinds (all kinds when omitted); how many went. */
+  cancelTimers(incidentId: string, kinds?: readonly string[]): Promise<number>;
+  /**
+   * Leases the timers due at `now` that nobody holds (or whose lease ran out) to `owner` until
+   * `now + leaseMs`, and returns them, oldest due first. Two replicas never get the same timer.
+   */
+  claimDueTimers(now: Date, owner: string, leaseMs: number, limit?: number): Promise<Timer[]>;
+  /**
+   * Done with a claimed timer: deletes it, or, with `next`, moves it to that time (a repeating
+   * reminder). Only while `owner` still holds the lease; false when it lost it.
+   */
+  finishTimer(
+    incidentId: string,
+    kind: string,
+    owner: string,
+    next?: { readonly dueAt: Date; readonly payload?: Readonly<Record<string, unknown>> },
+  ): Promise<boolean>;
+
+  /** Stores the incident's post-mortem draft, replacing an earlier one (version + 1). */
+  putPostmortem(p: Omit<StoredPostmortem, 'version'>): Promise<StoredPostmortem>;
+  getPostmortem(incidentId: string): Promise<StoredPostmortem | undefined>;
 
   /** Records an inbound event id; true the first time, false for a redelivery. */
   markEventProcessed(source: string, eventId: string, at: Date): Promise<boolean>;

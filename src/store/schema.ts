@@ -120,6 +120,27 @@ export interface AlertGroupsTable {
   created_at: IsoTime;
 }
 
+export interface TimersTable {
+  incident_id: string;
+  kind: string;
+  due_at: IsoTime;
+  payload: JsonText;
+  lease_owner: string | null;
+  lease_until: IsoTime | null;
+  created_at: IsoTime;
+}
+
+export interface PostmortemsTable {
+  incident_id: string;
+  markdown: string;
+  source: 'llm' | 'deterministic';
+  model: string | null;
+  note: string | null;
+  prompt_tokens: number | null;
+  created_at: IsoTime;
+  version: number;
+}
+
 /** The tables of migration 0001. Later migrations extend this interface with their own tables. */
 export interface Database {
   incidents: IncidentsTable;
@@ -129,6 +150,8 @@ export interface Database {
   processed_events: ProcessedEventsTable;
   alerts: AlertsTable;
   alert_groups: AlertGroupsTable;
+  timers: TimersTable;
+  postmortems: PostmortemsTable;
 }
 
 export type IncidentRow = Selectable<IncidentsTable>;

@@ -699,6 +699,103 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
       });
     });
 
+    describe('timers', () => {
+      const timer = (over: Partial<Parameters<Store['scheduleTimer']>[0]> = {}) => ({
+        incidentId: 'inc-1',
+        kind: 'update',
+        dueAt: at(15),
+        payload: { every: 15 },
+        createdAt: at(0),
+        ...over,
+      });
+
+      it('keeps one timer per incident and kind, moved by scheduling again', async () => {
+        await store.scheduleTimer(timer());
+        await store.scheduleTimer(timer({ dueAt: at(30), payload: { every: 30 } }));
+        expect(await store.getTimer('inc-1', 'update')).toEqual({
+          incidentId: 'inc-1',
+          kind: 'update',
+          dueAt: at(30),
+          payload: { every: 30 },
+          createdAt: at(0),
+        });
+        expect(await store.getTimer('inc-1', 'commander')).toBeUndefined();
+      });
+
+      it('leases due timers to one owner at a time until the lease runs out', async () => {
+        await store.scheduleTimer(timer({ dueAt: at(15) }));
+        await store.scheduleTimer(timer({ kind: 'commander', dueAt: at(5) }));
+        await store.scheduleTimer(timer({ incidentId: 'inc-2', dueAt: at(60) }));
+        expect(await store.claimDueTimers(at(1), 'a', 60_000)).toEqual([]);
+        const claimed = await store.claimDueTimers(at(20), 'a', 60_000);
+        expect(claimed.map((t) => [t.incidentId, t.kind])).toEqual([
+          ['inc-1', 'commander'],
+          ['inc-1', 'update'],
+        ]);
+        // Held: another replica gets nothing, until the lease has run out.
+        expect(await store.claimDueTimers(at(20), 'b', 60_000)).toEqual([]);
+        expect((await store.claimDueTimers(at(21, 1), 'b', 60_000)).map((t) => t.kind)).toEqual([
+          'commander',
+          'update',
+        ]);
+        // The first owner lost them: it cannot finish them.
+        expect(await store.finishTimer('inc-1', 'update', 'a')).toBe(false);
+        expect(await store.finishTimer('inc-1', 'update', 'b', { dueAt: at(45) })).toBe(true);
+        expect((await store.getTimer('inc-1', 'update'))!.dueAt).toEqual(at(45));
+        expect(await store.finishTimer('inc-1', 'commander', 'b')).toBe(true);
+        expect(await store.getTimer('inc-1', 'commander')).toBeUndefined();
+        // Moved to 45 and free again: not due at 30, due at 45.
+        expect(await store.claimDueTimers(at(30), 'c', 60_000)).toEqual([]);
+        expect((await store.claimDueTimers(at(45), 'c', 60_000)).map((t) => t.kind)).toEqual(['update']);
+      });
+
+      it("cancels some or all of an incident's timers", async () => {
+        await store.scheduleTimer(timer());
+        await store.scheduleTimer(timer({ kind: 'commander' }));
+        await store.scheduleTimer(timer({ kind: 'action' }));
+        await store.scheduleTimer(timer({ incidentId: 'inc-2' }));
+        expect(await store.cancelTimers('inc-1', ['commander'])).toBe(1);
+        expect(await store.cancelTimers('inc-1', [])).toBe(0);
+        expect(await store.cancelTimers('inc-1')).toBe(2);
+        expect(await store.getTimer('inc-2', 'update')).toBeDefined();
+      });
+    });
+
+    describe('post-mortems', () => {
+      it('stores a draft and replaces it, counting versions', async () => {
+        expect(await store.getPostmortem('inc-1')).toBeUndefined();
+        const first = await store.putPostmortem({
+          incidentId: 'inc-1',
+          markdown: '# INC-1',
+          source: 'deterministic',
+          model: null,
+          note: 'no OPENAI_API_KEY',
+          promptTokens: null,
+          createdAt: at(1),
+        });
+        expect(first.version).toBe(1);
+        await store.putPostmortem({
+          incidentId: 'inc-1',
+          markdown: '# INC-1 v2',
+          source: 'llm',
+          model: 'gpt-x',
+          note: null,
+          promptTokens: 1234,
+          createdAt: at(2),
+        });
+        expect(await store.getPostmortem('inc-1')).toEqual({
+          incidentId: 'inc-1',
+          markdown: '# INC-1 v2',
+          source: 'llm',
+          model: 'gpt-x',
+          note: null,
+          promptTokens: 1234,
+          createdAt: at(2),
+          version: 2,
+        });
+      });
+    });
+
     it('answers a ping', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import { initial } from './0001-initial.ts';
 import { sandbox } from './0002-sandbox.ts';
 import { alerts } from './0003-alerts.ts';
+import { timersAndPostmortems } from './0004-timers-postmortems.ts';
 import type { MigrationFactory, SqlDialect } from './types.ts';
 
 export type { MigrationFactory, SqlDialect } from './types.ts';
@@ -15,6 +16,7 @@ const FACTORIES: Readonly<Record<string, MigrationFactory>> = {
   '0001-initial': initial,
   '0002-sandbox': sandbox,
   '0003-alerts': alerts,
+  '0004-timers-postmortems': timersAndPostmortems,
 };
 
 /** The migrations built for one dialect, in the shape Kysely's `Migrator` expects. */
