@@ -20,16 +20,15 @@ async function apiJson(bot: BotProcess, path: string): Promise<any> {
   return r.json();
 }
 
-/** The newest answer the bot gave this person through a response_url. */
-function lastAnswer(fake: FakeSlack, user: string): string {
-  const posts = fake.responseUrlPosts().filter((p) => p.user === user);
-  const body = posts.at(-1)?.body as { text?: string; blocks?: unknown } | undefined;
+/**
+ * The bot's answer through this command's or click's own response_url: an answer to an earlier
+ * click arriving late cannot be mistaken for it.
+ */
+async function answerTo(fake: FakeSlack, sent: { payload: { response_url?: string } }): Promise<string> {
+  const url = sent.payload.response_url;
+  const post = await waitFor(() => fake.responseUrlPosts().find((p) => p.url === url), 'an answer');
+  const body = post.body as { text?: string; blocks?: unknown };
   return `${body?.text ?? ''}\n${JSON.stringify(body?.blocks ?? [])}`;
-}
-
-async function answerAfter(fake: FakeSlack, user: string, before: number): Promise<string> {
-  await waitFor(() => fake.responseUrlPosts().filter((p) => p.user === user).length > before, 'an answer');
-  return lastAnswer(fake, user);
 }
 
 describe('Slack in Socket Mode, end to end', () => {
@@ -59,16 +58,12 @@ describe('Slack in Socket Mode, end to end', () => {
   });
 
   it('declares by text: channel, topic, invitations, card and announcement', async () => {
-    const before = fake.responseUrlPosts().length;
     const cmd = await fake
       .as('U0ALICE')
       .command('C0GENERAL', 'declare GPU node 5 fell off the bus --severity SEV2');
     // Acked at once, with the work done after the ack.
     expect(cmd.delivery.ms).toBeLessThan(3000);
-    await waitFor(() => fake.responseUrlPosts().length > before, 'the declare answer');
-    expect(lastAnswer(fake, 'U0ALICE')).toMatch(
-      /^INC-1 declared \(SEV2\): GPU node 5 fell off the bus → <#C/,
-    );
+    expect(await answerTo(fake, cmd)).toMatch(/^INC-1 declared \(SEV2\): GPU node 5 fell off the bus → <#C/);
 
     const ch = await waitFor(() => fake.channel('inc-1-gpu-node-5-fell-off-the-bus'), 'the incident channel');
     channel = ch.id;
@@ -145,9 +140,8 @@ describe('Slack in Socket Mode, end to end', () => {
   });
 
   it('runs a drain once a second person from @sre approves, and refuses the others', async () => {
-    let n = fake.responseUrlPosts().filter((p) => p.user === 'U0ALICE').length;
-    await fake.as('U0ALICE').command(channel, 'drain gpu-node-5', { command: '/node' });
-    expect(await answerAfter(fake, 'U0ALICE', n)).toMatch(/Requested drain of gpu-node-5/);
+    const drain = await fake.as('U0ALICE').command(channel, 'drain gpu-node-5', { command: '/node' });
+    expect(await answerTo(fake, drain)).toMatch(/Requested drain of gpu-node-5/);
     const request = await waitFor(
       () => fake.messages(channel).find((m) => m.byBot && m.text.startsWith('🛠️ drain gpu-node-5')),
       'the action message',
@@ -156,13 +150,11 @@ describe('Slack in Socket Mode, end to end', () => {
     expect(approve.style).toBe('danger');
     expect(approve.confirm).toBeTruthy();
 
-    n = fake.responseUrlPosts().filter((p) => p.user === 'U0ALICE').length;
-    await fake.as('U0ALICE').click(channel, request.ts, approve.actionId);
-    expect(await answerAfter(fake, 'U0ALICE', n)).toMatch(/SEV1 needs a second person/);
+    const own = await fake.as('U0ALICE').click(channel, request.ts, approve.actionId);
+    expect(await answerTo(fake, own)).toMatch(/SEV1 needs a second person/);
 
-    n = fake.responseUrlPosts().filter((p) => p.user === 'U0CAROL').length;
-    await fake.as('U0CAROL').click(channel, request.ts, approve.actionId);
-    expect(await answerAfter(fake, 'U0CAROL', n)).toMatch(/may not approve a drain/);
+    const carol = await fake.as('U0CAROL').click(channel, request.ts, approve.actionId);
+    expect(await answerTo(fake, carol)).toMatch(/may not approve a drain/);
 
     const click = await fake.as('U0BOB').click(channel, request.ts, approve.actionId);
     await waitFor(() => fake.message(channel, request.ts)?.text.includes('succeeded'), 'the drain result');
@@ -227,8 +219,7 @@ describe('Slack in Socket Mode, end to end', () => {
       ['U0ALICE', ''],
     ]);
     // Times are shown in each person's own zone: alice's timeline is in Europe/Berlin.
-    const n = fake.responseUrlPosts().filter((p) => p.user === 'U0ALICE').length;
-    await alice.command(channel, 'timeline --key');
-    expect(await answerAfter(fake, 'U0ALICE', n)).toContain('Times in Europe/Berlin.');
+    const asked = await alice.command(channel, 'timeline --key');
+    expect(await answerTo(fake, asked)).toContain('Times in Europe/Berlin.');
   });
 });
