@@ -39,6 +39,15 @@ const envSchema = z.object({
   WEBHOOK_TOKEN: optionalSecret.refine((t) => t === undefined || t.length >= 16, {
     message: 'must be at least 16 characters (try: openssl rand -hex 32)',
   }),
+  /** The post-mortem model: any OpenAI-compatible server. Without a key, drafts are deterministic. */
+  OPENAI_API_KEY: optionalSecret,
+  OPENAI_BASE_URL: z.url({ message: 'must be a URL such as https://api.openai.com/v1' }).optional(),
+  LLM_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
+  LLM_TIMEOUT_SECONDS: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .min(1, 'must be at least 1')
+    .max(600, 'must be at most 600')
+    .default(60),
   CONFIG_FILE: z.string().trim().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SLACK_BOT_TOKEN: z
@@ -153,6 +162,8 @@ const ECHO = new Set([
   'SLACK_API_URL',
   'SLACK_ANNOUNCE_CHANNEL',
   'SANDBOX',
+  'LLM_MODEL',
+  'LLM_TIMEOUT_SECONDS',
 ]);
 
 export function loadConfig(rawEnv: Record<string, string | undefined>): Config {

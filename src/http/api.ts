@@ -48,12 +48,7 @@ export function registerApi(router: Router, deps: { store: Store }): void {
   });
 
   router.on('GET', '/api/incidents/:id', async (_req, res, params) => {
-    const id = params.id ?? '';
-    const byNumber = /^(?:inc-)?(\d+)$/i.exec(id);
-    const incident = byNumber
-      ? await deps.store.getIncidentByNumber(Number(byNumber[1]))
-      : await deps.store.getIncident(id);
-    if (!incident) throw new BotError('bot.incident.not_found', `There is no incident ${id}.`);
+    const incident = await findIncident(deps.store, params.id ?? '');
     const [roles, timeline, actions] = await Promise.all([
       deps.store.listRoles(incident.id),
       deps.store.listTimeline(incident.id),
@@ -62,4 +57,37 @@ export function registerApi(router: Router, deps: { store: Store }): void {
     const body: IncidentDetail = { incident: incidentJson(incident), roles, timeline, actions };
     sendJson(res, 200, body);
   });
+
+  /** The post-mortem draft as Markdown (`?format=json`: with how it was made). */
+  router.on('GET', '/api/incidents/:id/postmortem', async (req, res, params) => {
+    const incident = await findIncident(deps.store, params.id ?? '');
+    const postmortem = await deps.store.getPostmortem(incident.id);
+    if (!postmortem) {
+      throw new BotError('bot.postmortem.not_found', `INC-${incident.number} has no post-mortem draft yet.`, {
+        hint: 'Run /incident postmortem in its channel (it is also drafted when the incident is resolved).',
+      });
+    }
+    if (new URL(req.url ?? '/', 'http://localhost').searchParams.get('format') === 'json') {
+      sendJson(res, 200, { postmortem });
+      return;
+    }
+    const body = Buffer.from(postmortem.markdown, 'utf8');
+    res.writeHead(200, {
+      'content-type': 'text/markdown; charset=utf-8',
+      'content-length': body.length,
+      'content-disposition': `inline; filename="INC-${incident.number}-postmortem.md"`,
+      'cache-control': 'no-store',
+    });
+    res.end(body);
+  });
+}
+
+/** By id, or by number (`12`, `INC-12`). */
+async function findIncident(store: Store, id: string): Promise<Incident> {
+  const byNumber = /^(?:inc-)?(\d+)$/i.exec(id);
+  const incident = byNumber
+    ? await store.getIncidentByNumber(Number(byNumber[1]))
+    : await store.getIncident(id);
+  if (!incident) throw new BotError('bot.incident.not_found', `There is no incident ${id}.`);
+  return incident;
 }

@@ -62,6 +62,10 @@ describe('loadConfig: defaults', () => {
       DATABASE_URL: 'sqlite:./data/incident-bot.db',
       API_TOKEN: undefined,
       WEBHOOK_TOKEN: undefined,
+      OPENAI_API_KEY: undefined,
+      OPENAI_BASE_URL: undefined,
+      LLM_MODEL: 'gpt-4o-mini',
+      LLM_TIMEOUT_SECONDS: 60,
       CONFIG_FILE: undefined,
       LOG_LEVEL: 'info',
       DISPLAY_TIMEZONE: 'UTC',
@@ -199,6 +203,30 @@ describe('loadConfig: WEBHOOK_TOKEN', () => {
     expect(loadConfig({ WEBHOOK_TOKEN: TOKEN }).WEBHOOK_TOKEN).toBe(TOKEN);
     const problems = configError(() => loadConfig({ WEBHOOK_TOKEN: 'short-secret' })).problems;
     expect(problems).toEqual(['WEBHOOK_TOKEN: must be at least 16 characters (try: openssl rand -hex 32)']);
+  });
+});
+
+describe('loadConfig: the post-mortem model', () => {
+  it('takes a key, a base URL, a model and a timeout, and never echoes the key', () => {
+    const config = loadConfig({
+      OPENAI_API_KEY: 'sk-test-0123456789',
+      OPENAI_BASE_URL: 'http://127.0.0.1:8000/v1',
+      LLM_MODEL: 'llama-3.1-70b',
+      LLM_TIMEOUT_SECONDS: '30',
+    });
+    expect(config).toMatchObject({
+      OPENAI_API_KEY: 'sk-test-0123456789',
+      OPENAI_BASE_URL: 'http://127.0.0.1:8000/v1',
+      LLM_MODEL: 'llama-3.1-70b',
+      LLM_TIMEOUT_SECONDS: 30,
+    });
+    const problems = configError(() =>
+      loadConfig({ OPENAI_BASE_URL: 'not a url', LLM_TIMEOUT_SECONDS: '0' }),
+    ).problems;
+    expect(problems).toEqual([
+      'OPENAI_BASE_URL: must be a URL such as https://api.openai.com/v1',
+      'LLM_TIMEOUT_SECONDS: must be at least 1 (got "0")',
+    ]);
   });
 });
 
