@@ -5,6 +5,7 @@ import { DEFAULT_GROUP_BY } from './alerts/labels.ts';
 import { DEFAULT_NODE_LABEL_KEYS } from './alerts/nodes.ts';
 import { DEFAULT_SEVERITY_MAPPING } from './alerts/severity.ts';
 import { ACTION_KINDS, DEFAULT_POLICY, SEVERITIES } from './core/index.ts';
+import { DEFAULT_REMINDERS } from './incidents/reminders.ts';
 import { httpAdapterOptions } from './nodes/http/options.ts';
 import { kubernetesAdapterOptions } from './nodes/kubernetes/options.ts';
 import { sshAdapterOptions } from './nodes/ssh/options.ts';
@@ -106,6 +107,36 @@ const stormGuardSchema = z
   })
   .strict();
 
+// Reminders: fractions allowed (0.05 is three seconds) for drills and tests; null turns one off.
+const reminderMinutes = z
+  .number()
+  .min(0.05, 'must be at least 0.05 (three seconds), or null for none')
+  .max(1440, 'must be at most 1440 (a day), or null for none')
+  .nullable();
+
+const remindersSchema = z
+  .object({
+    enabled: z.boolean().default(DEFAULT_REMINDERS.enabled),
+    /** Minutes between status-update reminders per severity; null: none at that severity. */
+    update: z
+      .object({
+        SEV1: reminderMinutes.default(DEFAULT_REMINDERS.update.SEV1),
+        SEV2: reminderMinutes.default(DEFAULT_REMINDERS.update.SEV2),
+        SEV3: reminderMinutes.default(DEFAULT_REMINDERS.update.SEV3),
+        SEV4: reminderMinutes.default(DEFAULT_REMINDERS.update.SEV4),
+      })
+      .strict()
+      .default({ ...DEFAULT_REMINDERS.update }),
+    commanderAfterMinutes: reminderMinutes.default(DEFAULT_REMINDERS.commanderAfterMinutes),
+    actionNudgeAfterMinutes: reminderMinutes.default(DEFAULT_REMINDERS.actionNudgeAfterMinutes),
+    sweepSeconds: z
+      .number()
+      .min(1, 'must be at least 1')
+      .max(300, 'must be at most 300 (five minutes)')
+      .default(DEFAULT_REMINDERS.sweepSeconds),
+  })
+  .strict();
+
 const fileSchema = z
   .object({
     policy: policySchema.default(policySchema.parse({})),
@@ -134,6 +165,7 @@ const fileSchema = z
     alerts: alertsSchema.default(alertsSchema.parse({})),
     severity: severitySchema.default(severitySchema.parse({})),
     stormGuard: stormGuardSchema.default(stormGuardSchema.parse({})),
+    reminders: remindersSchema.default(remindersSchema.parse({})),
     runbooks: z
       .object({
         /** The runbook folder, relative to the working directory; default: the runbooks/ shipped with the bot. */

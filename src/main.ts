@@ -18,6 +18,7 @@ import { createHttpServer, listen } from './http/server.ts';
 import { registerWebhooks } from './http/webhooks.ts';
 import { ActionService } from './incidents/actions.ts';
 import { AlertService } from './incidents/alerts.ts';
+import { ReminderService } from './incidents/reminders.ts';
 import { IncidentService } from './incidents/service.ts';
 import { TriageService } from './incidents/triage.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -107,6 +108,10 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
     config.file.policy,
     config.file.escalation,
   );
+  // Reminders: durable timers the two services schedule and cancel inside their transactions.
+  const reminders = new ReminderService(store, clock, logger, incidents, config.file.reminders);
+  incidents.setListener(reminders);
+  actions.setListener(reminders);
   const triage = new TriageService(store, clock, logger, nodes, actions);
   const alertPlatform = config.file.alerts.platform ?? (slack ? 'slack' : 'sandbox');
   const alertChat = platforms.get(alertPlatform);
@@ -144,7 +149,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
     commands: registry.all,
     displayTimeZone: config.DISPLAY_TIMEZONE,
   };
-  const inboundDeps = { services, registry, store, clock, logger };
+  const inboundDeps = { services, registry, store, clock, logger, reminders };
 
   const router = new Router();
   registerApi(router, { store });
@@ -177,6 +182,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
   }
   actions.startExpirySweep();
   alerts.start();
+  reminders.start();
   logger.info(
     { url, platforms: [...platforms.keys()], database: config.sqlitePath },
     sandbox ? `incident-bot ready: open ${url}` : `incident-bot ready on ${url}`,
@@ -189,6 +195,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
       if (stopped) return;
       stopped = true;
       actions.stopExpirySweep();
+      await reminders.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await alerts.stop();

@@ -10,6 +10,7 @@ import { splitArgs } from '../commands/split.ts';
 import { type Actor, BotError, type Clock, type Incident, type Severity } from '../core/index.ts';
 import { parseButtonId } from '../incidents/buttons.ts';
 import { incidentRef } from '../incidents/format.ts';
+import type { ReminderService } from '../incidents/reminders.ts';
 import type { Store } from '../store/port.ts';
 import { errorReply } from './errors.ts';
 
@@ -19,6 +20,8 @@ export interface InboundDeps {
   readonly store: Store;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Absent: snooze buttons answer that reminders are off. */
+  readonly reminders?: ReminderService;
 }
 
 /**
@@ -47,7 +50,10 @@ async function route(chat: ChatPlatform, event: InboundEvent, deps: InboundDeps)
     case 'command':
       return runCommand(chat, event.command, event.text, event.actor, event.channelId, deps);
     case 'button':
-      return clickButton(chat, event.buttonId, event.actor, deps);
+      return clickButton(chat, event.buttonId, event.actor, deps, {
+        channelId: event.channelId,
+        messageId: event.messageId,
+      });
     case 'message': {
       const incident = await incidents.byChannel(chat.id, event.channelId);
       if (incident)
@@ -154,6 +160,8 @@ async function clickButton(
   buttonId: string,
   actor: Actor,
   deps: InboundDeps,
+  /** The message the button is on. */
+  from?: { readonly channelId: string; readonly messageId: string },
 ): Promise<Reply> {
   const button = parseButtonId(buttonId);
   const { incidents } = deps.services;
@@ -172,6 +180,11 @@ async function clickButton(
   if (!incident) throw new BotError('bot.incident.not_found', 'That incident no longer exists.');
   if (incident.platform !== chat.id)
     throw new BotError('bot.button.unknown', 'That button belongs to another workspace.');
+  if (button.kind === 'snooze') {
+    // Anyone who sees the reminder may snooze it: it only moves when the bot asks again.
+    if (!deps.reminders) throw new BotError('bot.reminder.off', 'Reminders are turned off on this bot.');
+    return ephemeral(await deps.reminders.snooze(incident, button.reminder, button.minutes, actor, from));
+  }
   switch (button.verb) {
     case 'take-command':
       await incidents.assignRole(incident, 'commander', actor, actor);

@@ -25,7 +25,7 @@ import type { NodeRegistry } from '../nodes/registry.ts';
 import type { Store } from '../store/port.ts';
 import { actionButtonId } from './buttons.ts';
 import { incidentRef, truncate } from './format.ts';
-import type { IncidentService } from './service.ts';
+import type { IncidentListener, IncidentService } from './service.ts';
 
 /** Mitigations of a whole node; the others (restart, stop) act on one workload. */
 export type NodeActionKind = Extract<ActionKind, 'cordon' | 'uncordon' | 'drain'>;
@@ -72,6 +72,12 @@ export class ActionService {
   ) {}
 
   private sweep: NodeJS.Timeout | undefined;
+  private listener: IncidentListener | undefined;
+
+  /** Told of approvals in their transaction (the reminders' "approved, no update since" nudge). */
+  setListener(listener: IncidentListener): void {
+    this.listener = listener;
+  }
 
   /** Expires unapproved actions on time, so their buttons go away even if nobody clicks. */
   startExpirySweep(intervalMs = 15_000): void {
@@ -188,6 +194,7 @@ export class ActionService {
         text: `Approved ${action.kind} of ${action.target} (requested by ${action.requestedByName})`,
         data: { actionId: action.id },
       });
+      await this.listener?.actionApproved(tx, incident, moved);
       return moved;
     });
     if (!approved) throw notPendingError((await this.store.getAction(action.id)) ?? action);

@@ -21,9 +21,24 @@ export type CardVerb = (typeof CARD_VERBS)[number];
 export const ACTION_VERBS = ['approve', 'cancel'] as const;
 export type ActionVerb = (typeof ACTION_VERBS)[number];
 
+/** The reminders an incident can have, one durable timer each (src/incidents/reminders.ts). */
+export const REMINDER_KINDS = ['update', 'commander', 'action'] as const;
+export type ReminderKind = (typeof REMINDER_KINDS)[number];
+/**
+ * The snoozes a reminder button may ask for. A click naming any other length is refused: in the
+ * sandbox anyone can post any button id, and a snooze of a year would silence an incident.
+ */
+export const SNOOZE_MINUTES = [15, 30, 60, 120, 240] as const;
+
 export type ParsedButton =
   | { readonly kind: 'card'; readonly verb: CardVerb; readonly incidentId: string }
-  | { readonly kind: 'action'; readonly verb: ActionVerb; readonly actionId: string };
+  | { readonly kind: 'action'; readonly verb: ActionVerb; readonly actionId: string }
+  | {
+      readonly kind: 'snooze';
+      readonly reminder: ReminderKind;
+      readonly minutes: number;
+      readonly incidentId: string;
+    };
 
 export function cardButtonId(verb: CardVerb, incidentId: string): string {
   return `card:${verb}:${incidentId}`;
@@ -33,7 +48,18 @@ export function actionButtonId(verb: ActionVerb, actionId: string): string {
   return `act:${verb}:${actionId}`;
 }
 
+/**
+ * A snooze acts on an incident, like the card's buttons, so it shares their `card:` prefix: the
+ * Slack adapter routes `card:` and `act:` clicks. `card:snooze-cmd-240:<uuid>` is 56 characters.
+ */
+const SNOOZE_CODE: Record<ReminderKind, string> = { update: 'upd', commander: 'cmd', action: 'act' };
+
+export function snoozeButtonId(reminder: ReminderKind, minutes: number, incidentId: string): string {
+  return `card:snooze-${SNOOZE_CODE[reminder]}-${minutes}:${incidentId}`;
+}
+
 const ID = /^[A-Za-z0-9-]{1,64}$/;
+const SNOOZE = /^snooze-(upd|cmd|act)-(\d{1,4})$/;
 
 export function parseButtonId(value: string): ParsedButton {
   const [kind, verb, id, ...rest] = value.split(':');
@@ -43,6 +69,12 @@ export function parseButtonId(value: string): ParsedButton {
     }
     if (kind === 'act' && (ACTION_VERBS as readonly string[]).includes(verb ?? '')) {
       return { kind: 'action', verb: verb as ActionVerb, actionId: id };
+    }
+    const snooze = kind === 'card' ? SNOOZE.exec(verb ?? '') : null;
+    const minutes = Number(snooze?.[2]);
+    const reminder = REMINDER_KINDS.find((k) => SNOOZE_CODE[k] === snooze?.[1]);
+    if (reminder && (SNOOZE_MINUTES as readonly number[]).includes(minutes)) {
+      return { kind: 'snooze', reminder, minutes, incidentId: id };
     }
   }
   throw new BotError(

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ChatMessage } from '../chat/message.ts';
 import type { ChatPlatform } from '../chat/port.ts';
 import {
+  type Action,
   type Actor,
   acknowledgeOnCommander,
   BotError,
@@ -41,11 +42,26 @@ export interface DeclareInput {
   readonly actor: Actor;
 }
 
+/**
+ * Told about a change inside the transaction that commits it, so what it writes (the reminders'
+ * timers) commits or rolls back with the change and no crash falls between the two. Implemented
+ * by ReminderService; the services know only this.
+ */
+export interface IncidentListener {
+  declared(tx: Store, incident: Incident): Promise<void>;
+  severityChanged(tx: Store, incident: Incident): Promise<void>;
+  statusChanged(tx: Store, incident: Incident): Promise<void>;
+  commanderAssigned(tx: Store, incident: Incident): Promise<void>;
+  actionApproved(tx: Store, incident: Incident, action: Action): Promise<void>;
+}
+
 /** What a change decided, before it is written: the patch, the entries, the role moves. */
 interface Change {
   readonly patch?: Omit<IncidentPatch, 'updatedAt'>;
   readonly entries: readonly Omit<NewTimelineEntry, 'incidentId' | 'at'>[];
   readonly assign?: RoleAssignment;
+  /** More writes in the same transaction, once the change is in (the listener's). */
+  readonly alsoWrite?: (tx: Store, updated: Incident) => Promise<void>;
 }
 
 const PUSHPIN = new Set(['📌', 'pushpin', 'round_pushpin', '📍']);
@@ -57,6 +73,8 @@ const MAX_TITLE = 200;
  * the store is the record.
  */
 export class IncidentService {
+  private listener: IncidentListener | undefined;
+
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
@@ -64,6 +82,11 @@ export class IncidentService {
     private readonly platforms: ReadonlyMap<string, ChatPlatform>,
     private readonly options: IncidentServiceOptions,
   ) {}
+
+  /** Set once at composition (main.ts), after the listener, which needs this service, exists. */
+  setListener(listener: IncidentListener): void {
+    this.listener = listener;
+  }
 
   /**
    * Records the incident, then opens its channel. `inTransaction` writes more in the same
@@ -112,6 +135,7 @@ export class IncidentService {
         key: true,
       });
       await options.inTransaction?.(tx, incident);
+      await this.listener?.declared(tx, incident);
       return incident;
     });
     return this.openChannel(chat, created, input.actor);
@@ -181,6 +205,7 @@ export class IncidentService {
             data: { from: current.status, to },
           },
         ],
+        alsoWrite: async (tx, updated) => this.listener?.statusChanged(tx, updated),
       };
     });
     await this.afterChange(updated);
@@ -205,6 +230,7 @@ export class IncidentService {
             data: { from: current.severity, to },
           },
         ],
+        alsoWrite: async (tx, updated) => this.listener?.severityChanged(tx, updated),
       };
     });
     await this.afterChange(updated);
@@ -245,6 +271,9 @@ export class IncidentService {
             data: { role, userId: user.id, previous: previous?.userId ?? null },
           },
         ],
+        alsoWrite: async (tx, updated) => {
+          if (role === 'commander') await this.listener?.commanderAssigned(tx, updated);
+        },
       };
     });
     const chat = this.chatFor(updated);
@@ -422,6 +451,7 @@ export class IncidentService {
             key: entry.key ?? isKeyByKind(entry.kind),
           });
         }
+        await change.alsoWrite?.(tx, updated);
         return updated;
       });
       if (result) return result;

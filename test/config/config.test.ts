@@ -50,6 +50,13 @@ const DEFAULT_FILE = {
   },
   severity: { labelKeys: ['severity', 'priority'], values: {}, fallback: 'SEV3' },
   stormGuard: { maxNewPerMinute: 5 },
+  reminders: {
+    enabled: true,
+    update: { SEV1: 15, SEV2: 30, SEV3: 60, SEV4: null },
+    commanderAfterMinutes: 5,
+    actionNudgeAfterMinutes: 10,
+    sweepSeconds: 15,
+  },
   runbooks: {},
 };
 

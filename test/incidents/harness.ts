@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import { pino } from 'pino';
 import { commands } from '../../commands/index.ts';
-import { runCommand } from '../../src/app/inbound.ts';
+import { createInboundHandler, runCommand } from '../../src/app/inbound.ts';
 import type { Reply } from '../../src/chat/message.ts';
 import { SandboxChat } from '../../src/chat/sandbox/adapter.ts';
 import { type SandboxTables, SandboxWorkspace } from '../../src/chat/sandbox/workspace.ts';
@@ -16,6 +16,7 @@ import {
   ManualClock,
 } from '../../src/core/index.ts';
 import { ActionService, type EscalationPolicy } from '../../src/incidents/actions.ts';
+import { DEFAULT_REMINDERS, type ReminderOptions, ReminderService } from '../../src/incidents/reminders.ts';
 import { IncidentService } from '../../src/incidents/service.ts';
 import { TriageService } from '../../src/incidents/triage.ts';
 import { NodeRegistry } from '../../src/nodes/registry.ts';
@@ -45,11 +46,14 @@ export async function harness(
     escalation?: EscalationPolicy;
     /** Default: the shipped runbooks/. */
     runbooks?: readonly LoadedRunbook[];
+    reminders?: Partial<ReminderOptions>;
+    /** A SQLite file, to open the same store again as a restarted bot would; default in memory. */
+    database?: string;
   } = {},
 ) {
   const clock = new ManualClock('2026-11-22T03:00:00Z');
   const logger = pino({ level: 'silent' });
-  const opened = await openSqliteStore(':memory:');
+  const opened = await openSqliteStore(options.database ?? ':memory:');
   const workspace = new SandboxWorkspace(opened.db as unknown as Kysely<SandboxTables>, () => clock.now());
   const chat = new SandboxChat(
     workspace,
@@ -72,6 +76,13 @@ export async function harness(
     { ...DEFAULT_POLICY, ...options.policy },
     options.escalation,
   );
+  const reminderOptions: ReminderOptions = { ...DEFAULT_REMINDERS, ...options.reminders };
+  /** Another bot process on the same store: its own lease owner, the same clock and chat. */
+  const replica = (owner: string) =>
+    new ReminderService(opened.store, clock, logger, incidents, reminderOptions, owner);
+  const reminders = replica('replica-1');
+  incidents.setListener(reminders);
+  actions.setListener(reminders);
   const triage = new TriageService(opened.store, clock, logger, nodes, actions);
   const declare = (severity: Incident['severity'], title = 'GPU trouble'): Promise<Incident> =>
     incidents.declare(chat, { title, description: '', severity, private: false, actor: alice });
@@ -98,6 +109,25 @@ export async function harness(
       clock,
       logger,
     });
+  const inbound = createInboundHandler(chat, {
+    services,
+    registry,
+    store: opened.store,
+    clock,
+    logger,
+    reminders,
+  });
+  /** A click on a button of a posted message, through the same handler as a chat event; errors become replies. */
+  const click = async (channelId: string, messageId: string, buttonId: string, actor: Actor = alice) =>
+    inbound({
+      type: 'button',
+      eventId: `click-${Math.random().toString(36).slice(2)}`,
+      channelId,
+      actor,
+      at: clock.now(),
+      buttonId,
+      messageId,
+    });
   /** The persisted messages of a channel, as everyone sees them. */
   const messages = async (channelId: string) =>
     (await workspace.listMessages(channelId, 'nobody')).filter((m) => !m.visibleTo);
@@ -113,8 +143,11 @@ export async function harness(
     runbooks,
     services,
     command,
+    click,
     declare,
     messages,
+    reminders,
+    replica,
     close: opened.close,
   };
 }
