@@ -1,0 +1,144 @@
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { BotError, redact } from '../core/index.ts';
+
+export interface LlmMessage {
+  readonly role: 'system' | 'user' | 'assistant';
+  readonly content: string;
+}
+
+export interface LlmRequest {
+  readonly messages: readonly LlmMessage[];
+  /** The `response_format` schema's name (letters, digits, `_`, `-`). */
+  readonly schemaName: string;
+  readonly jsonSchema: Record<string, unknown>;
+  readonly signal: AbortSignal;
+}
+
+export interface LlmResponse {
+  /** The raw answer; the caller parses and validates it. */
+  readonly content: string;
+  /** As the server counted them, when it says. */
+  readonly promptTokens?: number;
+  readonly model: string;
+}
+
+/**
+ * The port: one structured completion. Throws a BotError (`bot.llm.*`) for a timeout, an HTTP
+ * error, an unreachable server or an empty/refused/cut-off answer.
+ */
+export interface LlmClient {
+  complete(req: LlmRequest): Promise<LlmResponse>;
+}
+
+export interface OpenAiLlmOptions {
+  readonly apiKey: string;
+  /** Any OpenAI-compatible server: `https://api.openai.com/v1`, `https://<res>.openai.azure.com/openai/v1`, `http://vllm:8000/v1`, `http://ollama:11434/v1`. */
+  readonly baseUrl?: string;
+  readonly model: string;
+  readonly timeoutMs: number;
+  /** Sent only when set. */
+  readonly temperature?: number;
+  /** Extra headers some gateways want (e.g. Azure's `api-key`). */
+  readonly headers?: Record<string, string>;
+}
+
+const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+
+/**
+ * The LlmClient on the `openai` package's Chat Completions with `response_format: json_schema`
+ * (strict), the request shape OpenAI, Azure OpenAI (v1 API), vLLM and Ollama all accept.
+ * No retries: the post-mortem service decides what a failure means (it falls back, never waits).
+ */
+export class OpenAiLlmClient implements LlmClient {
+  private readonly client: OpenAI;
+
+  constructor(private readonly options: OpenAiLlmOptions) {
+    this.client = new OpenAI({
+      apiKey: options.apiKey,
+      // Passed explicitly: the package would otherwise read OPENAI_BASE_URL from the environment.
+      baseURL: options.baseUrl ?? DEFAULT_BASE_URL,
+      timeout: options.timeoutMs,
+      maxRetries: 0,
+      ...(options.headers ? { defaultHeaders: options.headers } : {}),
+    });
+  }
+
+  get model(): string {
+    return this.options.model;
+  }
+
+  async complete(req: LlmRequest): Promise<LlmResponse> {
+    let completion: OpenAI.Chat.Completions.ChatCompletion;
+    try {
+      completion = await this.client.chat.completions.create(
+        {
+          model: this.options.model,
+          messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
+          // Only when configured: some models (OpenAI's reasoning models) refuse any but the default.
+          ...(this.options.temperature === undefined ? {} : { temperature: this.options.temperature }),
+          response_format: {
+            type: 'json_schema',
+            json_schema: { name: req.schemaName, schema: req.jsonSchema, strict: true },
+          },
+        },
+        { signal: req.signal, timeout: this.options.timeoutMs },
+      );
+    } catch (err) {
+      throw llmError(err, this.options.timeoutMs, req.signal);
+    }
+    const choice = completion.choices?.[0];
+    const content = choice?.message?.content;
+    if (choice?.message?.refusal) {
+      throw new BotError('bot.llm.refused', `The model refused: ${choice.message.refusal.slice(0, 200)}`);
+    }
+    if (choice?.finish_reason === 'length') {
+      throw new BotError('bot.llm.truncated', 'The model’s answer was cut off at its token limit.');
+    }
+    if (!content) throw new BotError('bot.llm.empty', 'The model answered with no content.');
+    return {
+      content,
+      model: completion.model || this.options.model,
+      ...(typeof completion.usage?.prompt_tokens === 'number'
+        ? { promptTokens: completion.usage.prompt_tokens }
+        : {}),
+    };
+  }
+}
+
+/** The openai package's errors as coded ones; the message is what a person reads in the draft's note. */
+export function llmError(err: unknown, timeoutMs: number, signal?: AbortSignal): BotError {
+  if (err instanceof BotError) return err;
+  if (signal?.aborted && signal.reason instanceof BotError) return signal.reason;
+  if (err instanceof APIConnectionTimeoutError) {
+    return new BotError('bot.llm.timeout', `The model did not answer within ${timeoutMs} ms.`, {
+      cause: err,
+    });
+  }
+  if (err instanceof APIUserAbortError) {
+    return new BotError('bot.llm.aborted', 'The request to the model was cancelled.', { cause: err });
+  }
+  if (err instanceof APIConnectionError) {
+    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    return new BotError('bot.llm.unreachable', `The model server could not be reached${cause}.`, {
+      cause: err,
+    });
+  }
+  if (err instanceof APIError) {
+    // Servers echo bits of the key in 401s ("Incorrect API key provided: sk-…").
+    const detail = redact(err.message.replace(/^\d{3}\s*/, '')).slice(0, 200);
+    return new BotError(
+      'bot.llm.status',
+      `The model server answered ${err.status}${detail ? `: ${detail}` : ''}.`,
+      {
+        cause: err,
+      },
+    );
+  }
+  return new BotError(
+    'bot.llm.failed',
+    `The model request failed: ${(err as Error)?.message ?? String(err)}`,
+    {
+      cause: err,
+    },
+  );
+}

@@ -1,0 +1,8 @@
+export {
+  apiError,
+  completion,
+  FakeOpenAi,
+  type FakeReply,
+  type RecordedRequest,
+  type Script,
+} from './server.ts';
