@@ -6,6 +6,7 @@ import help from './incident/help.ts';
 import list from './incident/list.ts';
 import mitigated from './incident/mitigated.ts';
 import note from './incident/note.ts';
+import postmortem from './incident/postmortem.ts';
 import resolve from './incident/resolve.ts';
 import severity from './incident/severity.ts';
 import status from './incident/status.ts';
@@ -36,6 +37,7 @@ export const commands = [
   timeline,
   mitigated,
   resolve,
+  postmortem,
   close,
   list,
   help,

@@ -137,6 +137,19 @@ const remindersSchema = z
   })
   .strict();
 
+const postmortemSchema = z
+  .object({
+    /** Draft the post-mortem when an incident is resolved (it can always be asked for). */
+    onResolve: z.boolean().default(true),
+    /** Keep private incidents from the model: their draft is the deterministic one. */
+    excludePrivate: z.boolean().default(true),
+    /** Regular expressions whose matches are redacted before anything reaches the model. */
+    piiPatterns: z.array(z.string().min(1)).default([]),
+    /** The most prompt tokens (estimated) one request may carry; longer timelines are summarised first. */
+    promptBudgetTokens: z.number().int().min(1000).max(1_000_000).default(12_000),
+  })
+  .strict();
+
 const fileSchema = z
   .object({
     policy: policySchema.default(policySchema.parse({})),
@@ -166,6 +179,7 @@ const fileSchema = z
     severity: severitySchema.default(severitySchema.parse({})),
     stormGuard: stormGuardSchema.default(stormGuardSchema.parse({})),
     reminders: remindersSchema.default(remindersSchema.parse({})),
+    postmortem: postmortemSchema.default(postmortemSchema.parse({})),
     runbooks: z
       .object({
         /** The runbook folder, relative to the working directory; default: the runbooks/ shipped with the bot. */

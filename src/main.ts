@@ -18,6 +18,7 @@ import { createHttpServer, listen } from './http/server.ts';
 import { registerWebhooks } from './http/webhooks.ts';
 import { ActionService } from './incidents/actions.ts';
 import { AlertService } from './incidents/alerts.ts';
+import { PostmortemPublisher } from './incidents/postmortem.ts';
 import { ReminderService } from './incidents/reminders.ts';
 import { IncidentService } from './incidents/service.ts';
 import { TriageService } from './incidents/triage.ts';
@@ -25,6 +26,7 @@ import { createLogger, type Logger } from './logger.ts';
 import type { NodeAdapter } from './nodes/port.ts';
 import { NodeRegistry } from './nodes/registry.ts';
 import { createSimulatedAdapter } from './nodes/simulated/index.ts';
+import { createPostmortemService } from './postmortem/index.ts';
 import { loadRunbooks, RunbookError } from './runbooks/loader.ts';
 import { openStore } from './store/index.ts';
 
@@ -113,6 +115,23 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
   incidents.setListener(reminders);
   actions.setListener(reminders);
   const triage = new TriageService(store, clock, logger, nodes, actions);
+  const postmortems = createPostmortemService(
+    { store, clock, logger },
+    {
+      ...(config.OPENAI_API_KEY ? { apiKey: config.OPENAI_API_KEY } : {}),
+      ...(config.OPENAI_BASE_URL ? { baseUrl: config.OPENAI_BASE_URL } : {}),
+      model: config.LLM_MODEL,
+      timeoutMs: config.LLM_TIMEOUT_SECONDS * 1000,
+      promptBudgetTokens: config.file.postmortem.promptBudgetTokens,
+      excludePrivate: config.file.postmortem.excludePrivate,
+      piiPatterns: config.file.postmortem.piiPatterns,
+      displayTimeZone: config.DISPLAY_TIMEZONE,
+    },
+  );
+  const postmortem = new PostmortemPublisher(store, clock, logger, incidents, postmortems, {
+    onResolve: config.file.postmortem.onResolve,
+  });
+  incidents.setOnResolved((incident) => postmortem.resolved(incident));
   const alertPlatform = config.file.alerts.platform ?? (slack ? 'slack' : 'sandbox');
   const alertChat = platforms.get(alertPlatform);
   if (!alertChat) {
@@ -146,6 +165,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
     triage,
     nodes,
     runbooks,
+    postmortem,
     commands: registry.all,
     displayTimeZone: config.DISPLAY_TIMEZONE,
   };

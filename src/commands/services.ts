@@ -1,4 +1,5 @@
 import type { ActionService } from '../incidents/actions.ts';
+import type { PostmortemPublisher } from '../incidents/postmortem.ts';
 import type { IncidentService } from '../incidents/service.ts';
 import type { TriageService } from '../incidents/triage.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
@@ -13,6 +14,7 @@ export interface Services {
   readonly nodes: NodeRegistry;
   /** Loaded and checked at start-up (runbooks/). */
   readonly runbooks: readonly LoadedRunbook[];
+  readonly postmortem: PostmortemPublisher;
   /** Every registered command, for help. */
   readonly commands: readonly CommandDefinition[];
   readonly displayTimeZone: string;

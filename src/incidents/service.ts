@@ -74,6 +74,7 @@ const MAX_TITLE = 200;
  */
 export class IncidentService {
   private listener: IncidentListener | undefined;
+  private onResolved: ((incident: Incident) => void) | undefined;
 
   constructor(
     private readonly store: Store,
@@ -86,6 +87,11 @@ export class IncidentService {
   /** Set once at composition (main.ts), after the listener, which needs this service, exists. */
   setListener(listener: IncidentListener): void {
     this.listener = listener;
+  }
+
+  /** Called after a resolve is committed (the post-mortem draft); set once at composition. */
+  setOnResolved(fn: (incident: Incident) => void): void {
+    this.onResolved = fn;
   }
 
   /**
@@ -210,6 +216,7 @@ export class IncidentService {
     });
     await this.afterChange(updated);
     if (to === 'closed') await this.onClosed(updated, actor);
+    if (to === 'resolved') this.onResolved?.(updated);
     return updated;
   }
 

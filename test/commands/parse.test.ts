@@ -299,6 +299,7 @@ describe('usage and optionSpecs', () => {
       '/incident timeline [--key] [--last <last>] [--incident <incident>]',
       '/incident mitigated [--incident <incident>]',
       '/incident resolve [--incident <incident>]',
+      '/incident postmortem [--incident <incident>]',
       '/incident close [--incident <incident>]',
       '/incident list [--all]',
       '/incident help [command]',
@@ -442,7 +443,7 @@ describe('CommandRegistry', () => {
     expect(err.code).toBe('bot.command.unknown');
     expect(err.message).toBe('Unknown command "/incident decalre".');
     expect(err.hint).toBe(
-      'Try one of: declare, status, update, severity, assign, note, timeline, mitigated, resolve, close, list, help, or /incident help.',
+      'Try one of: declare, status, update, severity, assign, note, timeline, mitigated, resolve, postmortem, close, list, help, or /incident help.',
     );
     expect(findError('node', 'reboot').hint).toBe(
       'Try one of: list, status, triage, cordon, uncordon, drain, or /node help.',

@@ -16,11 +16,13 @@ import {
   ManualClock,
 } from '../../src/core/index.ts';
 import { ActionService, type EscalationPolicy } from '../../src/incidents/actions.ts';
+import { PostmortemPublisher } from '../../src/incidents/postmortem.ts';
 import { DEFAULT_REMINDERS, type ReminderOptions, ReminderService } from '../../src/incidents/reminders.ts';
 import { IncidentService } from '../../src/incidents/service.ts';
 import { TriageService } from '../../src/incidents/triage.ts';
 import { NodeRegistry } from '../../src/nodes/registry.ts';
 import { createSimulatedAdapter } from '../../src/nodes/simulated/index.ts';
+import { createPostmortemService, type PostmortemConfig } from '../../src/postmortem/index.ts';
 import { loadRunbooks } from '../../src/runbooks/loader.ts';
 import type { LoadedRunbook } from '../../src/runbooks/schema.ts';
 import { openSqliteStore } from '../../src/store/index.ts';
@@ -49,6 +51,8 @@ export async function harness(
     reminders?: Partial<ReminderOptions>;
     /** A SQLite file, to open the same store again as a restarted bot would; default in memory. */
     database?: string;
+    /** The post-mortem model (e.g. the fake OpenAI server); default none: deterministic drafts. */
+    postmortem?: Partial<PostmortemConfig> & { onResolve?: boolean };
   } = {},
 ) {
   const clock = new ManualClock('2026-11-22T03:00:00Z');
@@ -84,6 +88,15 @@ export async function harness(
   incidents.setListener(reminders);
   actions.setListener(reminders);
   const triage = new TriageService(opened.store, clock, logger, nodes, actions);
+  const { onResolve = false, ...llm } = options.postmortem ?? {};
+  const postmortems = createPostmortemService(
+    { store: opened.store, clock, logger },
+    { model: 'test-model', timeoutMs: 5000, displayTimeZone: 'UTC', ...llm },
+  );
+  const postmortem = new PostmortemPublisher(opened.store, clock, logger, incidents, postmortems, {
+    onResolve,
+  });
+  incidents.setOnResolved((incident) => postmortem.resolved(incident));
   const declare = (severity: Incident['severity'], title = 'GPU trouble'): Promise<Incident> =>
     incidents.declare(chat, { title, description: '', severity, private: false, actor: alice });
   const runbooks = options.runbooks ?? shippedRunbooks();
@@ -94,6 +107,7 @@ export async function harness(
     triage,
     nodes,
     runbooks,
+    postmortem,
     commands: registry.all,
     displayTimeZone: 'UTC',
   };
@@ -140,6 +154,7 @@ export async function harness(
     incidents,
     actions,
     triage,
+    postmortem,
     runbooks,
     services,
     command,

@@ -1,0 +1,108 @@
+import type { Logger } from 'pino';
+import type { ChatMessage } from '../chat/message.ts';
+import type { Actor, Clock, Incident } from '../core/index.ts';
+import type { PostmortemDraft, PostmortemService } from '../postmortem/index.ts';
+import type { Store } from '../store/port.ts';
+import { incidentRef } from './format.ts';
+import type { IncidentService } from './service.ts';
+
+export interface PostmortemPublisherOptions {
+  /** Draft when an incident is resolved. */
+  readonly onResolve: boolean;
+}
+
+/**
+ * Drafts an incident's post-mortem and puts it where people look: the Markdown file in the
+ * channel (a Slack file, a sandbox attachment), a short message saying how it was written (by the
+ * model, or the deterministic draft and why), and a timeline note. Drafting never blocks the
+ * incident: a model that fails falls back inside the service, and a chat failure is logged.
+ */
+export class PostmortemPublisher {
+  /** Drafts in progress per incident: a second request waits for the first, then drafts again. */
+  private readonly running = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly incidents: IncidentService,
+    private readonly postmortems: PostmortemService,
+    private readonly options: PostmortemPublisherOptions,
+  ) {}
+
+  /** For IncidentService: a resolve starts a draft in the background. */
+  resolved(incident: Incident): void {
+    if (!this.options.onResolve) return;
+    void this.publish(incident, undefined).catch((err) =>
+      this.logger.error({ err, incident: incident.id }, 'drafting the post-mortem on resolve failed'),
+    );
+  }
+
+  /** Drafts (again) and posts it. `actor` is who asked; undefined when the resolve did. */
+  async publish(incident: Incident, actor: Actor | undefined): Promise<PostmortemDraft> {
+    const previous = this.running.get(incident.id);
+    const job = (async () => {
+      await previous?.catch(() => undefined);
+      return this.draftAndPost(incident, actor);
+    })();
+    this.running.set(incident.id, job);
+    try {
+      return await job;
+    } finally {
+      if (this.running.get(incident.id) === job) this.running.delete(incident.id);
+    }
+  }
+
+  /** Waits for drafts in progress (shutdown, tests). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
+  }
+
+  private async draftAndPost(incident: Incident, actor: Actor | undefined): Promise<PostmortemDraft> {
+    const draft = await this.postmortems.draft(incident);
+    const current = (await this.incidents.get(incident.id)) ?? incident;
+    const { postmortem } = draft;
+    const ref = incidentRef(current);
+    const reason = (draft.fallbackReason ?? 'No model is configured').replace(/\.?\s*$/, '.');
+    const how =
+      postmortem.source === 'llm'
+        ? `written with ${postmortem.model ?? 'the model'}; every claim cites the timeline entries it rests on ([#id])`
+        : `the deterministic draft. ${reason} Its narrative sections are questions for the author`;
+    await this.store.appendTimeline({
+      incidentId: current.id,
+      kind: 'note',
+      at: this.clock.now(),
+      actorId: actor?.id ?? null,
+      actorName: actor?.name ?? 'incident-bot',
+      text: `Post-mortem draft v${postmortem.version} (${postmortem.source === 'llm' ? `model ${postmortem.model}` : 'deterministic'})`,
+      data: { postmortemVersion: postmortem.version, source: postmortem.source },
+    });
+    if (current.channelId) {
+      const chat = this.incidents.chatFor(current);
+      const channelId = current.channelId;
+      const header = `📝 Post-mortem draft v${postmortem.version} for ${ref}`;
+      const message: ChatMessage = {
+        text: `${header}: ${how}.`,
+        header,
+        sections: [
+          `This is ${how}. Times, durations, actions and people come from the record.`,
+          `Edit it into the final post-mortem; \`/incident postmortem\` drafts it again from the current timeline. Also at \`/api/incidents/${current.number}/postmortem\`.`,
+        ],
+        ...(draft.promptTokens !== null && postmortem.source === 'llm'
+          ? { context: [`Prompt ≈ ${draft.promptTokens.toLocaleString('en-US')} tokens (estimate)`] }
+          : {}),
+      };
+      try {
+        await chat.postMessage(channelId, message);
+        await chat.uploadFile(channelId, {
+          filename: `INC-${current.number}-postmortem.md`,
+          title: `${ref} post-mortem draft v${postmortem.version}`,
+          content: postmortem.markdown,
+        });
+      } catch (err) {
+        this.logger.warn({ err, incident: current.id }, 'posting the post-mortem draft failed; it is stored');
+      }
+    }
+    return draft;
+  }
+}
