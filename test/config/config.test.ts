@@ -57,6 +57,7 @@ const DEFAULT_FILE = {
     actionNudgeAfterMinutes: 10,
     sweepSeconds: 15,
   },
+  postmortem: { onResolve: true, excludePrivate: true, piiPatterns: [], promptBudgetTokens: 12_000 },
   runbooks: {},
 };
 
