@@ -30,6 +30,9 @@ import { createPostmortemService } from './postmortem/index.ts';
 import { loadRunbooks, RunbookError } from './runbooks/loader.ts';
 import { openStore } from './store/index.ts';
 
+/** With several replicas, an action still running after this long is taken as interrupted. */
+const INTERRUPTED_AFTER_MS = 15 * 60_000;
+
 /** runbooks/ beside src/ and dist/, wherever the bot is started from. */
 const SHIPPED_RUNBOOKS = fileURLToPath(new URL('../runbooks', import.meta.url));
 
@@ -200,6 +203,11 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
     await opened.close();
     throw err;
   }
+  // Actions a stopped process left approved or running. One process on SQLite: all of them now;
+  // several replicas on PostgreSQL: only those older than any action runs (another may own it).
+  await actions
+    .recoverInterrupted(config.DATABASE_URL.startsWith('sqlite:') ? 0 : INTERRUPTED_AFTER_MS)
+    .catch((err) => logger.error({ err }, 'recovering interrupted actions failed'));
   actions.startExpirySweep();
   alerts.start();
   reminders.start();

@@ -12,7 +12,7 @@ export const ACTION_STATUSES = [
   'running',
   'succeeded',
   'failed',
-  /** Found running after a crash: it may or may not have happened. */
+  /** Found approved or running after a crash: it may or may not have happened. */
   'unknown',
 ] as const;
 export type ActionStatus = (typeof ACTION_STATUSES)[number];
@@ -50,7 +50,8 @@ export interface Action {
 
 const TRANSITIONS: Record<ActionStatus, readonly ActionStatus[]> = {
   requested: ['approved', 'cancelled', 'expired'],
-  approved: ['running'],
+  // A process that stopped between approving and starting leaves it approved: recovery says unknown.
+  approved: ['running', 'unknown'],
   cancelled: [],
   expired: [],
   running: ['succeeded', 'failed', 'unknown'],
@@ -93,7 +94,7 @@ export function describeActionState(action: Action): string {
     case 'failed':
       return 'failed';
     case 'unknown':
-      return 'outcome unknown (the bot restarted while it ran)';
+      return 'outcome unknown (the bot stopped while it was under way)';
   }
 }
 

@@ -12,10 +12,10 @@ import {
 } from '../../src/core/action.ts';
 import { makeAction } from './fixtures.ts';
 
-/** requested → (approved | cancelled | expired) → running → (succeeded | failed | unknown). */
+/** requested → (approved | cancelled | expired) → running → (succeeded | failed | unknown); approved → unknown after a crash. */
 const ALLOWED: Record<ActionStatus, ActionStatus[]> = {
   requested: ['approved', 'cancelled', 'expired'],
-  approved: ['running'],
+  approved: ['running', 'unknown'],
   cancelled: [],
   expired: [],
   running: ['succeeded', 'failed', 'unknown'],
@@ -46,9 +46,9 @@ describe('ACTION_KINDS and ACTION_STATUSES', () => {
     ]);
   });
 
-  it('covers all 64 pairs, 7 of them allowed', () => {
+  it('covers all 64 pairs, 8 of them allowed', () => {
     expect(ALL_PAIRS).toHaveLength(64);
-    expect(ALL_PAIRS.filter(([, , ok]) => ok)).toHaveLength(7);
+    expect(ALL_PAIRS.filter(([, , ok]) => ok)).toHaveLength(8);
   });
 });
 
@@ -93,7 +93,7 @@ describe('predecessors', () => {
     ['running', ['approved']],
     ['succeeded', ['running']],
     ['failed', ['running']],
-    ['unknown', ['running']],
+    ['unknown', ['approved', 'running']],
   ] as [ActionStatus, ActionStatus[]][])('predecessors(%s) = %j', (to, from) => {
     expect(predecessors(to)).toEqual(from);
   });
@@ -130,7 +130,7 @@ describe('describeActionState', () => {
     ['running', 'running'],
     ['succeeded', 'succeeded'],
     ['failed', 'failed'],
-    ['unknown', 'outcome unknown (the bot restarted while it ran)'],
+    ['unknown', 'outcome unknown (the bot stopped while it was under way)'],
   ] as [ActionStatus, string][])('%s → %j', (status, text) => {
     expect(describeActionState(makeAction({ status, decidedBy: 'U_BOB', decidedByName: 'Bob' }))).toBe(text);
   });

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { alice, bob, harness } from './harness.ts';
+
+/** What a process that died mid-way leaves in the store, and what the next one makes of it. */
+describe('recovering interrupted actions', () => {
+  it('marks actions left running or approved as unknown, on the timeline and in the channel', async () => {
+    const h = await harness();
+    const incident = await h.declare('SEV3', 'Xid 79 on gpu-node-5');
+    const drain = await h.actions.request(incident, 'drain', 'gpu-node-5', alice);
+    const cordon = await h.actions.request(incident, 'cordon', 'gpu-node-2', alice);
+    const untouched = await h.actions.request(incident, 'cordon', 'gpu-node-3', alice);
+    // The dead process had approved both and started the drain.
+    await h.store.transitionAction(drain.id, ['requested'], 'approved', {
+      decidedBy: bob.id,
+      decidedAt: h.clock.now(),
+    });
+    await h.store.transitionAction(drain.id, ['approved'], 'running', { startedAt: h.clock.now() });
+    await h.store.transitionAction(cordon.id, ['requested'], 'approved', {
+      decidedBy: bob.id,
+      decidedAt: h.clock.now(),
+    });
+
+    expect(await h.actions.recoverInterrupted(0)).toBe(2);
+    const byId = new Map((await h.store.listActions(incident.id)).map((a) => [a.id, a]));
+    expect(byId.get(drain.id)!.status).toBe('unknown');
+    expect(byId.get(drain.id)!.result!.summary).toBe(
+      'The bot stopped while the drain of gpu-node-5 was running: it may or may not have completed.',
+    );
+    expect(byId.get(cordon.id)!.status).toBe('unknown');
+    expect(byId.get(cordon.id)!.result!.summary).toContain('it did not run');
+    expect(byId.get(untouched.id)!.status).toBe('requested');
+
+    const texts = (await h.messages(incident.channelId!)).map((m) => m.message.text);
+    expect(texts).toContain(
+      '⚠️ The bot stopped while the drain of gpu-node-5 was running: it may or may not have completed. Check with `/node status gpu-node-5` and request it again if it is still needed.',
+    );
+    const results = (await h.store.listTimeline(incident.id)).filter((e) => e.kind === 'action_result');
+    expect(results).toHaveLength(2);
+    // Nothing left to recover: a second pass changes nothing.
+    expect(await h.actions.recoverInterrupted(0)).toBe(0);
+    await h.close();
+  });
+
+  it('leaves a recent running action alone when told to wait (another replica may be running it)', async () => {
+    const h = await harness();
+    const incident = await h.declare('SEV3', 'Xid 79 on gpu-node-5');
+    const drain = await h.actions.request(incident, 'drain', 'gpu-node-5', alice);
+    await h.store.transitionAction(drain.id, ['requested'], 'approved', { decidedAt: h.clock.now() });
+    await h.store.transitionAction(drain.id, ['approved'], 'running', { startedAt: h.clock.now() });
+    h.clock.advance(5 * 60_000);
+    expect(await h.actions.recoverInterrupted(15 * 60_000)).toBe(0);
+    h.clock.advance(11 * 60_000);
+    expect(await h.actions.recoverInterrupted(15 * 60_000)).toBe(1);
+    await h.close();
+  });
+});
