@@ -13,6 +13,7 @@ import { CommandRegistry } from './commands/registry.ts';
 import { type Config, ConfigError, loadConfig, readDotEnv } from './config.ts';
 import { BotError, type Clock, isBotError, systemClock } from './core/index.ts';
 import { registerApi } from './http/api.ts';
+import { registerMetrics } from './http/metrics.ts';
 import { Router } from './http/router.ts';
 import { createHttpServer, listen } from './http/server.ts';
 import { registerWebhooks } from './http/webhooks.ts';
@@ -175,7 +176,9 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
   const inboundDeps = { services, registry, store, clock, logger, reminders };
 
   const router = new Router();
-  registerApi(router, { store });
+  let started = false;
+  registerApi(router, { store, ready: () => started });
+  registerMetrics(router, { store });
   registerWebhooks(router, { alerts, token: config.WEBHOOK_TOKEN });
   if (sandbox) registerSandboxRoutes(router, sandbox);
   const slackHttp = slack?.httpReceiver;
@@ -210,6 +213,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
     .catch((err) => logger.error({ err }, 'recovering interrupted actions failed'));
   actions.startExpirySweep();
   alerts.start();
+  started = true;
   reminders.start();
   logger.info(
     { url, platforms: [...platforms.keys()], database: config.sqlitePath },

@@ -25,10 +25,24 @@ export interface IncidentDetail {
 }
 
 /** Read-only JSON: what a dashboard, a script or a test needs. Dates are ISO-8601 UTC. */
-export function registerApi(router: Router, deps: { store: Store }): void {
+export function registerApi(
+  router: Router,
+  deps: { readonly store: Store; readonly ready?: () => boolean },
+): void {
+  // Liveness: the process answers. A load balancer or Kubernetes restarts it when this fails.
   router.on('GET', '/healthz', async (_req, res) => {
-    await deps.store.ping();
     sendJson(res, 200, { status: 'ok' });
+  });
+
+  // Readiness: the store answers and the chat platforms have started; route traffic only then.
+  router.on('GET', '/readyz', async (_req, res) => {
+    const store = await deps.store.ping().then(
+      () => 'ok',
+      (err: unknown) => `failing: ${err instanceof Error ? err.message : String(err)}`,
+    );
+    const platforms = deps.ready?.() === false ? 'starting' : 'ok';
+    const ready = store === 'ok' && platforms === 'ok';
+    sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', checks: { store, platforms } });
   });
 
   router.on('GET', '/api/incidents', async (req, res) => {

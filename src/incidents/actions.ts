@@ -20,6 +20,7 @@ import {
   notPendingError,
   redact,
 } from '../core/index.ts';
+import { actionsFinished } from '../metrics.ts';
 import type { NodeAdapter, NodeCapability } from '../nodes/port.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
 import type { Store } from '../store/port.ts';
@@ -134,6 +135,7 @@ export class ActionService {
         });
         if (!moved) continue;
         count++;
+        actionsFinished.inc({ kind: moved.kind, status: 'unknown' });
         await this.refreshMessage(moved, incident);
         if (incident.channelId) {
           const check = isNodeKind(action.kind) ? `/node status ${action.target}` : `/workload list`;
@@ -302,6 +304,7 @@ export class ActionService {
         return done;
       });
       const final = finished ?? started;
+      actionsFinished.inc({ kind: final.kind, status: final.status });
       await this.refreshMessage(final, incident);
       const chat = this.incidents.chatFor(incident);
       if (incident.channelId) {
@@ -515,7 +518,10 @@ export class ActionService {
       });
       return done;
     });
-    if (moved) await this.refreshMessage(moved, incident);
+    if (moved) {
+      actionsFinished.inc({ kind: moved.kind, status: to });
+      await this.refreshMessage(moved, incident);
+    }
     return moved;
   }
 

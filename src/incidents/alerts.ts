@@ -21,6 +21,7 @@ import {
   isMoreSevere,
   type Severity,
 } from '../core/index.ts';
+import { alertChangesCarried, alertIncidentsOpened, alertsReceived } from '../metrics.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
 import { matchRunbook } from '../runbooks/match.ts';
 import { runbookMessage } from '../runbooks/message.ts';
@@ -127,6 +128,7 @@ export class AlertService {
     const batchKey = incidentKeyFor(batch);
     const records: NewAlertRecord[] = batch.alerts.map((a) => this.record(source, a, batchKey));
     await this.persist(records);
+    alertsReceived.inc({ source }, records.length);
     this.kick();
     return { alerts: records.length, groups: [...new Set(records.map((r) => r.groupKey))] };
   }
@@ -336,6 +338,7 @@ export class AlertService {
       const storm = await this.stormIncident(firing);
       // Written with the alerts it carries (see carry), not on its own: one write per round.
       const link = { groupKey: key, incidentId: storm.id, storm: true, createdAt: this.clock.now() };
+      alertIncidentsOpened.inc({ kind: 'storm' });
       return { incident: storm, opened: 'storm', link };
     }
     const first = firing[0]!;
@@ -357,6 +360,7 @@ export class AlertService {
       key,
       false,
     );
+    alertIncidentsOpened.inc({ kind: 'own' });
     return { incident, opened: 'own' };
   }
 
@@ -413,6 +417,7 @@ export class AlertService {
   private async carry(slot: Carry): Promise<void> {
     const { incident, groups, opened } = slot;
     const pending = groups.flatMap((g) => g.pending);
+    alertChangesCarried.inc(pending.length);
     const now = this.clock.now();
     for (let i = 0; i < groups.length; i += GROUPS_PER_TRANSACTION) {
       await this.store.transaction(async (tx) => {

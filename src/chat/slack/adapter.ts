@@ -1,7 +1,8 @@
 import { App, type Receiver } from '@slack/bolt';
-import { WebClient } from '@slack/web-api';
+import { WebClient, WebClientEvent } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { type Actor, BotError } from '../../core/index.ts';
+import { chatRateLimited } from '../../metrics.ts';
 import type { ChatMessage, Reply } from '../message.ts';
 import type {
   ChannelRef,
@@ -97,6 +98,7 @@ export class SlackChat implements ChatPlatform {
       logger,
     };
     this.client = new WebClient(options.botToken, clientOptions);
+    this.client.on(WebClientEvent.RATE_LIMITED, () => chatRateLimited.inc({ platform: 'slack' }));
     this.httpReceiver =
       options.appToken || !options.signingSecret
         ? undefined

@@ -1,4 +1,19 @@
 import type { WebClient } from '@slack/web-api';
+import { chatCalls } from '../../metrics.ts';
+
+/** Counts a Web API call by its outcome once it settles (after WebClient's own retries). */
+function counted<T>(method: string, call: Promise<T>): Promise<T> {
+  return call.then(
+    (value) => {
+      chatCalls.inc({ platform: 'slack', method, outcome: 'ok' });
+      return value;
+    },
+    (err: unknown) => {
+      chatCalls.inc({ platform: 'slack', method, outcome: 'error' });
+      throw err;
+    },
+  );
+}
 
 /**
  * Every Web API call the bot makes goes through here, paced to Slack's published limits so the
@@ -118,7 +133,7 @@ export class SlackOutbound {
     if (channel && PER_CHANNEL.has(method)) await this.bucketForChannel(channel).take();
     this.stats.waitedMs += this.now() - start;
     this.stats.calls += 1;
-    return (await this.client.apiCall(method, params)) as T;
+    return (await counted(method, this.client.apiCall(method, params))) as T;
   }
 
   /**
@@ -141,7 +156,7 @@ export class SlackOutbound {
         // From here on a newer call queues behind this one instead of replacing it.
         this.pending.delete(key);
         this.stats.calls += 1;
-        return this.client.apiCall(method, entry.params);
+        return counted(method, this.client.apiCall(method, entry.params));
       }),
     };
     this.pending.set(key, entry);
