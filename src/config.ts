@@ -28,9 +28,10 @@ const envSchema = z.object({
     .string()
     .trim()
     .default('sqlite:./data/incident-bot.db')
-    .refine((u) => u.startsWith('sqlite:') && u.length > 'sqlite:'.length, {
+    // Never echoed: a postgres URL may carry a password.
+    .refine((u) => (u.startsWith('sqlite:') && u.length > 'sqlite:'.length) || isPostgresUrl(u), {
       message:
-        'must be sqlite:<path> (for example sqlite:./data/incident-bot.db); PostgreSQL is not supported in this version yet',
+        'must be sqlite:<path> (for example sqlite:./data/incident-bot.db) or postgres://user:password@host:5432/database',
     }),
   API_TOKEN: optionalSecret.refine((t) => t === undefined || t.length >= 16, {
     message: 'must be at least 16 characters (try: openssl rand -hex 32)',
@@ -100,12 +101,29 @@ export interface SlackConfig {
   readonly announceChannel: string | undefined;
 }
 
+export type DatabaseTarget =
+  | { readonly engine: 'sqlite'; readonly path: string }
+  | { readonly engine: 'postgres'; readonly server: string };
+
+/** postgres:// or postgresql:// that parses as a URL; the rest is left to the driver. */
+function isPostgresUrl(u: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(u) && URL.canParse(u);
+}
+
+/** host:port/database of a postgres URL: no user, no password. */
+function postgresServer(u: string): string {
+  const url = new URL(u);
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  return `${url.hostname || 'localhost'}:${url.port || '5432'}${database ? `/${database}` : ''}`;
+}
+
 export interface Config extends Env {
   readonly sandbox: boolean;
   readonly slack: SlackConfig | undefined;
   /** Whether /api and the sandbox require API_TOKEN: whenever the server is reachable off this machine. */
   readonly requireToken: boolean;
-  readonly sqlitePath: string;
+  /** Which database DATABASE_URL names, safe to log: the SQLite path, or PostgreSQL's host:port/database. */
+  readonly database: DatabaseTarget;
   readonly file: FileConfig;
   readonly configFilePath: string | undefined;
 }
@@ -223,7 +241,9 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
     sandbox: e.SANDBOX ?? slack === undefined,
     slack,
     requireToken,
-    sqlitePath: e.DATABASE_URL.slice('sqlite:'.length),
+    database: e.DATABASE_URL.startsWith('sqlite:')
+      ? { engine: 'sqlite', path: e.DATABASE_URL.slice('sqlite:'.length) }
+      : { engine: 'postgres', server: postgresServer(e.DATABASE_URL) },
     file,
     configFilePath,
   };

@@ -51,7 +51,10 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
   const clock = deps.clock ?? systemClock;
   // Before anything opens: a broken runbook stops start-up with every problem named.
   const runbooks = loadRunbooks(config.file.runbooks.dir ?? SHIPPED_RUNBOOKS);
-  const opened = await openStore(config.DATABASE_URL);
+  const opened = await openStore(config.DATABASE_URL, {
+    // PostgreSQL: an idle pooled connection broke (server restart); the pool opens a new one.
+    onBackgroundError: (err) => logger.warn({ err }, 'database connection lost; reconnecting on next use'),
+  });
   const { store } = opened;
 
   const adapters: NodeAdapter[] = [];
@@ -216,7 +219,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
   started = true;
   reminders.start();
   logger.info(
-    { url, platforms: [...platforms.keys()], database: config.sqlitePath },
+    { url, platforms: [...platforms.keys()], database: config.database },
     sandbox ? `incident-bot ready: open ${url}` : `incident-bot ready on ${url}`,
   );
 

@@ -7,7 +7,7 @@ export {
   migrations,
   type SqlDialect,
 } from './migrations/index.ts';
-export { openStore } from './open-store.ts';
+export { type OpenStoreOptions, openStore } from './open-store.ts';
 export type {
   ActionTransition,
   IncidentFilter,
@@ -16,5 +16,10 @@ export type {
   NewIncident,
   Store,
 } from './port.ts';
+export {
+  describePostgresUrl,
+  openPostgresStore,
+  type PostgresStoreOptions,
+} from './postgres.ts';
 export type { Database } from './schema.ts';
 export { type OpenedStore, openSqliteStore, type SqliteStoreOptions } from './sqlite.ts';

@@ -1,4 +1,5 @@
-import type { Kysely, Updateable } from 'kysely';
+import { type Kysely, sql, type Updateable } from 'kysely';
+import { BotError } from '../core/errors.ts';
 import type {
   Action,
   ActionStatus,
@@ -10,6 +11,7 @@ import type {
   TimelineKind,
 } from '../core/index.ts';
 import { isKeyByKind, isSingleHolder } from '../core/index.ts';
+import type { SqlDialect } from './migrations/types.ts';
 import type {
   ActionTransition,
   AlertGroup,
@@ -45,16 +47,19 @@ const ALERT_ROWS_PER_STATEMENT = 200;
  */
 export class KyselyStore implements Store {
   readonly #db: Kysely<Database>;
+  /** Where the engines differ (row locks, advisory locks), the store says which one it speaks. */
+  readonly #dialect: SqlDialect;
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, options: { readonly dialect?: SqlDialect } = {}) {
     this.#db = db;
+    this.#dialect = options.dialect ?? 'sqlite';
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     // A nested call joins the open transaction rather than nesting: a throw inside it therefore
     // rolls back the outer one too, unless the outer code catches it.
     if (this.#db.isTransaction) return fn(this);
-    return this.#db.transaction().execute((trx) => fn(new KyselyStore(trx)));
+    return this.#db.transaction().execute((trx) => fn(new KyselyStore(trx, { dialect: this.#dialect })));
   }
 
   /** Runs `fn` in the current transaction, or in a new one. */
@@ -64,9 +69,16 @@ export class KyselyStore implements Store {
   }
 
   async createIncident(input: NewIncident): Promise<Incident> {
-    // max+1 inside the transaction; the unique index on `number` turns a race between two
-    // writers (possible on PostgreSQL, not on SQLite's single connection) into an error, never a duplicate.
+    // max+1 inside the transaction. SQLite has one writer at a time. On PostgreSQL two replicas
+    // would read the same max, so creators first take a transaction-scoped advisory lock (per
+    // schema): the second waits until the first commits, and its max then sees the new row. The
+    // unique index on `number` stays the backstop: a race is an error, never a duplicate.
     return this.#atomically(async (db) => {
+      if (this.#dialect === 'postgres') {
+        await sql`select pg_advisory_xact_lock(hashtext(current_schema() || '.incidents.number'))`.execute(
+          db,
+        );
+      }
       const { max } = await db
         .selectFrom('incidents')
         .select((eb) => eb.fn.max('number').as('max'))
@@ -384,7 +396,10 @@ export class KyselyStore implements Store {
       latest.delete(k);
       latest.set(k, { alert: a, count: (seen?.count ?? 0) + 1 });
     }
-    const rows = [...latest.values()].map(({ alert: a, count }) => ({
+    // In key order, so two replicas upserting overlapping batches lock rows in the same order
+    // (PostgreSQL would otherwise report a deadlock and fail one of them).
+    const ordered = [...latest.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const rows = ordered.map(([, { alert: a, count }]) => ({
       group_key: a.groupKey,
       fingerprint: a.fingerprint,
       source: a.source,
@@ -426,8 +441,8 @@ export class KyselyStore implements Store {
               pending: eb
                 .case()
                 .when('alerts.posted_status', '=', eb.ref('excluded.status'))
-                .then(0)
-                .else(1)
+                .then(eb.lit(0))
+                .else(eb.lit(1))
                 .end(),
             })),
           )
@@ -535,22 +550,50 @@ export class KyselyStore implements Store {
   }
 
   async putAlertGroup(group: AlertGroup): Promise<void> {
-    await this.#db
-      .insertInto('alert_groups')
-      .values({
-        group_key: group.groupKey,
-        incident_id: group.incidentId,
-        storm: flag(group.storm),
-        created_at: iso(group.createdAt),
-      })
-      .onConflict((oc) =>
-        oc.column('group_key').doUpdateSet({
-          incident_id: group.incidentId,
-          storm: flag(group.storm),
-          created_at: iso(group.createdAt),
-        }),
-      )
-      .execute();
+    const row = {
+      group_key: group.groupKey,
+      incident_id: group.incidentId,
+      storm: flag(group.storm),
+      created_at: iso(group.createdAt),
+    };
+    await this.#atomically(async (db) => {
+      // A concurrent insert of the same key waits here for the other transaction to finish.
+      const inserted = await db
+        .insertInto('alert_groups')
+        .values(row)
+        .onConflict((oc) => oc.column('group_key').doNothing())
+        .executeTakeFirst();
+      if ((inserted.numInsertedOrUpdatedRows ?? 0n) > 0n) return;
+      let current = db
+        .selectFrom('alert_groups')
+        .select('incident_id')
+        .where('group_key', '=', group.groupKey);
+      // Row lock: a replica re-pointing the group at the same time waits for this transaction.
+      if (this.#dialect === 'postgres') current = current.forUpdate();
+      const existing = await current.executeTakeFirst();
+      if (existing && existing.incident_id !== group.incidentId) {
+        // A separate statement, so on PostgreSQL it sees what committed while this one waited.
+        const holder = await db
+          .selectFrom('incidents')
+          .select(['number', 'status'])
+          .where('id', '=', existing.incident_id)
+          .executeTakeFirst();
+        if (holder && holder.status !== 'resolved' && holder.status !== 'closed') {
+          throw new BotError(
+            'bot.store.alert_group_taken',
+            `The alert group already feeds INC-${Number(holder.number)}, which is still open.`,
+            {
+              hint: 'Another replica opened the incident first; the alerts go to that incident on the next attempt.',
+            },
+          );
+        }
+      }
+      await db
+        .updateTable('alert_groups')
+        .set({ incident_id: row.incident_id, storm: row.storm, created_at: row.created_at })
+        .where('group_key', '=', group.groupKey)
+        .execute();
+    });
   }
 
   async scheduleTimer(timer: Omit<Timer, 'createdAt'> & { readonly createdAt?: Date }): Promise<void> {
@@ -598,6 +641,33 @@ export class KyselyStore implements Store {
   async claimDueTimers(now: Date, owner: string, leaseMs: number, limit = 100): Promise<Timer[]> {
     const at = iso(now);
     const until = iso(new Date(now.getTime() + leaseMs));
+    if (limit <= 0) return [];
+    if (this.#dialect === 'postgres') {
+      // One statement: lock the due, free rows nobody else is locking (SKIP LOCKED), lease them.
+      // A replica claiming at the same moment skips these rows instead of waiting for them.
+      const rows = await this.#db
+        .updateTable('timers')
+        .set({ lease_owner: owner, lease_until: until })
+        .where((eb) =>
+          eb(
+            eb.refTuple('incident_id', 'kind'),
+            'in',
+            eb
+              .selectFrom('timers as t')
+              .select(['t.incident_id', 't.kind'])
+              .where('t.due_at', '<=', at)
+              .where((w) => w.or([w('t.lease_until', 'is', null), w('t.lease_until', '<=', at)]))
+              .orderBy('t.due_at')
+              .limit(limit)
+              .forUpdate()
+              .skipLocked()
+              .$asTuple('incident_id', 'kind'),
+          ),
+        )
+        .returningAll()
+        .execute();
+      return rows.sort(byDue).map(toTimer);
+    }
     return this.#atomically(async (db) => {
       const due = await db
         .selectFrom('timers')
@@ -609,7 +679,7 @@ export class KyselyStore implements Store {
         .execute();
       const claimed: Timer[] = [];
       for (const d of due) {
-        // Conditional on the lease still being free: on PostgreSQL another replica may have won.
+        // Conditional on the lease still being free (belt and braces: SQLite has one writer).
         const row = await db
           .updateTable('timers')
           .set({ lease_owner: owner, lease_until: until })
@@ -656,29 +726,34 @@ export class KyselyStore implements Store {
   }
 
   async putPostmortem(p: Omit<StoredPostmortem, 'version'>): Promise<StoredPostmortem> {
-    return this.#atomically(async (db) => {
-      const prev = await db
-        .selectFrom('postmortems')
-        .select('version')
-        .where('incident_id', '=', p.incidentId)
-        .executeTakeFirst();
-      const row: PostmortemsTable = {
-        incident_id: p.incidentId,
-        markdown: p.markdown,
-        source: p.source,
-        model: p.model,
-        note: p.note,
-        prompt_tokens: p.promptTokens,
-        created_at: iso(p.createdAt),
-        version: Number(prev?.version ?? 0) + 1,
-      };
-      if (prev) {
-        await db.updateTable('postmortems').set(row).where('incident_id', '=', p.incidentId).execute();
-      } else {
-        await db.insertInto('postmortems').values(row).execute();
-      }
-      return toPostmortem(row);
-    });
+    const row: PostmortemsTable = {
+      incident_id: p.incidentId,
+      markdown: p.markdown,
+      source: p.source,
+      model: p.model,
+      note: p.note,
+      prompt_tokens: p.promptTokens,
+      created_at: iso(p.createdAt),
+      version: 1,
+    };
+    // One upsert, so two replicas drafting at once both succeed and count two versions.
+    const stored = await this.#db
+      .insertInto('postmortems')
+      .values(row)
+      .onConflict((oc) =>
+        oc.column('incident_id').doUpdateSet((eb) => ({
+          markdown: eb.ref('excluded.markdown'),
+          source: eb.ref('excluded.source'),
+          model: eb.ref('excluded.model'),
+          note: eb.ref('excluded.note'),
+          prompt_tokens: eb.ref('excluded.prompt_tokens'),
+          created_at: eb.ref('excluded.created_at'),
+          version: eb('postmortems.version', '+', 1),
+        })),
+      )
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toPostmortem(stored);
   }
 
   async getPostmortem(incidentId: string): Promise<StoredPostmortem | undefined> {
@@ -708,6 +783,11 @@ export class KyselyStore implements Store {
     if (this.#db.isTransaction) return;
     await this.#db.destroy();
   }
+}
+
+function byDue(a: TimersTable, b: TimersTable): number {
+  const key = (r: TimersTable) => `${r.due_at}\u0000${r.incident_id}\u0000${r.kind}`;
+  return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 }
 
 function toTimer(r: TimersTable): Timer {

@@ -6,8 +6,22 @@ import { InCodeMigrationProvider, type SqlDialect } from './migrations/index.ts'
  * Brings the schema up to date. Kysely takes a lock table first, so replicas starting together
  * migrate once. On failure it throws a BotError naming the migration; the cause keeps the driver error.
  */
-export async function migrateToLatest<DB>(db: Kysely<DB>, dialect: SqlDialect): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: new InCodeMigrationProvider(dialect) });
+export async function migrateToLatest<DB>(
+  db: Kysely<DB>,
+  dialect: SqlDialect,
+  opts: {
+    /**
+     * PostgreSQL: the schema the tables live in. Kysely otherwise looks for its migration tables
+     * in every schema, and takes another schema's for this one's.
+     */
+    readonly schema?: string;
+  } = {},
+): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: new InCodeMigrationProvider(dialect),
+    ...(opts.schema !== undefined ? { migrationTableSchema: opts.schema } : {}),
+  });
   const { error, results = [] } = await migrator.migrateToLatest();
   if (error === undefined) return results.map((r) => r.migrationName);
 

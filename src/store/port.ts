@@ -224,7 +224,12 @@ export interface Store {
     incidentId: string | null,
   ): Promise<void>;
   getAlertGroup(groupKey: string): Promise<AlertGroup | undefined>;
-  /** Creates the group's row or points it at another incident (after the first was resolved). */
+  /**
+   * Creates the group's row or points it at another incident (after the first was resolved or
+   * closed). Refuses (BotError `bot.store.alert_group_taken`) to move a group away from an incident
+   * that is still open: two replicas opening an incident for the same group at once, the second
+   * one's transaction fails and rolls back its incident, so a group opens exactly one incident.
+   */
   putAlertGroup(group: AlertGroup): Promise<void>;
 
   /** Creates the incident's timer of this kind, or moves it (a new due time clears any lease). */

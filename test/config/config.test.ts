@@ -80,7 +80,7 @@ describe('loadConfig: defaults', () => {
       sandbox: true,
       slack: undefined,
       requireToken: false,
-      sqlitePath: './data/incident-bot.db',
+      database: { engine: 'sqlite', path: './data/incident-bot.db' },
       file: DEFAULT_FILE,
       configFilePath: undefined,
     });
@@ -96,7 +96,7 @@ describe('loadConfig: defaults', () => {
     });
     expect(config.PORT).toBe(8080);
     expect(config.HOST).toBe('localhost');
-    expect(config.sqlitePath).toBe('/var/lib/bot/bot.db');
+    expect(config.database).toEqual({ engine: 'sqlite', path: '/var/lib/bot/bot.db' });
     expect(config.LOG_LEVEL).toBe('debug');
     expect(config.DISPLAY_TIMEZONE).toBe('Europe/Berlin');
     expect(config.requireToken).toBe(false);
@@ -108,7 +108,10 @@ describe('loadConfig: defaults', () => {
   });
 
   it('supports sqlite::memory:', () => {
-    expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).sqlitePath).toBe(':memory:');
+    expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).database).toEqual({
+      engine: 'sqlite',
+      path: ':memory:',
+    });
   });
 
   it('treats an empty API_TOKEN (as in .env.example) as unset', () => {
@@ -313,7 +316,7 @@ describe('loadConfig: API_TOKEN and HOST', () => {
 
   it('does not echo a database password in the error', () => {
     const err = configError(() =>
-      loadConfig({ DATABASE_URL: 'postgres://bot:hunter2@db.internal/incidents' }),
+      loadConfig({ DATABASE_URL: 'postgres://bot:hunter2@[db.internal/incidents' }),
     );
     expect(err.problems[0]).toMatch(/^DATABASE_URL: /);
     expect(err.message).not.toContain('hunter2');
@@ -321,19 +324,34 @@ describe('loadConfig: API_TOKEN and HOST', () => {
 });
 
 describe('loadConfig: DATABASE_URL and DISPLAY_TIMEZONE', () => {
-  it('refuses a postgres DATABASE_URL with a clear message', () => {
-    const err = configError(() => loadConfig({ DATABASE_URL: 'postgres://db.internal/incidents' }));
-    expect(err.problems).toHaveLength(1);
-    expect(err.problems[0]).toMatch(
-      /^DATABASE_URL: must be sqlite:<path> \(for example sqlite:\.\/data\/incident-bot\.db\); PostgreSQL is not supported in this version yet/,
-    );
+  it.each([
+    ['postgres://bot:hunter2@db.internal/incidents', 'db.internal:5432/incidents'],
+    ['postgresql://bot@db.internal:6432/incidents?sslmode=require', 'db.internal:6432/incidents'],
+    ['postgres://127.0.0.1/test?options=-c%20search_path%3Dbot', '127.0.0.1:5432/test'],
+  ])('accepts DATABASE_URL=%s, naming the server without the password', (url, server) => {
+    const config = loadConfig({ DATABASE_URL: url });
+    expect(config.DATABASE_URL).toBe(url);
+    expect(config.database).toEqual({ engine: 'postgres', server });
+    expect(JSON.stringify(config.database)).not.toContain('hunter2');
   });
 
-  it.each(['sqlite:', './data/bot.db', 'file:./bot.db'])('refuses DATABASE_URL=%j', (url) => {
-    expect(configError(() => loadConfig({ DATABASE_URL: url })).problems[0]).toMatch(
-      /^DATABASE_URL: must be sqlite:<path>/,
+  it('refuses a postgres URL that does not parse, with a clear message and no password', () => {
+    const err = configError(() => loadConfig({ DATABASE_URL: 'postgres://bot:hunter2@[db/incidents' }));
+    expect(err.problems).toHaveLength(1);
+    expect(err.problems[0]).toBe(
+      'DATABASE_URL: must be sqlite:<path> (for example sqlite:./data/incident-bot.db) or postgres://user:password@host:5432/database',
     );
+    expect(err.message).not.toContain('hunter2');
   });
+
+  it.each(['sqlite:', './data/bot.db', 'file:./bot.db', 'postgres:db.internal', 'mysql://db/x'])(
+    'refuses DATABASE_URL=%j',
+    (url) => {
+      expect(configError(() => loadConfig({ DATABASE_URL: url })).problems[0]).toMatch(
+        /^DATABASE_URL: must be sqlite:<path>/,
+      );
+    },
+  );
 
   it.each(['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata'])(
     'accepts DISPLAY_TIMEZONE=%s',

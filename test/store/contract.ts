@@ -694,8 +694,37 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
           storm: false,
           createdAt: at(1),
         });
+        // Not away from an incident that is still open: two replicas racing open one incident.
+        const taken = await store
+          .putAlertGroup({ groupKey: group, incidentId: second.id, storm: true, createdAt: at(9) })
+          .catch((e: unknown) => e);
+        expect(taken).toMatchObject({ code: 'bot.store.alert_group_taken' });
+        expect((taken as Error).message).toBe('The alert group already feeds INC-1, which is still open.');
+        // Pointing it at the incident it already feeds again is harmless.
+        await store.putAlertGroup({ groupKey: group, incidentId: first.id, storm: false, createdAt: at(2) });
+        expect(await store.getAlertGroup(group)).toMatchObject({ incidentId: first.id, createdAt: at(2) });
+
+        await store.updateIncident(first.id, first.version, { status: 'resolved', updatedAt: at(8) });
         await store.putAlertGroup({ groupKey: group, incidentId: second.id, storm: true, createdAt: at(9) });
         expect(await store.getAlertGroup(group)).toMatchObject({ incidentId: second.id, storm: true });
+      });
+
+      it('refuses to move a group away from an open incident inside a transaction, rolling it back', async () => {
+        const first = await store.createIncident(newIncident());
+        await store.putAlertGroup({ groupKey: group, incidentId: first.id, storm: false, createdAt: at(1) });
+        await expect(
+          store.transaction(async (tx) => {
+            const second = await tx.createIncident(newIncident());
+            await tx.putAlertGroup({
+              groupKey: group,
+              incidentId: second.id,
+              storm: false,
+              createdAt: at(2),
+            });
+          }),
+        ).rejects.toMatchObject({ code: 'bot.store.alert_group_taken' });
+        expect(await store.countIncidents()).toBe(1);
+        expect((await store.getAlertGroup(group))?.incidentId).toBe(first.id);
       });
     });
 

@@ -35,13 +35,20 @@ describe('openStore', () => {
     }
   });
 
-  it('says PostgreSQL is not supported yet, without repeating the password', async () => {
-    for (const url of ['postgres://bot:s3cret@db:5432/bot', 'postgresql://bot:s3cret@db/bot']) {
+  it('opens postgres:// and postgresql:// URLs, naming the server but never the password when it fails', async () => {
+    // Port 1 on loopback: nothing listens, so the attempt fails fast without a server.
+    for (const url of ['postgres://bot:s3cret@127.0.0.1:1/bot', 'postgresql://bot:s3cret@127.0.0.1:1/bot']) {
       const err = await refusal(url);
-      expect(err.code).toBe('bot.store.unsupported');
-      expect(err.message).toBe('PostgreSQL support is not in this version yet; use sqlite:<path>.');
+      expect(err.code).toBe('bot.store.open_failed');
+      expect(err.message).toMatch(/^Cannot connect to PostgreSQL at 127\.0\.0\.1:1\/bot: /);
       expect(`${err.message} ${err.hint}`).not.toContain('s3cret');
     }
+  });
+
+  it('refuses a postgres URL it cannot parse, without repeating it', async () => {
+    const err = await refusal('postgres://bot:s3cret@[bad');
+    expect(err.code).toBe('bot.store.bad_url');
+    expect(`${err.message} ${err.hint}`).not.toContain('s3cret');
   });
 
   it('refuses other URLs and an empty sqlite path', async () => {
