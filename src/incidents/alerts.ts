@@ -260,7 +260,12 @@ export class AlertService {
             });
           }
         } catch (err) {
-          this.failed([key], err);
+          if (isBotError(err) && err.code === 'bot.store.alert_group_taken') {
+            // Another replica opened the group's incident first: the next round carries to it.
+            this.logger.info({ group: key }, err.message);
+          } else {
+            this.failed([key], err);
+          }
         }
         await yieldToIo();
       }
