@@ -1,51 +1,68 @@
-import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
-
 /**
- * The bot's Prometheus metrics, served at GET /metrics. Counters are incremented where things
- * happen; gauges that describe stored state (incidents by status, the alert backlog) are read from
- * the store when scraped (see src/http/metrics.ts). Default Node metrics include the event-loop lag
- * (`nodejs_eventloop_lag_seconds`). One registry per process, not prom-client's global one.
+ * The bot's counters, kept as plain numbers where things happen. GET /metrics (src/http/metrics.ts)
+ * turns them into prom-client metrics on the first scrape, so a bot nobody scrapes never loads
+ * prom-client (about 12 MB).
  */
-export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'incident_bot_' });
+export class Tally<L extends string = never> {
+  private readonly values = new Map<string, { labels: Record<string, string>; value: number }>();
 
-export const alertsReceived = new Counter({
-  name: 'incident_bot_alerts_received_total',
-  help: 'Alerts received by the webhooks (resends included), by source',
-  labelNames: ['source'] as const,
-  registers: [registry],
-});
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly L[] = [],
+  ) {
+    tallies.push(this as unknown as Tally<string>);
+  }
 
-export const alertChangesCarried = new Counter({
-  name: 'incident_bot_alert_changes_carried_total',
-  help: 'Alert status changes carried to incidents (a new alert, a resolve, a re-fire); received minus carried is what deduplication dropped',
-  registers: [registry],
-});
+  inc(labels: Record<L, string>, by?: number): void;
+  inc(by?: number): void;
+  inc(a?: Record<L, string> | number, b = 1): void {
+    const labels = typeof a === 'object' ? (a as Record<string, string>) : {};
+    const by = typeof a === 'number' ? a : b;
+    const key = this.labelNames.map((n) => labels[n] ?? '').join('\u0000');
+    const entry = this.values.get(key);
+    if (entry) entry.value += by;
+    else this.values.set(key, { labels: { ...labels }, value: by });
+  }
 
-export const alertIncidentsOpened = new Counter({
-  name: 'incident_bot_alert_incidents_opened_total',
-  help: 'Alert groups that opened their own incident (own) or joined the storm incident (storm)',
-  labelNames: ['kind'] as const,
-  registers: [registry],
-});
+  entries(): { labels: Record<string, string>; value: number }[] {
+    return [...this.values.values()];
+  }
+}
 
-export const chatCalls = new Counter({
-  name: 'incident_bot_chat_api_calls_total',
-  help: 'Chat platform API calls, by platform, method and outcome (ok, error)',
-  labelNames: ['platform', 'method', 'outcome'] as const,
-  registers: [registry],
-});
+export const tallies: Tally<string>[] = [];
 
-export const chatRateLimited = new Counter({
-  name: 'incident_bot_chat_rate_limited_total',
-  help: 'Rate-limit answers (HTTP 429) from a chat platform, each waited out and retried',
-  labelNames: ['platform'] as const,
-  registers: [registry],
-});
+export const alertsReceived = new Tally(
+  'incident_bot_alerts_received_total',
+  'Alerts received by the webhooks (resends included), by source',
+  ['source'],
+);
 
-export const actionsFinished = new Counter({
-  name: 'incident_bot_actions_finished_total',
-  help: 'Mitigations that reached a final state, by kind and status (succeeded, failed, cancelled, expired, unknown)',
-  labelNames: ['kind', 'status'] as const,
-  registers: [registry],
-});
+export const alertChangesCarried = new Tally(
+  'incident_bot_alert_changes_carried_total',
+  'Alert status changes carried to incidents (a new alert, a resolve, a re-fire); received minus carried is what deduplication dropped',
+);
+
+export const alertIncidentsOpened = new Tally(
+  'incident_bot_alert_incidents_opened_total',
+  'Alert groups that opened their own incident (own) or joined the storm incident (storm)',
+  ['kind'],
+);
+
+export const chatCalls = new Tally(
+  'incident_bot_chat_api_calls_total',
+  'Chat platform API calls, by platform, method and outcome (ok, error)',
+  ['platform', 'method', 'outcome'],
+);
+
+export const chatRateLimited = new Tally(
+  'incident_bot_chat_rate_limited_total',
+  'Rate-limit answers (HTTP 429) from a chat platform, each waited out and retried',
+  ['platform'],
+);
+
+export const actionsFinished = new Tally(
+  'incident_bot_actions_finished_total',
+  'Mitigations that reached a final state, by kind and status (succeeded, failed, cancelled, expired, unknown)',
+  ['kind', 'status'],
+);

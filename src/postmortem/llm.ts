@@ -1,4 +1,4 @@
-import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import type OpenAI from 'openai';
 import { BotError, redact } from '../core/index.ts';
 
 export interface LlmMessage {
@@ -44,23 +44,32 @@ export interface OpenAiLlmOptions {
 
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
+/** The `openai` module once a client has loaded it; its error classes are only needed after that. */
+let sdk: typeof import('openai') | undefined;
+
 /**
  * The LlmClient on the `openai` package's Chat Completions with `response_format: json_schema`
  * (strict), the request shape OpenAI, Azure OpenAI (v1 API), vLLM and Ollama all accept.
  * No retries: the post-mortem service decides what a failure means (it falls back, never waits).
  */
 export class OpenAiLlmClient implements LlmClient {
-  private readonly client: OpenAI;
+  private client: OpenAI | undefined;
 
-  constructor(private readonly options: OpenAiLlmOptions) {
-    this.client = new OpenAI({
-      apiKey: options.apiKey,
+  constructor(private readonly options: OpenAiLlmOptions) {}
+
+  /** The package is loaded on the first request: a bot that never drafts never pays its memory. */
+  private async openai(): Promise<OpenAI> {
+    if (this.client) return this.client;
+    sdk ??= await import('openai');
+    this.client = new sdk.default({
+      apiKey: this.options.apiKey,
       // Passed explicitly: the package would otherwise read OPENAI_BASE_URL from the environment.
-      baseURL: options.baseUrl ?? DEFAULT_BASE_URL,
-      timeout: options.timeoutMs,
+      baseURL: this.options.baseUrl ?? DEFAULT_BASE_URL,
+      timeout: this.options.timeoutMs,
       maxRetries: 0,
-      ...(options.headers ? { defaultHeaders: options.headers } : {}),
+      ...(this.options.headers ? { defaultHeaders: this.options.headers } : {}),
     });
+    return this.client;
   }
 
   get model(): string {
@@ -70,7 +79,8 @@ export class OpenAiLlmClient implements LlmClient {
   async complete(req: LlmRequest): Promise<LlmResponse> {
     let completion: OpenAI.Chat.Completions.ChatCompletion;
     try {
-      completion = await this.client.chat.completions.create(
+      const client = await this.openai();
+      completion = await client.chat.completions.create(
         {
           model: this.options.model,
           messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
@@ -109,21 +119,22 @@ export class OpenAiLlmClient implements LlmClient {
 export function llmError(err: unknown, timeoutMs: number, signal?: AbortSignal): BotError {
   if (err instanceof BotError) return err;
   if (signal?.aborted && signal.reason instanceof BotError) return signal.reason;
-  if (err instanceof APIConnectionTimeoutError) {
+  if (!sdk) return failed(err);
+  if (err instanceof sdk.APIConnectionTimeoutError) {
     return new BotError('bot.llm.timeout', `The model did not answer within ${timeoutMs} ms.`, {
       cause: err,
     });
   }
-  if (err instanceof APIUserAbortError) {
+  if (err instanceof sdk.APIUserAbortError) {
     return new BotError('bot.llm.aborted', 'The request to the model was cancelled.', { cause: err });
   }
-  if (err instanceof APIConnectionError) {
+  if (err instanceof sdk.APIConnectionError) {
     const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
     return new BotError('bot.llm.unreachable', `The model server could not be reached${cause}.`, {
       cause: err,
     });
   }
-  if (err instanceof APIError) {
+  if (err instanceof sdk.APIError) {
     // Servers echo bits of the key in 401s ("Incorrect API key provided: sk-…").
     const detail = redact(err.message.replace(/^\d{3}\s*/, '')).slice(0, 200);
     return new BotError(
@@ -134,6 +145,10 @@ export function llmError(err: unknown, timeoutMs: number, signal?: AbortSignal):
       },
     );
   }
+  return failed(err);
+}
+
+function failed(err: unknown): BotError {
   return new BotError(
     'bot.llm.failed',
     `The model request failed: ${(err as Error)?.message ?? String(err)}`,

@@ -16,10 +16,5 @@ export type {
   NewIncident,
   Store,
 } from './port.ts';
-export {
-  describePostgresUrl,
-  openPostgresStore,
-  type PostgresStoreOptions,
-} from './postgres.ts';
 export type { Database } from './schema.ts';
 export { type OpenedStore, openSqliteStore, type SqliteStoreOptions } from './sqlite.ts';

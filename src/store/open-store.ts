@@ -1,5 +1,4 @@
 import { BotError } from '../core/errors.ts';
-import { openPostgresStore } from './postgres.ts';
 import { type OpenedStore, openSqliteStore } from './sqlite.ts';
 
 export interface OpenStoreOptions {
@@ -30,6 +29,8 @@ export async function openStore(databaseUrl: string, opts: OpenStoreOptions = {}
         hint: 'For example postgres://bot:password@db.internal:5432/incidents; percent-encode special characters in the password.',
       });
     }
+    // Loaded only for PostgreSQL: most installs run on SQLite and need not pay for pg.
+    const { openPostgresStore } = await import('./postgres.ts');
     return openPostgresStore(url, {
       ...(opts.onBackgroundError ? { onBackgroundError: opts.onBackgroundError } : {}),
     });
