@@ -150,6 +150,21 @@ const postmortemSchema = z
   })
   .strict();
 
+const discordSchema = z
+  .object({
+    /** The category incident channels open in; created when missing. */
+    category: z.string().trim().min(1).max(100).default('Incidents'),
+    /** Where closed incidents move, read-only (`… 2`, `… 3` once one holds Discord's 50 channels). */
+    archiveCategory: z.string().trim().min(1).max(96).default('Incidents Archive'),
+    /** Where new incidents and updates are announced: a channel id or #name. */
+    announceChannel: z
+      .string()
+      .trim()
+      .regex(/^(#?[^\s#]{1,100}|\d{15,21})$/, 'must be a channel id or a #channel-name')
+      .optional(),
+  })
+  .strict();
+
 const fileSchema = z
   .object({
     policy: policySchema.default(policySchema.parse({})),
@@ -180,6 +195,7 @@ const fileSchema = z
     stormGuard: stormGuardSchema.default(stormGuardSchema.parse({})),
     reminders: remindersSchema.default(remindersSchema.parse({})),
     postmortem: postmortemSchema.default(postmortemSchema.parse({})),
+    discord: discordSchema.default(discordSchema.parse({})),
     runbooks: z
       .object({
         /** The runbook folder, relative to the working directory; default: the runbooks/ shipped with the bot. */

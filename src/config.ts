@@ -76,6 +76,30 @@ const envSchema = z.object({
     .trim()
     .regex(/^(#?[a-z0-9_-]{1,80}|[CG][A-Z0-9]{2,})$/, 'must be a channel id (C0123ABC) or a #channel-name')
     .optional(),
+  /** Discord: the bot token turns it on; the server it works in; the REST base for proxies and tests. */
+  DISCORD_TOKEN: z
+    .string()
+    .trim()
+    .regex(
+      /^[\w-]{20,}\.[\w-]{4,}\.[\w-]{20,}$/,
+      'must be a bot token (Developer Portal → your application → Bot → Reset Token)',
+    )
+    .optional(),
+  DISCORD_APPLICATION_ID: z
+    .string()
+    .trim()
+    .regex(/^\d{15,21}$/, 'must be the Application ID from General Information (digits only)')
+    .optional(),
+  DISCORD_GUILD_ID: z
+    .string()
+    .trim()
+    .regex(/^\d{15,21}$/, 'must be the server id (right-click the server → Copy Server ID; digits only)')
+    .optional(),
+  DISCORD_API_URL: z
+    .url({ message: 'must be a URL such as https://discord.com/api' })
+    // discord.js adds the version itself: https://discord.com/api/v10/… from https://discord.com/api.
+    .transform((u) => u.replace(/\/+$/, '').replace(/\/v\d+$/, ''))
+    .optional(),
   /** Run the local sandbox too. Default: only when no chat platform is configured. */
   SANDBOX: z
     .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
@@ -117,9 +141,17 @@ function postgresServer(u: string): string {
   return `${url.hostname || 'localhost'}:${url.port || '5432'}${database ? `/${database}` : ''}`;
 }
 
+export interface DiscordConfig {
+  readonly token: string;
+  readonly guildId: string;
+  readonly applicationId: string | undefined;
+  readonly apiUrl: string | undefined;
+}
+
 export interface Config extends Env {
   readonly sandbox: boolean;
   readonly slack: SlackConfig | undefined;
+  readonly discord: DiscordConfig | undefined;
   /** Whether /api and the sandbox require API_TOKEN: whenever the server is reachable off this machine. */
   readonly requireToken: boolean;
   /** Which database DATABASE_URL names, safe to log: the SQLite path, or PostgreSQL's host:port/database. */
@@ -179,6 +211,9 @@ const ECHO = new Set([
   'DISPLAY_TIMEZONE',
   'SLACK_API_URL',
   'SLACK_ANNOUNCE_CHANNEL',
+  'DISCORD_APPLICATION_ID',
+  'DISCORD_GUILD_ID',
+  'DISCORD_API_URL',
   'SANDBOX',
   'LLM_MODEL',
   'LLM_TIMEOUT_SECONDS',
@@ -223,6 +258,14 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
   for (const name of ['SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_ANNOUNCE_CHANNEL'] as const) {
     if (env[name] && !env.SLACK_BOT_TOKEN) problems.push(`${name}: set, but SLACK_BOT_TOKEN is missing`);
   }
+  if (env.DISCORD_TOKEN && !env.DISCORD_GUILD_ID) {
+    problems.push(
+      'DISCORD_GUILD_ID: required with DISCORD_TOKEN: the server the bot works in (right-click it → Copy Server ID)',
+    );
+  }
+  for (const name of ['DISCORD_GUILD_ID', 'DISCORD_APPLICATION_ID', 'DISCORD_API_URL'] as const) {
+    if (env[name] && !env.DISCORD_TOKEN) problems.push(`${name}: set, but DISCORD_TOKEN is missing`);
+  }
   if (problems.length > 0 || !file || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
   const slack: SlackConfig | undefined = e.SLACK_BOT_TOKEN
@@ -235,11 +278,21 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
         announceChannel: e.SLACK_ANNOUNCE_CHANNEL,
       }
     : undefined;
+  const discord: DiscordConfig | undefined =
+    e.DISCORD_TOKEN && e.DISCORD_GUILD_ID
+      ? {
+          token: e.DISCORD_TOKEN,
+          guildId: e.DISCORD_GUILD_ID,
+          applicationId: e.DISCORD_APPLICATION_ID,
+          apiUrl: e.DISCORD_API_URL,
+        }
+      : undefined;
   return {
     ...e,
     // With a chat platform configured, the sandbox is off unless asked for.
-    sandbox: e.SANDBOX ?? slack === undefined,
+    sandbox: e.SANDBOX ?? (slack === undefined && discord === undefined),
     slack,
+    discord,
     requireToken,
     database: e.DATABASE_URL.startsWith('sqlite:')
       ? { engine: 'sqlite', path: e.DATABASE_URL.slice('sqlite:'.length) }

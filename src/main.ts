@@ -102,6 +102,13 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
     slack = new SlackChat({ ...config.slack, logger });
     platforms.set(slack.id, slack);
   }
+  let discord: ChatPlatform | undefined;
+  if (config.discord) {
+    // Loaded only when configured, as Slack is: discord.js is large and most installs use one platform.
+    const { DiscordChat } = await import('./chat/discord/adapter.ts');
+    discord = new DiscordChat({ ...config.discord, ...config.file.discord, logger });
+    platforms.set(discord.id, discord);
+  }
 
   const incidents = new IncidentService(store, clock, logger, platforms, {
     displayTimeZone: config.DISPLAY_TIMEZONE,
@@ -139,7 +146,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
     onResolve: config.file.postmortem.onResolve,
   });
   incidents.setOnResolved((incident) => postmortem.resolved(incident));
-  const alertPlatform = config.file.alerts.platform ?? (slack ? 'slack' : 'sandbox');
+  const alertPlatform = config.file.alerts.platform ?? (slack ? 'slack' : discord ? 'discord' : 'sandbox');
   const alertChat = platforms.get(alertPlatform);
   if (!alertChat) {
     await opened.close();

@@ -59,6 +59,7 @@ const DEFAULT_FILE = {
   },
   postmortem: { onResolve: true, excludePrivate: true, piiPatterns: [], promptBudgetTokens: 12_000 },
   runbooks: {},
+  discord: { category: 'Incidents', archiveCategory: 'Incidents Archive' },
 };
 
 describe('loadConfig: defaults', () => {
@@ -79,6 +80,11 @@ describe('loadConfig: defaults', () => {
       DISPLAY_TIMEZONE: 'UTC',
       sandbox: true,
       slack: undefined,
+      DISCORD_TOKEN: undefined,
+      DISCORD_APPLICATION_ID: undefined,
+      DISCORD_GUILD_ID: undefined,
+      DISCORD_API_URL: undefined,
+      discord: undefined,
       requireToken: false,
       database: { engine: 'sqlite', path: './data/incident-bot.db' },
       file: DEFAULT_FILE,
@@ -698,5 +704,66 @@ describe('loadConfig: Slack', () => {
       SLACK_API_URL: 'http://127.0.0.1:9/api',
     });
     expect(c.slack?.apiUrl).toBe('http://127.0.0.1:9/api/');
+  });
+});
+
+describe('loadConfig: Discord', () => {
+  const token = 'MTU3NDEwMjk5NDIzMDcwNjE3Ng.1wZpyw.abcdefghijklmnopqrstuvwxyz0123456789';
+  const guild = '1574102994230706177';
+
+  it('turns Discord on with a token and a server, and the sandbox off', () => {
+    const c = loadConfig({ DISCORD_TOKEN: token, DISCORD_GUILD_ID: guild });
+    expect(c.discord).toEqual({ token, guildId: guild, applicationId: undefined, apiUrl: undefined });
+    expect(c.sandbox).toBe(false);
+    expect(loadConfig({ DISCORD_TOKEN: token, DISCORD_GUILD_ID: guild, SANDBOX: 'true' }).sandbox).toBe(true);
+  });
+
+  it('drops the trailing slash and version from the API URL, as discord.js adds /v10 itself', () => {
+    const c = loadConfig({
+      DISCORD_TOKEN: token,
+      DISCORD_GUILD_ID: guild,
+      DISCORD_API_URL: 'http://127.0.0.1:9/api/v10/',
+    });
+    expect(c.discord?.apiUrl).toBe('http://127.0.0.1:9/api');
+  });
+
+  it('names every Discord mistake at once without echoing the token', () => {
+    const err = configError(() =>
+      loadConfig({
+        DISCORD_TOKEN: 'not-a-token',
+        DISCORD_GUILD_ID: 'my-server',
+        DISCORD_APPLICATION_ID: '12',
+      }),
+    );
+    expect(err.problems.map((p) => p.split(':')[0])).toEqual([
+      'DISCORD_TOKEN',
+      'DISCORD_APPLICATION_ID',
+      'DISCORD_GUILD_ID',
+    ]);
+    expect(err.message).not.toContain('not-a-token');
+  });
+
+  it('needs the server with the token, and the token with the rest', () => {
+    expect(configError(() => loadConfig({ DISCORD_TOKEN: token })).problems).toEqual([
+      'DISCORD_GUILD_ID: required with DISCORD_TOKEN: the server the bot works in (right-click it → Copy Server ID)',
+    ]);
+    expect(configError(() => loadConfig({ DISCORD_GUILD_ID: guild })).problems).toEqual([
+      'DISCORD_GUILD_ID: set, but DISCORD_TOKEN is missing',
+    ]);
+  });
+
+  it('reads the categories and the announcement channel from the YAML file', () => {
+    const file = parseFileConfig(
+      'discord:\n  category: Ops Incidents\n  announceChannel: "#incidents"\n',
+      'bot.yml',
+    );
+    expect(file.discord).toEqual({
+      category: 'Ops Incidents',
+      archiveCategory: 'Incidents Archive',
+      announceChannel: '#incidents',
+    });
+    expect(() => parseFileConfig('discord:\n  categroy: x\n', 'bot.yml')).toThrow(
+      /bot.yml:2: discord.categroy: unknown key/,
+    );
   });
 });

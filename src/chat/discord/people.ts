@@ -1,0 +1,53 @@
+import type { Guild, GuildMember } from 'discord.js';
+import type { Actor } from '../../core/index.ts';
+
+/** A user and (in a server) member object as the gateway and interactions deliver them. */
+export interface ApiUser {
+  readonly id: string;
+  readonly username?: string;
+  readonly global_name?: string | null;
+  readonly bot?: boolean;
+}
+export interface ApiMember {
+  readonly nick?: string | null;
+  readonly roles?: readonly string[];
+  readonly user?: ApiUser;
+}
+
+/** Role names as policy groups: `@SRE`, `@sre` and, for "Hardware On-call", `@hardware-on-call`. */
+export function roleGroups(guild: Guild | undefined, roleIds: readonly string[]): string[] {
+  const groups = new Set<string>();
+  for (const id of roleIds) {
+    const role = guild?.roles.cache.get(id);
+    // @everyone is every member: not a group anyone means in a policy.
+    if (!role || role.id === guild?.id) continue;
+    groups.add(role.name);
+    groups.add(slug(role.name));
+    groups.add(role.id);
+  }
+  return [...groups].filter(Boolean);
+}
+
+export function slug(name: string): string {
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+}
+
+/** Discord has no time zone for a person; times in shared messages use <t:…> instead (localTime). */
+export function actorFromApi(guild: Guild | undefined, user: ApiUser, member?: ApiMember): Actor {
+  const name = member?.nick || user.global_name || user.username || user.id;
+  return { id: user.id, name, groups: roleGroups(guild, member?.roles ?? []) };
+}
+
+export function actorFromMember(member: GuildMember): Actor {
+  return {
+    id: member.id,
+    name: member.displayName,
+    groups: roleGroups(member.guild, [...member.roles.cache.keys()]),
+  };
+}
+
+/** The stand-in when Discord does not say who did something (a deletion, an unpin). */
+export const SOMEONE: Actor = { id: 'unknown', name: 'someone', groups: [] };

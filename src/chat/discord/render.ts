@@ -1,0 +1,222 @@
+import type { ChatButton, ChatMessage } from '../message.ts';
+
+/**
+ * Discord's message limits (discord.com/developers/docs: Message, Embed limits, Button). The API
+ * refuses the whole message (50035 Invalid Form Body) when one is exceeded, so the renderer keeps
+ * within every one of them.
+ */
+export const DISCORD_LIMITS = {
+  content: 2000,
+  embedsPerMessage: 10,
+  /** Title, description, field names and values, footer and author, over all embeds of a message. */
+  embedTotal: 6000,
+  embedTitle: 256,
+  embedDescription: 4096,
+  embedFields: 25,
+  fieldName: 256,
+  fieldValue: 1024,
+  footerText: 2048,
+  actionRows: 5,
+  buttonsPerRow: 5,
+  buttonLabel: 80,
+  customId: 100,
+} as const;
+
+const L = DISCORD_LIMITS;
+
+/** Button styles (ButtonStyle in discord-api-types). */
+const STYLE = { primary: 1, secondary: 2, danger: 4 } as const;
+
+/** Custom-id prefixes of the confirmation step Discord lacks natively (see adapter.ts). */
+export const ASK_PREFIX = 'ask:';
+export const DENY_PREFIX = 'deny:';
+
+export interface DiscordEmbed {
+  title?: string;
+  description?: string;
+  fields?: { name: string; value: string; inline: boolean }[];
+  footer?: { text: string };
+  color?: number;
+}
+
+export interface DiscordButton {
+  type: 2;
+  style: 1 | 2 | 4;
+  label: string;
+  custom_id: string;
+}
+
+export interface DiscordPayload {
+  content: string;
+  embeds: DiscordEmbed[];
+  components: { type: 1; components: DiscordButton[] }[];
+  allowed_mentions: { parse: ('users' | 'roles')[] };
+}
+
+const FENCED = /```[\s\S]*?```/g;
+const INLINE_CODE = /`[^`\n]+`/g;
+const LINK = /<((?:https?:\/\/|mailto:)[^\s|<>]+)(?:\|([^<>\n]*))?>/g;
+const BOLD = /(^|[^\w*])\*(?=\S)([^*\n]*?\S)\*(?=$|[^\w*])/g;
+
+function splitMap(text: string, re: RegExp, onMatch: (m: string) => string, onRest: (s: string) => string) {
+  let out = '';
+  let last = 0;
+  for (const m of text.matchAll(re)) {
+    out += onRest(text.slice(last, m.index)) + onMatch(m[0]);
+    last = m.index + m[0].length;
+  }
+  return out + onRest(text.slice(last));
+}
+
+/**
+ * Our neutral markup → Discord markdown. Both read _italic_, `code` and ```blocks```; Discord's
+ * bold is **double**, and links are [label](url). Inside code everything stays literal.
+ */
+export function toDiscordMarkdown(text: string): string {
+  const prose = (s: string) =>
+    s
+      .replace(LINK, (_m, url: string, label?: string) => (label ? `[${label}](${url})` : `<${url}>`))
+      .replace(BOLD, (_m, before: string, inner: string) => `${before}**${inner}**`);
+  const inline = (s: string) => splitMap(s, INLINE_CODE, (m) => m, prose);
+  return splitMap(text, FENCED, (m) => m, inline);
+}
+
+/** Cuts at `max` with an ellipsis, never between the halves of a surrogate pair. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let at = max - 1;
+  const code = text.charCodeAt(at - 1);
+  if (code >= 0xd800 && code <= 0xdbff) at -= 1;
+  return `${text.slice(0, at)}…`;
+}
+
+/** Splits long text at paragraph or line boundaries into pieces of at most `max`. */
+function splitText(text: string, max: number): string[] {
+  const out: string[] = [];
+  let rest = text;
+  while (rest.length > max) {
+    let cut = rest.lastIndexOf('\n\n', max);
+    if (cut < max / 2) cut = rest.lastIndexOf('\n', max);
+    if (cut < max / 2) cut = max;
+    let piece = rest.slice(0, cut);
+    // A code block cut in half is closed here and reopened in the next piece.
+    const fences = piece.match(/```/g)?.length ?? 0;
+    rest = rest.slice(cut).replace(/^\n+/, '');
+    if (fences % 2 === 1) {
+      piece = `${piece.slice(0, max - 4)}\n\`\`\``;
+      rest = `\`\`\`\n${rest}`;
+    }
+    out.push(piece);
+  }
+  if (rest) out.push(rest);
+  return out;
+}
+
+/**
+ * The buttons a message shows: ids deduplicated (Discord refuses a repeated custom_id), ids over
+ * 100 characters dropped rather than cut into another id, five per row, five rows. A button with
+ * a confirmation gets the `ask:` prefix: the adapter asks first, then acts on the real id.
+ */
+export function buttonRows(buttons: readonly ChatButton[]): DiscordPayload['components'] {
+  const seen = new Set<string>();
+  const out: DiscordButton[] = [];
+  for (const b of buttons) {
+    const id = b.confirm ? `${ASK_PREFIX}${b.id}` : b.id;
+    if (!b.id || id.length > L.customId || seen.has(id)) continue;
+    seen.add(id);
+    out.push({
+      type: 2,
+      style: b.style ? STYLE[b.style] : STYLE.secondary,
+      label: truncate(b.label.replace(/\s+/g, ' ').trim() || 'Open', L.buttonLabel),
+      custom_id: id,
+    });
+  }
+  const rows: DiscordPayload['components'] = [];
+  for (let i = 0; i < out.length && rows.length < L.actionRows; i += L.buttonsPerRow) {
+    rows.push({ type: 1, components: out.slice(i, i + L.buttonsPerRow) });
+  }
+  return rows;
+}
+
+/** Simple notes go out as plain content (mentions in it notify); anything richer as an embed. */
+function isPlain(message: ChatMessage): boolean {
+  if (message.header || message.fields?.length || message.context?.length) return false;
+  const sections = message.sections ?? [];
+  if (sections.length > 1) return false;
+  const text = sections[0] ?? message.text;
+  return toDiscordMarkdown(text).length <= L.content;
+}
+
+/**
+ * A neutral ChatMessage as a Discord message body, in the order the sandbox shows it: header,
+ * sections, fields, buttons, context. Never throws and never exceeds a limit: long sections are
+ * split over several embeds, and when the 6,000-character budget runs out the oldest section text
+ * gives way with a marker, never a button or a field.
+ */
+export function toDiscordMessage(message: ChatMessage): DiscordPayload {
+  const components = buttonRows(message.buttons ?? []);
+  const allowed_mentions: DiscordPayload['allowed_mentions'] = { parse: ['users', 'roles'] };
+  if (isPlain(message)) {
+    const text = toDiscordMarkdown(message.sections?.[0] ?? message.text).trim();
+    return { content: text || '\u200b', embeds: [], components, allowed_mentions };
+  }
+  const title = message.header ? truncate(message.header.replace(/\s+/g, ' ').trim(), L.embedTitle) : '';
+  const fields = (message.fields ?? [])
+    .filter((f) => f.label.trim() || f.value.trim())
+    .slice(0, L.embedFields)
+    .map((f) => ({
+      name: truncate(f.label.replace(/\s+/g, ' ').trim() || '\u200b', L.fieldName),
+      value: truncate(toDiscordMarkdown(f.value).trim() || '—', L.fieldValue),
+      inline: f.value.length <= 40,
+    }));
+  const footerText = (message.context ?? [])
+    .filter((c) => c.trim())
+    .map(toDiscordMarkdown)
+    .join(' · ');
+  const footer = footerText ? truncate(footerText, L.footerText) : '';
+  const sourceSections = message.sections?.length
+    ? message.sections
+    : message.header || message.fields?.length
+      ? []
+      : [message.text];
+  let pieces = sourceSections.flatMap((s) => splitText(toDiscordMarkdown(s).trim(), L.embedDescription));
+  pieces = pieces.filter((p) => p.length > 0);
+
+  // The budget over all embeds: title, fields and footer first, then the newest sections.
+  const fixed = title.length + footer.length + fields.reduce((n, f) => n + f.name.length + f.value.length, 0);
+  let budget = L.embedTotal - fixed;
+  const kept: string[] = [];
+  for (let i = pieces.length - 1; i >= 0; i--) {
+    const p = pieces[i]!;
+    if (p.length > budget || kept.length >= L.embedsPerMessage - 1) {
+      const marker = `_… ${i + 1} earlier ${i === 0 ? 'part is' : 'parts are'} not shown: the message is longer than Discord allows._`;
+      const room = budget - marker.length - 2;
+      if (room > 200 && kept.length < L.embedsPerMessage - 1) kept.unshift(truncate(p, room));
+      kept.unshift(marker);
+      break;
+    }
+    kept.unshift(p);
+    budget -= p.length;
+  }
+  const embeds: DiscordEmbed[] = kept.length ? kept.map((description) => ({ description })) : [{}];
+  const first = embeds[0]!;
+  if (title) first.title = title;
+  const last = embeds[embeds.length - 1]!;
+  if (fields.length) last.fields = fields;
+  if (footer) last.footer = { text: footer };
+  if (!first.title && !first.description && !last.fields && !last.footer) {
+    first.description = truncate(
+      toDiscordMarkdown(message.text).trim() || 'incident-bot',
+      L.embedDescription,
+    );
+  }
+  // The plain text goes above the embed: it is what notifications show, and its mentions notify
+  // (mentions inside an embed never do).
+  const fallback = message.text.trim() && message.text.trim() !== message.header?.trim() ? message.text : '';
+  return {
+    content: truncate(toDiscordMarkdown(fallback).trim(), L.content),
+    embeds,
+    components,
+    allowed_mentions,
+  };
+}

@@ -1,0 +1,103 @@
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerCommands } from '../../scripts/discord-register.ts';
+import { DiscordChat } from '../../src/chat/discord/adapter.ts';
+import { ephemeral, inChannel } from '../../src/chat/message.ts';
+import { buttonsOf, type FakeDiscord, messageText, startFakeDiscord } from '../fakes/discord/index.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { type ChatHarness, chatPlatformContract } from './contract.ts';
+
+function discordChat(fake: FakeDiscord, extra: Partial<ConstructorParameters<typeof DiscordChat>[0]> = {}) {
+  return new DiscordChat({
+    token: fake.token,
+    guildId: fake.guildId,
+    apiUrl: fake.apiUrl,
+    category: 'Incidents',
+    archiveCategory: 'Incidents Archive',
+    announceChannel: '#incidents',
+    logger: pino({ level: 'silent' }),
+    ...extra,
+  });
+}
+
+/** Reads what the adapter did back from the fake Discord's state. */
+function discordHarness(fake: FakeDiscord, chat: DiscordChat): ChatHarness {
+  return {
+    chat,
+    userId: fake.users.alice,
+    async messages(channelId) {
+      return fake.messages(channelId).map((m) => ({
+        id: m.id,
+        text: m.content || messageText(m),
+        buttons: buttonsOf(m).map((b) => b.label),
+      }));
+    },
+    async channel(channelId) {
+      const c = fake.channel(channelId);
+      if (!c) throw new Error(`no channel ${channelId}`);
+      return {
+        name: c.name,
+        topic: c.topic ?? '',
+        archived: fake.isArchived(channelId),
+        members: fake.viewers(channelId),
+      };
+    },
+    close: () => fake.close(),
+  };
+}
+
+// The real adapter (discord.js: REST and gateway) against the fake Discord.
+chatPlatformContract('discord adapter', async () => {
+  const fake = await startFakeDiscord();
+  return discordHarness(fake, discordChat(fake));
+});
+
+describe('Discord interactions through the adapter', () => {
+  let fake: FakeDiscord;
+  let chat: DiscordChat;
+  const slow = { ms: 0 };
+
+  beforeAll(async () => {
+    fake = await startFakeDiscord();
+    await registerCommands({ token: fake.token, guildId: fake.guildId, apiUrl: fake.apiUrl });
+    chat = discordChat(fake);
+    await chat.start(async (event) => {
+      await new Promise((r) => setTimeout(r, slow.ms));
+      if (event.type !== 'command') return undefined;
+      return event.text.includes('public')
+        ? inChannel(`done: ${event.text}`)
+        : ephemeral(`done: ${event.text}`);
+    });
+  });
+  afterAll(async () => {
+    await chat?.stop();
+    await fake?.close();
+  });
+
+  it('answers at once when the work is quick', async () => {
+    slow.ms = 0;
+    const i = fake.as(fake.users.alice).command(fake.channels.general, 'incident', 'note', { text: 'quick' });
+    const answer = await waitFor(() => fake.answer(i), 'the answer');
+    expect(answer).toMatchObject({ ephemeral: true, text: 'done: note --text="quick"' });
+    expect(i.callback?.type).toBe(4);
+  });
+
+  it('defers within 3 s and edits the answer in when the work takes longer', async () => {
+    slow.ms = 3500;
+    const i = fake.as(fake.users.alice).command(fake.channels.general, 'incident', 'note', { text: 'slow' });
+    const answer = await waitFor(() => fake.answer(i), 'the answer', 8000);
+    expect(i.callback?.type).toBe(5);
+    expect(i.callback!.at - i.sentAt).toBeLessThan(3000);
+    expect(answer).toMatchObject({ ephemeral: true, text: 'done: note --text="slow"' });
+  });
+
+  it('replaces an ephemeral deferral by a public follow-up when the answer is for everyone', async () => {
+    slow.ms = 3500;
+    const i = fake.as(fake.users.bob).command(fake.channels.general, 'incident', 'note', { text: 'public' });
+    const answer = await waitFor(() => fake.answer(i), 'the answer', 8000);
+    expect(answer.ephemeral).toBe(false);
+    expect(fake.messages(fake.channels.general).some((m) => m.content === 'done: note --text="public"')).toBe(
+      true,
+    );
+  });
+});
