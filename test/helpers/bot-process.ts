@@ -1,10 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
 const ROOT = resolve(import.meta.dirname, '../..');
+
+/** The node flags of `npm start` (package.json), so benchmarks measure what users run. */
+const START_FLAGS: string[] = (() => {
+  const start = (
+    JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  ).scripts.start!;
+  return start.split(/\s+/).filter((a) => a.startsWith('--'));
+})();
 
 export interface BotProcess {
   readonly url: string;
@@ -32,7 +40,7 @@ export async function startBotProcess(
   { timeoutMs = 15_000, built = false }: { timeoutMs?: number; built?: boolean } = {},
 ): Promise<BotProcess> {
   // `built`: run dist/main.mjs as `npm start` does (after `npm run build`); otherwise the sources through tsx.
-  const args = built ? ['--enable-source-maps', 'dist/main.mjs'] : ['--import', 'tsx', 'src/main.ts'];
+  const args = built ? [...START_FLAGS, 'dist/main.mjs'] : ['--import', 'tsx', 'src/main.ts'];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', LOG_LEVEL: 'info', ...env },
