@@ -101,3 +101,38 @@ describe('Discord interactions through the adapter', () => {
     );
   });
 });
+
+describe("Discord's channel limits", () => {
+  it('refuses a 51st channel in the category with what to do, and overflows the archive into a second category', async () => {
+    const fake = await startFakeDiscord();
+    const chat = discordChat(fake);
+    await chat.start(async () => undefined);
+    try {
+      const ids: string[] = [];
+      for (let i = 1; i <= 50; i++) {
+        ids.push((await chat.createChannel({ name: `inc-${i}-limit`, topic: '', private: false })).id);
+      }
+      const full = await chat.createChannel({ name: 'inc-51-limit', topic: '', private: false }).then(
+        () => undefined,
+        (err: unknown) => err as { code: string; message: string; hint?: string },
+      );
+      expect(full).toMatchObject({
+        code: 'bot.discord.category_full',
+        message: "The Incidents category holds 50 channels, Discord's limit.",
+      });
+      expect(full!.hint).toContain('Close finished incidents');
+      // Closing moves channels out: room again, and the archive fills its 50 before a second one.
+      for (const id of ids) await chat.archiveChannel(id);
+      expect(fake.category('Incidents Archive')).toBeDefined();
+      const more = await chat.createChannel({ name: 'inc-51-limit', topic: '', private: false });
+      await chat.archiveChannel(more.id);
+      const second = fake.category('Incidents Archive 2');
+      expect(second).toBeDefined();
+      expect(fake.channel(more.id)!.parent_id).toBe(second!.id);
+      expect(fake.isArchived(more.id)).toBe(true);
+    } finally {
+      await chat.stop();
+      await fake.close();
+    }
+  }, 60_000);
+});
