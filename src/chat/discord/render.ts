@@ -1,3 +1,4 @@
+import { FENCED, INLINE_CODE, splitMap } from '../markup.ts';
 import type { ChatButton, ChatMessage } from '../message.ts';
 
 /**
@@ -53,20 +54,8 @@ export interface DiscordPayload {
   allowed_mentions: { parse: ('users' | 'roles')[] };
 }
 
-const FENCED = /```[\s\S]*?```/g;
-const INLINE_CODE = /`[^`\n]+`/g;
 const LINK = /<((?:https?:\/\/|mailto:)[^\s|<>]+)(?:\|([^<>\n]*))?>/g;
 const BOLD = /(^|[^\w*])\*(?=\S)([^*\n]*?\S)\*(?=$|[^\w*])/g;
-
-function splitMap(text: string, re: RegExp, onMatch: (m: string) => string, onRest: (s: string) => string) {
-  let out = '';
-  let last = 0;
-  for (const m of text.matchAll(re)) {
-    out += onRest(text.slice(last, m.index)) + onMatch(m[0]);
-    last = m.index + m[0].length;
-  }
-  return out + onRest(text.slice(last));
-}
 
 /**
  * Our neutral markup → Discord markdown. Both read _italic_, `code` and ```blocks```; Discord's

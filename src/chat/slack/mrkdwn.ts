@@ -1,3 +1,5 @@
+import { FENCED, INLINE_CODE, splitMap } from '../markup.ts';
+
 /**
  * Our neutral markup → Slack mrkdwn. The two already agree on *bold*, _italic_, `code`, ```blocks```
  * and <url|label>; what differs is that Slack treats `&`, `<` and `>` as control characters
@@ -6,9 +8,6 @@
  * Slack counts, so a limit met here is met there.
  */
 
-/** The same code spans the sandbox renderer recognises, so both platforms agree on what is code. */
-const FENCED = /```[\s\S]*?```/g;
-const INLINE_CODE = /`[^`\n]+`/g;
 const ANGLE = /<[^<>]*>/g;
 
 const LINK = /^<((?:https?:\/\/|mailto:)[^\s|<>]+)(?:\|([^<>\n]*))?>$/;
@@ -48,16 +47,6 @@ function token(match: string): string {
     return `<!date^${date[1]}^${date[2]!.replace(/&/g, '&amp;')}${link}|${date[4]!.replace(/&/g, '&amp;')}>`;
   }
   return escapeMrkdwn(match);
-}
-
-function splitMap(text: string, re: RegExp, onMatch: (m: string) => string, onRest: (s: string) => string) {
-  let out = '';
-  let last = 0;
-  for (const m of text.matchAll(re)) {
-    out += onRest(text.slice(last, m.index)) + onMatch(m[0]);
-    last = m.index + m[0].length;
-  }
-  return out + onRest(text.slice(last));
 }
 
 /** Neutral markup → mrkdwn. Inside code everything is literal, so code is escaped whole. */
