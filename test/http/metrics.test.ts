@@ -1,13 +1,13 @@
 import type { Server } from 'node:http';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SEVERITY_MAPPING } from '../../src/alerts/severity.ts';
 import { registerApi } from '../../src/http/api.ts';
 import { registerMetrics } from '../../src/http/metrics.ts';
 import { Router } from '../../src/http/router.ts';
 import { createHttpServer, listen } from '../../src/http/server.ts';
-import { AlertService } from '../../src/incidents/alerts.ts';
+import type { AlertService } from '../../src/incidents/alerts.ts';
 import { fixture } from '../alerts/fixtures.ts';
+import { alertService } from '../incidents/alert-service.ts';
 import { alice, harness } from '../incidents/harness.ts';
 
 describe('GET /metrics, /healthz and /readyz', () => {
@@ -19,20 +19,7 @@ describe('GET /metrics, /healthz and /readyz', () => {
 
   beforeAll(async () => {
     h = await harness();
-    alerts = new AlertService(
-      h.store,
-      h.clock,
-      pino({ level: 'silent' }),
-      { incidents: h.incidents, triage: h.triage, nodes: h.nodes, runbooks: [], chat: h.chat },
-      {
-        groupBy: ['alertname'],
-        groupByLabels: false,
-        nodeLabels: ['node'],
-        severity: DEFAULT_SEVERITY_MAPPING,
-        maxNewPerMinute: 5,
-        actorName: 'Alertmanager',
-      },
-    );
+    alerts = alertService(h, { groupBy: ['alertname'], nodeLabels: ['node'] });
     alerts.start();
     const router = new Router();
     registerApi(router, { store: h.store, ready: () => ready });

@@ -1,12 +1,12 @@
 import type { Server } from 'node:http';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SEVERITY_MAPPING } from '../../src/alerts/severity.ts';
 import { Router } from '../../src/http/router.ts';
 import { createHttpServer, listen } from '../../src/http/server.ts';
 import { registerWebhooks, WEBHOOK_BODY_LIMIT, webhookAccess } from '../../src/http/webhooks.ts';
-import { AlertService } from '../../src/incidents/alerts.ts';
+import type { AlertService } from '../../src/incidents/alerts.ts';
 import { fixture } from '../alerts/fixtures.ts';
+import { alertService } from '../incidents/alert-service.ts';
 import { harness } from '../incidents/harness.ts';
 
 const WEBHOOK_TOKEN = 'webhook-token-0123456789';
@@ -39,20 +39,7 @@ describe('POST /webhooks/:source', () => {
 
   beforeAll(async () => {
     h = await harness();
-    alerts = new AlertService(
-      h.store,
-      h.clock,
-      pino({ level: 'silent' }),
-      { incidents: h.incidents, triage: h.triage, nodes: h.nodes, runbooks: [], chat: h.chat },
-      {
-        groupBy: ['alertname'],
-        groupByLabels: false,
-        nodeLabels: ['node'],
-        severity: DEFAULT_SEVERITY_MAPPING,
-        maxNewPerMinute: 5,
-        actorName: 'Alertmanager',
-      },
-    );
+    alerts = alertService(h, { groupBy: ['alertname'], nodeLabels: ['node'] });
     const router = new Router();
     registerWebhooks(router, { alerts, token: WEBHOOK_TOKEN });
     // API_TOKEN guards the API and sandbox; the webhooks answer to WEBHOOK_TOKEN instead.

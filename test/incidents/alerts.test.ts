@@ -1,9 +1,8 @@
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_SEVERITY_MAPPING } from '../../src/alerts/severity.ts';
-import { AlertService, type AlertServiceOptions } from '../../src/incidents/alerts.ts';
+import type { AlertService, AlertServiceOptions } from '../../src/incidents/alerts.ts';
 import { loadRunbooks } from '../../src/runbooks/loader.ts';
 import { fixture } from '../alerts/fixtures.ts';
+import { alertService } from './alert-service.ts';
 import { alice, harness } from './harness.ts';
 
 const runbooks = loadRunbooks('runbooks');
@@ -12,21 +11,7 @@ type Harness = Awaited<ReturnType<typeof harness>>;
 
 async function setup(options: Partial<AlertServiceOptions> = {}) {
   const h = await harness();
-  const alerts = new AlertService(
-    h.store,
-    h.clock,
-    pino({ level: 'silent' }),
-    { incidents: h.incidents, triage: h.triage, nodes: h.nodes, runbooks, chat: h.chat },
-    {
-      groupBy: ['alertname', 'cluster', 'node'],
-      groupByLabels: false,
-      nodeLabels: ['node', 'instance', 'host', 'hostname'],
-      severity: DEFAULT_SEVERITY_MAPPING,
-      maxNewPerMinute: 5,
-      actorName: 'Alertmanager',
-      ...options,
-    },
-  );
+  const alerts = alertService(h, { runbooks, ...options });
   alerts.start();
   /** Receive, then wait for the worker and any triage it started. */
   const post = async (source: 'alertmanager' | 'grafana' | 'generic', body: unknown) => {
