@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FakeSlack } from '../fakes/slack/index.ts';
+import { startFakeSlack } from '../fakes/slack/index.ts';
+import { type BotProcess, startBotProcess, tempDir } from '../helpers/bot-process.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+/** A small seeded generator, so a failing run can be replayed with its seed. */
+function prng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SEED = Number(process.env.FAULT_SEED ?? 20261122);
+
+/**
+ * Slack answering 429s, 5xx and dropped connections on the calls an incident makes (the faults
+ * change nothing on Slack's side, as a refused request does). The bot waits them out and retries:
+ * one channel, one card kept current, every update posted once and on the timeline.
+ */
+describe(`Slack faults at random (seed ${SEED})`, () => {
+  const tmp = tempDir();
+  let fake: FakeSlack;
+  let bot: BotProcess;
+
+  beforeAll(async () => {
+    fake = await startFakeSlack();
+    bot = await startBotProcess({
+      DATABASE_URL: `sqlite:${tmp.dir}/bot.db`,
+      SLACK_BOT_TOKEN: fake.botToken,
+      SLACK_APP_TOKEN: fake.appToken,
+      SLACK_API_URL: fake.url,
+      SLACK_ANNOUNCE_CHANNEL: '#incidents',
+    });
+    await fake.waitForConnection();
+  });
+
+  afterAll(async () => {
+    await bot?.stop();
+    await fake?.close();
+    tmp.remove();
+  });
+
+  it('loses nothing and doubles nothing', async () => {
+    const random = prng(SEED);
+    const methods = [
+      'conversations.create',
+      'chat.postMessage',
+      'chat.update',
+      'conversations.setTopic',
+      'conversations.invite',
+    ];
+    for (const method of methods) {
+      const pick = Math.floor(random() * 4);
+      const fault =
+        pick === 0
+          ? ({ status: 429, retryAfter: 1 } as const)
+          : pick === 1
+            ? ({ status: 500 } as const)
+            : pick === 2
+              ? ({ status: 503 } as const)
+              : ({ reset: true } as const);
+      fake.failNext(method, fault, { times: 1 + Math.floor(random() * 2) });
+    }
+    await fake.as('U0ALICE').command('C0GENERAL', 'declare GPU node 5 fell off the bus --severity SEV2');
+    const channel = await waitFor(
+      () => fake.channel('inc-1-gpu-node-5-fell-off-the-bus'),
+      'the incident channel',
+      30_000,
+    );
+    const updates = ['Drained gpu-node-5.', 'Job restarted on gpu-node-6.', 'Error rate back to normal.'];
+    for (const text of updates) {
+      await fake.as('U0ALICE').command(channel.id, `update ${text}`);
+    }
+    await waitFor(
+      () => updates.every((u) => fake.messages(channel.id).some((m) => m.byBot && m.text.includes(u))),
+      'every update in the channel',
+      30_000,
+    );
+    const isCard = (m: { byBot: boolean; blocks: unknown[] | undefined }) =>
+      m.byBot && JSON.stringify(m.blocks ?? []).includes('Take command');
+    // A post waiting out its retries lands after later ones: wait for it, do not assume order.
+    await waitFor(() => fake.messages(channel.id).some(isCard), 'the card', 30_000);
+    // One incident channel, whatever was retried.
+    expect(fake.channels().filter((c) => c.name.startsWith('inc-1-'))).toHaveLength(1);
+    const botPosts = fake.messages(channel.id).filter((m) => m.byBot);
+    for (const u of updates) expect(botPosts.filter((m) => m.text.includes(u))).toHaveLength(1);
+    const cards = botPosts.filter(isCard);
+    expect(cards).toHaveLength(1);
+    const { timeline } = (await (await fetch(`${bot.url}/api/incidents/1`)).json()) as any;
+    const recorded = timeline.filter((e: any) => e.kind === 'update').map((e: any) => e.text);
+    expect(recorded).toEqual(updates);
+    // The faults were met, not skipped.
+    expect(fake.calls().filter((c) => c.status !== 200).length).toBeGreaterThan(0);
+  }, 90_000);
+});
