@@ -98,4 +98,25 @@ describe(`Slack faults at random (seed ${SEED})`, () => {
     // The faults were met, not skipped.
     expect(fake.calls().filter((c) => c.status !== 200).length).toBeGreaterThan(0);
   }, 90_000);
+
+  it('uses the channel a lost conversations.create made instead of opening a second one', async () => {
+    // Slack creates the channel but the answer is lost (a 500 after the fact); WebClient retries.
+    fake.failNext('conversations.create', { status: 500, applied: true });
+    await fake.as('U0ALICE').command('C0GENERAL', 'declare Lost answer to create --severity SEV3');
+    const ours = () => fake.channels().filter((c) => c.name.endsWith('-lost-answer-to-create'));
+    const channel = await waitFor(() => ours()[0], 'the channel', 30_000);
+    await waitFor(
+      () =>
+        fake
+          .messages(channel.id)
+          .some((m) => m.byBot && JSON.stringify(m.blocks ?? []).includes('Take command')),
+      'the card in that channel',
+      30_000,
+    );
+    // Give a second channel time to appear if the bot were to make one, then count.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(ours()).toHaveLength(1);
+    const { incidents } = (await (await fetch(`${bot.url}/api/incidents`)).json()) as any;
+    expect(incidents.find((i: any) => i.title === 'Lost answer to create').channelId).toBe(channel.id);
+  }, 60_000);
 });

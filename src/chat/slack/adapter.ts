@@ -1,7 +1,7 @@
 import { App, type Receiver } from '@slack/bolt';
 import { WebClient, WebClientEvent } from '@slack/web-api';
 import type { Logger } from 'pino';
-import { type Actor, BotError } from '../../core/index.ts';
+import { type Actor, BotError, isBotError } from '../../core/index.ts';
 import { chatRateLimited } from '../../metrics.ts';
 import type { ChatMessage, Reply } from '../message.ts';
 import type {
@@ -208,12 +208,52 @@ export class SlackChat implements ChatPlatform {
   }
 
   async createChannel(input: CreateChannelInput): Promise<ChannelRef> {
-    const created = await this.request<{ channel: { id: string; name: string } }>('conversations.create', {
-      name: input.name,
-      is_private: input.private,
-    });
+    let created: { channel: { id: string; name: string } };
+    try {
+      created = await this.request('conversations.create', { name: input.name, is_private: input.private });
+    } catch (err) {
+      // WebClient retries a create whose answer was lost; the retry then hears name_taken for the
+      // channel the first attempt made. Incident channel names are unique (they carry the number),
+      // so a channel of that name this bot created moments ago is that one: use it, not a second.
+      const mine =
+        isBotError(err) && err.code === 'bot.chat.name_taken'
+          ? await this.ownRecentChannel(input.name)
+          : undefined;
+      if (!mine) throw err;
+      this.options.logger.info(
+        { channel: mine.id, name: mine.name },
+        'adopted the channel a retried create had made',
+      );
+      created = { channel: mine };
+    }
     if (input.topic) await this.setTopic(created.channel.id, input.topic);
     return { id: created.channel.id, name: created.channel.name };
+  }
+
+  /** The unarchived channel called `name` that this bot created in the last ten minutes, if any. */
+  private async ownRecentChannel(name: string): Promise<{ id: string; name: string } | undefined> {
+    const since = Date.now() / 1000 - 600;
+    let cursor: string | undefined;
+    for (let page = 0; page < 50; page++) {
+      const res = await this.request<{
+        channels?: { id: string; name: string; creator?: string; created?: number }[];
+        response_metadata?: { next_cursor?: string };
+      }>('conversations.list', {
+        types: 'public_channel,private_channel',
+        exclude_archived: true,
+        limit: 1000,
+        ...(cursor ? { cursor } : {}),
+      });
+      const found = res.channels?.find((c) => c.name === name);
+      if (found) {
+        return found.creator === this.botUserId && (found.created ?? 0) >= since
+          ? { id: found.id, name: found.name }
+          : undefined;
+      }
+      cursor = res.response_metadata?.next_cursor || undefined;
+      if (!cursor) return undefined;
+    }
+    return undefined;
   }
 
   async renameChannel(channelId: string, name: string): Promise<void> {
