@@ -230,13 +230,22 @@ export class SlackChat implements ChatPlatform {
     return { id: created.channel.id, name: created.channel.name };
   }
 
-  /** The unarchived channel called `name` that this bot created in the last ten minutes, if any. */
+  /**
+   * The unarchived channel called `name` that this bot created in the last ten minutes and has not
+   * used yet (no topic), if any.
+   */
   private async ownRecentChannel(name: string): Promise<{ id: string; name: string } | undefined> {
     const since = Date.now() / 1000 - 600;
     let cursor: string | undefined;
     for (let page = 0; page < 50; page++) {
       const res = await this.request<{
-        channels?: { id: string; name: string; creator?: string; created?: number }[];
+        channels?: {
+          id: string;
+          name: string;
+          creator?: string;
+          created?: number;
+          topic?: { value?: string };
+        }[];
         response_metadata?: { next_cursor?: string };
       }>('conversations.list', {
         types: 'public_channel,private_channel',
@@ -246,7 +255,9 @@ export class SlackChat implements ChatPlatform {
       });
       const found = res.channels?.find((c) => c.name === name);
       if (found) {
-        return found.creator === this.botUserId && (found.created ?? 0) >= since
+        // Untouched since: a channel the bot went on to use (a topic set) is a real name clash.
+        const untouched = !found.topic?.value;
+        return found.creator === this.botUserId && (found.created ?? 0) >= since && untouched
           ? { id: found.id, name: found.name }
           : undefined;
       }
