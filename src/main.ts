@@ -170,6 +170,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
       severity: severityMapping(config.file.severity),
       maxNewPerMinute: config.file.stormGuard.maxNewPerMinute,
       actorName: config.file.alerts.actorName,
+      ...(config.DATABASE_URL.startsWith('sqlite:') ? { owner: 'local' } : {}),
     },
   );
   const registry = new CommandRegistry(commands);

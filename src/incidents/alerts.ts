@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   type AlertSource,
@@ -42,6 +43,11 @@ export interface AlertServiceOptions {
   readonly maxNewPerMinute: number;
   /** The name alert-opened incidents and their requests are attributed to. */
   readonly actorName: string;
+  /**
+   * Who this process is when it claims alert groups. One process (SQLite) passes a fixed name, so
+   * after a crash it takes its own claims back at once; replicas each get a random one (default).
+   */
+  readonly owner?: string;
 }
 
 export interface Received {
@@ -57,6 +63,10 @@ const MAX_LISTED = 20;
 /** Groups the worker takes per round, and per transaction when carrying them. */
 const ROUND = 200;
 const GROUPS_PER_TRANSACTION = 50;
+/** How long a claimed group stays this process's; a round takes well under this. */
+const CLAIM_MS = 120_000;
+/** Pending groups are looked for this often too, so a dead replica's claims are taken over. */
+const POLL_MS = 30_000;
 /** Lets webhook requests in between the worker's steps (SQLite calls are synchronous). */
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 const RETRY_MS = 30_000;
@@ -81,6 +91,9 @@ export class AlertService {
   /** Groups whose processing failed, and when to try them again. */
   private readonly retryAt = new Map<string, number>();
   private retryTimer: NodeJS.Timeout | undefined;
+  private poll: NodeJS.Timeout | undefined;
+  /** This process, as the owner of its claims on alert groups. */
+  private readonly owner: string;
   /** Deliveries waiting for the next group commit. */
   private readonly writes: { records: readonly NewAlertRecord[]; done: (err?: unknown) => void }[] = [];
   private writing = false;
@@ -103,17 +116,21 @@ export class AlertService {
   ) {
     this.storm = new StormGuard({ maxNewPerMinute: options.maxNewPerMinute, clock });
     this.actor = { id: `${BOT_ACTOR_PREFIX}alerts`, name: options.actorName, bot: true };
+    this.owner = options.owner ?? randomUUID();
   }
 
   /** Carries whatever was pending when the process last stopped. */
   start(): void {
     this.stopped = false;
     this.kick();
+    this.poll = setInterval(() => this.kick(), POLL_MS);
+    this.poll.unref();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.poll) clearInterval(this.poll);
     await this.running;
     await Promise.allSettled([...this.background]);
   }
@@ -230,56 +247,70 @@ export class AlertService {
 
   private async work(): Promise<void> {
     while (!this.stopped) {
-      const now = this.clock.now().getTime();
-      const keys = (await this.store.listPendingAlertGroups(ROUND)).filter(
-        (k) => (this.retryAt.get(k) ?? 0) <= now,
-      );
-      if (keys.length === 0) break;
-      // Route every group first, then carry per incident: in a storm, hundreds of groups joining
-      // the storm incident become one transaction, one message and one card update.
-      const byIncident = new Map<string, Carry>();
-      for (const key of keys) {
-        if (this.stopped) return;
-        try {
-          const routed = await this.route(key);
-          if (!routed) {
-            this.retryAt.delete(key);
-            continue;
-          }
-          const group = { key, pending: routed.pending, ...(routed.link ? { link: routed.link } : {}) };
-          const slot = byIncident.get(routed.incident.id);
-          if (slot) {
-            slot.groups.push(group);
-            slot.incident = routed.incident;
-            slot.opened ??= routed.opened;
-          } else {
-            byIncident.set(routed.incident.id, {
-              incident: routed.incident,
-              groups: [group],
-              ...(routed.opened ? { opened: routed.opened } : {}),
-            });
-          }
-        } catch (err) {
-          if (isBotError(err) && err.code === 'bot.store.alert_group_taken') {
-            // Another replica opened the group's incident first: the next round carries to it.
-            this.logger.info({ group: key }, err.message);
-          } else {
-            this.failed([key], err);
-          }
-        }
-        await yieldToIo();
+      const now = this.clock.now();
+      // Leased to this process for the round: another replica never carries the same alerts.
+      const claimed = await this.store.claimPendingAlertGroups(now, this.owner, CLAIM_MS, ROUND);
+      if (claimed.length === 0) break;
+      const keys: string[] = [];
+      for (const k of claimed) {
+        if ((this.retryAt.get(k) ?? 0) <= now.getTime()) keys.push(k);
+        else await this.store.releaseAlertGroup(k, this.owner);
       }
-      for (const slot of byIncident.values()) {
-        if (this.stopped) return;
-        try {
-          await this.carry(slot);
-          for (const g of slot.groups) this.retryAt.delete(g.key);
-        } catch (err) {
-          this.failed(
-            slot.groups.map((g) => g.key),
-            err,
-          );
+      if (keys.length === 0) break;
+      try {
+        await this.round(keys);
+      } finally {
+        for (const k of keys) await this.store.releaseAlertGroup(k, this.owner).catch(() => undefined);
+      }
+    }
+  }
+
+  /** One round: route every claimed group, then carry per incident. */
+  private async round(keys: readonly string[]): Promise<void> {
+    // Route every group first, then carry per incident: in a storm, hundreds of groups joining
+    // the storm incident become one transaction, one message and one card update.
+    const byIncident = new Map<string, Carry>();
+    for (const key of keys) {
+      if (this.stopped) return;
+      try {
+        const routed = await this.route(key);
+        if (!routed) {
+          this.retryAt.delete(key);
+          continue;
         }
+        const group = { key, pending: routed.pending, ...(routed.link ? { link: routed.link } : {}) };
+        const slot = byIncident.get(routed.incident.id);
+        if (slot) {
+          slot.groups.push(group);
+          slot.incident = routed.incident;
+          slot.opened ??= routed.opened;
+        } else {
+          byIncident.set(routed.incident.id, {
+            incident: routed.incident,
+            groups: [group],
+            ...(routed.opened ? { opened: routed.opened } : {}),
+          });
+        }
+      } catch (err) {
+        if (isBotError(err) && err.code === 'bot.store.alert_group_taken') {
+          // Another replica opened the group's incident first: the next round carries to it.
+          this.logger.info({ group: key }, err.message);
+        } else {
+          this.failed([key], err);
+        }
+      }
+      await yieldToIo();
+    }
+    for (const slot of byIncident.values()) {
+      if (this.stopped) return;
+      try {
+        await this.carry(slot);
+        for (const g of slot.groups) this.retryAt.delete(g.key);
+      } catch (err) {
+        this.failed(
+          slot.groups.map((g) => g.key),
+          err,
+        );
       }
     }
   }

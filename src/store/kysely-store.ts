@@ -465,6 +465,57 @@ export class KyselyStore implements Store {
     return rows.map((r) => r.group_key);
   }
 
+  async claimPendingAlertGroups(now: Date, owner: string, leaseMs: number, limit = 100): Promise<string[]> {
+    const at = iso(now);
+    const until = iso(new Date(now.getTime() + leaseMs));
+    // Candidates: pending groups nobody holds (or whose lease ran out), oldest delivery first.
+    const candidates = await this.#db
+      .selectFrom('alerts')
+      .leftJoin('alert_claims', 'alert_claims.group_key', 'alerts.group_key')
+      .select('alerts.group_key')
+      .select((eb) => eb.fn.min('alerts.last_received_at').as('first'))
+      .where('alerts.pending', '=', 1)
+      .where((eb) =>
+        eb.or([
+          eb('alert_claims.lease_until', 'is', null),
+          eb('alert_claims.lease_until', '<=', at),
+          eb('alert_claims.owner', '=', owner),
+        ]),
+      )
+      .groupBy('alerts.group_key')
+      .orderBy('first')
+      .orderBy('alerts.group_key')
+      .limit(limit)
+      .execute();
+    const claimed: string[] = [];
+    for (const { group_key } of candidates) {
+      // Insert, or take over only an expired lease: the database picks one owner per group.
+      const row = await this.#db
+        .insertInto('alert_claims')
+        .values({ group_key, owner, lease_until: until })
+        .onConflict((oc) =>
+          oc
+            .column('group_key')
+            .doUpdateSet({ owner, lease_until: until })
+            .where((eb) =>
+              eb.or([eb('alert_claims.lease_until', '<=', at), eb('alert_claims.owner', '=', owner)]),
+            ),
+        )
+        .returning('group_key')
+        .executeTakeFirst();
+      if (row) claimed.push(group_key);
+    }
+    return claimed;
+  }
+
+  async releaseAlertGroup(groupKey: string, owner: string): Promise<void> {
+    await this.#db
+      .deleteFrom('alert_claims')
+      .where('group_key', '=', groupKey)
+      .where('owner', '=', owner)
+      .execute();
+  }
+
   async listGroupAlerts(groupKey: string): Promise<AlertRecord[]> {
     const rows = await this.#db
       .selectFrom('alerts')

@@ -206,6 +206,15 @@ export interface Store {
   recordAlerts(alerts: readonly NewAlertRecord[], receivedAt: Date): Promise<void>;
   /** Group keys with pending alerts, oldest delivery first. */
   listPendingAlertGroups(limit?: number): Promise<string[]>;
+  /**
+   * Leases up to `limit` groups with pending alerts to `owner` until `now + leaseMs` (oldest
+   * delivery first), skipping groups another owner holds; returns their keys. Two replicas never
+   * get the same group while its lease runs. The same owner may claim its own groups again (a
+   * single process restarted after a crash keeps one owner name).
+   */
+  claimPendingAlertGroups(now: Date, owner: string, leaseMs: number, limit?: number): Promise<string[]>;
+  /** Gives a claimed group back (done with it, or failed: another owner may take it at once). */
+  releaseAlertGroup(groupKey: string, owner: string): Promise<void>;
   /** Every alert of a group, oldest first. */
   listGroupAlerts(groupKey: string): Promise<AlertRecord[]>;
   /** Every alert carried to an incident, oldest first. */

@@ -141,6 +141,12 @@ export interface PostmortemsTable {
   version: number;
 }
 
+export interface AlertClaimsTable {
+  group_key: string;
+  owner: string;
+  lease_until: IsoTime;
+}
+
 /** The tables of migration 0001. Later migrations extend this interface with their own tables. */
 export interface Database {
   incidents: IncidentsTable;
@@ -152,6 +158,7 @@ export interface Database {
   alert_groups: AlertGroupsTable;
   timers: TimersTable;
   postmortems: PostmortemsTable;
+  alert_claims: AlertClaimsTable;
 }
 
 export type IncidentRow = Selectable<IncidentsTable>;

@@ -653,6 +653,26 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
         expect(await store.listPendingAlertGroups()).toEqual([group]);
       });
 
+      it('leases pending groups to one owner at a time, taken over when the lease runs out', async () => {
+        await store.recordAlerts([alert({ groupKey: 'g:b' })], at(2));
+        await store.recordAlerts([alert({ groupKey: 'g:a' })], at(3));
+        expect(await store.claimPendingAlertGroups(at(4), 'r1', 60_000)).toEqual(['g:b', 'g:a']);
+        // Held by r1: r2 gets nothing until the lease ends, or r1 gives one back.
+        expect(await store.claimPendingAlertGroups(at(4, 1), 'r2', 60_000)).toEqual([]);
+        await store.releaseAlertGroup('g:a', 'r2'); // not r2's: nothing happens
+        expect(await store.claimPendingAlertGroups(at(4, 2), 'r2', 60_000)).toEqual([]);
+        await store.releaseAlertGroup('g:a', 'r1');
+        expect(await store.claimPendingAlertGroups(at(4, 3), 'r2', 60_000)).toEqual(['g:a']);
+        // r1's lease on g:b ran out; r2 takes it, and may claim the g:a it holds again (a
+        // restarted single process keeps its owner name).
+        expect(await store.claimPendingAlertGroups(at(5, 1), 'r2', 60_000)).toEqual(['g:b', 'g:a']);
+        // A group with nothing pending is not offered.
+        const incident = await store.createIncident(newIncident());
+        await store.markAlertsPosted('g:b', [{ fingerprint: 'f1', status: 'firing' }], incident.id);
+        await store.releaseAlertGroup('g:b', 'r2');
+        expect(await store.claimPendingAlertGroups(at(9), 'r3', 60_000)).toEqual(['g:a']);
+      });
+
       it('lists pending groups oldest delivery first', async () => {
         await store.recordAlerts([alert({ groupKey: 'g:b' })], at(2));
         await store.recordAlerts([alert({ groupKey: 'g:a' })], at(3));

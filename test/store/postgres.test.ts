@@ -261,6 +261,41 @@ pgDescribe('PostgreSQL store', () => {
       expect(await a.store.finishTimer(first[0]!.incidentId, 'update', owner)).toBe(true);
     });
 
+    it('leases each pending alert group to one replica only', async () => {
+      for (let g = 0; g < 40; g++) {
+        await a.store.recordAlerts(
+          [
+            {
+              groupKey: `alertmanager:g${g}`,
+              fingerprint: 'f',
+              source: 'alertmanager',
+              name: 'NodeDown',
+              status: 'firing',
+              labels: { alertname: 'NodeDown' },
+              annotations: {},
+              nodes: [],
+              startsAt: at(0),
+              endsAt: null,
+            },
+          ],
+          at(1),
+        );
+      }
+      // Replicas racing for the same candidates: each group goes to one; the losers claim fewer
+      // this round and the rest in the next.
+      const claimed: string[] = [];
+      for (let round = 0; round < 10 && claimed.length < 40; round++) {
+        const claims = await Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            (i % 2 ? a : b).store.claimPendingAlertGroups(at(2), `replica-${round}-${i}`, 60_000, 20),
+          ),
+        );
+        claimed.push(...claims.flat());
+      }
+      expect(new Set(claimed).size).toBe(claimed.length);
+      expect(claimed).toHaveLength(40);
+    });
+
     it('lets one approval of an action win across replicas', async () => {
       const inc = await a.store.createIncident(incident());
       const action = await a.store.createAction({

@@ -3,6 +3,7 @@ import { initial } from './0001-initial.ts';
 import { sandbox } from './0002-sandbox.ts';
 import { alerts } from './0003-alerts.ts';
 import { timersAndPostmortems } from './0004-timers-postmortems.ts';
+import { alertClaims } from './0005-alert-claims.ts';
 import type { MigrationFactory, SqlDialect } from './types.ts';
 
 export type { MigrationFactory, SqlDialect } from './types.ts';
@@ -17,6 +18,7 @@ const FACTORIES: Readonly<Record<string, MigrationFactory>> = {
   '0002-sandbox': sandbox,
   '0003-alerts': alerts,
   '0004-timers-postmortems': timersAndPostmortems,
+  '0005-alert-claims': alertClaims,
 };
 
 /** The migrations built for one dialect, in the shape Kysely's `Migrator` expects. */
