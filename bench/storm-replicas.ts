@@ -118,7 +118,7 @@ async function main(): Promise<void> {
       `  all carried to incidents after ${carriedIn.toFixed(1)} s; alerts in no incident: ${uncarried}`,
     );
     console.log(
-      `  incidents opened: ${incidents} (storm guard 5 a minute per replica, then the storm incident); groups linked: ${groupsLinked}`,
+      `  incidents opened: ${incidents} (the storm guard allows 5 a minute across replicas, then the storm incident); groups linked: ${groupsLinked}`,
     );
     console.log(
       `  duplicates: alerts recorded twice 0 (one row per group and fingerprint), groups posted twice to the timeline: ${twiceTimeline}`,

@@ -9,6 +9,7 @@ import {
   nodesFromLabels,
   normalizeAlertPayload,
   type SeverityMapping,
+  STORM_WINDOW_MS,
   StormGuard,
 } from '../alerts/index.ts';
 import type { ChatMessage } from '../chat/message.ts';
@@ -370,13 +371,16 @@ export class AlertService {
     firing: readonly AlertRecord[],
     previous: Incident | undefined,
   ): Promise<{ incident: Incident; opened: 'own' | 'storm'; link?: AlertGroup }> {
-    if (this.storm.admit(key) === 'storm') {
+    const joinStorm = async (): Promise<{ incident: Incident; opened: 'storm'; link: AlertGroup }> => {
       const storm = await this.stormIncident(firing);
       // Written with the alerts it carries (see carry), not on its own: one write per round.
       const link = { groupKey: key, incidentId: storm.id, storm: true, createdAt: this.clock.now() };
       alertIncidentsOpened.inc({ kind: 'storm' });
       return { incident: storm, opened: 'storm', link };
-    }
+    };
+    // This process's own count first (cheap); the shared count in the store decides (exact across
+    // replicas, see declare).
+    if (this.storm.admit(key) === 'storm') return joinStorm();
     const first = firing[0]!;
     const runbook = matchRunbook(this.deps.runbooks, first);
     const severity =
@@ -391,11 +395,17 @@ export class AlertService {
       `Opened by ${firing.length === 1 ? 'an alert' : `${firing.length} alerts`} from ${first.source}${previous ? ` (the group fired again after ${incidentRef(previous)} was ${previous.status})` : ''}.`,
       ...(runbook ? [`Runbook: ${runbook.title}.`] : []),
     ].join(' ');
-    const incident = await this.declare(
-      { title, description, severity, private: false, actor: this.actor },
-      key,
-      false,
-    );
+    let incident: Incident;
+    try {
+      incident = await this.declare(
+        { title, description, severity, private: false, actor: this.actor },
+        key,
+        false,
+      );
+    } catch (err) {
+      if (err instanceof StormFull) return joinStorm();
+      throw err;
+    }
     alertIncidentsOpened.inc({ kind: 'own' });
     return { incident, opened: 'own' };
   }
@@ -433,6 +443,13 @@ export class AlertService {
     try {
       return await this.deps.incidents.declare(this.deps.chat, input, {
         inTransaction: async (tx, incident) => {
+          // Incident creators are serialised, so this count is exact across replicas: past the
+          // limit the whole declaration rolls back and the group joins the storm instead.
+          if (!storm) {
+            const since = new Date(this.clock.now().getTime() - STORM_WINDOW_MS);
+            if ((await tx.countOwnAlertGroupsSince(since)) >= this.options.maxNewPerMinute)
+              throw new StormFull();
+          }
           id = incident.id;
           await tx.putAlertGroup({
             groupKey: key,
@@ -616,6 +633,9 @@ function describe(a: AlertRecord): string {
   const where = a.nodes.length ? ` on ${a.nodes.join(', ')}` : '';
   return cut(`${a.name}${where}${a.summary ? `: ${a.summary}` : ''}`, 500);
 }
+
+/** Thrown inside a declaration when the storm guard's shared count is full. */
+class StormFull extends Error {}
 
 /** What the worker carries to one incident in one round. */
 interface Carry {

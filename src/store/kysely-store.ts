@@ -584,6 +584,16 @@ export class KyselyStore implements Store {
     });
   }
 
+  async countOwnAlertGroupsSince(since: Date): Promise<number> {
+    const row = await this.#db
+      .selectFrom('alert_groups')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('storm', '=', 0)
+      .where('created_at', '>=', iso(since))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   async getAlertGroup(groupKey: string): Promise<AlertGroup | undefined> {
     const row = await this.#db
       .selectFrom('alert_groups')

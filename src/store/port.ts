@@ -234,6 +234,12 @@ export interface Store {
   ): Promise<void>;
   getAlertGroup(groupKey: string): Promise<AlertGroup | undefined>;
   /**
+   * Alert groups that opened an incident of their own (not the storm's) at or after `since`: the
+   * storm guard's count, shared by every replica. Inside the transaction that creates an incident
+   * it is exact (incident creators are serialised).
+   */
+  countOwnAlertGroupsSince(since: Date): Promise<number>;
+  /**
    * Creates the group's row or points it at another incident (after the first was resolved or
    * closed). Refuses (BotError `bot.store.alert_group_taken`) to move a group away from an incident
    * that is still open: two replicas opening an incident for the same group at once, the second

@@ -218,6 +218,28 @@ describe('alerts into incidents', () => {
     expect((await t.incidents.list())[0]!.title).toBe('Late: Late late');
   });
 
+  it('bounds new channels across replicas: the storm guard counts in the store', async () => {
+    const t = await setup({ maxNewPerMinute: 3 });
+    current = t;
+    // A second replica on the same store (its own process-local count and claims).
+    const other = alertService(t, { maxNewPerMinute: 3, runbooks, owner: 'replica-2' });
+    other.start();
+    try {
+      for (let i = 0; i < 10; i++) {
+        const replica = i % 2 ? other : t.alerts;
+        await replica.receive('alertmanager', amPayload(`r${i}`, [{ name: `Alert${i}`, fp: `f${i}` }]));
+        await replica.idle();
+      }
+      const incidents = await t.incidents.list();
+      const own = incidents.filter((i) => !i.title.startsWith('Alert storm'));
+      // Three in the minute between both replicas, not three each; the rest in one storm incident.
+      expect(own).toHaveLength(3);
+      expect(incidents).toHaveLength(4);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('carries alerts stored before a restart', async () => {
     const t = await setup();
     current = t;

@@ -703,6 +703,31 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
         expect(await store.listGroupAlerts(group)).toEqual([]);
       });
 
+      it('counts the groups that opened their own incident since a time, not the storm ones', async () => {
+        const incident = await store.createIncident(newIncident());
+        await store.putAlertGroup({
+          groupKey: 'g:1',
+          incidentId: incident.id,
+          storm: false,
+          createdAt: at(1),
+        });
+        await store.putAlertGroup({
+          groupKey: 'g:2',
+          incidentId: incident.id,
+          storm: false,
+          createdAt: at(2),
+        });
+        await store.putAlertGroup({
+          groupKey: 'g:3',
+          incidentId: incident.id,
+          storm: true,
+          createdAt: at(2),
+        });
+        expect(await store.countOwnAlertGroupsSince(at(0))).toBe(2);
+        expect(await store.countOwnAlertGroupsSince(at(2))).toBe(1);
+        expect(await store.countOwnAlertGroupsSince(at(3))).toBe(0);
+      });
+
       it('points a group at an incident, and at another one later', async () => {
         const first = await store.createIncident(newIncident());
         const second = await store.createIncident(newIncident());
