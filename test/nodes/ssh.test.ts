@@ -226,6 +226,24 @@ describe('ssh adapter', () => {
     expect((await ssh.diagnose('gpu-node-4', 'uptime')).exitCode).toBe(0);
   });
 
+  it('a node that dies mid-command answers bot.node.unreachable at once, and nothing is retried', async () => {
+    const ssh = await adapterFor({ commandTimeoutMs: 10_000 });
+    fleet.setHang('gpu-node-3', 'die');
+    const started = Date.now();
+    const err = await expectBotError(ssh.cordon('gpu-node-3'), 'bot.node.unreachable');
+    // Not the command timeout: the reset is noticed as it happens.
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(err.message).toMatch(/gpu-node-3/);
+    // The cordon reached the node once and was not retried behind anyone's back.
+    // The node died during the cordon's state check: the cordon itself was never sent, and
+    // nothing was retried behind anyone's back.
+    const sent = fleet.commands.filter((c) => c.node === 'gpu-node-3').map((c) => c.command);
+    expect(sent).toEqual(["sinfo -h -N -n 'gpu-node-3' -o %T"]);
+    // Back up: a new connection, and it works.
+    fleet.setHang('gpu-node-3', undefined);
+    expect((await ssh.diagnose('gpu-node-3', 'uptime')).exitCode).toBe(0);
+  });
+
   it('a node that hangs in the handshake times out, and listNodes calls it unreachable', async () => {
     fleet.setHang('gpu-node-6', 'handshake');
     const ssh = await adapterFor({ connectTimeoutMs: 300 });

@@ -3,7 +3,11 @@ import ssh2 from 'ssh2';
 import type { FakeNodeHost } from './host.ts';
 import type { TestKey } from './keys.ts';
 
-export type HangMode = 'exec' | 'handshake';
+/**
+ * `exec`: commands never answer; `handshake`: the connection never gets that far; `die`: the node
+ * dies mid-command (the TCP connection is reset while a command runs, no exit status).
+ */
+export type HangMode = 'exec' | 'handshake' | 'die';
 
 export interface Behaviour {
   readonly delayMs: number;
@@ -107,6 +111,11 @@ export async function startFakeSshNode(opts: {
           });
           const b = behaviour();
           if (b.hang === 'exec') return;
+          if (b.hang === 'die') {
+            // Give the command a moment to be under way, then the machine is gone.
+            setTimeout(() => (client as unknown as { _sock?: Socket })._sock?.destroy(), 50);
+            return;
+          }
           const answer = async () => {
             const a = await host.answer(info.command);
             if (!open) return;
