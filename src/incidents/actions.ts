@@ -102,49 +102,50 @@ export class ActionService {
     const now = this.clock.now();
     const cutoff = now.getTime() - olderThanMs;
     let count = 0;
-    for (const incident of await this.store.listIncidents({ limit: 1000 })) {
-      for (const action of await this.store.listActions(incident.id)) {
-        const since =
-          action.status === 'running'
-            ? action.startedAt
-            : action.status === 'approved'
-              ? action.decidedAt
-              : null;
-        if (!since || since.getTime() > cutoff) continue;
-        const wasRunning = action.status === 'running';
-        const summary = wasRunning
-          ? `The bot stopped while the ${action.kind} of ${action.target} was running: it may or may not have completed.`
-          : `The bot stopped after the ${action.kind} of ${action.target} was approved and before it started: it did not run.`;
-        const moved = await this.store.transaction(async (tx) => {
-          const done = await tx.transitionAction(action.id, [action.status], 'unknown', {
-            finishedAt: now,
-            result: { ok: false, summary, output: '' },
-          });
-          if (!done) return undefined;
-          await tx.appendTimeline({
-            incidentId: incident.id,
-            kind: 'action_result',
-            at: now,
-            actorId: null,
-            actorName: 'incident-bot',
-            text: `${action.kind} of ${action.target}: outcome unknown. ${summary}`,
-            data: { actionId: action.id, ok: false, recovered: true },
-            key: true,
-          });
-          return done;
+    // One query for the candidates, not one per incident: this runs at every start-up.
+    for (const action of await this.store.listActionsByStatus(['approved', 'running'])) {
+      const incident = await this.incidents.get(action.incidentId);
+      if (!incident) continue;
+      const since =
+        action.status === 'running'
+          ? action.startedAt
+          : action.status === 'approved'
+            ? action.decidedAt
+            : null;
+      if (!since || since.getTime() > cutoff) continue;
+      const wasRunning = action.status === 'running';
+      const summary = wasRunning
+        ? `The bot stopped while the ${action.kind} of ${action.target} was running: it may or may not have completed.`
+        : `The bot stopped after the ${action.kind} of ${action.target} was approved and before it started: it did not run.`;
+      const moved = await this.store.transaction(async (tx) => {
+        const done = await tx.transitionAction(action.id, [action.status], 'unknown', {
+          finishedAt: now,
+          result: { ok: false, summary, output: '' },
         });
-        if (!moved) continue;
-        count++;
-        actionsFinished.inc({ kind: moved.kind, status: 'unknown' });
-        await this.refreshMessage(moved, incident);
-        if (incident.channelId) {
-          const check = isNodeKind(action.kind) ? `/node status ${action.target}` : `/workload list`;
-          const text = `⚠️ ${summary} Check with \`${check}\` and request it again if it is still needed.`;
-          await this.incidents
-            .chatFor(incident)
-            .postMessage(incident.channelId, { text, sections: [text] })
-            .catch((err) => this.logger.warn({ err }, 'reporting a recovered action failed'));
-        }
+        if (!done) return undefined;
+        await tx.appendTimeline({
+          incidentId: incident.id,
+          kind: 'action_result',
+          at: now,
+          actorId: null,
+          actorName: 'incident-bot',
+          text: `${action.kind} of ${action.target}: outcome unknown. ${summary}`,
+          data: { actionId: action.id, ok: false, recovered: true },
+          key: true,
+        });
+        return done;
+      });
+      if (!moved) continue;
+      count++;
+      actionsFinished.inc({ kind: moved.kind, status: 'unknown' });
+      await this.refreshMessage(moved, incident);
+      if (incident.channelId) {
+        const check = isNodeKind(action.kind) ? `/node status ${action.target}` : `/workload list`;
+        const text = `⚠️ ${summary} Check with \`${check}\` and request it again if it is still needed.`;
+        await this.incidents
+          .chatFor(incident)
+          .postMessage(incident.channelId, { text, sections: [text] })
+          .catch((err) => this.logger.warn({ err }, 'reporting a recovered action failed'));
       }
     }
     return count;

@@ -350,6 +350,19 @@ export class KyselyStore implements Store {
     return rows.map(toAction);
   }
 
+  async listActionsByStatus(statuses: readonly ActionStatus[], limit = 1000): Promise<Action[]> {
+    if (statuses.length === 0) return [];
+    const rows = await this.#db
+      .selectFrom('actions')
+      .selectAll()
+      .where('status', 'in', statuses)
+      .orderBy('requested_at')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map(toAction);
+  }
+
   async listExpiredActions(now: Date, limit = 100): Promise<Action[]> {
     const rows = await this.#db
       .selectFrom('actions')

@@ -197,6 +197,8 @@ export interface Store {
   setActionMessage(id: string, messageId: string): Promise<void>;
   /** Actions still waiting for approval whose time ran out at `now`, oldest first (the expiry sweep). */
   listExpiredActions(now: Date, limit?: number): Promise<Action[]>;
+  /** Actions in any of these statuses, oldest request first (recovery after a crash). */
+  listActionsByStatus(statuses: readonly ActionStatus[], limit?: number): Promise<Action[]>;
 
   /**
    * Inserts or updates each alert (by group key and fingerprint). A new alert, or one whose status

@@ -475,6 +475,23 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
         expect(await store.listExpiredActions(at(2))).toEqual([]);
         expect(await store.listExpiredActions(at(5), 1)).toHaveLength(1);
       });
+
+      it('lists actions by status across incidents, oldest request first', async () => {
+        const one = await store.createIncident(newIncident());
+        const two = await store.createIncident(newIncident());
+        const a = await store.createAction(newAction(two.id, { requestedAt: at(2) }));
+        const b = await store.createAction(newAction(one.id, { requestedAt: at(1) }));
+        await store.createAction(newAction(one.id, { requestedAt: at(3) }));
+        await store.transitionAction(a.id, ['requested'], 'approved', { decidedAt: at(2) });
+        await store.transitionAction(b.id, ['requested'], 'approved', { decidedAt: at(2) });
+        await store.transitionAction(b.id, ['approved'], 'running', { startedAt: at(3) });
+        const found = await store.listActionsByStatus(['approved', 'running']);
+        expect(found.map((x) => [x.id, x.status])).toEqual([
+          [b.id, 'running'],
+          [a.id, 'approved'],
+        ]);
+        expect(await store.listActionsByStatus([])).toEqual([]);
+      });
     });
 
     describe('processed events', () => {
