@@ -4,7 +4,7 @@ import { tallies } from '../metrics.ts';
 import type { Store } from '../store/port.ts';
 import type { Router } from './router.ts';
 
-/** Incidents counted per scrape, newest first; beyond this the gauge covers the most recent. */
+/** Pending alert groups counted per scrape at most. */
 const MAX_COUNTED = 10_000;
 
 /**
@@ -41,14 +41,14 @@ async function build(store: Store): Promise<Registry> {
   }
   new Gauge({
     name: 'incident_bot_incidents',
-    help: `Incidents by status and severity (the newest ${MAX_COUNTED})`,
+    help: 'Incidents by status and severity',
     labelNames: ['status', 'severity'] as const,
     registers: [registry],
     async collect() {
       this.reset();
       for (const s of STATUSES) for (const v of SEVERITIES) this.set({ status: s, severity: v }, 0);
-      for (const i of await store.listIncidents({ limit: MAX_COUNTED })) {
-        this.inc({ status: i.status, severity: i.severity });
+      for (const c of await store.countIncidentsByStatusAndSeverity()) {
+        this.set({ status: c.status, severity: c.severity }, c.count);
       }
     },
   });

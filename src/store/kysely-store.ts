@@ -4,9 +4,11 @@ import type {
   Action,
   ActionStatus,
   Incident,
+  IncidentStatus,
   NewTimelineEntry,
   Role,
   RoleAssignment,
+  Severity,
   TimelineEntry,
   TimelineKind,
 } from '../core/index.ts';
@@ -147,6 +149,17 @@ export class KyselyStore implements Store {
     if (statuses) query = query.where('status', 'in', statuses);
     if (limit !== undefined) query = query.limit(limit);
     return (await query.execute()).map(toIncident);
+  }
+
+  async countIncidentsByStatusAndSeverity(): Promise<
+    { status: IncidentStatus; severity: Severity; count: number }[]
+  > {
+    const rows = await this.#db
+      .selectFrom('incidents')
+      .select(['status', 'severity', (eb) => eb.fn.countAll().as('n')])
+      .groupBy(['status', 'severity'])
+      .execute();
+    return rows.map((r) => ({ status: r.status, severity: r.severity, count: Number(r.n) }));
   }
 
   async countIncidents(): Promise<number> {

@@ -158,6 +158,10 @@ export interface Store {
   /** Newest first. */
   listIncidents(filter?: IncidentFilter): Promise<Incident[]>;
   countIncidents(): Promise<number>;
+  /** How many incidents there are per status and severity (only pairs that occur). */
+  countIncidentsByStatusAndSeverity(): Promise<
+    { status: IncidentStatus; severity: Severity; count: number }[]
+  >;
   /**
    * Compare-and-set on `version`: applies the patch only if the stored version still equals
    * `expectedVersion`, and returns the updated incident, or undefined when someone else wrote first.

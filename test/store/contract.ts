@@ -476,6 +476,18 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
         expect(await store.listExpiredActions(at(5), 1)).toHaveLength(1);
       });
 
+      it('counts incidents per status and severity', async () => {
+        await store.createIncident(newIncident({ severity: 'SEV1' }));
+        await store.createIncident(newIncident({ severity: 'SEV1' }));
+        const third = await store.createIncident(newIncident({ severity: 'SEV3' }));
+        await store.updateIncident(third.id, third.version, { status: 'resolved', updatedAt: at(9) });
+        const counts = await store.countIncidentsByStatusAndSeverity();
+        expect(counts.sort((x, y) => x.severity.localeCompare(y.severity))).toEqual([
+          { status: 'declared', severity: 'SEV1', count: 2 },
+          { status: 'resolved', severity: 'SEV3', count: 1 },
+        ]);
+      });
+
       it('lists actions by status across incidents, oldest request first', async () => {
         const one = await store.createIncident(newIncident());
         const two = await store.createIncident(newIncident());
