@@ -1,8 +1,9 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import pg from 'pg';
 import { BotError } from '../core/errors.ts';
 import { KyselyStore } from './kysely-store.ts';
 import { migrateToLatest } from './migrate.ts';
+import { SchemaScopedPostgresDialect } from './pg-introspector.ts';
 import type { Database } from './schema.ts';
 import type { OpenedStore } from './sqlite.ts';
 
@@ -75,7 +76,7 @@ export async function openPostgresStore(url: string, opts: PostgresStoreOptions 
     );
   }
 
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool }, schema) });
   try {
     await migrateToLatest(db, 'postgres', { schema });
   } catch (err) {

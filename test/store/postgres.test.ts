@@ -119,6 +119,58 @@ pgDescribe('PostgreSQL store', () => {
       }
     });
 
+    it('migrates while other schemas on the server are being dropped', async () => {
+      // Kysely's own introspector reads every schema on the server and failed start-up with
+      // "schema t_… does not exist" when another client dropped one during the migration.
+      let opened = false;
+      const churn = async () => {
+        while (!opened) {
+          const other = await freshSchema();
+          await admin(`create table "${other.schema}".t (id serial primary key, note text)`);
+          await other.drop();
+        }
+      };
+      const opening = (async () => {
+        try {
+          for (let i = 0; i < 10; i++) {
+            const next = await freshSchema();
+            try {
+              await (await openPostgresStore(TEST_DATABASE_URL, { schema: next.schema })).close();
+            } finally {
+              await next.drop();
+            }
+          }
+        } finally {
+          opened = true;
+        }
+      })();
+      await Promise.all([opening, churn(), churn(), churn()]);
+    });
+
+    it("introspects only the bot's schema, with the migration tables only when asked", async () => {
+      const other = await freshSchema();
+      try {
+        await admin(`create table "${other.schema}".elsewhere (id int)`);
+        const opened = await openPostgresStore(TEST_DATABASE_URL, { schema });
+        try {
+          const tables = await opened.db.introspection.getTables();
+          expect(tables.map((t) => t.name)).toContain('incidents');
+          expect(tables.map((t) => t.name)).not.toContain('elsewhere');
+          expect(tables.map((t) => t.name)).not.toContain('kysely_migration');
+          expect(new Set(tables.map((t) => t.schema))).toEqual(new Set([schema]));
+          const incidents = tables.find((t) => t.name === 'incidents');
+          expect(incidents?.columns.find((c) => c.name === 'number')).toMatchObject({ isNullable: false });
+          const all = await opened.db.introspection.getTables({ withInternalKyselyTables: true });
+          expect(all.map((t) => t.name)).toContain('kysely_migration');
+          expect(await opened.db.introspection.getSchemas()).toEqual([{ name: schema }]);
+        } finally {
+          await opened.close();
+        }
+      } finally {
+        await other.drop();
+      }
+    });
+
     it('says so when the search_path names no existing schema', async () => {
       const err = await openStore(urlWithSchema(`${schema}_missing`)).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(BotError);
