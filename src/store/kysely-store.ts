@@ -23,6 +23,9 @@ import type {
   NewAction,
   NewAlertRecord,
   NewIncident,
+  NewOutboxEntry,
+  OutboxEntry,
+  OutboxOutcome,
   Store,
   StoredAlertStatus,
   StoredPostmortem,
@@ -39,7 +42,14 @@ import {
   toRole,
   toTimelineEntry,
 } from './rows.ts';
-import type { ActionsTable, Database, IncidentsTable, PostmortemsTable, TimersTable } from './schema.ts';
+import type {
+  ActionsTable,
+  Database,
+  IncidentsTable,
+  OutboxTable,
+  PostmortemsTable,
+  TimersTable,
+} from './schema.ts';
 
 const ALERT_ROWS_PER_STATEMENT = 200;
 
@@ -729,57 +739,30 @@ export class KyselyStore implements Store {
     const at = iso(now);
     const until = iso(new Date(now.getTime() + leaseMs));
     if (limit <= 0) return [];
-    if (this.#dialect === 'postgres') {
-      // One statement: lock the due, free rows nobody else is locking (SKIP LOCKED), lease them.
-      // A replica claiming at the same moment skips these rows instead of waiting for them.
-      const rows = await this.#db
-        .updateTable('timers')
-        .set({ lease_owner: owner, lease_until: until })
-        .where((eb) =>
-          eb(
-            eb.refTuple('incident_id', 'kind'),
-            'in',
-            eb
-              .selectFrom('timers as t')
-              .select(['t.incident_id', 't.kind'])
-              .where('t.due_at', '<=', at)
-              .where((w) => w.or([w('t.lease_until', 'is', null), w('t.lease_until', '<=', at)]))
-              .orderBy('t.due_at')
-              .limit(limit)
-              .forUpdate()
-              .skipLocked()
-              .$asTuple('incident_id', 'kind'),
-          ),
-        )
-        .returningAll()
-        .execute();
-      return rows.sort(byDue).map(toTimer);
-    }
-    return this.#atomically(async (db) => {
-      const due = await db
-        .selectFrom('timers')
-        .select(['incident_id', 'kind'])
-        .where('due_at', '<=', at)
-        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', at)]))
-        .orderBy('due_at')
-        .limit(limit)
-        .execute();
-      const claimed: Timer[] = [];
-      for (const d of due) {
-        // Conditional on the lease still being free (belt and braces: SQLite has one writer).
-        const row = await db
-          .updateTable('timers')
-          .set({ lease_owner: owner, lease_until: until })
-          .where('incident_id', '=', d.incident_id)
-          .where('kind', '=', d.kind)
-          .where('due_at', '<=', at)
-          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', at)]))
-          .returningAll()
-          .executeTakeFirst();
-        if (row) claimed.push(toTimer(row));
-      }
-      return claimed;
-    });
+    // One statement: lease the due, free rows. On PostgreSQL the candidates are locked with SKIP
+    // LOCKED, so a replica claiming at the same moment skips them instead of waiting; SQLite has
+    // one writer, so the statement alone is atomic.
+    const rows = await this.#db
+      .updateTable('timers')
+      .set({ lease_owner: owner, lease_until: until })
+      .where((eb) =>
+        eb(
+          eb.refTuple('incident_id', 'kind'),
+          'in',
+          eb
+            .selectFrom('timers as t')
+            .select(['t.incident_id', 't.kind'])
+            .where('t.due_at', '<=', at)
+            .where((w) => w.or([w('t.lease_until', 'is', null), w('t.lease_until', '<=', at)]))
+            .orderBy('t.due_at')
+            .limit(limit)
+            .$if(this.#dialect === 'postgres', (q) => q.forUpdate().skipLocked())
+            .$asTuple('incident_id', 'kind'),
+        ),
+      )
+      .returningAll()
+      .execute();
+    return rows.sort(byDue).map(toTimer);
   }
 
   async finishTimer(
@@ -810,6 +793,113 @@ export class KyselyStore implements Store {
       .where('lease_owner', '=', owner)
       .executeTakeFirst();
     return Number(res.numDeletedRows) > 0;
+  }
+
+  async enqueueOutbox(
+    entries: readonly NewOutboxEntry[],
+    at: Date,
+    owner: string,
+    leaseUntil: Date,
+  ): Promise<void> {
+    if (entries.length === 0) return;
+    const now = iso(at);
+    await this.#db
+      .insertInto('outbox')
+      .values(
+        entries.map((e, i) => ({
+          id: e.id,
+          incident_id: e.incidentId,
+          op: e.op,
+          payload: json(e.payload),
+          created_at: now,
+          ord: i,
+          status: 'pending' as const,
+          attempts: 1,
+          not_before: now,
+          lease_owner: owner,
+          lease_until: iso(leaseUntil),
+          error: null,
+          done_at: null,
+        })),
+      )
+      .execute();
+  }
+
+  async claimOutbox(now: Date, owner: string, leaseMs: number, limit = 100): Promise<OutboxEntry[]> {
+    const at = iso(now);
+    const until = iso(new Date(now.getTime() + leaseMs));
+    if (limit <= 0) return [];
+    // As claimDueTimers: one statement, SKIP LOCKED on PostgreSQL. Never the caller's own live
+    // leases: those are deliveries in flight in this very process.
+    const rows = await this.#db
+      .updateTable('outbox')
+      .set((eb) => ({ lease_owner: owner, lease_until: until, attempts: eb('attempts', '+', 1) }))
+      .where(
+        'id',
+        'in',
+        this.#db
+          .selectFrom('outbox')
+          .select('id')
+          .where('status', '=', 'pending')
+          .where('not_before', '<=', at)
+          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', at)]))
+          .orderBy('created_at')
+          .orderBy('ord')
+          .limit(limit)
+          .$if(this.#dialect === 'postgres', (q) => q.forUpdate().skipLocked()),
+      )
+      .returningAll()
+      .execute();
+    return rows.sort(byOutboxOrder).map(toOutboxEntry);
+  }
+
+  async settleOutbox(id: string, owner: string, outcome: OutboxOutcome, at: Date): Promise<boolean> {
+    const res = await this.#db
+      .updateTable('outbox')
+      .set({
+        status: outcome.status,
+        lease_owner: null,
+        lease_until: null,
+        error: outcome.status === 'done' ? null : outcome.error.slice(0, 2000),
+        ...(outcome.status === 'pending' ? { not_before: iso(outcome.retryAt) } : { done_at: iso(at) }),
+      })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  async releaseOutbox(owner: string): Promise<number> {
+    const res = await this.#db
+      .updateTable('outbox')
+      .set({ lease_owner: null, lease_until: null })
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows);
+  }
+
+  async getOutboxEntry(id: string): Promise<OutboxEntry | undefined> {
+    const row = await this.#db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toOutboxEntry(row);
+  }
+
+  async countPendingOutbox(): Promise<number> {
+    const row = await this.#db
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  async pruneOutbox(before: Date): Promise<number> {
+    const res = await this.#db
+      .deleteFrom('outbox')
+      .where('status', '!=', 'pending')
+      .where('done_at', '<', iso(before))
+      .executeTakeFirst();
+    return Number(res.numDeletedRows);
   }
 
   async putPostmortem(p: Omit<StoredPostmortem, 'version'>): Promise<StoredPostmortem> {
@@ -875,6 +965,25 @@ export class KyselyStore implements Store {
 function byDue(a: TimersTable, b: TimersTable): number {
   const key = (r: TimersTable) => `${r.due_at}\u0000${r.incident_id}\u0000${r.kind}`;
   return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+}
+
+function byOutboxOrder(a: OutboxTable, b: OutboxTable): number {
+  if (a.created_at !== b.created_at) return a.created_at < b.created_at ? -1 : 1;
+  return Number(a.ord) - Number(b.ord);
+}
+
+function toOutboxEntry(r: OutboxTable): OutboxEntry {
+  return {
+    id: r.id,
+    incidentId: r.incident_id,
+    op: r.op,
+    payload: JSON.parse(r.payload),
+    createdAt: new Date(r.created_at),
+    status: r.status,
+    attempts: Number(r.attempts),
+    notBefore: new Date(r.not_before),
+    error: r.error,
+  };
 }
 
 function toTimer(r: TimersTable): Timer {

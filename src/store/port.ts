@@ -122,6 +122,32 @@ export interface Timer {
   readonly createdAt: Date;
 }
 
+/**
+ * A chat call decided on and not yet known to be delivered (see the 0006 migration). `id` doubles
+ * as the idempotency key the platform sees, so it is short (≤ 25 characters).
+ */
+export interface OutboxEntry {
+  readonly id: string;
+  readonly incidentId: string | null;
+  /** What to do: the outbox's handlers know each op (post, card, topic, open_channel, …). */
+  readonly op: string;
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly createdAt: Date;
+  readonly status: 'pending' | 'done' | 'failed';
+  /** How many deliveries were started; above 1, an earlier one may have reached the platform. */
+  readonly attempts: number;
+  readonly notBefore: Date;
+  readonly error: string | null;
+}
+
+export type NewOutboxEntry = Pick<OutboxEntry, 'id' | 'incidentId' | 'op' | 'payload'>;
+
+/** How a claimed delivery ended: done, failed for good, or to be tried again at `retryAt`. */
+export type OutboxOutcome =
+  | { readonly status: 'done' }
+  | { readonly status: 'failed'; readonly error: string }
+  | { readonly status: 'pending'; readonly retryAt: Date; readonly error: string };
+
 /** A post-mortem draft as stored; asking again replaces it and bumps `version`. */
 export interface StoredPostmortem {
   readonly incidentId: string;
@@ -273,6 +299,27 @@ export interface Store {
     owner: string,
     next?: { readonly dueAt: Date; readonly payload?: Readonly<Record<string, unknown>> },
   ): Promise<boolean>;
+
+  /**
+   * Writes entries to the outbox, in order, leased to `owner` until `leaseUntil` with one attempt
+   * counted: the writer delivers them itself right after its transaction commits.
+   */
+  enqueueOutbox(entries: readonly NewOutboxEntry[], at: Date, owner: string, leaseUntil: Date): Promise<void>;
+  /**
+   * Leases pending entries that are due and free (nobody holds them, or the lease ran out) to
+   * `owner`, counting an attempt, oldest first. Two replicas never get the same entry; a process
+   * restarting under the same owner name releases its old leases first (releaseOutbox).
+   */
+  claimOutbox(now: Date, owner: string, leaseMs: number, limit?: number): Promise<OutboxEntry[]>;
+  /** Ends a claimed delivery; only while `owner` holds the lease (false when it lost it). */
+  settleOutbox(id: string, owner: string, outcome: OutboxOutcome, at: Date): Promise<boolean>;
+  /** Lets go of `owner`'s leases (a process that starts again as the same owner). */
+  releaseOutbox(owner: string): Promise<number>;
+  getOutboxEntry(id: string): Promise<OutboxEntry | undefined>;
+  /** Pending entries (the outbox depth). */
+  countPendingOutbox(): Promise<number>;
+  /** Deletes delivered and failed entries settled before `before`; how many went. */
+  pruneOutbox(before: Date): Promise<number>;
 
   /** Stores the incident's post-mortem draft, replacing an earlier one (version + 1). */
   putPostmortem(p: Omit<StoredPostmortem, 'version'>): Promise<StoredPostmortem>;

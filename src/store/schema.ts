@@ -147,6 +147,22 @@ export interface AlertClaimsTable {
   lease_until: IsoTime;
 }
 
+export interface OutboxTable {
+  id: string;
+  incident_id: string | null;
+  op: string;
+  payload: JsonText;
+  created_at: IsoTime;
+  ord: number;
+  status: 'pending' | 'done' | 'failed';
+  attempts: number;
+  not_before: IsoTime;
+  lease_owner: string | null;
+  lease_until: IsoTime | null;
+  error: string | null;
+  done_at: IsoTime | null;
+}
+
 /** The tables of migration 0001. Later migrations extend this interface with their own tables. */
 export interface Database {
   incidents: IncidentsTable;
@@ -159,6 +175,7 @@ export interface Database {
   timers: TimersTable;
   postmortems: PostmortemsTable;
   alert_claims: AlertClaimsTable;
+  outbox: OutboxTable;
 }
 
 export type IncidentRow = Selectable<IncidentsTable>;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Incident, NewTimelineEntry } from '../../src/core/index.ts';
-import type { NewAction, NewAlertRecord, NewIncident, Store } from '../../src/store/port.ts';
+import type { NewAction, NewAlertRecord, NewIncident, NewOutboxEntry, Store } from '../../src/store/port.ts';
 
 export interface OpenedForContract {
   store: Store;
@@ -861,6 +861,101 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
         expect(await store.cancelTimers('inc-1', [])).toBe(0);
         expect(await store.cancelTimers('inc-1')).toBe(2);
         expect(await store.getTimer('inc-2', 'update')).toBeDefined();
+      });
+    });
+
+    describe('outbox', () => {
+      const entry = (id: string, over: Partial<NewOutboxEntry> = {}): NewOutboxEntry => ({
+        id,
+        incidentId: 'inc-1',
+        op: 'post',
+        payload: { channel: 'incident', text: id },
+        ...over,
+      });
+
+      it('keeps entries leased to their writer, then lets others take them in order once free', async () => {
+        await store.enqueueOutbox([entry('o1'), entry('o2')], at(0), 'a', at(2));
+        await store.enqueueOutbox([entry('o3', { incidentId: null })], at(0, 5), 'a', at(2));
+        expect(await store.countPendingOutbox()).toBe(3);
+        expect(await store.getOutboxEntry('o1')).toEqual({
+          id: 'o1',
+          incidentId: 'inc-1',
+          op: 'post',
+          payload: { channel: 'incident', text: 'o1' },
+          createdAt: at(0),
+          status: 'pending',
+          attempts: 1,
+          notBefore: at(0),
+          error: null,
+        });
+        // Held by the writer: nobody else gets them until the lease has run out.
+        expect(await store.claimOutbox(at(1), 'b', 60_000)).toEqual([]);
+        const taken = await store.claimOutbox(at(2), 'b', 60_000, 2);
+        expect(taken.map((e) => [e.id, e.attempts])).toEqual([
+          ['o1', 2],
+          ['o2', 2],
+        ]);
+        // The writer lost them: it cannot settle them any more.
+        expect(await store.settleOutbox('o1', 'a', { status: 'done' }, at(2))).toBe(false);
+        expect(await store.settleOutbox('o1', 'b', { status: 'done' }, at(2))).toBe(true);
+        expect((await store.getOutboxEntry('o1'))!.status).toBe('done');
+        expect(await store.countPendingOutbox()).toBe(2);
+        // Done is final.
+        expect((await store.claimOutbox(at(10), 'c', 60_000)).map((e) => e.id)).not.toContain('o1');
+      });
+
+      it('retries an entry when it is due again, and fails it for good', async () => {
+        await store.enqueueOutbox([entry('o1'), entry('o2')], at(0), 'a', at(1));
+        expect(
+          await store.settleOutbox(
+            'o1',
+            'a',
+            { status: 'pending', retryAt: at(5), error: 'HTTP 503' },
+            at(0),
+          ),
+        ).toBe(true);
+        expect(
+          await store.settleOutbox('o2', 'a', { status: 'failed', error: 'channel_not_found' }, at(0)),
+        ).toBe(true);
+        expect(await store.claimOutbox(at(4), 'a', 60_000)).toEqual([]);
+        const [again] = await store.claimOutbox(at(5), 'a', 60_000);
+        expect(again).toMatchObject({ id: 'o1', attempts: 2, error: 'HTTP 503', notBefore: at(5) });
+        expect(await store.getOutboxEntry('o2')).toMatchObject({
+          status: 'failed',
+          error: 'channel_not_found',
+        });
+        expect(await store.countPendingOutbox()).toBe(1);
+      });
+
+      it('never hands an owner its own live leases; a restarted owner lets them go first', async () => {
+        await store.enqueueOutbox([entry('o1'), entry('o2')], at(0), 'local', at(2));
+        // In flight in this very process: a sweep of the same owner must not take them again.
+        expect(await store.claimOutbox(at(0, 1), 'local', 60_000)).toEqual([]);
+        // A process that starts again as the same owner (SQLite) releases its old leases.
+        expect(await store.releaseOutbox('local')).toBe(2);
+        expect((await store.claimOutbox(at(0, 2), 'local', 60_000, 1)).map((e) => e.id)).toEqual(['o1']);
+        expect((await store.claimOutbox(at(0, 2), 'x', 60_000)).map((e) => e.id)).toEqual(['o2']);
+      });
+
+      it('prunes settled entries older than asked, never pending ones', async () => {
+        await store.enqueueOutbox([entry('o1'), entry('o2'), entry('o3')], at(0), 'a', at(1));
+        await store.settleOutbox('o1', 'a', { status: 'done' }, at(1));
+        await store.settleOutbox('o2', 'a', { status: 'failed', error: 'x' }, at(3));
+        expect(await store.pruneOutbox(at(2))).toBe(1);
+        expect(await store.getOutboxEntry('o1')).toBeUndefined();
+        expect(await store.getOutboxEntry('o2')).toBeDefined();
+        expect(await store.pruneOutbox(at(100))).toBe(1);
+        expect(await store.getOutboxEntry('o3')).toBeDefined();
+      });
+
+      it('writes nothing when the transaction that decided it rolls back', async () => {
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.enqueueOutbox([entry('o1')], at(0), 'a', at(1));
+            throw new Error('decided otherwise');
+          }),
+        ).rejects.toThrow('decided otherwise');
+        expect(await store.getOutboxEntry('o1')).toBeUndefined();
       });
     });
 

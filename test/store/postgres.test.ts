@@ -313,6 +313,24 @@ pgDescribe('PostgreSQL store', () => {
       expect(await a.store.finishTimer(first[0]!.incidentId, 'update', owner)).toBe(true);
     });
 
+    it('leases each outbox entry to one replica only', async () => {
+      const ids = Array.from({ length: 30 }, (_, i) => `o${String(i).padStart(2, '0')}`);
+      await a.store.enqueueOutbox(
+        ids.map((id) => ({ id, incidentId: 'inc-1', op: 'post', payload: {} })),
+        at(0),
+        'dead',
+        at(1),
+      );
+      const claims = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          (i % 2 ? a : b).store.claimOutbox(at(2), `owner-${i}`, 60_000, 10),
+        ),
+      );
+      const claimed = claims.flat().map((e) => e.id);
+      expect(claimed.sort()).toEqual(ids);
+      for (const c of claims) expect(c.map((e) => e.id)).toEqual([...c.map((e) => e.id)].sort());
+    });
+
     it('leases each pending alert group to one replica only', async () => {
       for (let g = 0; g < 40; g++) {
         await a.store.recordAlerts(

@@ -4,6 +4,7 @@ import { sandbox } from './0002-sandbox.ts';
 import { alerts } from './0003-alerts.ts';
 import { timersAndPostmortems } from './0004-timers-postmortems.ts';
 import { alertClaims } from './0005-alert-claims.ts';
+import { outbox } from './0006-outbox.ts';
 import type { MigrationFactory, SqlDialect } from './types.ts';
 
 export type { MigrationFactory, SqlDialect } from './types.ts';
@@ -19,6 +20,7 @@ const FACTORIES: Readonly<Record<string, MigrationFactory>> = {
   '0003-alerts': alerts,
   '0004-timers-postmortems': timersAndPostmortems,
   '0005-alert-claims': alertClaims,
+  '0006-outbox': outbox,
 };
 
 /** The migrations built for one dialect, in the shape Kysely's `Migrator` expects. */
