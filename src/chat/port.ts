@@ -21,6 +21,16 @@ export interface CreateChannelInput {
   readonly private: boolean;
 }
 
+/** How a post is told apart from every other: see ChatPlatform.postMessage. */
+export interface PostOptions {
+  /**
+   * Idempotency key from the outbox (at most 25 characters of [A-Za-z0-9_-]). Posting again with a
+   * key the platform has already seen recently returns the earlier message instead of a second one
+   * where the platform can tell (Discord's enforced nonce); elsewhere `findPosted` looks it up.
+   */
+  readonly key?: string;
+}
+
 export interface FileUpload {
   readonly filename: string;
   readonly title: string;
@@ -76,7 +86,12 @@ export interface ChatPlatform {
   /** The channel where new incidents are announced, if any. */
   announceChannelId(): Promise<string | undefined>;
 
-  postMessage(channelId: string, message: ChatMessage): Promise<{ messageId: string }>;
+  postMessage(channelId: string, message: ChatMessage, options?: PostOptions): Promise<{ messageId: string }>;
+  /**
+   * The message an earlier `postMessage` with this key left in the channel, if the platform can
+   * find it (recent messages only). The outbox asks before posting again after a crash.
+   */
+  findPosted?(channelId: string, key: string): Promise<{ messageId: string } | undefined>;
   updateMessage(channelId: string, messageId: string, message: ChatMessage): Promise<void>;
   postEphemeral(channelId: string, userId: string, message: ChatMessage): Promise<void>;
   uploadFile(channelId: string, file: FileUpload): Promise<void>;

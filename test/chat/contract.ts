@@ -90,6 +90,23 @@ export function chatPlatformContract(name: string, make: () => Promise<ChatHarne
       expect(messages[0]).toMatchObject({ id: messageId, text: 'INC-4 card, resolved', buttons: [] });
     });
 
+    it('finds a keyed post again, or keeps a keyed post from being posted twice', async () => {
+      const ref = await h.chat.createChannel({ name: 'inc-6-keyed', topic: '', private: false });
+      const key = 'obKeyedPost0000000000001';
+      const first = await h.chat.postMessage(ref.id, { text: 'posted once' }, { key });
+      await h.chat.postMessage(ref.id, { text: 'someone else' }, { key: 'obKeyedPost0000000000002' });
+      if (h.chat.findPosted) {
+        // The outbox asks before posting again after a crash.
+        expect(await h.chat.findPosted(ref.id, key)).toEqual({ messageId: first.messageId });
+        expect(await h.chat.findPosted(ref.id, 'obNeverPosted000000000000')).toBeUndefined();
+      } else {
+        // Without a way to look (Discord), the platform itself returns the first post for the key.
+        const again = await h.chat.postMessage(ref.id, { text: 'posted once' }, { key });
+        expect(again.messageId).toBe(first.messageId);
+        expect((await h.messages(ref.id)).map((m) => m.text)).toEqual(['posted once', 'someone else']);
+      }
+    });
+
     it('resolves people and renders mentions and channel links', async () => {
       const actor = await h.chat.resolveUser(h.chat.mention(h.userId));
       expect(actor?.id).toBe(h.userId);

@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import {
+  type APITextChannel,
   type CategoryChannel,
   ChannelType,
   Client,
+  DiscordAPIError,
   Events,
   GatewayIntentBits,
   type Guild,
@@ -9,6 +12,8 @@ import {
   Options,
   OverwriteType,
   PermissionFlagsBits,
+  REST,
+  type RESTOptions,
   Routes,
 } from 'discord.js';
 import type { Logger } from 'pino';
@@ -21,6 +26,7 @@ import type {
   CreateChannelInput,
   FileUpload,
   InboundHandler,
+  PostOptions,
 } from '../port.ts';
 import { ChannelEditPacer } from './edit-pacer.ts';
 import { discordError, MESSAGE_CONTENT_HINT } from './errors.ts';
@@ -54,15 +60,18 @@ export interface DiscordOptions {
   readonly channelEdits?: { windowMs: number; max: number };
 }
 
-/** Permissions the bot gives itself on a private incident channel, so it keeps seeing it. */
-const SELF_ALLOW = [
-  PermissionFlagsBits.ViewChannel,
-  PermissionFlagsBits.SendMessages,
-  PermissionFlagsBits.EmbedLinks,
-  PermissionFlagsBits.AttachFiles,
-  PermissionFlagsBits.ReadMessageHistory,
-  PermissionFlagsBits.ManageChannels,
-];
+/**
+ * Permissions the bot gives itself on every incident channel: it keeps seeing a private one and
+ * posting in an archived one, and the overwrite marks the channel as the bot's (Discord records no
+ * creator on a channel; only the audit log knows, and reading it needs View Audit Log).
+ */
+const SELF_ALLOW =
+  PermissionFlagsBits.ViewChannel |
+  PermissionFlagsBits.SendMessages |
+  PermissionFlagsBits.EmbedLinks |
+  PermissionFlagsBits.AttachFiles |
+  PermissionFlagsBits.ReadMessageHistory |
+  PermissionFlagsBits.ManageChannels;
 /** What a person or role invited to an incident channel is allowed beyond the server's defaults. */
 const INVITED_ALLOW = { ViewChannel: true, ReadMessageHistory: true } as const;
 /** Archived channels are read-only for everyone but the bot. */
@@ -76,12 +85,42 @@ const READ_ONLY_DENY =
 const SNOWFLAKE = /^\d{15,21}$/;
 /** Confirmation dialogs remembered per button id; the oldest go first. */
 const CONFIRMS_MAX = 2000;
+/** A channel a lost create answer left behind is adopted only this soon after it was made. */
+const ADOPT_WITHIN_MS = 10 * 60_000;
+/** Tries at creating one channel when Discord's answers are lost (discord.js's own count). */
+const CREATE_ATTEMPTS = 3;
+
+type OwnOverwrite = { id: string; type: OverwriteType; allow: bigint; deny: bigint };
+
+/**
+ * Create Message fields that make a repeat of the same post return the first message (Discord's
+ * enforced nonce: same author, same nonce, within a few minutes). The outbox's key when there is
+ * one; else a nonce of this call alone, so discord.js retrying a 5xx or a reset connection cannot
+ * post the message twice either.
+ */
+function nonceFields(key: string | undefined): { nonce: string; enforce_nonce: true } {
+  return { nonce: key || randomBytes(15).toString('base64url'), enforce_nonce: true };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /**
  * Discord as a ChatPlatform, on the real discord.js client. Channels and overwrites go through
- * discord.js's managers (which keep the guild cache current from the responses); messages through
+ * discord.js's managers (which keep the guild cache current from the responses), except channel
+ * creation (see createChannel); messages through
  * its REST client directly, which honours Discord's rate-limit buckets and retries 5xx answers.
  * Inbound traffic is mapped to InboundEvents in listeners.ts.
+ *
+ * Exactly once: every message is created with an enforced nonce (the outbox key), so a retried
+ * post returns the message already made. Channel creation has no such key, and Discord allows
+ * duplicate names, so it is never retried blindly: see createChannel.
+ *
+ * No `findPosted`: Discord gives the nonce back only in the create answer and the MESSAGE_CREATE
+ * event; a message fetched later carries none (discord.js: "lost if re-fetched"), and nothing else
+ * of the key is stored with the message. A post repeated within Discord's few minutes returns the
+ * first message by its nonce; after that the bot cannot tell whether an earlier post went through.
  */
 export class DiscordChat implements ChatPlatform {
   readonly id = 'discord';
@@ -94,6 +133,8 @@ export class DiscordChat implements ChatPlatform {
     maxTextLength: 4000,
   };
   readonly client: Client;
+  /** Channel creation only: a REST client that never retries by itself (see createChannel). */
+  private readonly createRest: REST;
   private guildRef: Guild | undefined;
   private announceId: string | undefined;
   private readonly topics = new Map<string, string>();
@@ -102,6 +143,12 @@ export class DiscordChat implements ChatPlatform {
   private readonly confirms = new Map<string, NonNullable<ChatButton['confirm']>>();
 
   constructor(readonly options: DiscordOptions) {
+    const rest: Partial<RESTOptions> = {
+      ...(options.apiUrl ? { api: options.apiUrl } : {}),
+      // A stuck request must not hold its bucket's queue for long.
+      timeout: 15_000,
+      retries: 3,
+    };
     this.client = new Client({
       // MessageContent is privileged: the timeline needs what people write.
       intents: [
@@ -110,12 +157,7 @@ export class DiscordChat implements ChatPlatform {
         GatewayIntentBits.MessageContent,
         GatewayIntentBits.GuildMessageReactions,
       ],
-      rest: {
-        ...(options.apiUrl ? { api: options.apiUrl } : {}),
-        // A stuck request must not hold its bucket's queue for long.
-        timeout: 15_000,
-        retries: 3,
-      },
+      rest,
       // Message events are read from the raw gateway packets (listeners.ts), so no message cache.
       makeCache: Options.cacheWithLimits({
         ...Options.DefaultMakeCacheSettings,
@@ -125,6 +167,8 @@ export class DiscordChat implements ChatPlatform {
         GuildMessageManager: 0,
       }),
     });
+    // It still waits out 429s (nothing was done then); 5xx, dropped and timed-out requests come back.
+    this.createRest = new REST({ ...rest, retries: 0 }).setToken(options.token);
     this.pacer = new ChannelEditPacer(
       async (channelId, edit) => {
         await this.guild.channels.edit(channelId, edit).catch((err) => {
@@ -240,6 +284,8 @@ export class DiscordChat implements ChatPlatform {
 
   async stop(): Promise<void> {
     this.pacer.stop();
+    this.createRest.clearHashSweeper();
+    this.createRest.clearHandlerSweeper();
     await this.client.destroy().catch(() => undefined);
   }
 
@@ -291,10 +337,22 @@ export class DiscordChat implements ChatPlatform {
     });
   }
 
+  /**
+   * Discord allows duplicate channel names; the bot does not, so `inc-12-…` always means one
+   * incident. A create whose answer is lost (5xx, dropped connection, timeout) may still have made
+   * the channel, and a blind retry (discord.js retries those) would make a second one. So the create
+   * goes out once per try, and after a lost answer the bot looks for the channel before trying
+   * again. The same look happens before any create: a channel of this name that the bot made in
+   * the last ten minutes and nobody has used yet is the one an earlier, failed call made.
+   */
   async createChannel(input: CreateChannelInput): Promise<ChannelRef> {
-    // Discord allows duplicate names; the bot does not, so `inc-12-…` always means one incident.
-    const taken = this.channels().some((c) => c.type === ChannelType.GuildText && c.name === input.name);
-    if (taken) throw new BotError('bot.chat.name_taken', `#${input.name} already exists in Discord.`);
+    const topic = input.topic.slice(0, 1024);
+    const same = this.channels().filter((c) => c.type === ChannelType.GuildText && c.name === input.name);
+    if (same.length > 0) {
+      const mine = this.adoptable(same, input);
+      if (mine) return this.adopt(mine, input, 'an earlier call');
+      throw new BotError('bot.chat.name_taken', `#${input.name} already exists in Discord.`);
+    }
     this.guardGuildSize();
     const category = await this.category(this.options.category);
     if (this.childCount(category.id) >= CATEGORY_MAX_CHANNELS) {
@@ -306,25 +364,124 @@ export class DiscordChat implements ChatPlatform {
         },
       );
     }
-    const permissionOverwrites = input.private
-      ? [
-          { id: this.guild.id, type: OverwriteType.Role, deny: [PermissionFlagsBits.ViewChannel] },
-          { id: this.userId, type: OverwriteType.Member, allow: SELF_ALLOW },
-        ]
-      : [];
-    try {
-      const channel = await this.guild.channels.create({
-        name: input.name,
-        type: ChannelType.GuildText,
-        parent: category.id,
-        ...(input.topic ? { topic: input.topic.slice(0, 1024) } : {}),
-        permissionOverwrites,
-      });
-      this.topics.set(channel.id, input.topic.slice(0, 1024));
-      return { id: channel.id, name: channel.name };
-    } catch (err) {
-      throw discordError(`create #${input.name}`, err);
+    const body = {
+      name: input.name,
+      type: ChannelType.GuildText,
+      parent_id: category.id,
+      ...(topic ? { topic } : {}),
+      permission_overwrites: this.ownOverwrites(input.private).map((o) => ({
+        id: o.id,
+        type: o.type,
+        allow: o.allow.toString(),
+        deny: o.deny.toString(),
+      })),
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const data = (await this.createRest.post(Routes.guildChannels(this.guild.id), {
+          body,
+        })) as APITextChannel;
+        this.cacheChannel(data);
+        this.topics.set(data.id, topic);
+        return { id: data.id, name: data.name ?? input.name };
+      } catch (err) {
+        // An error answer from Discord means nothing was made; anything else may have made it.
+        if (err instanceof DiscordAPIError) throw discordError(`create #${input.name}`, err);
+        let same: GuildBasedChannel[];
+        try {
+          same = await this.sameNameFromDiscord(input.name);
+        } catch (lookErr) {
+          // Unknown whether the channel exists: trying again could make a second one.
+          this.options.logger.warn({ err: lookErr }, 'could not look for a channel after a lost answer');
+          throw discordError(`create #${input.name}`, err);
+        }
+        if (same.length > 0) {
+          const made = this.adoptable(same, input);
+          if (made) return this.adopt(made, input, 'a create whose answer was lost');
+          throw new BotError('bot.chat.name_taken', `#${input.name} already exists in Discord.`);
+        }
+        if (attempt >= CREATE_ATTEMPTS) throw discordError(`create #${input.name}`, err);
+        this.options.logger.warn({ err, name: input.name, attempt }, 'channel create failed; trying again');
+        await sleep(250 * attempt);
+      }
     }
+  }
+
+  /** What a create asks for: the bot's own overwrite, and @everyone kept out of a private channel. */
+  private ownOverwrites(privateChannel: boolean): OwnOverwrite[] {
+    const self: OwnOverwrite = { id: this.userId, type: OverwriteType.Member, allow: SELF_ALLOW, deny: 0n };
+    if (!privateChannel) return [self];
+    return [
+      { id: this.guild.id, type: OverwriteType.Role, allow: 0n, deny: PermissionFlagsBits.ViewChannel },
+      self,
+    ];
+  }
+
+  /** Text channels called `name`, as Discord has them now (the cache may lag behind a lost answer). */
+  private async sameNameFromDiscord(name: string): Promise<GuildBasedChannel[]> {
+    const all = await this.guild.channels.fetch();
+    return [...all.values()].filter(
+      (c): c is NonNullable<typeof c> => c !== null && c.type === ChannelType.GuildText && c.name === name,
+    );
+  }
+
+  /**
+   * Among channels of the wanted name, the one a create of this input made and nobody has touched:
+   * in the incidents category, made in the last ten minutes, no message ever sent in it, the topic
+   * and overwrites exactly as the create set them (the bot's own overwrite is its mark; an invite
+   * or a renamed topic means the channel is in use). Undefined when any of them is in use.
+   */
+  private adoptable(
+    candidates: readonly GuildBasedChannel[],
+    input: CreateChannelInput,
+  ): GuildBasedChannel | undefined {
+    const categoryName = this.options.category.toLowerCase();
+    const wanted = this.ownOverwrites(input.private);
+    const topic = input.topic.slice(0, 1024);
+    const now = Date.now();
+    const untouched = (c: GuildBasedChannel): boolean => {
+      if (c.type !== ChannelType.GuildText) return false;
+      if (c.parent?.name.toLowerCase() !== categoryName) return false;
+      if (now - c.createdTimestamp > ADOPT_WITHIN_MS) return false;
+      if (c.lastMessageId) return false;
+      if ((c.topic ?? '') !== topic) return false;
+      const overwrites = [...c.permissionOverwrites.cache.values()];
+      return (
+        overwrites.length === wanted.length &&
+        wanted.every((w) =>
+          overwrites.some(
+            (o) =>
+              o.id === w.id &&
+              o.type === w.type &&
+              o.allow.bitfield === w.allow &&
+              o.deny.bitfield === w.deny,
+          ),
+        )
+      );
+    };
+    if (!candidates.every(untouched)) return undefined;
+    return [...candidates].sort((a, b) => (a.createdTimestamp ?? 0) - (b.createdTimestamp ?? 0))[0];
+  }
+
+  private adopt(channel: GuildBasedChannel, input: CreateChannelInput, from: string): ChannelRef {
+    this.options.logger.info(
+      { channel: channel.id, name: channel.name },
+      `adopted the channel ${from} had made`,
+    );
+    this.topics.set(channel.id, input.topic.slice(0, 1024));
+    return { id: channel.id, name: channel.name };
+  }
+
+  /**
+   * Puts a channel created through `createRest` in the guild cache at once, as discord.js's own
+   * `channels.create` does (its ChannelCreate action; the gateway's CHANNEL_CREATE would do it
+   * moments later), so the name and category checks above see it.
+   */
+  private cacheChannel(data: APITextChannel): void {
+    const actions = (
+      this.client as unknown as { actions?: { ChannelCreate?: { handle(d: unknown): unknown } } }
+    ).actions;
+    actions?.ChannelCreate?.handle({ ...data, guild_id: data.guild_id ?? this.guild.id });
   }
 
   async renameChannel(channelId: string, name: string): Promise<void> {
@@ -449,11 +606,17 @@ export class DiscordChat implements ChatPlatform {
     return this.confirms.get(buttonId);
   }
 
-  async postMessage(channelId: string, message: ChatMessage): Promise<{ messageId: string }> {
+  async postMessage(
+    channelId: string,
+    message: ChatMessage,
+    options: PostOptions = {},
+  ): Promise<{ messageId: string }> {
     this.remember(message);
     try {
+      // Discord checks the nonce (at most 25 characters: the outbox's keys fit) and answers a repeat
+      // with the first message, also when this call is a retry of one whose answer was lost.
       const posted = (await this.client.rest.post(Routes.channelMessages(channelId), {
-        body: toDiscordMessage(message),
+        body: { ...toDiscordMessage(message), ...nonceFields(options.key) },
       })) as { id: string };
       return { messageId: posted.id };
     } catch (err) {
@@ -481,7 +644,9 @@ export class DiscordChat implements ChatPlatform {
       const dm = (await this.client.rest.post(Routes.userChannels(), { body: { recipient_id: userId } })) as {
         id: string;
       };
-      await this.client.rest.post(Routes.channelMessages(dm.id), { body: toDiscordMessage(message) });
+      await this.client.rest.post(Routes.channelMessages(dm.id), {
+        body: { ...toDiscordMessage(message), ...nonceFields(undefined) },
+      });
     } catch (err) {
       throw discordError('send a direct message', err);
     }
@@ -490,7 +655,11 @@ export class DiscordChat implements ChatPlatform {
   async uploadFile(channelId: string, file: FileUpload): Promise<void> {
     try {
       await this.client.rest.post(Routes.channelMessages(channelId), {
-        body: { content: `📎 ${file.title}`.slice(0, 2000), allowed_mentions: { parse: [] } },
+        body: {
+          content: `📎 ${file.title}`.slice(0, 2000),
+          allowed_mentions: { parse: [] },
+          ...nonceFields(undefined),
+        },
         files: [
           { name: file.filename, data: Buffer.from(file.content, 'utf8'), contentType: 'text/markdown' },
         ],

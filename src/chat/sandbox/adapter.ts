@@ -9,6 +9,7 @@ import type {
   FileUpload,
   InboundEvent,
   InboundHandler,
+  PostOptions,
 } from '../port.ts';
 import { ANNOUNCE_CHANNEL, type SandboxWorkspace } from './workspace.ts';
 
@@ -87,8 +88,18 @@ export class SandboxChat implements ChatPlatform {
   }
 
   async createChannel(input: CreateChannelInput): Promise<ChannelRef> {
-    const c = await this.workspace.createChannel(input.name, input.topic, input.private);
-    return { id: c.id, name: c.name };
+    try {
+      const c = await this.workspace.createChannel(input.name, input.topic, input.private);
+      return { id: c.id, name: c.name };
+    } catch (err) {
+      // A create retried after a crash finds the channel the first attempt made: channel names
+      // carry the incident number, so an untouched one made in the last ten minutes is that one.
+      if (!(err instanceof BotError && err.code === 'bot.chat.name_taken')) throw err;
+      const c = await this.workspace.findChannelByName(input.name);
+      const fresh = c && !c.archived && !c.topic && Date.now() - Date.parse(c.createdAt) < 600_000;
+      if (!c || !fresh || (await this.workspace.listMessages(c.id, '', 1)).length > 0) throw err;
+      return { id: c.id, name: c.name };
+    }
   }
 
   async renameChannel(channelId: string, name: string): Promise<void> {
@@ -114,9 +125,24 @@ export class SandboxChat implements ChatPlatform {
     return (await this.workspace.findChannelByName(ANNOUNCE_CHANNEL))?.id;
   }
 
-  async postMessage(channelId: string, message: ChatMessage): Promise<{ messageId: string }> {
-    const m = await this.workspace.post(channelId, null, message);
+  /** With a key, the message's id is derived from it: posting again returns the first message. */
+  async postMessage(
+    channelId: string,
+    message: ChatMessage,
+    options: PostOptions = {},
+  ): Promise<{ messageId: string }> {
+    const m = await this.workspace.post(
+      channelId,
+      null,
+      message,
+      options.key ? `M${options.key}` : undefined,
+    );
     return { messageId: m.id };
+  }
+
+  async findPosted(channelId: string, key: string): Promise<{ messageId: string } | undefined> {
+    const m = await this.workspace.getMessage(`M${key}`).catch(() => undefined);
+    return m && m.channelId === channelId ? { messageId: m.id } : undefined;
   }
 
   async updateMessage(_channelId: string, messageId: string, message: ChatMessage): Promise<void> {

@@ -11,6 +11,7 @@ import type {
   CreateChannelInput,
   FileUpload,
   InboundHandler,
+  PostOptions,
 } from '../port.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { registerListeners } from './listeners.ts';
@@ -52,6 +53,9 @@ const SLACK_ERROR_TEXT: Record<string, string> = {
   account_inactive: 'the bot token belongs to a deactivated app or user',
   token_revoked: 'SLACK_BOT_TOKEN was revoked; reinstall the app',
 };
+
+/** The metadata event type of the bot's keyed posts (Slack message metadata). */
+const POST_EVENT_TYPE = 'incident_bot_post';
 
 export function slackError(method: string, err: unknown): BotError {
   const code = (err as { data?: { error?: string } }).data?.error;
@@ -310,13 +314,39 @@ export class SlackChat implements ChatPlatform {
     return this.announceId;
   }
 
-  async postMessage(channelId: string, message: ChatMessage): Promise<{ messageId: string }> {
+  /** A keyed post carries its key in the message's metadata, where findPosted looks for it. */
+  async postMessage(
+    channelId: string,
+    message: ChatMessage,
+    options: PostOptions = {},
+  ): Promise<{ messageId: string }> {
     const r = await this.request<{ ts: string }>('chat.postMessage', {
       channel: channelId,
       ...toBlocks(message),
       unfurl_links: false,
+      ...(options.key
+        ? { metadata: { event_type: POST_EVENT_TYPE, event_payload: { key: options.key } } }
+        : {}),
     });
     return { messageId: r.ts };
+  }
+
+  /**
+   * Looks through the channel's newest messages for one this bot posted with `key` in its metadata:
+   * a post retried after a crash was perhaps already there.
+   */
+  async findPosted(channelId: string, key: string): Promise<{ messageId: string } | undefined> {
+    const r = await this.request<{
+      messages?: {
+        ts: string;
+        bot_id?: string;
+        metadata?: { event_type?: string; event_payload?: { key?: unknown } };
+      }[];
+    }>('conversations.history', { channel: channelId, limit: 200, include_all_metadata: true });
+    const found = r.messages?.find(
+      (m) => m.metadata?.event_type === POST_EVENT_TYPE && m.metadata.event_payload?.key === key,
+    );
+    return found ? { messageId: found.ts } : undefined;
   }
 
   async updateMessage(channelId: string, messageId: string, message: ChatMessage): Promise<void> {

@@ -18,7 +18,7 @@ function counted<T>(method: string, call: Promise<T>): Promise<T> {
 /**
  * Every Web API call the bot makes goes through here, paced to Slack's published limits so the
  * bot rarely meets a 429 at all:
- * - method tiers (Tier 1: 1/min, Tier 2: 20/min, Tier 3: 50/min, Tier 4: 100/min) as token
+ * - each method at its tier's rate (Tier 1: 1/min, Tier 2: 20/min, Tier 3: 50/min, Tier 4: 100/min), as token
  *   buckets that allow a short burst, as Slack does;
  * - chat.postMessage and chat.update at about one per second per channel, in order;
  * - queued updates of one message, or of one channel's topic, coalesce: only the newest is sent.
@@ -40,6 +40,7 @@ export const METHOD_TIER: Readonly<Record<string, Tier>> = {
   'conversations.info': 3,
   'conversations.join': 3,
   'conversations.list': 2,
+  'conversations.history': 3,
   'chat.postMessage': 4,
   'chat.update': 3,
   'chat.postEphemeral': 4,
@@ -105,7 +106,7 @@ export interface OutboundStats {
 }
 
 export class SlackOutbound {
-  private readonly tiers = new Map<Tier, TokenBucket>();
+  private readonly methods = new Map<string, TokenBucket>();
   private readonly channels = new Map<string, TokenBucket>();
   private readonly pending = new Map<string, Pending>();
   readonly stats: OutboundStats = { calls: 0, waitedMs: 0 };
@@ -129,7 +130,7 @@ export class SlackOutbound {
 
   private async paced<T>(method: string, params: Record<string, unknown>, channel?: string): Promise<T> {
     const start = this.now();
-    await this.bucketForTier(METHOD_TIER[method] ?? 3).take();
+    await this.bucketForMethod(method).take();
     if (channel && PER_CHANNEL.has(method)) await this.bucketForChannel(channel).take();
     this.stats.waitedMs += this.now() - start;
     this.stats.calls += 1;
@@ -151,7 +152,7 @@ export class SlackOutbound {
     const entry: Pending = {
       params,
       done: Promise.resolve().then(async () => {
-        await this.bucketForTier(METHOD_TIER[method] ?? 3).take();
+        await this.bucketForMethod(method).take();
         if (PER_CHANNEL.has(method)) await this.bucketForChannel(params.channel as string).take();
         // From here on a newer call queues behind this one instead of replacing it.
         this.pending.delete(key);
@@ -164,13 +165,14 @@ export class SlackOutbound {
     return entry.done;
   }
 
-  private bucketForTier(tier: Tier): TokenBucket {
-    let b = this.tiers.get(tier);
+  /** Slack limits each method on its own ("per API method per workspace per app"), at its tier's rate. */
+  private bucketForMethod(method: string): TokenBucket {
+    let b = this.methods.get(method);
     if (!b) {
-      const perMinute = TIER_PER_MINUTE[tier];
+      const perMinute = TIER_PER_MINUTE[METHOD_TIER[method] ?? 3];
       // Slack tolerates short bursts above the per-minute rate; allow a few calls at once.
       b = new TokenBucket(Math.max(1, Math.ceil(perMinute / 4)), perMinute / 60_000, this.now);
-      this.tiers.set(tier, b);
+      this.methods.set(method, b);
     }
     return b;
   }

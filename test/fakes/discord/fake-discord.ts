@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type DiscordFault, DiscordFaultQueue } from './faults.ts';
 import { FakeGateway } from './gateway.ts';
 import {
   BOT_ROLE_PERMISSIONS,
@@ -9,9 +10,11 @@ import {
   type Overwrite,
   PERMISSIONS,
   snowflake,
+  snowflakeAt,
+  snowflakeTime,
   World,
 } from './state.ts';
-import { channelNameProblem, messageProblem } from './validate.ts';
+import { channelNameProblem, messageProblem, nonceProblem } from './validate.ts';
 
 export interface FakeDiscordOptions {
   /** Gateway close 4014 on IDENTIFY with the Message Content intent. */
@@ -22,14 +25,32 @@ export interface FakeDiscordOptions {
   readonly interactionDeadlineMs?: number;
   /** Name/topic changes allowed per channel per window (Discord: 2 per 10 minutes). */
   readonly channelEdits?: { max: number; windowMs: number };
+  /**
+   * How long an enforced nonce is remembered (default 2 minutes). Discord says only "the past few
+   * minutes"; the fake takes the short end, so nothing passes here that could fail there.
+   */
+  readonly nonceWindowMs?: number;
+}
+
+/** A channel put in place before the test, as people (or an earlier run of the bot) left it. */
+export interface SeedChannel {
+  /** The category it sits in, by name (created when missing); none: at the top. */
+  readonly category?: string;
+  /** When it was created (its id carries the time); default now. */
+  readonly createdAt?: number;
+  readonly topic?: string;
+  readonly overwrites?: readonly Overwrite[];
 }
 
 export interface RecordedCall {
   readonly method: string;
   readonly path: string;
+  /** HTTP status answered (0 when the connection was dropped). */
   readonly status: number;
   readonly at: number;
   readonly body: unknown;
+  /** The injected fault that answered it, if any. */
+  readonly fault?: DiscordFault;
 }
 
 export interface FakeInteraction {
@@ -106,6 +127,7 @@ export class FakeDiscord {
   readonly users: Record<'alice' | 'bob' | 'carol', string>;
   readonly roles: Record<'sre' | 'ml', string>;
   readonly channels: Record<'general' | 'incidents', string>;
+  private readonly faults = new DiscordFaultQueue();
   private server!: Server;
   gateway!: FakeGateway;
   url = '';
@@ -168,6 +190,44 @@ export class FakeDiscord {
     await this.gateway.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  // ---------------------------------------------------------------- faults and seeded state
+
+  /**
+   * The next `times` requests matching `method` and `path` (a pattern over the path after
+   * /api/v10, e.g. /^\/guilds\/\d+\/channels$/) answer with `fault` instead; see faults.ts.
+   */
+  failNext(method: string, path: RegExp, fault: DiscordFault, { times = 1 }: { times?: number } = {}): void {
+    this.faults.add(method, path, fault, times);
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  /** Injected faults not used yet. */
+  get pendingFaults(): number {
+    return this.faults.pending;
+  }
+
+  /** A text channel that exists before the test (an earlier one, or one people made). */
+  seedChannel(name: string, seed: SeedChannel = {}): FakeChannel {
+    let parentId: string | null = null;
+    if (seed.category) {
+      const category = this.category(seed.category) ?? this.world.addChannel(seed.category, 4);
+      parentId = category.id;
+    }
+    const id = seed.createdAt === undefined ? snowflake() : snowflakeAt(seed.createdAt);
+    const c = this.world.addChannel(name, 0, parentId, [...(seed.overwrites ?? [])], id);
+    if (seed.topic !== undefined) c.topic = seed.topic;
+    this.gateway?.dispatch('CHANNEL_CREATE', this.world.channelJson(c));
+    return c;
+  }
+
+  /** Text channels called `name`, in the order they were made. */
+  channelsNamed(name: string): FakeChannel[] {
+    return this.world.guildChannels().filter((c) => c.type === 0 && c.name === name);
   }
 
   // ---------------------------------------------------------------- reading state
@@ -434,6 +494,7 @@ export class FakeDiscord {
     type = 0,
     files: { name: string; content: string }[] = [],
     ephemeralTo?: string,
+    nonce?: string | number,
   ): FakeMessage {
     const m: FakeMessage = {
       id: snowflake(),
@@ -448,9 +509,35 @@ export class FakeDiscord {
       type,
       pinned: false,
       ...(ephemeralTo ? { ephemeralTo } : {}),
+      ...(nonce !== undefined ? { nonce } : {}),
     };
     this.world.messages.set(m.id, m);
+    const channel = this.world.channels.get(channelId);
+    if (channel && !ephemeralTo) channel.last_message_id = m.id;
     return m;
+  }
+
+  /**
+   * Create Message with `enforce_nonce`: "If true and nonce is present, it will be checked for
+   * uniqueness in the past few minutes. If another message was created by the same author with
+   * the same nonce, that message will be returned and no new message will be created." The fake
+   * looks in the same channel (the docs name only the author). A message that was deleted since
+   * is not made again: Discord answers Unknown Message (its developer, discord-api-docs#6647).
+   */
+  private enforcedNonce(channelId: string, body: Record<string, any>): FakeMessage | undefined {
+    if (body.enforce_nonce !== true || body.nonce === undefined || body.nonce === null) return undefined;
+    const since = Date.now() - (this.options.nonceWindowMs ?? 120_000);
+    const nonce = String(body.nonce);
+    const earlier = [...this.world.messages.values()].find(
+      (m) =>
+        m.channel_id === channelId &&
+        m.authorId === this.botId &&
+        m.nonce !== undefined &&
+        String(m.nonce) === nonce &&
+        snowflakeTime(m.id) >= since,
+    );
+    if (earlier?.deleted) throw new HttpError(404, 10008, 'Unknown Message');
+    return earlier;
   }
 
   private patchMessage(
@@ -580,13 +667,17 @@ export class FakeDiscord {
       /^\/channels\/(\d+)\/messages$/,
       (m, req) => {
         const c = this.visibleChannel(m[1]!, PERMISSIONS.SendMessages);
+        const nonce = nonceProblem(req.body);
+        if (nonce) throw new HttpError(400, 50035, 'Invalid Form Body', { errors: nonce });
         const problem = messageProblem(req.body, req.files.length);
         if (problem) throw new HttpError(400, 50035, 'Invalid Form Body', { errors: problem });
         if (req.files.length && !this.world.can(this.botId, c.id, PERMISSIONS.AttachFiles))
           throw new HttpError(403, 50013, 'Missing Permissions');
-        const msg = this.createMessage(c.id, this.botId, req.body, 0, req.files);
-        this.gateway.dispatch('MESSAGE_CREATE', this.world.messageJson(msg));
-        return this.world.messageJson(msg);
+        const earlier = this.enforcedNonce(c.id, req.body);
+        if (earlier) return this.world.messageJson(earlier, true);
+        const msg = this.createMessage(c.id, this.botId, req.body, 0, req.files, undefined, req.body.nonce);
+        this.gateway.dispatch('MESSAGE_CREATE', this.world.messageJson(msg, true));
+        return this.world.messageJson(msg, true);
       },
     ],
     [
@@ -888,6 +979,7 @@ export class FakeDiscord {
     let status = 200;
     let out: unknown;
     let parsed: Parsed | undefined;
+    let fault: DiscordFault | undefined;
     const path = decodeURIComponent((req.url ?? '/').split('?')[0]!).replace(/^\/api\/v10/, '');
     try {
       parsed = await this.parse(req);
@@ -896,7 +988,8 @@ export class FakeDiscord {
       // Interaction callbacks and their webhooks are authorised by the interaction token.
       const tokenAuth = /^\/(interactions|webhooks)\//.test(path);
       if (!tokenAuth && !parsed.authed) throw new HttpError(401, 0, '401: Unauthorized');
-      out = await route[2](route[1].exec(path)!, parsed);
+      fault = this.faults.take(parsed.method, path);
+      if (!fault || fault.applied) out = await route[2](route[1].exec(path)!, parsed);
       if (out === undefined) status = 204;
     } catch (err) {
       if (err instanceof HttpError) {
@@ -906,6 +999,29 @@ export class FakeDiscord {
         status = 500;
         out = { message: String(err), code: 0 };
       }
+    }
+    if (fault) {
+      // The work (if `applied`) is done; the answer is what gets lost.
+      status = 'status' in fault ? fault.status : 0;
+      this.calls.push({
+        method: req.method ?? 'GET',
+        path,
+        status,
+        at: Date.now(),
+        body: parsed?.body,
+        fault,
+      });
+      if ('drop' in fault) {
+        req.socket.destroy();
+        return;
+      }
+      if ('reset' in fault) {
+        req.socket.resetAndDestroy();
+        return;
+      }
+      res.writeHead(status, { 'content-type': 'text/html' });
+      res.end(`<html><body><h1>${status}</h1>fake discord: injected failure</body></html>`);
+      return;
     }
     this.calls.push({ method: req.method ?? 'GET', path, status, at: Date.now(), body: parsed?.body });
     const headers: Record<string, string> = status === 204 ? {} : { 'content-type': 'application/json' };

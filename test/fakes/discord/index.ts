@@ -5,6 +5,8 @@ export {
   type FakeDiscordOptions,
   type FakeInteraction,
   messageText,
+  type SeedChannel,
   startFakeDiscord,
 } from './fake-discord.ts';
-export { PERMISSIONS } from './state.ts';
+export type { DiscordFault } from './faults.ts';
+export { PERMISSIONS, snowflakeTime } from './state.ts';

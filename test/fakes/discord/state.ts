@@ -74,6 +74,8 @@ export interface FakeChannel {
   /** Times of name/topic changes (Discord allows two per ten minutes). */
   edits: number[];
   recipients?: string[];
+  /** The last message sent in it, kept when that message is deleted (as Discord does). */
+  last_message_id: string | null;
 }
 
 export interface FakeMessage {
@@ -92,14 +94,32 @@ export interface FakeMessage {
   ephemeralTo?: string;
   message_reference?: { message_id: string; channel_id: string };
   deleted?: boolean;
+  /**
+   * What the sender passed as `nonce`. Discord echoes it in the create answer and the MESSAGE_CREATE
+   * event only; a message fetched later has none.
+   */
+  nonce?: string | number;
 }
 
+const DISCORD_EPOCH = 1_420_070_400_000;
 let last = 0n;
 /** Snowflakes: 18-19 digit strings, increasing, as Discord's are. */
 export function snowflake(): string {
-  const t = BigInt(Date.now() - 1_420_070_400_000) << 22n;
+  const t = BigInt(Date.now() - DISCORD_EPOCH) << 22n;
   last = t > last ? t : last + 1n;
   return last.toString();
+}
+
+let earlier = 0n;
+/** A snowflake of an earlier time (the creation time is in the id's top bits), for seeded state. */
+export function snowflakeAt(ms: number): string {
+  earlier = (earlier + 1n) & 0x3fffffn;
+  return ((BigInt(ms - DISCORD_EPOCH) << 22n) | earlier).toString();
+}
+
+/** When the thing with this id was created (Discord: the id's top 42 bits, ms since 2015). */
+export function snowflakeTime(id: string): number {
+  return Number(BigInt(id) >> 22n) + DISCORD_EPOCH;
 }
 
 export class World {
@@ -147,9 +167,10 @@ export class World {
     type = 0,
     parentId: string | null = null,
     overwrites: Overwrite[] = [],
+    id = snowflake(),
   ): FakeChannel {
     const c: FakeChannel = {
-      id: snowflake(),
+      id,
       type,
       name,
       topic: null,
@@ -157,6 +178,7 @@ export class World {
       position: this.channels.size,
       overwrites,
       edits: [],
+      last_message_id: null,
     };
     this.channels.set(c.id, c);
     return c;
@@ -247,7 +269,7 @@ export class World {
       return {
         id: c.id,
         type: 1,
-        last_message_id: null,
+        last_message_id: c.last_message_id,
         recipients: (c.recipients ?? []).map((u) => this.userJson(u)),
       };
     }
@@ -264,13 +286,17 @@ export class World {
         allow: o.allow.toString(),
         deny: o.deny.toString(),
       })),
-      ...(c.type === 0 ? { topic: c.topic, nsfw: false, rate_limit_per_user: 0, last_message_id: null } : {}),
+      ...(c.type === 0
+        ? { topic: c.topic, nsfw: false, rate_limit_per_user: 0, last_message_id: c.last_message_id }
+        : {}),
       flags: 0,
     };
   }
 
-  messageJson(m: FakeMessage): Record<string, any> {
+  /** `withNonce`: the create answer and MESSAGE_CREATE carry the sender's nonce; reads do not. */
+  messageJson(m: FakeMessage, withNonce = false): Record<string, any> {
     return {
+      ...(withNonce && m.nonce !== undefined ? { nonce: m.nonce } : {}),
       id: m.id,
       channel_id: m.channel_id,
       guild_id: this.channels.get(m.channel_id)?.type === 1 ? undefined : this.guildId,

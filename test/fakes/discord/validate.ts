@@ -59,3 +59,18 @@ export function channelNameProblem(name: unknown, type: number): string | undefi
   if (type === 0 && !/^[^\sA-Z]+$/.test(name)) return 'name: text channel names are lowercase without spaces';
   return undefined;
 }
+
+/**
+ * The nonce of Create Message: an integer, or a string of up to 25 characters (docs: Message →
+ * Create Message). Answered as Discord answers a bad field: 50035 with the field's errors.
+ */
+export function nonceProblem(body: Record<string, any>): Record<string, unknown> | undefined {
+  const nonce = body.nonce;
+  if (nonce === undefined || nonce === null) return undefined;
+  const bad = (code: string, message: string) => ({ nonce: { _errors: [{ code, message }] } });
+  if (typeof nonce === 'number')
+    return Number.isInteger(nonce) ? undefined : bad('NUMBER_TYPE_COERCE', 'Value is not int.');
+  if (typeof nonce !== 'string') return bad('BASE_TYPE_STRING', 'Value must be a string or an integer.');
+  if (nonce.length > 25) return bad('BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');
+  return undefined;
+}

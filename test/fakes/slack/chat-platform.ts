@@ -6,6 +6,7 @@ import type {
   CreateChannelInput,
   FileUpload,
   InboundHandler,
+  PostOptions,
 } from '../../../src/chat/port.ts';
 import { type Actor, BotError } from '../../../src/core/index.ts';
 import { completeUpload, receiveUpload, startUpload } from './uploads.ts';
@@ -155,16 +156,33 @@ export class FakeSlackChat implements ChatPlatform {
     return c && !c.archived ? c.id : undefined;
   }
 
-  async postMessage(channelId: string, message: ChatMessage): Promise<{ messageId: string }> {
+  async postMessage(
+    channelId: string,
+    message: ChatMessage,
+    options: PostOptions = {},
+  ): Promise<{ messageId: string }> {
     const m = unwrap(
       this.ws.postMessage(this.bot, {
         channel: channelId,
         text: message.text,
         blocks: renderBlocks(message),
+        ...(options.key
+          ? { metadata: { event_type: 'incident_bot_post', event_payload: { key: options.key } } }
+          : {}),
       }),
       'post the message',
     );
     return { messageId: m.ts };
+  }
+
+  /** As the adapter does: the key travels in the message's metadata. */
+  async findPosted(channelId: string, key: string): Promise<{ messageId: string } | undefined> {
+    const found = this.ws
+      .channelMessages(channelId)
+      .find(
+        (m) => (m.metadata as { event_payload?: { key?: string } } | undefined)?.event_payload?.key === key,
+      );
+    return found ? { messageId: found.ts } : undefined;
   }
 
   async updateMessage(channelId: string, messageId: string, message: ChatMessage): Promise<void> {

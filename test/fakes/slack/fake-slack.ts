@@ -174,6 +174,14 @@ export class FakeSlack {
     this.http.faults.clear();
   }
 
+  /**
+   * Calls `fn` with each Web API call's method as it arrives, before it takes effect; `'drop'`
+   * drops that call unapplied and unanswered (the bot died before Slack took it). Unset: undefined.
+   */
+  onCall(fn: ((method: string) => Promise<'drop' | undefined> | 'drop' | undefined) | undefined): void {
+    this.http.onCall = fn;
+  }
+
   // ---------------------------------------------------------------- inspection
 
   calls(method?: string): CallRecord[] {

@@ -41,6 +41,11 @@ export class HttpRoutes {
   /** Every Web API request, in arrival order. */
   readonly calls: CallRecord[] = [];
   readonly faults = new FaultQueue();
+  /**
+   * Told of every Web API call as it arrives, before Slack acts on it (fault tests kill the bot
+   * here). Answering `'drop'` drops the call unapplied, with no answer.
+   */
+  onCall: ((method: string) => Promise<'drop' | undefined> | 'drop' | undefined) | undefined;
   /** Milliseconds added to every Web API call. */
   latencyMs = 0;
 
@@ -87,6 +92,12 @@ export class HttpRoutes {
       token: tokenKind,
     };
     this.calls.push(call);
+    if ((await this.onCall?.(method)) === 'drop') {
+      call.status = 0;
+      call.error = 'dropped';
+      req.socket.destroy();
+      return;
+    }
     const reply = (status: number, body: Record<string, unknown>, headers: Record<string, string> = {}) => {
       call.status = status;
       call.ok = body.ok === true;

@@ -130,6 +130,25 @@ export const METHODS: Readonly<Record<string, Handler>> = {
       return { members: items, response_metadata: { next_cursor: next } };
     }),
 
+  // Newest first, as Slack answers; metadata only when asked for (include_all_metadata).
+  'conversations.history': (p, { ws, actor }) =>
+    answer(ws.info(actor, str(p.channel)), (c) => {
+      const all = ws
+        .channelMessages(c.id)
+        .filter((m) => m.deletedAt === undefined && !m.threadTs)
+        .reverse();
+      const { items, next } = page(all, { ...p, limit: str(p.limit) ?? '100' });
+      const withMetadata = bool(p.include_all_metadata);
+      return {
+        messages: items.map((m) => ({
+          ...messageJson(m, ws.identity),
+          ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
+        })),
+        has_more: next !== '',
+        response_metadata: { next_cursor: next },
+      };
+    }),
+
   'chat.postMessage': (p, { ws, actor }) =>
     answer(
       ws.postMessage(actor, {
