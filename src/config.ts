@@ -105,6 +105,16 @@ const envSchema = z.object({
     .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
     .transform((v) => ['true', '1', 'yes'].includes(v))
     .optional(),
+  /**
+   * This replica's name on the database's leases (PostgreSQL). Unique among running replicas and
+   * the same after a restart (a StatefulSet pod's name): a restarted replica then takes back its
+   * own unfinished work at once instead of after the leases run out. Default: a random name.
+   */
+  REPLICA_ID: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores')
+    .optional(),
   /** Shown in messages for people whose platform gives no time zone. */
   DISPLAY_TIMEZONE: z
     .string()
@@ -209,6 +219,7 @@ const ECHO = new Set([
   'HOST',
   'LOG_LEVEL',
   'DISPLAY_TIMEZONE',
+  'REPLICA_ID',
   'SLACK_API_URL',
   'SLACK_ANNOUNCE_CHANNEL',
   'DISCORD_APPLICATION_ID',

@@ -110,10 +110,15 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
     platforms.set(discord.id, discord);
   }
 
+  // Whose leases (outbox, alert groups, timers) this process holds: `local` on SQLite (one process),
+  // REPLICA_ID when set, else a random name per start.
+  const leaseOwner = config.DATABASE_URL.startsWith('sqlite:') ? 'local' : config.REPLICA_ID;
   const incidents = new IncidentService(store, clock, logger, platforms, {
     displayTimeZone: config.DISPLAY_TIMEZONE,
     responders: config.file.incidents.responders,
     archiveOnClose: config.file.incidents.archiveOnClose,
+    // One process on SQLite, or a replica with a stable REPLICA_ID: its old leases are its own.
+    ...(leaseOwner ? { outbox: { owner: leaseOwner, ownerIsStable: true } } : {}),
   });
   const actions = new ActionService(
     store,
@@ -125,7 +130,14 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
     config.file.escalation,
   );
   // Reminders: durable timers the two services schedule and cancel inside their transactions.
-  const reminders = new ReminderService(store, clock, logger, incidents, config.file.reminders);
+  const reminders = new ReminderService(
+    store,
+    clock,
+    logger,
+    incidents,
+    config.file.reminders,
+    ...(leaseOwner ? [leaseOwner] : []),
+  );
   incidents.setListener(reminders);
   actions.setListener(reminders);
   const triage = new TriageService(store, clock, logger, nodes, actions);
@@ -170,7 +182,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
       severity: severityMapping(config.file.severity),
       maxNewPerMinute: config.file.stormGuard.maxNewPerMinute,
       actorName: config.file.alerts.actorName,
-      ...(config.DATABASE_URL.startsWith('sqlite:') ? { owner: 'local' } : {}),
+      ...(leaseOwner ? { owner: leaseOwner } : {}),
     },
   );
   const registry = new CommandRegistry(commands);
@@ -223,6 +235,8 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
     .recoverInterrupted(config.DATABASE_URL.startsWith('sqlite:') ? 0 : INTERRUPTED_AFTER_MS)
     .catch((err) => logger.error({ err }, 'recovering interrupted actions failed'));
   actions.startExpirySweep();
+  // Chat calls a stopped process decided on but had not delivered: delivered now, in the background.
+  void incidents.outbox.start().catch((err) => logger.error({ err }, 'starting the outbox failed'));
   alerts.start();
   started = true;
   reminders.start();
@@ -239,6 +253,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
       stopped = true;
       actions.stopExpirySweep();
       await reminders.stop();
+      await incidents.outbox.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await alerts.stop();
@@ -261,6 +276,12 @@ async function run(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.LOG_LEVEL);
+  // A promise some library dropped (discord.js throws inside its own gateway handlers on a packet
+  // it cannot read) must not take the incident bot down mid-incident: log it and carry on. The
+  // store is the record, and the outbox delivers whatever was decided.
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: reason }, 'an unhandled promise rejection; the bot keeps running');
+  });
   let bot: RunningBot;
   try {
     bot = await startBot(config, { logger });

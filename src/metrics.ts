@@ -66,3 +66,9 @@ export const actionsFinished = new Tally(
   'Mitigations that reached a final state, by kind and status (succeeded, failed, cancelled, expired, unknown)',
   ['kind', 'status'],
 );
+
+export const outboxDelivered = new Tally(
+  'incident_bot_outbox_deliveries_total',
+  'Outbox deliveries of chat calls, by op and outcome (ok, retry, failed)',
+  ['op', 'outcome'],
+);

@@ -60,5 +60,13 @@ async function build(store: Store): Promise<Registry> {
       this.set((await store.listPendingAlertGroups(MAX_COUNTED)).length);
     },
   });
+  new Gauge({
+    name: 'incident_bot_outbox_pending',
+    help: 'Chat calls decided on and not yet delivered (the outbox depth)',
+    registers: [registry],
+    async collect() {
+      this.set(await store.countPendingOutbox());
+    },
+  });
   return registry;
 }

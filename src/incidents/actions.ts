@@ -23,9 +23,10 @@ import {
 import { actionsFinished } from '../metrics.ts';
 import type { NodeAdapter, NodeCapability } from '../nodes/port.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
-import type { Store } from '../store/port.ts';
+import type { OutboxEntry, Store } from '../store/port.ts';
 import { actionButtonId } from './buttons.ts';
 import { incidentRef, truncate } from './format.ts';
+import { type HandlerResult, notReady, type OutboxDraft } from './outbox.ts';
 import type { IncidentListener, IncidentService } from './service.ts';
 
 /** Mitigations of a whole node; the others (restart, stop) act on one workload. */
@@ -70,7 +71,9 @@ export class ActionService {
     private readonly incidents: IncidentService,
     private readonly policy: ApprovalPolicy,
     private readonly escalation: EscalationPolicy = { onCall: [], afterFailures: 2 },
-  ) {}
+  ) {
+    this.incidents.outbox.register('action', (e) => this.deliverMessage(e));
+  }
 
   private sweep: NodeJS.Timeout | undefined;
   private listener: IncidentListener | undefined;
@@ -114,6 +117,7 @@ export class ActionService {
             : null;
       if (!since || since.getTime() > cutoff) continue;
       const wasRunning = action.status === 'running';
+      let queued: OutboxEntry[] = [];
       const summary = wasRunning
         ? `The bot stopped while the ${action.kind} of ${action.target} was running: it may or may not have completed.`
         : `The bot stopped after the ${action.kind} of ${action.target} was approved and before it started: it did not run.`;
@@ -133,20 +137,15 @@ export class ActionService {
           data: { actionId: action.id, ok: false, recovered: true },
           key: true,
         });
+        const check = isNodeKind(action.kind) ? `/node status ${action.target}` : `/workload list`;
+        const text = `⚠️ ${summary} Check with \`${check}\` and request it again if it is still needed.`;
+        queued = await this.write(tx, incident, done, [{ text, sections: [text] }]);
         return done;
       });
       if (!moved) continue;
       count++;
       actionsFinished.inc({ kind: moved.kind, status: 'unknown' });
-      await this.refreshMessage(moved, incident);
-      if (incident.channelId) {
-        const check = isNodeKind(action.kind) ? `/node status ${action.target}` : `/workload list`;
-        const text = `⚠️ ${summary} Check with \`${check}\` and request it again if it is still needed.`;
-        await this.incidents
-          .chatFor(incident)
-          .postMessage(incident.channelId, { text, sections: [text] })
-          .catch((err) => this.logger.warn({ err }, 'reporting a recovered action failed'));
-      }
+      await this.incidents.outbox.deliver(queued);
     }
     return count;
   }
@@ -190,7 +189,19 @@ export class ActionService {
     } = isNodeKind(kind) ? await this.nodePreview(kind, target) : await this.workloadPreview(kind, target);
     target = resolved;
     const now = this.clock.now();
+    let queued: OutboxEntry[] = [];
     const action = await this.store.transaction(async (tx) => {
+      // One open request per mitigation and target: a second would only be a second button to click.
+      const open = (await tx.listActions(incident.id)).find(
+        (a) => a.kind === kind && a.target === target && OPEN.has(a.status),
+      );
+      if (open) {
+        throw new BotError(
+          'bot.action.already_open',
+          `A ${kind} of ${target} is already ${open.status === 'requested' ? 'waiting for approval' : open.status} (requested by ${open.requestedByName}).`,
+          { hint: 'Approve or cancel that one in the channel; its message has the buttons.' },
+        );
+      }
       const created = await tx.createAction({
         id: randomUUID(),
         incidentId: incident.id,
@@ -212,15 +223,11 @@ export class ActionService {
         text: `Requested ${kind} of ${target}`,
         data: { actionId: created.id, kind, target },
       });
+      queued = await this.write(tx, incident, created, [], true);
       return created;
     });
-    const chat = this.incidents.chatFor(incident);
-    if (incident.channelId) {
-      const posted = await chat.postMessage(incident.channelId, this.render(action, incident));
-      await this.store.setActionMessage(action.id, posted.messageId);
-      return { ...action, messageId: posted.messageId };
-    }
-    return action;
+    await this.incidents.outbox.deliver(queued);
+    return (await this.store.getAction(action.id)) ?? action;
   }
 
   async approve(actionId: string, actor: Actor): Promise<Action> {
@@ -238,6 +245,7 @@ export class ActionService {
       );
       throw decision.error;
     }
+    let queued: OutboxEntry[] = [];
     const approved = await this.store.transaction(async (tx) => {
       const moved = await tx.transitionAction(action.id, ['requested'], 'approved', {
         decidedBy: actor.id,
@@ -255,10 +263,11 @@ export class ActionService {
         data: { actionId: action.id },
       });
       await this.listener?.actionApproved(tx, incident, moved);
+      queued = await this.write(tx, incident, moved);
       return moved;
     });
     if (!approved) throw notPendingError((await this.store.getAction(action.id)) ?? action);
-    await this.refreshMessage(approved, incident);
+    await this.incidents.outbox.deliver(queued);
     return this.run(approved, incident);
   }
 
@@ -279,11 +288,16 @@ export class ActionService {
 
   private async run(approved: Action, incident: Incident): Promise<Action> {
     return this.withNodeLock(lockKey(approved), async () => {
-      const started = await this.store.transitionAction(approved.id, ['approved'], 'running', {
-        startedAt: this.clock.now(),
+      let queued: OutboxEntry[] = [];
+      const started = await this.store.transaction(async (tx) => {
+        const moved = await tx.transitionAction(approved.id, ['approved'], 'running', {
+          startedAt: this.clock.now(),
+        });
+        if (moved) queued = await this.write(tx, incident, moved);
+        return moved;
       });
       if (!started) throw notPendingError((await this.store.getAction(approved.id)) ?? approved);
-      await this.refreshMessage(started, incident);
+      await this.incidents.outbox.deliver(queued);
       // Output is stored and posted: secrets a node printed must not be.
       const raw = await this.execute(started);
       const result = { ok: raw.ok, summary: redact(raw.summary), output: redact(raw.output) };
@@ -302,23 +316,22 @@ export class ActionService {
           text: `${started.kind} of ${started.target} ${result.ok ? 'succeeded' : 'failed'}: ${result.summary}`,
           data: { actionId: started.id, ok: result.ok },
         });
+        if (done) {
+          queued = await this.write(tx, incident, done, [
+            {
+              text: `${result.ok ? '✅' : '❌'} ${started.kind} of ${started.target}: ${result.summary}`,
+              sections: [
+                `${result.ok ? '✅' : '❌'} *${started.kind} of ${started.target}* ${result.ok ? 'succeeded' : 'failed'}: ${result.summary}`,
+                ...(result.output ? [`\`\`\`\n${truncate(result.output, MAX_OUTPUT)}\n\`\`\``] : []),
+              ],
+            },
+          ]);
+        }
         return done;
       });
       const final = finished ?? started;
       actionsFinished.inc({ kind: final.kind, status: final.status });
-      await this.refreshMessage(final, incident);
-      const chat = this.incidents.chatFor(incident);
-      if (incident.channelId) {
-        await chat
-          .postMessage(incident.channelId, {
-            text: `${result.ok ? '✅' : '❌'} ${started.kind} of ${started.target}: ${result.summary}`,
-            sections: [
-              `${result.ok ? '✅' : '❌'} *${started.kind} of ${started.target}* ${result.ok ? 'succeeded' : 'failed'}: ${result.summary}`,
-              ...(result.output ? [`\`\`\`\n${truncate(result.output, MAX_OUTPUT)}\n\`\`\``] : []),
-            ],
-          })
-          .catch((err) => this.logger.warn({ err }, 'posting an action result failed'));
-      }
+      await this.incidents.outbox.deliver(queued);
       if (!result.ok) await this.escalateIfRepeated(incident);
       return final;
     });
@@ -338,28 +351,30 @@ export class ActionService {
       .map((a) => `• ${a.kind} of ${a.target}: ${a.result?.summary ?? 'failed'}`)
       .join('\n');
     const text = `📟 Escalating ${incidentRef(incident)}: ${failed.length} mitigation attempts failed. ${who}, please take a look.`;
-    await this.store.appendTimeline({
-      incidentId: incident.id,
-      kind: 'escalation',
-      at: this.clock.now(),
-      actorId: null,
-      actorName: 'incident-bot',
-      text: `Escalated to ${this.escalation.onCall.join(', ') || 'on-call'} after ${failed.length} failed mitigations`,
-      data: { actions: failed.map((a) => a.id) },
-      key: true,
-    });
-    if (incident.channelId) {
-      await chat
-        .postMessage(incident.channelId, {
+    const queued = await this.store.transaction(async (tx) => {
+      await tx.appendTimeline({
+        incidentId: incident.id,
+        kind: 'escalation',
+        at: this.clock.now(),
+        actorId: null,
+        actorName: 'incident-bot',
+        text: `Escalated to ${this.escalation.onCall.join(', ') || 'on-call'} after ${failed.length} failed mitigations`,
+        data: { actions: failed.map((a) => a.id) },
+        key: true,
+      });
+      if (!incident.channelId) return [];
+      return this.incidents.outbox.write(tx, [
+        this.incidents.post(incident, {
           text,
           sections: [
             text,
             `*What was tried*\n${tried}`,
             'Next: check the node by hand (BMC, dmesg), or hand over to the hardware team.',
           ],
-        })
-        .catch((err) => this.logger.warn({ err }, 'posting the escalation failed'));
-    }
+        }),
+      ]);
+    });
+    await this.incidents.outbox.deliver(queued);
   }
 
   /** Runs the adapter call. A node answering "no" is a failed result; only a bug escapes as a throw. */
@@ -383,7 +398,10 @@ export class ActionService {
         ? await adapter.restartWorkload(action.target, { signal })
         : await adapter.stopWorkload(action.target, { signal });
     } catch (err) {
-      const summary = isBotError(err) ? err.message : 'the adapter failed unexpectedly; see the bot log';
+      // The hint says what a person should do next (check the node first, say): keep it.
+      const summary = isBotError(err)
+        ? `${err.message}${err.hint ? ` ${err.hint}` : ''}`
+        : 'the adapter failed unexpectedly; see the bot log';
       if (!isBotError(err)) this.logger.error({ err, action: action.id }, 'mitigation threw');
       return { ok: false, summary, output: '' };
     }
@@ -485,12 +503,46 @@ export class ActionService {
     };
   }
 
-  private async refreshMessage(action: Action, incident: Incident): Promise<void> {
-    if (!action.messageId || !incident.channelId) return;
+  /**
+   * The action's message (and any further posts) as outbox entries in the deciding transaction.
+   * `initial`: the request, which posts the message; later entries update it once it exists.
+   */
+  private async write(
+    tx: Store,
+    incident: Incident,
+    action: Action,
+    posts: readonly ChatMessage[] = [],
+    initial = false,
+  ): Promise<OutboxEntry[]> {
+    if (!incident.channelId) return [];
+    const drafts: OutboxDraft[] = [
+      {
+        incidentId: incident.id,
+        op: 'action',
+        payload: { actionId: action.id, ...(initial ? { initial } : {}) },
+      },
+      ...posts.map((m) => this.incidents.post(incident, m)),
+    ];
+    return this.incidents.outbox.write(tx, drafts);
+  }
+
+  /** Draws the action's message from the record when delivered: posted once, then updated. */
+  private async deliverMessage(entry: OutboxEntry): Promise<HandlerResult | undefined> {
+    const action = await this.store.getAction(String(entry.payload.actionId));
+    const incident = action && (await this.incidents.get(action.incidentId));
+    if (!action || !incident) return undefined;
+    if (!incident.channelId) throw notReady('the incident channel');
     const chat = this.incidents.chatFor(incident);
-    await chat
-      .updateMessage(incident.channelId, action.messageId, this.render(action, incident))
-      .catch((err) => this.logger.warn({ err, action: action.id }, 'updating an action message failed'));
+    const message = this.render(action, incident);
+    if (action.messageId) {
+      await chat.updateMessage(incident.channelId, action.messageId, message);
+      return undefined;
+    }
+    if (entry.payload.initial !== true) throw notReady('the request message');
+    const found = entry.attempts > 1 ? await chat.findPosted?.(incident.channelId, entry.id) : undefined;
+    const messageId =
+      found?.messageId ?? (await chat.postMessage(incident.channelId, message, { key: entry.id })).messageId;
+    return { after: (tx) => tx.setActionMessage(action.id, messageId) };
   }
 
   private async finishWithoutRun(
@@ -502,6 +554,7 @@ export class ActionService {
     text: string,
   ): Promise<Action | undefined> {
     const now = this.clock.now();
+    let queued: OutboxEntry[] = [];
     const moved = await this.store.transaction(async (tx) => {
       const done = await tx.transitionAction(action.id, ['requested'], to, {
         ...(actor ? { decidedBy: actor.id, decidedByName: actor.name } : {}),
@@ -517,11 +570,12 @@ export class ActionService {
         text,
         data: { actionId: action.id },
       });
+      queued = await this.write(tx, incident, done);
       return done;
     });
     if (moved) {
       actionsFinished.inc({ kind: moved.kind, status: to });
-      await this.refreshMessage(moved, incident);
+      await this.incidents.outbox.deliver(queued);
     }
     return moved;
   }
@@ -547,6 +601,8 @@ export class ActionService {
     }
   }
 }
+
+const OPEN: ReadonlySet<Action['status']> = new Set(['requested', 'approved', 'running']);
 
 /** Mitigations of one node never overlap: the lock is the node, also for a workload's actions. */
 function lockKey(action: Action): string {

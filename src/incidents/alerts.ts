@@ -28,9 +28,10 @@ import type { NodeRegistry } from '../nodes/registry.ts';
 import { matchRunbook } from '../runbooks/match.ts';
 import { runbookMessage } from '../runbooks/message.ts';
 import type { LoadedRunbook } from '../runbooks/schema.ts';
-import type { AlertGroup, AlertRecord, NewAlertRecord, Store } from '../store/port.ts';
+import type { AlertGroup, AlertRecord, NewAlertRecord, OutboxEntry, Store } from '../store/port.ts';
 import { cardButtonId } from './buttons.ts';
 import { incidentRef } from './format.ts';
+import { type HandlerResult, notReady, type OutboxDraft } from './outbox.ts';
 import type { IncidentService } from './service.ts';
 import type { TriageService } from './triage.ts';
 
@@ -118,6 +119,7 @@ export class AlertService {
     this.storm = new StormGuard({ maxNewPerMinute: options.maxNewPerMinute, clock });
     this.actor = { id: `${BOT_ACTOR_PREFIX}alerts`, name: options.actorName, bot: true };
     this.owner = options.owner ?? randomUUID();
+    deps.incidents.outbox.register('alert_triage', (e) => this.deliverTriage(e));
   }
 
   /** Carries whatever was pending when the process last stopped. */
@@ -472,8 +474,26 @@ export class AlertService {
     const pending = groups.flatMap((g) => g.pending);
     alertChangesCarried.inc(pending.length);
     const now = this.clock.now();
+    // A more severe alert raises the incident's severity (that change redraws the card itself).
+    const raised = labelSeverity(
+      pending.filter((a) => a.status === 'firing'),
+      this.options.severity,
+    );
+    const raise =
+      opened !== 'own' && raised && isMoreSevere(raised, incident.severity) && incident.status !== 'resolved'
+        ? raised
+        : undefined;
+    let queued: OutboxEntry[] = [];
+    // The runbook and triage start with an incident's first alerts: when this round opened it, or
+    // when the process that opened it died before carrying them (its own group, nothing carried).
+    let firstOwn = opened === 'own';
     for (let i = 0; i < groups.length; i += GROUPS_PER_TRANSACTION) {
+      const last = i + GROUPS_PER_TRANSACTION >= groups.length;
       await this.store.transaction(async (tx) => {
+        if (i === 0 && opened === undefined && !(await tx.latestTimelineEntry(incident.id, 'alert'))) {
+          const group = await tx.getAlertGroup(groups[0]!.key);
+          firstOwn = group !== undefined && !group.storm && group.incidentId === incident.id;
+        }
         for (const { key, pending: alerts, link } of groups.slice(i, i + GROUPS_PER_TRANSACTION)) {
           if (link) await tx.putAlertGroup(link);
           await tx.appendTimeline({
@@ -496,79 +516,97 @@ export class AlertService {
           });
           await tx.markAlertsPosted(key, settled(alerts), incident.id);
         }
+        // The channel's message commits with the last of the record: posted once, even after a
+        // crash (it waits for the channel if that is still being opened).
+        if (last) {
+          queued = await this.deps.incidents.outbox.write(tx, [
+            this.deps.incidents.post(incident, alertsMessage(pending, groups.length)),
+            ...(pending.some((a) => a.status === 'resolved') ? await this.resolveOffer(tx, incident) : []),
+            ...(firstOwn ? this.runbookDrafts(incident, pending) : []),
+            ...(raise ? [] : this.deps.incidents.refreshDrafts(incident)),
+          ]);
+        }
       });
       await yieldToIo();
     }
-    const chat = this.deps.incidents.chatFor(incident);
-    if (!incident.channelId) return;
-    const channelId = incident.channelId;
-    await chat.postMessage(channelId, alertsMessage(pending, groups.length));
-
-    let current = incident;
-    const raised = labelSeverity(
-      pending.filter((a) => a.status === 'firing'),
-      this.options.severity,
-    );
-    if (
-      opened !== 'own' &&
-      raised &&
-      isMoreSevere(raised, current.severity) &&
-      current.status !== 'resolved'
-    ) {
-      current = await this.deps.incidents.changeSeverity(current, raised, this.actor);
-    } else {
-      await this.deps.incidents.refresh(current);
+    // The triage takes seconds (diagnostics on the nodes): it runs beside the worker, not in its way.
+    const triage = queued.filter((e) => e.op === 'alert_triage');
+    await this.deps.incidents.outbox.deliver(queued.filter((e) => e.op !== 'alert_triage'));
+    if (triage.length > 0) {
+      const job = this.deps.incidents.outbox.deliver(triage).then(() => undefined);
+      this.background.add(job);
+      void job.finally(() => this.background.delete(job));
     }
-
-    if (pending.some((a) => a.status === 'resolved')) await this.offerResolve(current, chat, channelId);
-    if (opened === 'own') this.runbookAndTriage(current, chat, channelId, pending);
+    if (raise) await this.deps.incidents.changeSeverity(incident, raise, this.actor);
   }
 
   /** Every alert of the incident has resolved: propose resolving it (a person decides). */
-  private async offerResolve(incident: Incident, chat: ChatPlatform, channelId: string): Promise<void> {
-    if (incident.status === 'resolved' || incident.status === 'closed') return;
-    const counts = await this.store.countIncidentAlerts(incident.id);
-    if (counts.firing > 0 || counts.resolved === 0) return;
+  private async resolveOffer(tx: Store, incident: Incident): Promise<OutboxDraft[]> {
+    if (incident.status === 'resolved' || incident.status === 'closed') return [];
+    const counts = await tx.countIncidentAlerts(incident.id);
+    if (counts.firing > 0 || counts.resolved === 0) return [];
     const text = `✅ All ${counts.resolved} alert${counts.resolved === 1 ? '' : 's'} of ${incidentRef(incident)} ${counts.resolved === 1 ? 'has' : 'have'} resolved. Resolve the incident?`;
-    await chat.postMessage(channelId, {
-      text,
-      sections: [text],
-      buttons: [
-        {
-          id: cardButtonId('resolve', incident.id),
-          label: `Resolve ${incidentRef(incident)}`,
-          style: 'primary',
-          confirm: {
-            title: `Resolve ${incidentRef(incident)}?`,
-            text: 'Every alert has resolved. Resolve if the impact has ended too.',
-            confirm: 'Resolve',
-            deny: 'Not yet',
+    return [
+      this.deps.incidents.post(incident, {
+        text,
+        sections: [text],
+        buttons: [
+          {
+            id: cardButtonId('resolve', incident.id),
+            label: `Resolve ${incidentRef(incident)}`,
+            style: 'primary',
+            confirm: {
+              title: `Resolve ${incidentRef(incident)}?`,
+              text: 'Every alert has resolved. Resolve if the impact has ended too.',
+              confirm: 'Resolve',
+              deny: 'Not yet',
+            },
           },
-        },
-      ],
-      context: ['Alerts can resolve before the impact ends; check before resolving.'],
-    });
+        ],
+        context: ['Alerts can resolve before the impact ends; check before resolving.'],
+      }),
+    ];
   }
 
-  /** The matching runbook's message, then its diagnostics on the nodes the alerts name. */
-  private runbookAndTriage(
-    incident: Incident,
-    chat: ChatPlatform,
-    channelId: string,
-    alerts: readonly AlertRecord[],
-  ): void {
+  /**
+   * A new alert incident's runbook message and its triage, as outbox entries written with the
+   * alerts: after a crash they still happen (the triage again from the start; it does not request
+   * a mitigation that is already pending).
+   */
+  private runbookDrafts(incident: Incident, alerts: readonly AlertRecord[]): OutboxDraft[] {
     const firing = alerts.filter((a) => a.status === 'firing');
     const runbook = firing.map((a) => matchRunbook(this.deps.runbooks, a)).find((r) => r !== undefined);
     const runbookUrl = firing.find((a) => a.runbookUrl)?.runbookUrl;
-    const job = (async () => {
-      if (runbook) {
-        await chat.postMessage(channelId, runbookMessage(runbook, runbookUrl ? { runbookUrl } : {}));
-      } else if (runbookUrl) {
-        const text = `📘 The alert’s runbook: <${runbookUrl}|${runbookUrl}>`;
-        await chat.postMessage(channelId, { text, sections: [text] });
-      }
-      const named = [...new Set(firing.flatMap((a) => a.nodes))];
-      if (named.length === 0) return;
+    const drafts: OutboxDraft[] = [];
+    if (runbook) {
+      drafts.push(
+        this.deps.incidents.post(incident, runbookMessage(runbook, runbookUrl ? { runbookUrl } : {})),
+      );
+    } else if (runbookUrl) {
+      const text = `📘 The alert’s runbook: <${runbookUrl}|${runbookUrl}>`;
+      drafts.push(this.deps.incidents.post(incident, { text, sections: [text] }));
+    }
+    const nodes = [...new Set(firing.flatMap((a) => a.nodes))];
+    if (nodes.length > 0 && !(runbook && runbook.diagnostics.length === 0)) {
+      drafts.push({
+        incidentId: incident.id,
+        op: 'alert_triage',
+        payload: { nodes, ...(runbook ? { runbook: runbook.name } : {}) },
+      });
+    }
+    return drafts;
+  }
+
+  /** The runbook's diagnostics on the nodes the alerts name (those in the inventory). */
+  private async deliverTriage(entry: OutboxEntry): Promise<HandlerResult | undefined> {
+    const incident = await this.deps.incidents.get(entry.incidentId!);
+    if (!incident || incident.status === 'resolved' || incident.status === 'closed') return undefined;
+    if (!incident.channelId) throw notReady('the incident channel');
+    const chat = this.deps.incidents.chatFor(incident);
+    const channelId = incident.channelId;
+    const runbook = this.deps.runbooks.find((r) => r.name === entry.payload.runbook);
+    const named = Array.isArray(entry.payload.nodes) ? entry.payload.nodes.map(String) : [];
+    try {
       const known: string[] = [];
       const unknown: string[] = [];
       for (const node of named) {
@@ -580,26 +618,47 @@ export class AlertService {
           unknown.push(node);
         }
       }
+      const next: OutboxDraft[] = [];
+      // Diagnostics are not resumable: a triage a restart cut off is not run again (it would post
+      // its findings and requests twice); the channel is told to run it by hand.
+      const started = (await this.store.listTimeline(incident.id)).some(
+        (e) => e.kind === 'note' && e.data?.triage === entry.id,
+      );
+      if (started) {
+        const text = `⚠️ The automatic triage of ${named.join(', ')} was cut off by a restart of the bot. Run \`/node triage ${named.join(' ')}\` by hand if it is still needed.`;
+        return { next: [this.deps.incidents.post(incident, { text, sections: [text] })] };
+      }
+      if (known.length > 0) {
+        await this.store.appendTimeline({
+          incidentId: incident.id,
+          kind: 'note',
+          at: this.clock.now(),
+          actorId: this.actor.id,
+          actorName: this.actor.name,
+          text: `Automatic triage of ${known.join(', ')}${runbook ? ` (runbook ${runbook.name})` : ''}`,
+          data: { triage: entry.id },
+        });
+      }
       if (unknown.length) {
         const text = `Not triaged: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in the node inventory (or cannot run diagnostics).`;
-        await chat.postMessage(channelId, { text, sections: [text] });
+        next.push(this.deps.incidents.post(incident, { text, sections: [text] }));
       }
-      if (known.length === 0 || (runbook && runbook.diagnostics.length === 0)) return;
-      await this.deps.triage.run({
-        chat,
-        channelId,
-        incident,
-        nodes: known,
-        actor: this.actor,
-        ...(runbook ? { runbook } : {}),
-      });
-    })().catch((err) => {
+      if (known.length > 0) {
+        await this.deps.triage.run({
+          chat,
+          channelId,
+          incident,
+          nodes: known,
+          actor: this.actor,
+          ...(runbook ? { runbook } : {}),
+        });
+      }
+      return { next };
+    } catch (err) {
       this.logger.warn({ err, incident: incident.id }, 'the runbook triage of an alert incident failed');
       const text = `⚠️ The automatic triage could not run: ${isBotError(err) ? err.message : 'see the bot’s log'}. Run /node triage by hand.`;
-      return chat.postMessage(channelId, { text, sections: [text] }).catch(() => undefined);
-    });
-    this.background.add(job);
-    void job.finally(() => this.background.delete(job));
+      return { next: [this.deps.incidents.post(incident, { text, sections: [text] })] };
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ChatMessage } from '../chat/message.ts';
+import type { FileUpload } from '../chat/port.ts';
 import type { Actor, Clock, Incident } from '../core/index.ts';
 import type { PostmortemDraft, PostmortemService } from '../postmortem/index.ts';
 import type { Store } from '../store/port.ts';
@@ -68,41 +69,41 @@ export class PostmortemPublisher {
       postmortem.source === 'llm'
         ? `written with ${postmortem.model ?? 'the model'}; every claim cites the timeline entries it rests on ([#id])`
         : `the deterministic draft. ${reason} Its narrative sections are questions for the author`;
-    await this.store.appendTimeline({
-      incidentId: current.id,
-      kind: 'note',
-      at: this.clock.now(),
-      actorId: actor?.id ?? null,
-      actorName: actor?.name ?? 'incident-bot',
-      text: `Post-mortem draft v${postmortem.version} (${postmortem.source === 'llm' ? `model ${postmortem.model}` : 'deterministic'})`,
-      data: { postmortemVersion: postmortem.version, source: postmortem.source },
-    });
-    if (current.channelId) {
-      const chat = this.incidents.chatFor(current);
-      const channelId = current.channelId;
-      const header = `📝 Post-mortem draft v${postmortem.version} for ${ref}`;
-      const message: ChatMessage = {
-        text: `${header}: ${how}.`,
-        header,
-        sections: [
-          `This is ${how}. Times, durations, actions and people come from the record.`,
-          `Edit it into the final post-mortem; \`/incident postmortem\` drafts it again from the current timeline. Also at \`/api/incidents/${current.number}/postmortem\`.`,
-        ],
-        ...(draft.promptTokens !== null && postmortem.source === 'llm'
-          ? { context: [`Prompt ≈ ${draft.promptTokens.toLocaleString('en-US')} tokens (estimate)`] }
-          : {}),
+    const header = `📝 Post-mortem draft v${postmortem.version} for ${ref}`;
+    const message: ChatMessage = {
+      text: `${header}: ${how}.`,
+      header,
+      sections: [
+        `This is ${how}. Times, durations, actions and people come from the record.`,
+        `Edit it into the final post-mortem; \`/incident postmortem\` drafts it again from the current timeline. Also at \`/api/incidents/${current.number}/postmortem\`.`,
+      ],
+      ...(draft.promptTokens !== null && postmortem.source === 'llm'
+        ? { context: [`Prompt ≈ ${draft.promptTokens.toLocaleString('en-US')} tokens (estimate)`] }
+        : {}),
+    };
+    // The note, the message and the file commit together: a crash cannot leave one without the others.
+    const queued = await this.store.transaction(async (tx) => {
+      await tx.appendTimeline({
+        incidentId: current.id,
+        kind: 'note',
+        at: this.clock.now(),
+        actorId: actor?.id ?? null,
+        actorName: actor?.name ?? 'incident-bot',
+        text: `Post-mortem draft v${postmortem.version} (${postmortem.source === 'llm' ? `model ${postmortem.model}` : 'deterministic'})`,
+        data: { postmortemVersion: postmortem.version, source: postmortem.source },
+      });
+      if (!current.channelId) return [];
+      const file: FileUpload = {
+        filename: `INC-${current.number}-postmortem.md`,
+        title: `${ref} post-mortem draft v${postmortem.version}`,
+        content: postmortem.markdown,
       };
-      try {
-        await chat.postMessage(channelId, message);
-        await chat.uploadFile(channelId, {
-          filename: `INC-${current.number}-postmortem.md`,
-          title: `${ref} post-mortem draft v${postmortem.version}`,
-          content: postmortem.markdown,
-        });
-      } catch (err) {
-        this.logger.warn({ err, incident: current.id }, 'posting the post-mortem draft failed; it is stored');
-      }
-    }
+      return this.incidents.outbox.write(tx, [
+        this.incidents.post(current, message),
+        { incidentId: current.id, op: 'upload', payload: { file } },
+      ]);
+    });
+    await this.incidents.outbox.deliver(queued);
     return draft;
   }
 }

@@ -12,7 +12,7 @@ import {
   type Severity,
   STATUSES,
 } from '../core/index.ts';
-import type { Store, Timer } from '../store/port.ts';
+import type { OutboxEntry, Store, Timer } from '../store/port.ts';
 import {
   cardButtonId,
   REMINDER_KINDS,
@@ -216,18 +216,26 @@ export class ReminderService implements IncidentListener {
       }
       payload = { since: first.toISOString() } satisfies ActionPayload;
     }
-    await this.store.scheduleTimer({ incidentId: incident.id, kind, dueAt: until, payload, createdAt: now });
-    this.logger.info({ incident: incident.id, kind, until, by: actor.id }, 'reminder snoozed');
     const chat = this.incidents.chatFor(incident);
     const time = this.incidents.channelTime(chat, until, false);
-    if (from) {
+    const queued = await this.store.transaction(async (tx) => {
+      await tx.scheduleTimer({ incidentId: incident.id, kind, dueAt: until, payload, createdAt: now });
+      if (!from) return [];
       const text = `😴 ${LABEL[kind]} for ${ref} snoozed by ${chat.mention(actor.id)} until ${time}.`;
-      await chat
-        .updateMessage(from.channelId, from.messageId, { text, sections: [text] })
-        .catch((err) =>
-          this.logger.warn({ err, incident: incident.id }, 'updating a snoozed reminder failed'),
-        );
-    }
+      return this.incidents.outbox.write(tx, [
+        {
+          incidentId: incident.id,
+          op: 'update',
+          payload: {
+            channelId: from.channelId,
+            messageId: from.messageId,
+            message: { text, sections: [text] },
+          },
+        },
+      ]);
+    });
+    this.logger.info({ incident: incident.id, kind, until, by: actor.id }, 'reminder snoozed');
+    await this.incidents.outbox.deliver(queued);
     return `Snoozed the ${LABEL[kind].toLowerCase()} for ${ref} until ${time}.`;
   }
 
@@ -354,9 +362,10 @@ export class ReminderService implements IncidentListener {
       ...(commander ? [] : [takeCommandButton(incident)]),
       ...snoozeChoices(every).map((m) => snoozeButton('update', m, incident)),
     ];
-    await this.post(incident, { text: `${text} ${who}`, sections: [`*${text}*`, who], buttons });
+    await this.finish(timer, next, incident, [
+      { text: `${text} ${who}`, sections: [`*${text}*`, who], buttons },
+    ]);
     this.logger.info({ incident: incident.id, kind: 'update' }, 'update reminder posted');
-    await this.finish(timer, next);
     return true;
   }
 
@@ -369,13 +378,17 @@ export class ReminderService implements IncidentListener {
     const ref = incidentRef(incident);
     const text = `🧭 ${ref} has had no commander for ${ago(now, incident.createdAt)}.`;
     const how = 'Someone take command: the button below, or `/incident assign commander me`.';
-    await this.post(incident, {
-      text: `${text} ${how}`,
-      sections: [`*${text}*`, how],
-      buttons: [takeCommandButton(incident), ...[15, 30].map((m) => snoozeButton('commander', m, incident))],
-    });
+    await this.finish(timer, undefined, incident, [
+      {
+        text: `${text} ${how}`,
+        sections: [`*${text}*`, how],
+        buttons: [
+          takeCommandButton(incident),
+          ...[15, 30].map((m) => snoozeButton('commander', m, incident)),
+        ],
+      },
+    ]);
     this.logger.info({ incident: incident.id, kind: 'commander' }, 'commander nudge posted');
-    await this.finish(timer);
     return true;
   }
 
@@ -389,7 +402,7 @@ export class ReminderService implements IncidentListener {
     const waiting = await this.unanswered(this.store, incident, since ? new Date(since) : undefined);
     const ripe = waiting.filter((a) => a.decidedAt.getTime() + after <= now.getTime());
     const later = waiting.filter((a) => a.decidedAt.getTime() + after > now.getTime());
-    let posted = false;
+    const messages: ChatMessage[] = [];
     if (ripe.length > 0 && incident.channelId) {
       const chat = this.incidents.chatFor(incident);
       const commander = (await this.store.listRoles(incident.id)).find((r) => r.role === 'commander');
@@ -398,7 +411,7 @@ export class ReminderService implements IncidentListener {
         .join('; ');
       const text = `🛠️ ${incidentRef(incident)}: ${what}, no status update since.`;
       const hint = `${commander ? `${chat.mention(commander.userId)}, tell` : 'Tell'} people what changed: \`/incident update <text>\`.`;
-      await this.post(incident, {
+      messages.push({
         text: `${text} ${hint}`,
         sections: [text, hint],
         buttons: [15, 30].map((m) => snoozeButton('action', m, incident)),
@@ -407,19 +420,23 @@ export class ReminderService implements IncidentListener {
         { incident: incident.id, kind: 'action', actions: ripe.map((a) => a.id) },
         'action nudge posted',
       );
-      posted = true;
     }
     const first = later[0]?.decidedAt;
     if (first) {
       // Approvals still inside their grace time get their own nudge; the ones nudged now do not repeat.
-      await this.finish(timer, {
-        dueAt: new Date(first.getTime() + after),
-        payload: { since: first.toISOString() } satisfies ActionPayload,
-      });
+      await this.finish(
+        timer,
+        {
+          dueAt: new Date(first.getTime() + after),
+          payload: { since: first.toISOString() } satisfies ActionPayload,
+        },
+        incident,
+        messages,
+      );
     } else {
-      await this.finish(timer);
+      await this.finish(timer, undefined, incident, messages);
     }
-    return posted;
+    return messages.length > 0;
   }
 
   /** Approved mitigations with no status update after them (and not before `since`), oldest first. */
@@ -439,18 +456,28 @@ export class ReminderService implements IncidentListener {
       .sort((a, b) => a.decidedAt.getTime() - b.decidedAt.getTime());
   }
 
-  private async post(incident: Incident, message: ChatMessage): Promise<void> {
-    const chat = this.incidents.chatFor(incident);
-    await chat.postMessage(incident.channelId!, message);
-  }
-
   private async finish(
     timer: Timer,
     next?: { readonly dueAt: Date; readonly payload?: Readonly<Record<string, unknown>> },
+    incident?: Incident,
+    messages: readonly ChatMessage[] = [],
   ): Promise<void> {
-    const kept = await this.store.finishTimer(timer.incidentId, timer.kind, this.owner, next);
+    // The reminder's post is written with the timer's move, in one transaction: a crash cannot post
+    // it twice, and a replica that lost the lease posts nothing.
+    let queued: OutboxEntry[] = [];
+    const kept = await this.store.transaction(async (tx) => {
+      const ok = await tx.finishTimer(timer.incidentId, timer.kind, this.owner, next);
+      if (ok && incident && messages.length > 0) {
+        queued = await this.incidents.outbox.write(
+          tx,
+          messages.map((m) => this.incidents.post(incident, m)),
+        );
+      }
+      return ok;
+    });
     // Rescheduled meanwhile (a snooze, a severity change): theirs stands.
     if (!kept) this.logger.debug({ incident: timer.incidentId, kind: timer.kind }, 'reminder lease lost');
+    await this.incidents.outbox.deliver(queued);
   }
 
   private everyMs(severity: Severity): number | null {

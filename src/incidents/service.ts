@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ChatMessage } from '../chat/message.ts';
-import type { ChatPlatform } from '../chat/port.ts';
+import type { ChannelRef, ChatPlatform, FileUpload } from '../chat/port.ts';
 import {
   type Action,
   type Actor,
@@ -23,15 +23,25 @@ import {
   type Severity,
   type TimelineEntry,
 } from '../core/index.ts';
-import type { AlertRecord, IncidentPatch, Store } from '../store/port.ts';
+import type { AlertRecord, IncidentPatch, OutboxEntry, Store } from '../store/port.ts';
 import { channelTopic, renderCard } from './card.ts';
 import { formatTime, incidentRef, severityEmoji } from './format.ts';
+import {
+  type HandlerResult,
+  isTransient,
+  notReady,
+  Outbox,
+  type OutboxDraft,
+  type OutboxOptions,
+} from './outbox.ts';
 
 export interface IncidentServiceOptions {
   readonly displayTimeZone: string;
   /** User ids invited to every new incident channel. */
   readonly responders: readonly string[];
   readonly archiveOnClose: boolean;
+  /** The outbox's lease owner, lease and sweep; see Outbox. */
+  readonly outbox?: OutboxOptions;
 }
 
 export interface DeclareInput {
@@ -62,6 +72,10 @@ interface Change {
   readonly assign?: RoleAssignment;
   /** More writes in the same transaction, once the change is in (the listener's). */
   readonly alsoWrite?: (tx: Store, updated: Incident) => Promise<void>;
+  /** Chat calls the change makes, written to the outbox with it (after the card and topic). */
+  readonly posts?: (updated: Incident) => OutboxDraft[];
+  /** False: the card and topic do not show this change (only ids were recorded). */
+  readonly refresh?: boolean;
 }
 
 const PUSHPIN = new Set(['📌', 'pushpin', 'round_pushpin', '📍']);
@@ -75,6 +89,8 @@ const MAX_TITLE = 200;
 export class IncidentService {
   private listener: IncidentListener | undefined;
   private onResolved: ((incident: Incident) => void) | undefined;
+  /** Every chat call about an incident goes through here (the other services use it too). */
+  readonly outbox: Outbox;
 
   constructor(
     private readonly store: Store,
@@ -82,7 +98,32 @@ export class IncidentService {
     private readonly logger: Logger,
     private readonly platforms: ReadonlyMap<string, ChatPlatform>,
     private readonly options: IncidentServiceOptions,
-  ) {}
+  ) {
+    this.outbox = new Outbox(store, clock, logger, options.outbox);
+    this.outbox.register('open_channel', (e) => this.deliverOpenChannel(e));
+    this.outbox.register('card', (e) => this.deliverCard(e));
+    this.outbox.register('topic', (e) => this.deliverTopic(e));
+    this.outbox.register('post', (e) => this.deliverPost(e));
+    this.outbox.register('invite', (e) =>
+      this.deliverToChannel(e, (chat, ch) => chat.invite(ch, strings(e.payload.userIds))),
+    );
+    this.outbox.register('update', async (e) => {
+      const incident = e.incidentId ? await this.store.getIncident(e.incidentId) : undefined;
+      if (!incident) return undefined;
+      const { channelId, messageId, message } = e.payload as {
+        channelId: string;
+        messageId: string;
+        message: ChatMessage;
+      };
+      await this.chatFor(incident).updateMessage(channelId, messageId, message);
+      return undefined;
+    });
+    this.outbox.register('archive', (e) => this.deliverToChannel(e, (chat, ch) => chat.archiveChannel(ch)));
+    this.outbox.register('upload', (e) =>
+      this.deliverToChannel(e, (chat, ch) => chat.uploadFile(ch, e.payload.file as FileUpload)),
+    );
+    this.outbox.setOnFailed((entry, err) => this.recordFailedCall(entry, err));
+  }
 
   /** Set once at composition (main.ts), after the listener, which needs this service, exists. */
   setListener(listener: IncidentListener): void {
@@ -119,6 +160,7 @@ export class IncidentService {
       );
     }
     const now = this.clock.now();
+    let queued: OutboxEntry[] = [];
     const created = await this.store.transaction(async (tx) => {
       const incident = await tx.createIncident({
         id: randomUUID(),
@@ -142,44 +184,184 @@ export class IncidentService {
       });
       await options.inTransaction?.(tx, incident);
       await this.listener?.declared(tx, incident);
+      // The channel is opened through the outbox: a crash from here on still ends with one channel.
+      const actor = { id: input.actor.id, name: input.actor.name, bot: input.actor.bot === true };
+      queued = await this.outbox.write(tx, [
+        { incidentId: incident.id, op: 'open_channel', payload: { actor } },
+      ]);
       return incident;
     });
-    return this.openChannel(chat, created, input.actor);
+    return this.openChannel(created, queued);
   }
 
-  /** Channel, invitations, card, announcement. Each step is recorded so a retry can finish the job. */
-  private async openChannel(chat: ChatPlatform, incident: Incident, actor: Actor): Promise<Incident> {
-    let current = incident;
-    try {
-      // One round trip to create the channel, then everything else at once: a SEV1 channel should
-      // be ready in the time of two calls, not five. The card does not depend on the channel.
-      const [channel, card] = await Promise.all([
-        this.createChannel(chat, incident),
-        this.cardFor(chat, incident).then((c) => c.card),
-      ]);
-      const invitees = [...new Set([...(actor.bot ? [] : [actor.id]), ...this.options.responders])];
-      const [posted] = await Promise.all([
-        chat.postMessage(channel.id, card),
-        this.patch(current, { channelId: channel.id, channelName: channel.name }),
-        chat.invite(channel.id, invitees),
-        chat.setTopic(channel.id, channelTopic(current, undefined)),
-        this.announce(
-          chat,
-          current,
-          `${severityEmoji(current.severity)} *${incidentRef(current)} declared* (${current.severity}): ${current.title}\nDeclared by ${actor.bot ? actor.name : chat.mention(actor.id)} · join ${chat.channelLink(channel)}`,
-        ),
-      ]);
-      current = await this.patch(current, { cardMessageId: posted.messageId });
-    } catch (err) {
-      this.logger.error({ err, incident: current.id }, 'opening the incident channel failed');
-      await this.appendSystem(current, `Opening the incident channel failed: ${describe(err)}`);
+  /** Delivers the channel opening the declaration wrote; says so when it could not (yet). */
+  private async openChannel(incident: Incident, queued: readonly OutboxEntry[]): Promise<Incident> {
+    const report = await this.outbox.deliver(queued);
+    const current = (await this.store.getIncident(incident.id)) ?? incident;
+    const open = [...report.failed, ...report.retrying].find((r) => r.entry.op === 'open_channel');
+    if (open) {
+      const retrying = report.retrying.includes(open);
       throw new BotError(
         'bot.incident.channel_failed',
-        `${incidentRef(current)} is recorded, but its channel could not be set up: ${describe(err)}`,
-        { hint: 'Check the bot’s chat permissions; the incident and its timeline are safe.', cause: err },
+        `${incidentRef(current)} is recorded, but its channel could not be set up: ${describe(open.error)}`,
+        {
+          hint: retrying
+            ? 'The bot keeps trying in the background; the incident and its timeline are safe.'
+            : 'Check the bot’s chat permissions; the incident and its timeline are safe.',
+          cause: open.error,
+        },
       );
     }
     return current;
+  }
+
+  /**
+   * Opens the incident's channel (or finds the one an interrupted attempt made: the adapters adopt
+   * it), records it, then the card, invitations, topic and announcement follow as their own entries.
+   */
+  private async deliverOpenChannel(entry: OutboxEntry): Promise<HandlerResult | undefined> {
+    const incident = await this.store.getIncident(entry.incidentId!);
+    if (!incident) return undefined;
+    const chat = this.chatFor(incident);
+    const actor = entry.payload.actor as { id: string; name: string; bot: boolean };
+    let channel: ChannelRef;
+    if (incident.channelId) {
+      channel = { id: incident.channelId, name: incident.channelName ?? incident.channelId };
+    } else {
+      try {
+        channel = await this.createChannel(chat, incident);
+      } catch (err) {
+        // Once on the timeline, not at every retry.
+        if (entry.attempts === 1 || !isTransient(err)) {
+          await this.appendSystem(incident, `Opening the incident channel failed: ${describe(err)}`);
+        }
+        throw err;
+      }
+    }
+    const invitees = [...new Set([...(actor.bot ? [] : [actor.id]), ...this.options.responders])];
+    const who = actor.bot ? actor.name : chat.mention(actor.id);
+    return {
+      after: async (tx) => {
+        if (!incident.channelId) {
+          await this.patchIn(tx, incident.id, { channelId: channel.id, channelName: channel.name });
+        }
+      },
+      next: [
+        { incidentId: incident.id, op: 'card', payload: { initial: true } },
+        { incidentId: incident.id, op: 'invite', payload: { userIds: invitees } },
+        { incidentId: incident.id, op: 'topic', payload: {} },
+        ...this.announcement(
+          incident,
+          `${severityEmoji(incident.severity)} *${incidentRef(incident)} declared* (${incident.severity}): ${incident.title}\nDeclared by ${who} · join ${chat.channelLink(channel)}`,
+        ),
+      ],
+    };
+  }
+
+  /** The card, drawn from the record when delivered: posted once (then updated), in the channel. */
+  private async deliverCard(entry: OutboxEntry): Promise<HandlerResult | undefined> {
+    const incident = await this.store.getIncident(entry.incidentId!);
+    if (!incident) return undefined;
+    if (!incident.channelId) throw notReady('the incident channel');
+    const chat = this.chatFor(incident);
+    const channelId = incident.channelId;
+    if (incident.cardMessageId) {
+      const { card } = await this.cardFor(chat, incident);
+      await chat.updateMessage(channelId, incident.cardMessageId, card);
+      return undefined;
+    }
+    // Only the channel's opening posts the card; a change made before it landed waits for it.
+    if (entry.payload.initial !== true) throw notReady('the incident card');
+    const found = entry.attempts > 1 ? await chat.findPosted?.(channelId, entry.id) : undefined;
+    const messageId =
+      found?.messageId ??
+      (await chat.postMessage(channelId, (await this.cardFor(chat, incident)).card, { key: entry.id }))
+        .messageId;
+    return {
+      after: (tx) => this.patchIn(tx, incident.id, { cardMessageId: messageId }).then(() => undefined),
+    };
+  }
+
+  private async deliverTopic(entry: OutboxEntry): Promise<HandlerResult | undefined> {
+    const incident = await this.store.getIncident(entry.incidentId!);
+    if (!incident) return undefined;
+    if (!incident.channelId) throw notReady('the incident channel');
+    const chat = this.chatFor(incident);
+    const roles = await this.store.listRoles(incident.id);
+    const commander = roles.find((r) => r.role === 'commander');
+    await chat.setTopic(incident.channelId, channelTopic(incident, commander?.userName));
+    return undefined;
+  }
+
+  /**
+   * A message in the incident's channel (`to: 'incident'`) or its platform's announcement channel.
+   * Posted with the entry's id as its key; a retry first looks for the earlier post.
+   */
+  private async deliverPost(entry: OutboxEntry): Promise<HandlerResult | undefined> {
+    const incident = await this.store.getIncident(entry.incidentId!);
+    if (!incident) return undefined;
+    const chat = this.chatFor(incident);
+    const announce = entry.payload.to === 'announce';
+    const channelId = announce ? await chat.announceChannelId() : (incident.channelId ?? undefined);
+    if (!channelId) {
+      if (announce) return undefined;
+      throw notReady('the incident channel');
+    }
+    const found = entry.attempts > 1 ? await chat.findPosted?.(channelId, entry.id) : undefined;
+    if (!found) await chat.postMessage(channelId, entry.payload.message as ChatMessage, { key: entry.id });
+    return undefined;
+  }
+
+  /** An idempotent call on the incident's channel (invite, archive, upload). */
+  private async deliverToChannel(
+    entry: OutboxEntry,
+    call: (chat: ChatPlatform, channelId: string) => Promise<void>,
+  ): Promise<HandlerResult | undefined> {
+    const incident = await this.store.getIncident(entry.incidentId!);
+    if (!incident) return undefined;
+    if (!incident.channelId) throw notReady('the incident channel');
+    await call(this.chatFor(incident), incident.channelId);
+    return undefined;
+  }
+
+  /** A chat call given up: the timeline says what did not reach the channel, and why. */
+  private async recordFailedCall(entry: OutboxEntry, err: unknown): Promise<void> {
+    if (!entry.incidentId || entry.op === 'open_channel') return;
+    const incident = await this.store.getIncident(entry.incidentId);
+    if (!incident) return;
+    const what = OP_LABEL[entry.op] ?? entry.op;
+    await this.appendSystem(incident, `Could not ${what} in chat: ${describe(err)}`);
+  }
+
+  /** A message for the incident's channel, as an outbox draft. */
+  post(incident: Incident, message: ChatMessage): OutboxDraft {
+    return { incidentId: incident.id, op: 'post', payload: { to: 'incident', message } };
+  }
+
+  /** The announcement, as a draft; none for a private incident (they stay out of shared channels). */
+  announcement(incident: Incident, text: string): OutboxDraft[] {
+    if (incident.private) return [];
+    return [{ incidentId: incident.id, op: 'post', payload: { to: 'announce', message: note(text) } }];
+  }
+
+  /** The card and topic redrawn from the record, as drafts (when the incident has a channel). */
+  refreshDrafts(incident: Incident): OutboxDraft[] {
+    if (!incident.channelId) return [];
+    return [
+      { incidentId: incident.id, op: 'card', payload: {} },
+      { incidentId: incident.id, op: 'topic', payload: {} },
+    ];
+  }
+
+  /** Writes a patch inside a transaction, re-reading on a concurrent change. */
+  private async patchIn(tx: Store, id: string, patch: Omit<IncidentPatch, 'updatedAt'>): Promise<Incident> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await tx.getIncident(id);
+      if (!current) throw new BotError('bot.incident.not_found', 'That incident no longer exists.');
+      const updated = await tx.updateIncident(id, current.version, { ...patch, updatedAt: this.clock.now() });
+      if (updated) return updated;
+    }
+    throw new BotError('bot.incident.busy', 'The incident kept changing while this was being saved.');
   }
 
   private async createChannel(chat: ChatPlatform, incident: Incident) {
@@ -212,10 +394,9 @@ export class IncidentService {
           },
         ],
         alsoWrite: async (tx, updated) => this.listener?.statusChanged(tx, updated),
+        ...(to === 'closed' ? { posts: (updated: Incident) => this.closingPosts(updated, actor) } : {}),
       };
     });
-    await this.afterChange(updated);
-    if (to === 'closed') await this.onClosed(updated, actor);
     if (to === 'resolved') this.onResolved?.(updated);
     return updated;
   }
@@ -238,18 +419,19 @@ export class IncidentService {
           },
         ],
         alsoWrite: async (tx, updated) => this.listener?.severityChanged(tx, updated),
+        posts: (updated) =>
+          updated.channelId
+            ? [
+                this.post(
+                  updated,
+                  note(
+                    `${severityEmoji(to)} Severity changed to *${to}* by ${this.chatFor(updated).mention(actor.id)}.`,
+                  ),
+                ),
+              ]
+            : [],
       };
     });
-    await this.afterChange(updated);
-    const chat = this.chatFor(updated);
-    if (updated.channelId) {
-      await this.safely(updated, 'severity notice', () =>
-        chat.postMessage(
-          updated.channelId!,
-          note(`${severityEmoji(to)} Severity changed to *${to}* by ${chat.mention(actor.id)}.`),
-        ),
-      );
-    }
     return updated;
   }
 
@@ -281,13 +463,12 @@ export class IncidentService {
         alsoWrite: async (tx, updated) => {
           if (role === 'commander') await this.listener?.commanderAssigned(tx, updated);
         },
+        posts: (updated) =>
+          updated.channelId
+            ? [{ incidentId: updated.id, op: 'invite', payload: { userIds: [user.id] } }]
+            : [],
       };
     });
-    const chat = this.chatFor(updated);
-    if (updated.channelId) {
-      await this.safely(updated, 'invite', () => chat.invite(updated.channelId!, [user.id]));
-    }
-    await this.afterChange(updated);
     return updated;
   }
 
@@ -297,26 +478,26 @@ export class IncidentService {
       if (current.status === 'closed') throw closedError(current);
       return {
         entries: [{ kind: 'update', actorId: actor.id, actorName: actor.name, text: body, key: true }],
+        posts: (updated) => {
+          const chat = this.chatFor(updated);
+          const message: ChatMessage = {
+            text: `Status update for ${incidentRef(updated)}: ${body}`,
+            header: `📣 Status update: ${incidentRef(updated)} (${updated.severity}, ${updated.status})`,
+            sections: [body],
+            context: [
+              `Posted by ${chat.mention(actor.id)} · ${formatTime(this.clock.now(), actor.timeZone ?? this.options.displayTimeZone)}`,
+            ],
+          };
+          return [
+            ...(updated.channelId ? [this.post(updated, message)] : []),
+            ...this.announcement(
+              updated,
+              `📣 *${incidentRef(updated)}* (${updated.severity}, ${updated.status}): ${body}`,
+            ),
+          ];
+        },
       };
     });
-    const chat = this.chatFor(updated);
-    const message: ChatMessage = {
-      text: `Status update for ${incidentRef(updated)}: ${body}`,
-      header: `📣 Status update: ${incidentRef(updated)} (${updated.severity}, ${updated.status})`,
-      sections: [body],
-      context: [
-        `Posted by ${chat.mention(actor.id)} · ${formatTime(this.clock.now(), actor.timeZone ?? this.options.displayTimeZone)}`,
-      ],
-    };
-    if (updated.channelId) {
-      await this.safely(updated, 'update post', () => chat.postMessage(updated.channelId!, message));
-    }
-    await this.announce(
-      chat,
-      updated,
-      `📣 *${incidentRef(updated)}* (${updated.severity}, ${updated.status}): ${body}`,
-    );
-    await this.afterChange(updated);
     return updated;
   }
 
@@ -413,11 +594,6 @@ export class IncidentService {
     return this.store.listIncidents({ ...(statuses ? { statuses } : {}), limit });
   }
 
-  /** Re-renders the card and the topic from the record. */
-  async refresh(incident: Incident): Promise<void> {
-    await this.afterChange(incident);
-  }
-
   chatFor(incident: Incident): ChatPlatform {
     const chat = this.platforms.get(incident.platform);
     if (!chat) {
@@ -439,6 +615,7 @@ export class IncidentService {
     decide: (current: Incident, tx: Store) => Change | Promise<Change>,
   ): Promise<Incident> {
     for (let attempt = 0; attempt < 5; attempt++) {
+      let queued: OutboxEntry[] = [];
       const result = await this.store.transaction(async (tx) => {
         const current = await tx.getIncident(id);
         if (!current) throw new BotError('bot.incident.not_found', 'That incident no longer exists.');
@@ -459,9 +636,17 @@ export class IncidentService {
           });
         }
         await change.alsoWrite?.(tx, updated);
+        // What the change shows in chat commits with it: the card and topic, then its own posts.
+        queued = await this.outbox.write(tx, [
+          ...(change.refresh === false ? [] : this.refreshDrafts(updated)),
+          ...(change.posts?.(updated) ?? []),
+        ]);
         return updated;
       });
-      if (result) return result;
+      if (result) {
+        await this.outbox.deliver(queued);
+        return result;
+      }
     }
     throw new BotError('bot.incident.busy', 'The incident kept changing while this was being saved.', {
       hint: 'Try again in a moment.',
@@ -469,42 +654,27 @@ export class IncidentService {
   }
 
   private async patch(incident: Incident, patch: Omit<IncidentPatch, 'updatedAt'>): Promise<Incident> {
-    return this.apply(incident.id, () => ({ patch, entries: [] }));
+    return this.apply(incident.id, () => ({ patch, entries: [], refresh: false }));
   }
 
-  private async afterChange(incident: Incident): Promise<void> {
-    if (!incident.channelId) return;
+  /** What closing says in chat: first in the channel, since once archived nothing more can be posted there. */
+  private closingPosts(incident: Incident, actor: Actor): OutboxDraft[] {
     const chat = this.chatFor(incident);
-    const channelId = incident.channelId;
-    const { card, roles } = await this.cardFor(chat, incident);
-    if (incident.cardMessageId) {
-      await this.safely(incident, 'card update', () =>
-        chat.updateMessage(channelId, incident.cardMessageId!, card),
-      );
-    }
-    const commander = roles.find((r) => r.role === 'commander');
-    await this.safely(incident, 'topic', () =>
-      chat.setTopic(channelId, channelTopic(incident, commander?.userName)),
-    );
-  }
-
-  /** Says so in the channel first: once archived, nothing more can be posted there. */
-  private async onClosed(incident: Incident, actor: Actor): Promise<void> {
-    const chat = this.chatFor(incident);
-    const channelId = incident.channelId;
-    if (channelId) {
-      const archiving = this.options.archiveOnClose ? ' This channel is now archived.' : '';
-      await this.safely(incident, 'close notice', () =>
-        chat.postMessage(
-          channelId,
-          note(`📁 ${incidentRef(incident)} closed by ${chat.mention(actor.id)}.${archiving}`),
-        ),
-      );
-    }
-    await this.announce(chat, incident, `📁 *${incidentRef(incident)}* closed: ${incident.title}`);
-    if (this.options.archiveOnClose && channelId) {
-      await this.safely(incident, 'archive', () => chat.archiveChannel(channelId));
-    }
+    const archive = this.options.archiveOnClose && incident.channelId;
+    return [
+      ...(incident.channelId
+        ? [
+            this.post(
+              incident,
+              note(
+                `📁 ${incidentRef(incident)} closed by ${chat.mention(actor.id)}.${archive ? ' This channel is now archived.' : ''}`,
+              ),
+            ),
+          ]
+        : []),
+      ...this.announcement(incident, `📁 *${incidentRef(incident)}* closed: ${incident.title}`),
+      ...(archive ? [{ incidentId: incident.id, op: 'archive', payload: {} }] : []),
+    ];
   }
 
   /** The card, and the roles it was drawn from (the topic needs the commander too). */
@@ -535,14 +705,6 @@ export class IncidentService {
     return chat.localTime ? chat.localTime(at, fallback, withDate) : fallback;
   }
 
-  private async announce(chat: ChatPlatform, incident: Incident, text: string): Promise<void> {
-    // Private incidents stay out of the shared announcement channel.
-    if (incident.private) return;
-    const channelId = await chat.announceChannelId();
-    if (!channelId) return;
-    await this.safely(incident, 'announcement', () => chat.postMessage(channelId, note(text)));
-  }
-
   private async appendSystem(incident: Incident, text: string): Promise<void> {
     try {
       await this.store.appendTimeline({
@@ -557,18 +719,23 @@ export class IncidentService {
       this.logger.error({ err }, 'could not record a system note');
     }
   }
-
-  /** Chat side effects after a committed write: a failure is logged and noted, never thrown. */
-  private async safely(incident: Incident, what: string, fn: () => Promise<unknown>): Promise<void> {
-    try {
-      await fn();
-    } catch (err) {
-      this.logger.warn({ err, incident: incident.id, what }, 'chat call failed after the change was saved');
-    }
-  }
 }
 
-function note(text: string): ChatMessage {
+const OP_LABEL: Readonly<Record<string, string>> = {
+  post: 'post a message',
+  card: 'update the incident card',
+  topic: 'set the channel topic',
+  invite: 'invite responders',
+  archive: 'archive the channel',
+  upload: 'upload a file',
+  action: 'update the action message',
+};
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
+export function note(text: string): ChatMessage {
   return { text, sections: [text] };
 }
 

@@ -108,6 +108,14 @@ describe('loadConfig: defaults', () => {
     expect(config.requireToken).toBe(false);
   });
 
+  it('takes a REPLICA_ID of letters, digits, dots, dashes and underscores, and names a bad one', () => {
+    expect(loadConfig({ REPLICA_ID: 'incident-bot-0' }).REPLICA_ID).toBe('incident-bot-0');
+    expect(loadConfig({}).REPLICA_ID).toBeUndefined();
+    const err = configError(() => loadConfig({ REPLICA_ID: 'pod 0; rm -rf' }));
+    expect(err.message).toContain('REPLICA_ID');
+    expect(err.message).toContain('letters, digits, dots, dashes or underscores');
+  });
+
   it('accepts PORT 0 (any free port) and 65535', () => {
     expect(loadConfig({ PORT: '0' }).PORT).toBe(0);
     expect(loadConfig({ PORT: '65535' }).PORT).toBe(65535);

@@ -32,6 +32,24 @@ describe('mitigations: preview → approval → one run', () => {
     await h.close();
   });
 
+  it('refuses a second request of the same mitigation while the first is open, and allows it after', async () => {
+    const h = await harness();
+    const incident = await h.declare('SEV1');
+    const first = await h.actions.request(incident, 'drain', 'gpu-node-5', alice);
+    expect(await refusal(h.actions.request(incident, 'drain', 'gpu-node-5', bob))).toEqual({
+      code: 'bot.action.already_open',
+      message: 'A drain of gpu-node-5 is already waiting for approval (requested by Alice).',
+    });
+    // Another target, or another kind, is a request of its own.
+    await h.actions.request(incident, 'cordon', 'gpu-node-5', bob);
+    await h.actions.request(incident, 'drain', 'gpu-node-6', bob);
+    await h.actions.cancel(first.id, alice);
+    const again = await h.actions.request(incident, 'drain', 'gpu-node-5', bob);
+    expect(again.id).not.toBe(first.id);
+    expect((await h.store.listActions(incident.id)).filter((a) => a.kind === 'drain')).toHaveLength(3);
+    await h.close();
+  });
+
   it('checks the clicker against the approvers list, not the requester', async () => {
     const h = await harness({ policy: { approvers: ['@sre'] } });
     const incident = await h.declare('SEV3');

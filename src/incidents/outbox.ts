@@ -1,0 +1,349 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { BotError, type Clock, isBotError } from '../core/index.ts';
+import { outboxDelivered } from '../metrics.ts';
+import type { OutboxEntry, Store } from '../store/port.ts';
+
+/** A chat call to make, as the deciding code writes it. */
+export interface OutboxDraft {
+  readonly incidentId: string | null;
+  readonly op: string;
+  readonly payload: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What a handler did. `after` runs in the transaction that marks the entry delivered (recording the
+ * id of the message it posted, say), so the two commit together.
+ */
+export interface HandlerResult {
+  readonly after?: (tx: Store) => Promise<void>;
+  /** More entries the handler decided on (the card after the channel): written in that transaction. */
+  readonly next?: readonly OutboxDraft[];
+}
+
+/**
+ * Delivers one entry. `entry.attempts > 1` means an earlier delivery may have reached the platform:
+ * a post then looks for itself (findPosted) before posting again. Throw a BotError from
+ * `notReady()` to wait for something (the channel) without counting it as a failure.
+ */
+export type OutboxHandler = (entry: OutboxEntry) => Promise<HandlerResult | undefined>;
+
+export interface OutboxOptions {
+  /** This process's name on leases. Default: a random one. */
+  readonly owner?: string;
+  /**
+   * The owner is the same across restarts (`local` on SQLite, REPLICA_ID): leases it holds at start
+   * are a dead predecessor's, let go at once.
+   */
+  readonly ownerIsStable?: boolean;
+  /** How long a delivery may run before another replica may take it over. */
+  readonly leaseMs?: number;
+  /** How often pending entries (a crashed process's, retries) are looked for. */
+  readonly pollMs?: number;
+  /** Transient failures are retried this many times, backing off to 5 minutes, then given up. */
+  readonly maxAttempts?: number;
+}
+
+export interface DeliveryReport {
+  readonly delivered: number;
+  /** Failed for good, with the error each one met. */
+  readonly failed: readonly { readonly entry: OutboxEntry; readonly error: unknown }[];
+  /** Still pending (a transient failure, or waiting for something): retried later. */
+  readonly retrying: readonly { readonly entry: OutboxEntry; readonly error: unknown }[];
+}
+
+const KEY_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+/** 22 random characters after `ob`: within Discord's 25-character nonce, about 131 bits. */
+export function newOutboxId(): string {
+  const bytes = randomBytes(22);
+  let id = 'ob';
+  for (const b of bytes) id += KEY_ALPHABET[b % KEY_ALPHABET.length];
+  return id;
+}
+
+/** Platform error codes that a later attempt may get past; everything else a platform refused is final. */
+const TRANSIENT_CODES = new Set([
+  'bot.outbox.not_ready',
+  'bot.chat.not_started',
+  'bot.slack.request_failed',
+  'bot.slack.ratelimited',
+  'bot.slack.rate_limited',
+  'bot.slack.internal_error',
+  'bot.slack.fatal_error',
+  'bot.slack.service_unavailable',
+  'bot.slack.request_timeout',
+  'bot.slack.team_added_to_org',
+  'bot.discord.request_failed',
+  'bot.discord.429',
+  'bot.discord.500',
+  'bot.discord.502',
+  'bot.discord.503',
+  'bot.discord.504',
+]);
+
+/** Whether a later attempt could succeed: network trouble, 5xx, rate limits, not started yet. */
+export function isTransient(err: unknown): boolean {
+  if (!isBotError(err)) return true;
+  return TRANSIENT_CODES.has(err.code) || /^bot\.discord\.5\d\d$/.test(err.code);
+}
+
+/** Thrown by a handler whose target does not exist yet (the channel is still being opened). */
+export function notReady(what: string): BotError {
+  return new BotError('bot.outbox.not_ready', `Waiting for ${what}.`);
+}
+
+/**
+ * The durable outbox. Deciding code writes its chat calls here in the transaction that decides them
+ * (`write`), and delivers them right after the commit (`deliver`); a crash in between leaves them
+ * pending, and a sweep (this process after a restart, or another replica once the lease has run
+ * out) delivers them. Entries of one incident are delivered in the order they were written.
+ */
+export class Outbox {
+  private readonly handlers = new Map<string, OutboxHandler>();
+  private readonly owner: string;
+  private readonly ownerIsStable: boolean;
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+  private readonly maxAttempts: number;
+  private onFailed: ((entry: OutboxEntry, error: unknown) => Promise<void>) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
+  private stopped = false;
+  private lastPrune = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    options: OutboxOptions = {},
+  ) {
+    this.owner = options.owner ?? `replica-${randomBytes(6).toString('hex')}`;
+    this.ownerIsStable = options.ownerIsStable === true && options.owner !== undefined;
+    this.leaseMs = options.leaseMs ?? 120_000;
+    this.pollMs = options.pollMs ?? 5_000;
+    this.maxAttempts = options.maxAttempts ?? 10;
+  }
+
+  /** Set at composition: each op's handler (registering an op again replaces its handler). */
+  register(op: string, handler: OutboxHandler): void {
+    this.handlers.set(op, handler);
+  }
+
+  /** Told when an entry is given up (recorded on the incident's timeline by the incident service). */
+  setOnFailed(fn: (entry: OutboxEntry, error: unknown) => Promise<void>): void {
+    this.onFailed = fn;
+  }
+
+  /**
+   * Writes drafts in the caller's transaction, leased to this process; deliver the returned entries
+   * once the transaction has committed (never before: it may still roll back).
+   */
+  async write(tx: Store, drafts: readonly OutboxDraft[]): Promise<OutboxEntry[]> {
+    if (drafts.length === 0) return [];
+    const now = this.clock.now();
+    const entries: OutboxEntry[] = drafts.map((d) => ({
+      id: newOutboxId(),
+      incidentId: d.incidentId,
+      op: d.op,
+      payload: d.payload,
+      createdAt: now,
+      status: 'pending',
+      attempts: 1,
+      notBefore: now,
+      error: null,
+    }));
+    await tx.enqueueOutbox(entries, now, this.owner, new Date(now.getTime() + this.leaseMs));
+    return entries;
+  }
+
+  /**
+   * Delivers entries this process wrote (and so holds), one after another in order; with
+   * `parallel`, all at once (entries that do not depend on each other). A failure is settled on
+   * the entry (retried later, or given up) and reported, never thrown.
+   */
+  async deliver(
+    entries: readonly OutboxEntry[],
+    options: { parallel?: boolean } = {},
+  ): Promise<DeliveryReport> {
+    const report: {
+      delivered: number;
+      failed: DeliveryReport['failed'][number][];
+      retrying: DeliveryReport['retrying'][number][];
+    } = {
+      delivered: 0,
+      failed: [],
+      retrying: [],
+    };
+    const one = async (entry: OutboxEntry): Promise<Date | undefined> => {
+      const outcome = await this.run(entry);
+      if (outcome.kind === 'done') {
+        report.delivered += 1 + outcome.more.delivered;
+        report.failed.push(...outcome.more.failed);
+        report.retrying.push(...outcome.more.retrying);
+        return undefined;
+      }
+      if (outcome.kind === 'failed') {
+        report.failed.push({ entry, error: outcome.error });
+        return undefined;
+      }
+      report.retrying.push({ entry, error: outcome.error });
+      return outcome.retryAt;
+    };
+    if (options.parallel) {
+      await Promise.all(entries.map(one));
+      return report;
+    }
+    // An entry waiting for a retry holds back the incident's later entries until then: in order.
+    const heldUntil = new Map<string, Date>();
+    for (const entry of entries) {
+      const key = entry.incidentId ?? `none:${entry.id}`;
+      const held = heldUntil.get(key);
+      if (held) {
+        await this.settle(entry, { status: 'pending', retryAt: held, error: 'waiting for an earlier post' });
+        report.retrying.push({ entry, error: undefined });
+        continue;
+      }
+      const retryAt = await one(entry);
+      if (retryAt) heldUntil.set(key, retryAt);
+    }
+    return report;
+  }
+
+  private async run(
+    entry: OutboxEntry,
+  ): Promise<
+    | { kind: 'done'; more: DeliveryReport }
+    | { kind: 'failed'; error: unknown }
+    | { kind: 'retrying'; error: unknown; retryAt: Date }
+  > {
+    const handler = this.handlers.get(entry.op);
+    try {
+      if (!handler) {
+        throw new BotError(
+          'bot.outbox.unknown_op',
+          `No handler for outbox op ${entry.op} (a newer version wrote it?).`,
+        );
+      }
+      const result = await handler(entry);
+      let next: OutboxEntry[] = [];
+      const settled = await this.store.transaction(async (tx) => {
+        const ok = await tx.settleOutbox(entry.id, this.owner, { status: 'done' }, this.clock.now());
+        if (!ok) return false;
+        await result?.after?.(tx);
+        if (result?.next?.length) next = await this.write(tx, result.next);
+        return true;
+      });
+      outboxDelivered.inc({ op: entry.op, outcome: 'ok' });
+      if (!settled) {
+        this.logger.warn({ entry: entry.id, op: entry.op }, 'an outbox delivery outlived its lease');
+      }
+      const more = next.length > 0 ? await this.deliver(next, { parallel: true }) : EMPTY;
+      return { kind: 'done', more };
+    } catch (error) {
+      const notYet = isBotError(error) && error.code === 'bot.outbox.not_ready';
+      const retry = isTransient(error) && entry.attempts < this.maxAttempts;
+      const message = error instanceof Error ? error.message : String(error);
+      if (retry) {
+        const backoff = Math.min(300_000, 5_000 * 2 ** Math.max(0, entry.attempts - 1));
+        const retryAt = new Date(this.clock.now().getTime() + backoff);
+        await this.settle(entry, { status: 'pending', retryAt, error: message });
+        if (!notYet) {
+          outboxDelivered.inc({ op: entry.op, outcome: 'retry' });
+          this.logger.warn(
+            { err: error, entry: entry.id, op: entry.op, attempts: entry.attempts },
+            'a chat call failed; it will be tried again',
+          );
+        }
+        return { kind: 'retrying', error, retryAt };
+      }
+      await this.settle(entry, { status: 'failed', error: message });
+      outboxDelivered.inc({ op: entry.op, outcome: 'failed' });
+      this.logger.error(
+        { err: error, entry: entry.id, op: entry.op, attempts: entry.attempts },
+        'a chat call failed for good',
+      );
+      await this.onFailed?.(entry, error).catch((err) =>
+        this.logger.error({ err }, 'recording a failed chat call failed'),
+      );
+      return { kind: 'failed', error };
+    }
+  }
+
+  private async settle(entry: OutboxEntry, outcome: Parameters<Store['settleOutbox']>[2]): Promise<void> {
+    try {
+      await this.store.settleOutbox(entry.id, this.owner, outcome, this.clock.now());
+    } catch (err) {
+      // The lease runs out and the entry is taken again: nothing is lost.
+      this.logger.error({ err, entry: entry.id }, 'could not settle an outbox entry');
+    }
+  }
+
+  /**
+   * Starts the sweep: now (the entries a stopped process left), then every `pollMs`. A stable owner
+   * (SQLite, REPLICA_ID) lets go of its predecessor's leases first.
+   */
+  async start(): Promise<void> {
+    if (this.ownerIsStable) await this.store.releaseOutbox(this.owner);
+    this.stopped = false;
+    await this.sweep();
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.sweeping;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      void this.sweep().finally(() => this.schedule());
+    }, this.pollMs);
+    this.timer.unref();
+  }
+
+  /** Delivers what is due and free: incidents side by side, each one's entries in order. */
+  async sweep(): Promise<number> {
+    if (this.sweeping) {
+      await this.sweeping;
+      return 0;
+    }
+    let count = 0;
+    const run = (async () => {
+      try {
+        for (let round = 0; round < 20 && !this.stopped; round++) {
+          const claimed = await this.store.claimOutbox(this.clock.now(), this.owner, this.leaseMs, 100);
+          if (claimed.length === 0) break;
+          const byIncident = new Map<string, OutboxEntry[]>();
+          for (const e of claimed) {
+            const key = e.incidentId ?? `none:${e.id}`;
+            byIncident.set(key, [...(byIncident.get(key) ?? []), e]);
+          }
+          const reports = await Promise.all([...byIncident.values()].map((list) => this.deliver(list)));
+          count += reports.reduce((n, r) => n + r.delivered, 0);
+          if (claimed.length < 100) break;
+        }
+        const now = this.clock.now().getTime();
+        if (now - this.lastPrune > 3_600_000) {
+          this.lastPrune = now;
+          await this.store.pruneOutbox(new Date(now - 7 * 86_400_000));
+        }
+      } catch (err) {
+        this.logger.error({ err }, 'the outbox sweep failed; trying again shortly');
+      }
+    })();
+    this.sweeping = run;
+    try {
+      await run;
+    } finally {
+      this.sweeping = undefined;
+    }
+    if (count > 0) this.logger.info({ delivered: count }, 'delivered chat calls left pending');
+    return count;
+  }
+}
+
+const EMPTY: DeliveryReport = { delivered: 0, failed: [], retrying: [] };

@@ -1,0 +1,182 @@
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BotError, ManualClock } from '../../src/core/index.ts';
+import { isTransient, newOutboxId, notReady, Outbox, type OutboxDraft } from '../../src/incidents/outbox.ts';
+import type { OutboxEntry, Store } from '../../src/store/port.ts';
+import { openSqliteStore } from '../../src/store/sqlite.ts';
+
+const logger = pino({ level: 'silent' });
+const draft = (incidentId: string | null, text: string): OutboxDraft => ({
+  incidentId,
+  op: 'say',
+  payload: { text },
+});
+
+/** The outbox with a handler that records what it was asked to deliver and can be told to fail. */
+describe('Outbox', () => {
+  let store: Store;
+  let close: () => Promise<void>;
+  let clock: ManualClock;
+  let said: { text: string; attempts: number }[];
+  let failWith: Map<string, unknown>;
+  let failed: { text: string; error: unknown }[];
+
+  const outbox = (owner: string, options: { ownerIsStable?: boolean } = {}) => {
+    const o = new Outbox(store, clock, logger, { owner, ...options, pollMs: 60_000 });
+    o.register('say', async (e: OutboxEntry) => {
+      const text = String(e.payload.text);
+      const err = failWith.get(text);
+      if (err) throw err;
+      said.push({ text, attempts: e.attempts });
+      return undefined;
+    });
+    o.setOnFailed(async (e, error) => {
+      failed.push({ text: String(e.payload.text), error });
+    });
+    return o;
+  };
+
+  beforeEach(async () => {
+    const opened = await openSqliteStore(':memory:');
+    store = opened.store;
+    close = () => opened.close();
+    clock = new ManualClock('2026-11-22T03:00:00Z');
+    said = [];
+    failWith = new Map();
+    failed = [];
+  });
+  afterEach(async () => close());
+
+  it('delivers what a committed transaction wrote, and nothing of one that rolled back', async () => {
+    const o = outbox('a');
+    const kept = await store.transaction((tx) => o.write(tx, [draft('inc-1', 'one'), draft('inc-1', 'two')]));
+    await expect(
+      store.transaction(async (tx) => {
+        await o.write(tx, [draft('inc-1', 'never')]);
+        throw new Error('decided otherwise');
+      }),
+    ).rejects.toThrow('decided otherwise');
+    const report = await o.deliver(kept);
+    expect(report.delivered).toBe(2);
+    expect(said.map((s) => s.text)).toEqual(['one', 'two']);
+    expect((await store.getOutboxEntry(kept[0]!.id))!.status).toBe('done');
+    expect(await store.countPendingOutbox()).toBe(0);
+    // A sweep finds nothing left to do.
+    expect(await o.sweep()).toBe(0);
+  });
+
+  it('retries a transient failure later, holding back the incident’s later entries until then', async () => {
+    const o = outbox('a');
+    failWith.set(
+      'card',
+      new BotError('bot.slack.internal_error', 'Slack refused chat.update: internal_error.'),
+    );
+    const entries = await store.transaction((tx) =>
+      o.write(tx, [draft('inc-1', 'card'), draft('inc-1', 'after the card'), draft('inc-2', 'elsewhere')]),
+    );
+    const report = await o.deliver(entries);
+    // The other incident is not held back; this one's later entry waits for the failed one.
+    expect(said.map((s) => s.text)).toEqual(['elsewhere']);
+    expect(report.retrying.map((r) => r.entry.payload.text)).toEqual(['card', 'after the card']);
+    expect(await store.getOutboxEntry(entries[0]!.id)).toMatchObject({
+      status: 'pending',
+      error: 'Slack refused chat.update: internal_error.',
+      notBefore: new Date(clock.now().getTime() + 5_000),
+    });
+    // Not due yet.
+    expect(await o.sweep()).toBe(0);
+    failWith.clear();
+    clock.advance(5_000);
+    expect(await o.sweep()).toBe(2);
+    // In order, and told that an earlier attempt may have reached the platform.
+    expect(said.slice(1)).toEqual([
+      { text: 'card', attempts: 2 },
+      { text: 'after the card', attempts: 2 },
+    ]);
+  });
+
+  it('gives up at once on a refusal, and after the last transient attempt; both are reported', async () => {
+    const o = new Outbox(store, clock, logger, { owner: 'a', maxAttempts: 2, pollMs: 60_000 });
+    o.register('say', async (e) => {
+      throw failWith.get(String(e.payload.text));
+    });
+    o.setOnFailed(async (e, error) => {
+      failed.push({ text: String(e.payload.text), error });
+    });
+    failWith.set('refused', new BotError('bot.slack.channel_not_found', 'Slack refused: no such channel.'));
+    failWith.set('flaky', new Error('socket hang up'));
+    const entries = await store.transaction((tx) =>
+      o.write(tx, [draft('a', 'refused'), draft('b', 'flaky')]),
+    );
+    await o.deliver(entries);
+    expect(failed.map((f) => f.text)).toEqual(['refused']);
+    expect((await store.getOutboxEntry(entries[0]!.id))!.status).toBe('failed');
+    clock.advance(5_000);
+    await o.sweep();
+    expect(failed.map((f) => f.text)).toEqual(['refused', 'flaky']);
+    expect(await store.getOutboxEntry(entries[1]!.id)).toMatchObject({ status: 'failed', attempts: 2 });
+  });
+
+  it('waits for what is not there yet without reporting it as a failure', async () => {
+    const o = outbox('a');
+    failWith.set('in the channel', notReady('the incident channel'));
+    const entries = await store.transaction((tx) => o.write(tx, [draft('inc-1', 'in the channel')]));
+    const report = await o.deliver(entries);
+    expect(report.retrying).toHaveLength(1);
+    expect(failed).toEqual([]);
+    failWith.clear();
+    clock.advance(5_000);
+    await o.sweep();
+    expect(said.map((s) => s.text)).toEqual(['in the channel']);
+  });
+
+  it('delivers what a dead process left: at start with a stable owner, else once its lease ran out', async () => {
+    // A process wrote entries and died before delivering them.
+    const dead = outbox('local');
+    await store.transaction((tx) => dead.write(tx, [draft('inc-1', 'stable')]));
+    const gone = outbox('replica-x');
+    await store.transaction((tx) => gone.write(tx, [draft('inc-2', 'leased')]));
+
+    // The same stable owner starting again takes its own at once; another's lease still holds.
+    const restarted = outbox('local', { ownerIsStable: true });
+    await restarted.start();
+    expect(said.map((s) => s.text)).toEqual(['stable']);
+
+    clock.advance(120_000);
+    await restarted.sweep();
+    await restarted.stop();
+    expect(said.map((s) => s.text)).toEqual(['stable', 'leased']);
+  });
+
+  it('never lets a sweep take an entry this process is still delivering', async () => {
+    const o = outbox('a');
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    o.register('slow', async () => {
+      await gate;
+      said.push({ text: 'slow', attempts: 1 });
+      return undefined;
+    });
+    const entries = await store.transaction((tx) =>
+      o.write(tx, [{ incidentId: 'inc-1', op: 'slow', payload: {} }]),
+    );
+    const delivering = o.deliver(entries);
+    expect(await o.sweep()).toBe(0);
+    release();
+    await delivering;
+    expect(said).toEqual([{ text: 'slow', attempts: 1 }]);
+  });
+
+  it('makes ids short enough for a Discord nonce, and tells passing failures from refusals', () => {
+    const ids = new Set(Array.from({ length: 1000 }, newOutboxId));
+    expect(ids.size).toBe(1000);
+    for (const id of ids) expect(id).toMatch(/^ob[A-Za-z0-9]{22}$/);
+    expect(isTransient(new Error('ECONNRESET'))).toBe(true);
+    expect(isTransient(new BotError('bot.slack.ratelimited', 'x'))).toBe(true);
+    expect(isTransient(new BotError('bot.discord.503', 'x'))).toBe(true);
+    expect(isTransient(new BotError('bot.slack.channel_not_found', 'x'))).toBe(false);
+    expect(isTransient(new BotError('bot.discord.50013', 'x'))).toBe(false);
+  });
+});
