@@ -99,6 +99,17 @@ export function registerListeners(chat: DiscordChat, handler: InboundHandler, lo
   }
 }
 
+/** A field that must be a non-empty string (an id); anything else reads as absent. */
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** A gateway timestamp; a missing or unreadable one (the timeline cannot store it) is now. */
+function dateOf(value: unknown): Date {
+  const at = typeof value === 'string' || typeof value === 'number' ? new Date(value) : new Date(Number.NaN);
+  return Number.isFinite(at.getTime()) ? at : new Date();
+}
+
 /** Messages in a thread of an incident channel belong to that channel's timeline. */
 function channelOf(chat: DiscordChat, channelId: string): { channelId: string; threadId?: string } {
   const channel = chat.client.channels.cache.get(channelId);
@@ -109,70 +120,80 @@ function channelOf(chat: DiscordChat, channelId: string): { channelId: string; t
 function toEvent(chat: DiscordChat, type: string, d: Payload, seq: string): InboundEvent | undefined {
   const guild = chat.guild;
   const author = d.author as ApiUser | undefined;
-  const fromPerson = author && !author.bot && !d.webhook_id && author.id !== chat.userId;
+  const fromPerson = str(author?.id) && !author?.bot && !d.webhook_id && author?.id !== chat.userId;
+  const id = str(d.id);
+  const channelId = str(d.channel_id);
+  if (!channelId) return undefined;
+  const member = d.member && typeof d.member === 'object' ? (d.member as ApiMember) : undefined;
   switch (type) {
     case 'MESSAGE_CREATE': {
-      if (!fromPerson) return undefined;
-      const where = channelOf(chat, d.channel_id);
-      const actor = actorFromApi(guild, author, d.member as ApiMember | undefined);
+      if (!fromPerson || !author || !id) return undefined;
+      const where = channelOf(chat, channelId);
+      const actor = actorFromApi(guild, author, member);
       // A pin shows as a system message pointing at the pinned one; it says who pinned.
-      if (d.type === 6 && d.message_reference?.message_id) {
+      const pinned = str(d.message_reference?.message_id);
+      if (d.type === 6 && pinned) {
         return {
           type: 'pin',
-          eventId: `pin:${d.id}`,
+          eventId: `pin:${id}`,
           channelId: where.channelId,
           actor,
-          at: new Date(d.timestamp ?? Date.now()),
-          messageId: d.message_reference.message_id,
+          at: dateOf(d.timestamp),
+          messageId: pinned,
           added: true,
         };
       }
       if (!TALK_TYPES.has(d.type ?? 0)) return undefined;
       return {
         type: 'message',
-        eventId: `msg:${d.id}`,
+        eventId: `msg:${id}`,
         ...where,
         actor,
-        at: new Date(d.timestamp ?? Date.now()),
-        messageId: d.id,
-        text: d.content ?? '',
+        at: dateOf(d.timestamp),
+        messageId: id,
+        text: typeof d.content === 'string' ? d.content : '',
       };
     }
     case 'MESSAGE_UPDATE': {
       // Embeds unfolding also send MESSAGE_UPDATE; only a person's edit has edited_timestamp.
-      if (!fromPerson || !d.edited_timestamp || typeof d.content !== 'string') return undefined;
+      if (!fromPerson || !author || !id || !d.edited_timestamp || typeof d.content !== 'string')
+        return undefined;
       return {
         type: 'message_edited',
-        eventId: `edit:${d.id}:${d.edited_timestamp}`,
-        channelId: channelOf(chat, d.channel_id).channelId,
-        actor: actorFromApi(guild, author, d.member as ApiMember | undefined),
-        at: new Date(d.edited_timestamp),
-        messageId: d.id,
+        eventId: `edit:${id}:${d.edited_timestamp}`,
+        channelId: channelOf(chat, channelId).channelId,
+        actor: actorFromApi(guild, author, member),
+        at: dateOf(d.edited_timestamp),
+        messageId: id,
         text: d.content,
       };
     }
     case 'MESSAGE_DELETE':
+      if (!id) return undefined;
       // Discord does not say who deleted a message, nor whose it was.
       return {
         type: 'message_deleted',
-        eventId: `del:${d.id}`,
-        channelId: channelOf(chat, d.channel_id).channelId,
+        eventId: `del:${id}`,
+        channelId: channelOf(chat, channelId).channelId,
         actor: SOMEONE,
         at: new Date(),
-        messageId: d.id,
+        messageId: id,
       };
     case 'MESSAGE_REACTION_ADD':
     case 'MESSAGE_REACTION_REMOVE': {
-      if (!PUSHPINS.has(d.emoji?.name) || d.user_id === chat.userId) return undefined;
+      const userId = str(d.user_id);
+      const messageId = str(d.message_id);
+      if (!PUSHPINS.has(d.emoji?.name) || !userId || !messageId || userId === chat.userId) return undefined;
       const added = type === 'MESSAGE_REACTION_ADD';
-      const member = d.member as ApiMember | undefined;
       return {
         type: 'reaction',
-        eventId: `react:${seq}:${d.message_id}:${d.user_id}:${added}`,
-        channelId: channelOf(chat, d.channel_id).channelId,
-        actor: member?.user ? actorFromApi(guild, member.user, member) : { ...SOMEONE, id: d.user_id },
+        eventId: `react:${seq}:${messageId}:${userId}:${added}`,
+        channelId: channelOf(chat, channelId).channelId,
+        actor: str(member?.user?.id)
+          ? actorFromApi(guild, member!.user!, member)
+          : { ...SOMEONE, id: userId },
         at: new Date(),
-        messageId: d.message_id,
+        messageId,
         emoji: '📌',
         added,
       };
@@ -192,6 +213,13 @@ async function onInteraction(
   if (interaction.guildId !== chat.options.guildId || !interaction.inCachedGuild()) {
     await interaction.reply({
       content: 'incident-bot works in its own server only.',
+      flags: MessageFlags.Ephemeral,
+    });
+    return;
+  }
+  if (!interaction.channelId) {
+    await interaction.reply({
+      content: 'Discord did not say which channel this came from; try again in the channel.',
       flags: MessageFlags.Ephemeral,
     });
     return;

@@ -37,8 +37,10 @@ export function slug(name: string): string {
 
 /** Discord has no time zone for a person; times in shared messages use <t:…> instead (localTime). */
 export function actorFromApi(guild: Guild | undefined, user: ApiUser, member?: ApiMember): Actor {
-  const name = member?.nick || user.global_name || user.username || user.id;
-  return { id: user.id, name, groups: roleGroups(guild, member?.roles ?? []) };
+  // Read from raw gateway packets: only text is a name, only a list is roles.
+  const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+  const name = text(member?.nick) ?? text(user.global_name) ?? text(user.username) ?? user.id;
+  return { id: user.id, name, groups: roleGroups(guild, Array.isArray(member?.roles) ? member.roles : []) };
 }
 
 export function actorFromMember(member: GuildMember): Actor {

@@ -8,10 +8,17 @@ const PUSHPIN = new Set(['pushpin', 'round_pushpin']);
 // biome-ignore lint/suspicious/noExplicitAny: Slack payloads vary by event type and subtype; each field read below is checked before use.
 type Payload = Record<string, any>;
 
+/** A field that must be a non-empty string (an id, a ts); anything else reads as absent. */
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
 /** Slack timestamps ("1716222222.000200") are seconds with microseconds. */
-function tsToDate(ts: string | undefined): Date {
-  const n = Number(ts);
-  return Number.isFinite(n) && n > 0 ? new Date(Math.round(n * 1000)) : new Date();
+function tsToDate(ts: unknown): Date {
+  const n = typeof ts === 'string' ? Number(ts) : Number.NaN;
+  const at = new Date(Math.round(n * 1000));
+  // Past year 275760 a Date is invalid, and the timeline cannot store it.
+  return n > 0 && Number.isFinite(at.getTime()) ? at : new Date();
 }
 
 /** Slack escapes exactly these three in text it sends (and expects back escaped). */
@@ -42,29 +49,37 @@ export function registerListeners(chat: SlackChat, handler: InboundHandler, logg
   };
 
   app.command(/^\/[a-z][a-z0-9_-]*$/, async ({ command, ack, client, respond }) => {
-    const group = command.command.replace(/^\//, '');
-    const text = decodeSlackText(command.text).trim();
+    const group = String(command.command).replace(/^\//, '');
+    const text = decodeSlackText(typeof command.text === 'string' ? command.text : '').trim();
+    const channel = str(command.channel_id);
+    const user = str(command.user_id);
+    const trigger = str(command.trigger_id);
+    if (!channel || !user || !trigger) {
+      await ack();
+      logger.warn({ command: group }, 'a Slack command without channel, user or trigger; ignored');
+      return;
+    }
     // A bare declare opens the form; views.open must use the trigger within 3 s, so it goes first.
     if (group === 'incident' && /^declare$/i.test(text)) {
       await ack();
       await client.views
-        .open({ trigger_id: command.trigger_id, view: declareModal({ channelId: command.channel_id }) })
+        .open({ trigger_id: trigger, view: declareModal({ channelId: channel }) })
         .catch((err) => logger.error({ err }, 'views.open failed'));
       return;
     }
     await ack();
-    const actor = await chat.directory.actor(command.user_id);
+    const actor = await chat.directory.actor(user);
     await run(
       {
         type: 'command',
-        eventId: `cmd:${command.trigger_id}`,
-        channelId: command.channel_id,
+        eventId: `cmd:${trigger}`,
+        channelId: channel,
         actor,
         at: new Date(),
         command: group,
         text,
       },
-      { channel: command.channel_id, user: command.user_id, respond },
+      { channel, user, respond },
     );
   });
 
@@ -75,13 +90,15 @@ export function registerListeners(chat: SlackChat, handler: InboundHandler, logg
       return;
     }
     await ack();
-    const actor = await chat.directory.actor(body.user.id);
+    const user = str((body as Payload).user?.id);
+    if (!user) return;
+    const actor = await chat.directory.actor(user);
+    // `--name=value`: a title or description that begins with `-` (a bullet list) is still a value.
     const text = [
       'declare',
-      quote(parsed.title),
-      '--severity',
-      parsed.severity,
-      ...(parsed.description ? ['--description', quote(parsed.description)] : []),
+      `--title=${quote(parsed.title)}`,
+      `--severity=${parsed.severity}`,
+      ...(parsed.description ? [`--description=${quote(parsed.description)}`] : []),
       ...(parsed.private ? ['--private'] : []),
     ].join(' ');
     await run(
@@ -94,70 +111,85 @@ export function registerListeners(chat: SlackChat, handler: InboundHandler, logg
         command: 'incident',
         text,
       },
-      { channel: parsed.channelId, user: body.user.id },
+      { channel: parsed.channelId, user },
     );
   });
 
   app.action(/^(card|act):/, async ({ ack, body, action, respond }) => {
     await ack();
     const b = body as Payload;
-    const channel = b.channel?.id ?? b.container?.channel_id;
-    const messageTs = b.container?.message_ts ?? b.message?.ts;
-    const actionId = (action as Payload).action_id as string;
-    if (!channel || !messageTs) return;
-    const actor = await chat.directory.actor(b.user.id);
+    const channel = str(b.channel?.id) ?? str(b.container?.channel_id);
+    const messageTs = str(b.container?.message_ts) ?? str(b.message?.ts);
+    const actionId = str((action as Payload).action_id);
+    const user = str(b.user?.id);
+    if (!channel || !messageTs || !actionId || !user) return;
+    const actor = await chat.directory.actor(user);
     await run(
       {
         type: 'button',
         // One click is one trigger; a redelivered payload repeats it.
-        eventId: `btn:${b.trigger_id ?? `${messageTs}:${(action as Payload).action_ts}`}`,
+        eventId: `btn:${str(b.trigger_id) ?? `${messageTs}:${(action as Payload).action_ts}`}`,
         channelId: channel,
         actor,
         at: new Date(),
         buttonId: actionId,
         messageId: messageTs,
       },
-      { channel, user: b.user.id, respond },
+      { channel, user, respond },
     );
   });
 
   app.event('message', async ({ event, body }) => {
     const e = event as Payload;
-    const eventId = (body as Payload).event_id as string;
-    const base = { eventId, channelId: e.channel as string, at: tsToDate(e.event_ts ?? e.ts) };
+    const eventId = str((body as Payload).event_id);
+    const channelId = str(e.channel);
+    if (!eventId || !channelId) return;
+    const base = { eventId, channelId, at: tsToDate(e.event_ts ?? e.ts) };
+    const textOf = (m: Payload) => decodeSlackText(typeof m.text === 'string' ? m.text : '');
     if (e.subtype === 'message_changed') {
-      const m = e.message as Payload;
-      if (!m?.user || m.bot_id) return;
+      const m = (e.message ?? {}) as Payload;
+      const user = str(m.user);
+      const ts = str(m.ts);
+      if (!user || !ts || m.bot_id) return;
       await run({
         ...base,
         type: 'message_edited',
-        actor: await chat.directory.actor(m.user),
-        messageId: m.ts,
-        text: decodeSlackText(m.text ?? ''),
+        actor: await chat.directory.actor(user),
+        messageId: ts,
+        text: textOf(m),
       });
       return;
     }
     if (e.subtype === 'message_deleted') {
       const prev = e.previous_message as Payload | undefined;
-      if (prev?.bot_id) return;
+      const ts = str(e.deleted_ts);
+      if (prev?.bot_id || !ts) return;
       await run({
         ...base,
         type: 'message_deleted',
-        actor: await chat.directory.actor(prev?.user ?? 'unknown'),
-        messageId: e.deleted_ts,
+        actor: await chat.directory.actor(str(prev?.user) ?? 'unknown'),
+        messageId: ts,
       });
       return;
     }
     // Plain messages, thread replies and "also send to channel"; joins, bots and the like are not talk.
-    if ((e.subtype && e.subtype !== 'thread_broadcast' && e.subtype !== 'file_share') || e.bot_id || !e.user)
+    const user = str(e.user);
+    const ts = str(e.ts);
+    if (
+      (e.subtype && e.subtype !== 'thread_broadcast' && e.subtype !== 'file_share') ||
+      e.bot_id ||
+      !user ||
+      !ts
+    )
       return;
+    const threadTs = str(e.thread_ts);
     await run({
       ...base,
       type: 'message',
-      actor: await chat.directory.actor(e.user),
-      messageId: e.ts,
-      text: decodeSlackText(e.text ?? ''),
-      ...(e.thread_ts && e.thread_ts !== e.ts ? { threadId: e.thread_ts } : {}),
+      actor: await chat.directory.actor(user),
+      messageId: ts,
+      text: textOf(e),
+      ...(threadTs && threadTs !== ts ? { threadId: threadTs } : {}),
     });
   });
 
@@ -168,13 +200,18 @@ export function registerListeners(chat: SlackChat, handler: InboundHandler, logg
     app.event(name, async ({ event, body }) => {
       const e = event as Payload;
       if (e.item?.type !== 'message' || !PUSHPIN.has(e.reaction)) return;
+      const eventId = str((body as Payload).event_id);
+      const channelId = str(e.item.channel);
+      const ts = str(e.item.ts);
+      const user = str(e.user);
+      if (!eventId || !channelId || !ts || !user) return;
       await run({
         type: 'reaction',
-        eventId: (body as Payload).event_id,
-        channelId: e.item.channel,
-        actor: await chat.directory.actor(e.user),
+        eventId,
+        channelId,
+        actor: await chat.directory.actor(user),
         at: tsToDate(e.event_ts),
-        messageId: e.item.ts,
+        messageId: ts,
         emoji: '📌',
         added,
       });
@@ -187,13 +224,16 @@ export function registerListeners(chat: SlackChat, handler: InboundHandler, logg
   ] as const) {
     app.event(name, async ({ event, body }) => {
       const e = event as Payload;
-      const ts = e.item?.message?.ts ?? e.item?.ts;
-      if (!ts) return;
+      const ts = str(e.item?.message?.ts) ?? str(e.item?.ts);
+      const eventId = str((body as Payload).event_id);
+      const channelId = str(e.channel_id) ?? str(e.item?.channel);
+      const user = str(e.user);
+      if (!ts || !eventId || !channelId || !user) return;
       await run({
         type: 'pin',
-        eventId: (body as Payload).event_id,
-        channelId: e.channel_id ?? e.item?.channel,
-        actor: await chat.directory.actor(e.user),
+        eventId,
+        channelId,
+        actor: await chat.directory.actor(user),
         at: tsToDate(e.event_ts),
         messageId: ts,
         added,

@@ -193,11 +193,13 @@ export function parseDeclareSubmission(
     }
     return { errors };
   }
+  // Read untyped from Slack: only a list of options is a choice.
+  const chosen: unknown = input(BLOCK.visibility)?.selected_options;
   return {
     title: result.data[BLOCK.title],
     severity: result.data[BLOCK.severity],
     description: result.data[BLOCK.description],
-    private: (input(BLOCK.visibility)?.selected_options ?? []).some((o) => o.value === PRIVATE),
+    private: Array.isArray(chosen) && chosen.some((o) => o?.value === PRIVATE),
     channelId,
   };
 }
