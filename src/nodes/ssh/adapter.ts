@@ -368,11 +368,19 @@ export async function createSshAdapter(
         output: lines.join('\n'),
       };
     } catch (err) {
-      // Cancelled half way: say what already happened rather than "nothing ran".
-      if (!isBotError(err) || err.code !== 'bot.node.aborted' || done.length === 0) throw err;
+      // Cancelled or cut off half way: say what already happened rather than "nothing ran".
+      if (!isBotError(err) || done.length === 0) throw err;
+      if (err.code === 'bot.node.aborted') {
+        return {
+          ok: false,
+          summary: `Drain of ${node} cancelled after: ${done.join(', ')}`,
+          output: lines.join('\n'),
+        };
+      }
+      if (err.code !== 'bot.node.unreachable') throw err;
       return {
         ok: false,
-        summary: `Drain of ${node} cancelled after: ${done.join(', ')}`,
+        summary: `Drain of ${node} interrupted after: ${done.join(', ')}. ${err.message}${err.hint ? ` ${err.hint}` : ''}`,
         output: lines.join('\n'),
       };
     }

@@ -3,6 +3,7 @@ export {
   completion,
   FakeOpenAi,
   type FakeReply,
+  hang,
   type RecordedRequest,
   type Script,
 } from './server.ts';

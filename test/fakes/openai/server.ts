@@ -24,7 +24,15 @@ export interface FakeReply {
   /** Wait this long before answering (a client that gives up first just goes away). */
   readonly delayMs?: number;
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Never answer: the request stays open until the client gives up (its timeout or abort) or the
+   * fake closes. A model server that accepted the request and hangs.
+   */
+  readonly hang?: boolean;
 }
+
+/** A reply that never comes (see `FakeReply.hang`). */
+export const hang: FakeReply = { hang: true };
 
 export type Script = FakeReply | ((req: RecordedRequest) => FakeReply | Promise<FakeReply>);
 
@@ -64,6 +72,8 @@ export function apiError(status: number, message: string, type = 'server_error')
 
 export class FakeOpenAi {
   readonly requests: RecordedRequest[] = [];
+  /** Requests whose client went away before an answer was sent (it timed out or aborted). */
+  readonly abandoned: RecordedRequest[] = [];
   private readonly queue: Script[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Used when the queue is empty; by default a 500 that says so, so a test notices. */
@@ -104,6 +114,7 @@ export class FakeOpenAi {
 
   reset(): void {
     this.requests.length = 0;
+    this.abandoned.length = 0;
     this.queue.length = 0;
   }
 
@@ -139,6 +150,12 @@ export class FakeOpenAi {
     }
     const script = this.queue.shift() ?? this.fallback;
     const reply = typeof script === 'function' ? await script(recorded) : script;
+    if (reply.hang) {
+      // Only the client (or close()) ends it.
+      if (!res.destroyed) await new Promise<void>((resolve) => res.on('close', () => resolve()));
+      this.abandoned.push(recorded);
+      return;
+    }
     if (reply.delayMs) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {
@@ -153,7 +170,10 @@ export class FakeOpenAi {
           resolve();
         });
       });
-      if (res.destroyed || res.writableEnded) return;
+      if (res.destroyed || res.writableEnded) {
+        this.abandoned.push(recorded);
+        return;
+      }
     }
     this.send(res, reply);
   }

@@ -64,6 +64,12 @@ export interface SshFleet {
   setDelay(ms: number): void;
   setHang(node: string, mode: HangMode | undefined): void;
   setWrongHostKey(node: string, wrong: boolean): void;
+  /**
+   * `node` dies mid-command (its connection reset, no exit status) on every exec whose command
+   * matches `pattern`, e.g. a drain's `docker stop` after its cordon went through; other commands
+   * are answered. `undefined` turns it off. The command is still recorded in `commands`.
+   */
+  setDieOn(node: string, pattern: RegExp | undefined): void;
   /** Every diagnostic and `docker logs` on `node` prints `bytes` more (0 stops it). */
   setFlood(node: string, bytes: number): void;
   /**
@@ -91,6 +97,7 @@ export async function startSshFleet(options: SshFleetOptions): Promise<SshFleet>
   let delayMs = options.delayMs ?? 0;
   const hang = new Map(Object.entries(options.hang ?? {}));
   const wrong = new Set(options.wrongHostKey ?? []);
+  const dieOn = new Map<string, RegExp>();
   const commands: RecordedCommand[] = [];
   let current = 0;
   let max = 0;
@@ -129,6 +136,7 @@ export async function startSshFleet(options: SshFleetOptions): Promise<SshFleet>
           delayMs,
           hang: hang.get(host.name),
           wrongHostKey: wrong.has(host.name),
+          dieOn: dieOn.get(host.name),
         }),
       }),
     ),
@@ -199,6 +207,10 @@ export async function startSshFleet(options: SshFleetOptions): Promise<SshFleet>
     setWrongHostKey: (node, w) => {
       if (w) wrong.add(node);
       else wrong.delete(node);
+    },
+    setDieOn: (node, pattern) => {
+      if (pattern === undefined) dieOn.delete(node);
+      else dieOn.set(node, pattern);
     },
     setFlood: (node, bytes) => {
       const h = hosts.find((x) => x.name === node);

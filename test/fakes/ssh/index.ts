@@ -13,6 +13,7 @@
  * fleet.connections(node);   // { accepted, open } SSH connections
  * fleet.knownHosts / fleet.knownHostsHashed() / fleet.hostKeys()   // the pins, three ways
  * fleet.setDelay(ms); fleet.setHang(node, mode | undefined); fleet.setWrongHostKey(node, bool);
+ * fleet.setDieOn(node, /docker stop/ | undefined);   // dies mid-command on matching commands only
  * fleet.setFlood(node, bytes);   // every diagnostic on node prints that many bytes more
  * fleet.setPeerBlocked(node, peerHost, 'drop' | 'refuse' | 'no-route' | false);  // peer probes
  * fleet.reset();             // fresh simulated state, no cordons, no records

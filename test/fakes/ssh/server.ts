@@ -13,6 +13,8 @@ export interface Behaviour {
   readonly delayMs: number;
   readonly hang: HangMode | undefined;
   readonly wrongHostKey: boolean;
+  /** Dies (as `die`) on the commands this matches only; the others are answered. */
+  readonly dieOn?: RegExp | undefined;
 }
 
 export interface RecordedCommand {
@@ -111,7 +113,7 @@ export async function startFakeSshNode(opts: {
           });
           const b = behaviour();
           if (b.hang === 'exec') return;
-          if (b.hang === 'die') {
+          if (b.hang === 'die' || b.dieOn?.test(info.command)) {
             // Give the command a moment to be under way, then the machine is gone.
             setTimeout(() => (client as unknown as { _sock?: Socket })._sock?.destroy(), 50);
             return;

@@ -1,0 +1,343 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeSlack, startFakeSlack } from '../fakes/slack/index.ts';
+import { type BotProcess, startBotProcess } from '../helpers/bot-process.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { admin, freshSchema, pgSuite, urlWithSchema } from '../store/postgres-db.ts';
+
+const pgDescribe = await pgSuite(describe, 'the two-replica Slack tests');
+
+/**
+ * What a load balancer that retries (or Slack redelivering to whichever replica answers) does to
+ * two replicas: every signed request the fake Slack sends reaches BOTH bots at once, byte for byte
+ * (same event_id, same trigger_id, same signature). Answers with the first replica's response.
+ */
+class FanOut {
+  readonly deliveries: { path: string; statuses: number[] }[] = [];
+  private server: Server | undefined;
+  url = '';
+
+  constructor(private readonly targets: () => string[]) {}
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      this.forward(req).then(
+        ({ status, body, contentType }) => {
+          res.writeHead(status, contentType ? { 'content-type': contentType } : {});
+          res.end(body);
+        },
+        (err: unknown) => {
+          res.writeHead(502);
+          res.end(String(err));
+        },
+      );
+    });
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/slack/events`;
+  }
+
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise((r) => this.server?.close(r));
+  }
+
+  private async forward(req: IncomingMessage) {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    const headers: Record<string, string> = {};
+    for (const h of [
+      'content-type',
+      'x-slack-request-timestamp',
+      'x-slack-signature',
+      'x-slack-retry-num',
+      'x-slack-retry-reason',
+      'user-agent',
+    ]) {
+      const v = req.headers[h];
+      if (typeof v === 'string') headers[h] = v;
+    }
+    const answers = await Promise.all(
+      this.targets().map(async (url) => {
+        const r = await fetch(url, { method: 'POST', headers, body });
+        return { status: r.status, body: await r.text(), contentType: r.headers.get('content-type') };
+      }),
+    );
+    this.deliveries.push({ path: req.url ?? '', statuses: answers.map((a) => a.status) });
+    return answers[0]!;
+  }
+}
+
+const GPU5_TITLE = 'GPU node 5 fell off the bus';
+
+/**
+ * Issue 8 (item 5): two real bot processes on one PostgreSQL schema, both Slack apps in HTTP mode
+ * behind one fake Slack, every inbound payload delivered to both (at once, or one after the other
+ * as a retry). One incident, one channel, one card, each message once on the timeline, a drain
+ * approved by a second person and executed once: no duplicate channel, no double execution and no
+ * lost timeline entry.
+ */
+pgDescribe('two replicas on one PostgreSQL schema behind one Slack workspace', () => {
+  let schema: string;
+  let drop: () => Promise<void>;
+  let fake: FakeSlack;
+  const bots: BotProcess[] = [];
+  const events = () => bots.map((b) => `${b.url}/slack/events`);
+  const fanOut = new FanOut(events);
+  let channel: string;
+
+  const count = async (query: string): Promise<number> =>
+    Number((await admin<{ n: string }>(`select count(*) as n from "${schema}".${query}`))[0]?.n);
+
+  /** Every answer the bot posted to this command's or click's own response_url. */
+  const answersTo = (sent: { payload: { response_url?: string } }): string[] =>
+    fake
+      .responseUrlPosts()
+      .filter((p) => p.url === sent.payload.response_url)
+      .map((p) => {
+        const body = p.body as { text?: string; blocks?: unknown[] };
+        return `${body?.text ?? ''}\n${JSON.stringify(body?.blocks ?? [])}`;
+      });
+
+  const detail = async (bot: BotProcess = bots[0]!) =>
+    (await (await fetch(`${bot.url}/api/incidents/1`)).json()) as any;
+
+  beforeAll(async () => {
+    ({ schema, drop } = await freshSchema());
+    fake = await startFakeSlack();
+    const env = {
+      DATABASE_URL: urlWithSchema(schema),
+      SLACK_BOT_TOKEN: fake.botToken,
+      SLACK_SIGNING_SECRET: fake.signingSecret,
+      SLACK_API_URL: fake.url,
+    };
+    // Together, as a deployment rolls out: they migrate the fresh schema once between them.
+    bots.push(...(await Promise.all([startBotProcess(env), startBotProcess(env)])));
+    await fanOut.start();
+    fake.useHttp(fanOut.url);
+  });
+
+  afterAll(async () => {
+    await Promise.all(bots.map((b) => b.stop()));
+    await fanOut.close();
+    await fake?.close();
+    await drop?.();
+  });
+
+  it('declares once from one slash command both replicas receive at once, and again as a retry', async () => {
+    const cmd = await fake.as('U0ALICE').command('C0GENERAL', `declare ${GPU5_TITLE} --severity SEV2`);
+    expect(fanOut.deliveries.at(-1)!.statuses).toEqual([200, 200]);
+    const ch = await waitFor(() => fake.channel('inc-1-gpu-node-5-fell-off-the-bus'), 'the channel', 10_000);
+    channel = ch.id;
+    await waitFor(
+      () => fake.messages(channel).some((m) => m.byBot && JSON.stringify(m.blocks).includes('Take command')),
+      'the card',
+      10_000,
+    );
+    // Slack retries the same command on the second replica a moment later.
+    const retry = await fake.postSigned(events()[1]!, 'command', cmd.payload, {
+      retryNum: 1,
+      retryReason: 'http_timeout',
+    });
+    expect(retry.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1000));
+
+    expect(await count('incidents')).toBe(1);
+    expect(fake.channels().filter((c) => c.name.startsWith('inc-'))).toHaveLength(1);
+    expect(fake.calls('conversations.create').filter((c) => c.ok)).toHaveLength(1);
+    const cards = fake
+      .messages(channel)
+      .filter((m) => m.byBot && JSON.stringify(m.blocks).includes('Take command'));
+    expect(cards).toHaveLength(1);
+    // One answer to the person, the sensible one.
+    const answers = answersTo(cmd);
+    expect(answers).toHaveLength(1);
+    expect(answers[0]).toMatch(/^INC-1 declared \(SEV2\): GPU node 5 fell off the bus → <#C/);
+    const { incident, timeline } = await detail(bots[1]);
+    expect(incident).toMatchObject({ number: 1, channelId: channel, cardMessageId: cards[0]!.ts });
+    expect(timeline.filter((e: any) => e.kind === 'declared')).toHaveLength(1);
+  });
+
+  it('records every channel message once, whichever replica gets it and however often', async () => {
+    const alice = fake.as('U0ALICE');
+    const bob = fake.as('U0BOB');
+    await alice.join(channel).catch(() => undefined);
+    await bob.join(channel).catch(() => undefined);
+    // Sent to both replicas at once.
+    const said = [
+      await alice.post(channel, 'dmesg on gpu-node-5: Xid 79, GPU has fallen off the bus'),
+      await bob.post(channel, 'nvidia-smi shows 7 of 8 GPUs'),
+      await alice.post(channel, 'draining gpu-node-5 before the reboot'),
+    ];
+    // Several at once, each to both replicas: ten concurrent deliveries.
+    const burst = await Promise.all(
+      [
+        'job qwen2-72b paused',
+        'checkpoint saved at step 41200',
+        'BMC reachable',
+        'vendor ticket 4411',
+        'ok',
+      ].map((t, i) => (i % 2 ? bob : alice).post(channel, t)),
+    );
+    // One replica gets a message first, the other its redelivery later (Slack's retry).
+    const late = fake.build.message({ channel, user: 'U0BOB', text: 'ECC errors were climbing since 09:10' });
+    const lateEvent = fake.build.eventCallback(late);
+    expect((await fake.postSigned(events()[1]!, 'event', lateEvent)).status).toBe(200);
+    expect(
+      (await fake.postSigned(events()[0]!, 'event', lateEvent, { retryNum: 1, retryReason: 'http_timeout' }))
+        .status,
+    ).toBe(200);
+    // An edit, to both.
+    await alice.edit(channel, said[2]!.ts, 'draining gpu-node-5 before the reboot (approved by bob)');
+
+    const texts = [
+      'dmesg on gpu-node-5: Xid 79, GPU has fallen off the bus',
+      'nvidia-smi shows 7 of 8 GPUs',
+      'draining gpu-node-5 before the reboot (approved by bob)',
+      'job qwen2-72b paused',
+      'checkpoint saved at step 41200',
+      'BMC reachable',
+      'vendor ticket 4411',
+      'ok',
+      'ECC errors were climbing since 09:10',
+    ];
+    const messages = async () => (await detail()).timeline.filter((e: any) => e.kind === 'message');
+    await waitFor(
+      async () => {
+        const got = (await messages()).map((e: any) => e.text);
+        return texts.every((t) => got.includes(t));
+      },
+      'every message on the timeline',
+      10_000,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    const recorded = await messages();
+    expect(recorded.map((e: any) => e.text).sort()).toEqual([...texts].sort());
+    const ids = recorded.map((e: any) => e.sourceMessageId);
+    expect(new Set(ids).size).toBe(recorded.length);
+    // Both replicas read the same timeline.
+    expect((await detail(bots[1])).timeline).toEqual((await detail(bots[0])).timeline);
+    expect(burst.every((b) => b.delivery?.status === 200)).toBe(true);
+    expect(fanOut.deliveries.every((d) => d.statuses.every((s) => s === 200))).toBe(true);
+  });
+
+  it('runs a drain once when the approving click reaches both replicas, twice over', async () => {
+    const drain = await fake.as('U0ALICE').command(channel, 'drain gpu-node-5', { command: '/node' });
+    const request = await waitFor(
+      () => fake.messages(channel).find((m) => m.byBot && m.text.startsWith('🛠️ drain gpu-node-5')),
+      'the action message',
+      10_000,
+    );
+    await waitFor(() => answersTo(drain).length > 0, 'the answer to /node drain');
+    expect(answersTo(drain)).toEqual([expect.stringMatching(/Requested drain of gpu-node-5/)]);
+    const approve = fake.buttons(channel, request.ts).find((b) => b.label === 'Approve')!;
+
+    // SEV2: the requester may not approve, on either replica; said once.
+    const own = await fake.as('U0ALICE').click(channel, request.ts, approve.actionId);
+    await waitFor(() => answersTo(own).length > 0, 'the refusal');
+    expect(answersTo(own)).toEqual([expect.stringMatching(/SEV2 needs a second person/)]);
+
+    // Bob double-clicks: the first click reaches both replicas at once (a redelivery), the
+    // second (its own trigger) goes to the second replica straight away, all in flight together.
+    const second = fake.build.blockActions({
+      user: 'U0BOB',
+      channel,
+      messageTs: request.ts,
+      button: approve.actionId,
+    });
+    const [click] = await Promise.all([
+      fake.as('U0BOB').click(channel, request.ts, approve.actionId),
+      fake.postSigned(events()[1]!, 'interactive', second.payload),
+    ]);
+    // And Slack retries the first click on the first replica after it is all over.
+    await waitFor(
+      () => fake.message(channel, request.ts)?.text.includes('succeeded'),
+      'the drain result',
+      10_000,
+    );
+    await fake.postSigned(events()[0]!, 'interactive', click.payload, {
+      retryNum: 1,
+      retryReason: 'http_timeout',
+    });
+    await waitFor(() => answersTo(second).length > 0, 'the answer to the second click');
+    await new Promise((r) => setTimeout(r, 1000));
+
+    const answers = [...answersTo(click), ...answersTo(second)];
+    expect(
+      answers.filter((t) => t.startsWith('Approved: the drain of gpu-node-5 succeeded.\n')),
+    ).toHaveLength(1);
+    expect(
+      answers.filter((t) =>
+        /^❌ This drain of gpu-node-5 is no longer waiting for approval: it is (approved by bob|running|succeeded)/.test(
+          t,
+        ),
+      ),
+    ).toHaveLength(1);
+    expect(answers).toHaveLength(2);
+
+    // The store: one action, executed once, decided by bob.
+    expect(await count('actions')).toBe(1);
+    const { actions, timeline } = await detail(bots[1]);
+    expect(actions).toEqual([
+      expect.objectContaining({
+        kind: 'drain',
+        status: 'succeeded',
+        requestedBy: 'U0ALICE',
+        decidedBy: 'U0BOB',
+      }),
+    ]);
+    const actionKinds = timeline.map((e: any) => e.kind).filter((k: string) => k.startsWith('action_'));
+    expect(actionKinds).toEqual(['action_requested', 'action_approved', 'action_result']);
+    // The channel: one request message, without buttons now, and one result post.
+    expect(
+      fake.messages(channel).filter((m) => m.byBot && m.text.startsWith('🛠️ drain gpu-node-5')),
+    ).toHaveLength(1);
+    expect(fake.buttons(channel, request.ts)).toEqual([]);
+    expect(
+      fake.messages(channel).filter((m) => m.byBot && m.text.startsWith('✅ drain of gpu-node-5')),
+    ).toHaveLength(1);
+
+    // The fleet: each replica runs its own simulated fleet, so exactly one of them drained gpu-node-5.
+    const fleets = await Promise.all(
+      events().map(async (url) => {
+        const list = fake.build.slashCommand({ user: 'U0ALICE', channel, text: 'list', command: '/node' });
+        await fake.postSigned(url, 'command', list.payload);
+        return waitFor(() => answersTo(list)[0], '/node list', 10_000);
+      }),
+    );
+    expect(fleets.filter((f) => /gpu-node-5` cordoned/.test(f))).toHaveLength(1);
+  });
+
+  it('ends with no duplicate channel, no double execution and no lost timeline entry', async () => {
+    const { incident, timeline, actions } = await detail();
+    expect(
+      fake
+        .channels()
+        .filter((c) => c.name.startsWith('inc-'))
+        .map((c) => c.id),
+    ).toEqual([channel]);
+    expect(await count('incidents')).toBe(1);
+    expect(incident.channelId).toBe(channel);
+    expect(actions.filter((a: any) => a.startedAt)).toHaveLength(1);
+    // Nothing recorded twice: every (kind, source message, text) once.
+    const keys = timeline.map((e: any) => `${e.kind}|${e.sourceMessageId ?? ''}|${e.text}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(timeline.filter((e: any) => e.kind === 'message')).toHaveLength(9);
+    expect(timeline.map((e: any) => e.kind)).toEqual(
+      expect.arrayContaining(['declared', 'message', 'action_requested', 'action_approved', 'action_result']),
+    );
+    // The only refusals anyone saw: the requester approving their own SEV2 drain, and bob's
+    // second click; a duplicate delivery is dropped without a word.
+    const refusals = fake
+      .responseUrlPosts()
+      .map((p) => String((p.body as { text?: string })?.text ?? ''))
+      .filter((t) => t.startsWith('❌'));
+    expect(refusals).toEqual([
+      expect.stringMatching(/SEV2 needs a second person/),
+      expect.stringMatching(/no longer waiting for approval/),
+    ]);
+    // No replica logged an error.
+    for (const bot of bots) expect(bot.output.filter((l) => l.includes('"level":50'))).toEqual([]);
+  });
+});

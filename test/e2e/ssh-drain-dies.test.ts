@@ -1,0 +1,183 @@
+import { writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { FLEET_KEY_PATH, FLEET_KNOWN_HOSTS_PATH, type SshFleet, startSshFleet } from '../fakes/ssh/index.ts';
+import { type BotProcess, startBotProcess, tempDir } from '../helpers/bot-process.ts';
+import { replyText, SandboxClient } from '../helpers/sandbox-client.ts';
+
+/**
+ * Issue 8 (item 5): an approved drain over SSH whose node dies mid-command. The built-in drain
+ * lists the containers, checks the Slurm state, cordons, then stops each evicted container; the
+ * node's connection is reset while `docker stop` runs. The action ends `failed` (actions.ts: a
+ * transport error from the adapter is a failed result, not a throw), is reported once in the
+ * channel, is not retried (every command reached the node once), the timeline has the request,
+ * approval and outcome, and the bot goes on answering.
+ */
+describe('an approved SSH drain whose node dies mid-command', () => {
+  const tmp = tempDir();
+  let fleet: SshFleet;
+  let bot: BotProcess;
+  let alice: SandboxClient;
+  let bob: SandboxClient;
+  let channel: string;
+  /** fleet.commands before the approval: what came after is the drain's own. */
+  let before = 0;
+  const drainCommands = () => fleet.commands.slice(before).filter((c) => c.node === 'gpu-node-5');
+
+  const actionMessage = async () =>
+    (await alice.messages(channel)).find(
+      (m) => !m.visibleTo && m.message.header?.startsWith('🛠️ drain gpu-node-5'),
+    );
+  const resultPosts = async () =>
+    (await alice.messages(channel)).filter(
+      (m) => !m.visibleTo && /^[✅❌] drain of gpu-node-5/u.test(m.message.text ?? ''),
+    );
+
+  beforeAll(async () => {
+    fleet = await startSshFleet({ count: 5 });
+    const key = `${tmp.dir}/id_ed25519`;
+    const knownHosts = `${tmp.dir}/known_hosts`;
+    writeFileSync(key, await fleet.readFile(FLEET_KEY_PATH), { mode: 0o600 });
+    writeFileSync(knownHosts, await fleet.readFile(FLEET_KNOWN_HOSTS_PATH));
+    const adapter = { ...fleet.config(), privateKeyPath: key, knownHostsPath: knownHosts };
+    writeFileSync(`${tmp.dir}/bot.yml`, stringify({ adapters: [adapter] }));
+    bot = await startBotProcess({
+      DATABASE_URL: `sqlite:${tmp.dir}/bot.db`,
+      CONFIG_FILE: `${tmp.dir}/bot.yml`,
+    });
+    alice = new SandboxClient(bot.url, 'alice');
+    bob = alice.as('bob');
+    const general = (await alice.channel('general')).id;
+    await alice.send(general, '/incident declare Xid 79 on gpu-node-5 --severity SEV2');
+    channel = (await alice.channel('inc-1-xid-79-on-gpu-node-5')).id;
+  });
+
+  afterAll(async () => {
+    await bot?.stop();
+    await fleet?.close();
+    tmp.remove();
+  });
+
+  it('previews the drain over SSH and waits for a second person', async () => {
+    const reply = await alice.send(channel, '/node drain gpu-node-5');
+    expect(replyText(reply)).toContain('Requested drain of gpu-node-5');
+    const m = await actionMessage();
+    expect(m.message.header).toBe('🛠️ drain gpu-node-5: waiting for approval');
+    expect(m.message.sections[0]).toContain('qwen2-72b-finetune-0');
+  });
+
+  it('ends the drain failed when the node dies during docker stop, reports it once and runs nothing twice', async () => {
+    const m = await actionMessage();
+    const approve = m.message.buttons.find((b: any) => b.label === 'Approve');
+    // The node goes away while the drain is stopping its container: after the cordon went through.
+    fleet.setDieOn('gpu-node-5', /^docker stop /);
+    before = fleet.commands.length;
+    // Bob clicks, the sandbox redelivers that click, and he clicks once more: all in flight together.
+    const clicks = await Promise.all([
+      bob.click(channel, m.id, approve.id, 'approve-click-1'),
+      bob.click(channel, m.id, approve.id, 'approve-click-1'),
+      bob.click(channel, m.id, approve.id),
+    ]);
+    const said = (c: any): string => c.reply?.message?.text ?? '';
+    expect(clicks.filter((c) => said(c) === 'Approved: the drain of gpu-node-5 failed.')).toHaveLength(1);
+    // The others are turned away: the buttons are gone from the message by then (or, had one
+    // raced the approval, the action was no longer waiting for it).
+    const others = clicks.filter((c) => said(c) !== 'Approved: the drain of gpu-node-5 failed.');
+    expect(others).toHaveLength(2);
+    for (const c of others) {
+      expect(c.error?.code === 'bot.button.stale' || /no longer waiting for approval/.test(said(c))).toBe(
+        true,
+      );
+    }
+
+    const { actions } = await alice.incident(1);
+    expect(actions).toHaveLength(1);
+    expect(actions[0]).toMatchObject({
+      kind: 'drain',
+      status: 'failed',
+      requestedBy: 'alice',
+      decidedBy: 'bob',
+    });
+    expect(actions[0].result.summary).toBe(
+      'Drain of gpu-node-5 interrupted after: cordoned. The SSH connection to gpu-node-5 dropped during Stop of gpu-node-5/qwen2-72b-finetune-0. The command may or may not have run; check the node before trying again.',
+    );
+
+    // In the channel: the request message shows the outcome without buttons, and one result post.
+    const done = await actionMessage();
+    expect(done.message.header).toBe('🛠️ drain gpu-node-5: failed');
+    expect(done.message.buttons).toBeUndefined();
+    const posts = await resultPosts();
+    expect(posts.map((p) => p.message.text)).toEqual([
+      '❌ drain of gpu-node-5: Drain of gpu-node-5 interrupted after: cordoned. The SSH connection to gpu-node-5 dropped during Stop of gpu-node-5/qwen2-72b-finetune-0. The command may or may not have run; check the node before trying again.',
+    ]);
+
+    // Not retried: every command of the drain reached the node exactly once, the dying one included.
+    await new Promise((r) => setTimeout(r, 1500));
+    const sent = drainCommands();
+    expect(sent.filter((c) => c.command.startsWith('docker stop '))).toEqual([
+      expect.objectContaining({ command: "docker stop 'qwen2-72b-finetune-0'", status: 'closed' }),
+    ]);
+    expect(sent.filter((c) => c.command.startsWith('scontrol update '))).toEqual([
+      expect.objectContaining({
+        command: "scontrol update nodename='gpu-node-5' state=drain reason=incident-bot",
+        status: 'answered',
+      }),
+    ]);
+    // The listing, the Slurm state, the cordon, the stop: four, nothing after the connection died.
+    expect(sent).toHaveLength(4);
+    expect((await resultPosts()).length).toBe(1);
+  });
+
+  it('keeps the request, the approval and the outcome on the timeline', async () => {
+    const { timeline, actions } = await alice.incident(1);
+    const mine = timeline.filter((e: any) => e.data?.actionId === actions[0].id);
+    expect(mine.map((e: any) => [e.kind, e.actorId ?? null])).toEqual([
+      ['action_requested', 'alice'],
+      ['action_approved', 'bob'],
+      ['action_result', null],
+    ]);
+    expect(mine[2].text).toBe(
+      'drain of gpu-node-5 failed: Drain of gpu-node-5 interrupted after: cordoned. The SSH connection to gpu-node-5 dropped during Stop of gpu-node-5/qwen2-72b-finetune-0. The command may or may not have run; check the node before trying again.',
+    );
+  });
+
+  // KNOWN BUG (reported, not fixed here): the drain's report loses what had already happened. The
+  // adapter's drain() keeps its progress only for `bot.node.aborted`; a dropped connection
+  // (`bot.node.unreachable`, whose hint says "The command may or may not have run") escapes, and
+  // ActionService.execute keeps only err.message, with an empty output. The person reads "failed"
+  // while gpu-node-5 is cordoned and its container may be stopped. Turn into `it` once fixed.
+  it('says the cordon went through and the stop may or may not have run', async () => {
+    const { actions } = await alice.incident(1);
+    const told = `${actions[0].result.summary}\n${actions[0].result.output}`;
+    expect(told).toMatch(/cordoned/);
+    expect(told).toMatch(/may or may not have/);
+  });
+
+  it('goes on working: the same node answers the next command, and tells the truth about it', async () => {
+    // The node is still there for other commands (it only dies on docker stop): a new connection.
+    const status = replyText(await alice.send(channel, '/node status gpu-node-5'));
+    // The cordon went through before the node died: the status says so.
+    expect(status).toMatch(/gpu-node-5.*cordoned/s);
+    expect(
+      replyText(await alice.send(channel, '/incident update gpu-node-5 cordoned; checking the stop by hand')),
+    ).toMatch(/update/i);
+    expect(replyText(await alice.send(channel, '/node list'))).toMatch(/Fleet: 5 nodes/);
+    // Still once.
+    expect(drainCommands().filter((c) => c.command.startsWith('docker stop '))).toHaveLength(1);
+    expect(bot.output.filter((l) => l.includes('"level":50'))).toEqual([]);
+  });
+
+  it('ends with no duplicate channel, no double execution and no lost timeline entry', async () => {
+    const { timeline, actions } = await alice.incident(1);
+    expect((await alice.channels()).filter((c: any) => c.name.startsWith('inc-'))).toHaveLength(1);
+    expect(actions).toHaveLength(1);
+    expect(fleet.commandsOn('gpu-node-5').filter((c) => c.startsWith('docker stop '))).toHaveLength(1);
+    expect(fleet.commandsOn('gpu-node-5').filter((c) => c.startsWith('scontrol update '))).toHaveLength(1);
+    const kinds = timeline.map((e: any) => e.kind);
+    expect(kinds).toEqual(
+      expect.arrayContaining(['declared', 'action_requested', 'action_approved', 'action_result', 'update']),
+    );
+    for (const k of ['action_requested', 'action_approved', 'action_result', 'update'])
+      expect(kinds.filter((x: string) => x === k)).toHaveLength(1);
+  });
+});
