@@ -46,6 +46,11 @@ export interface Action {
   readonly result: ActionResult | null;
   /** The chat message holding the approve/cancel buttons, updated as the action moves. */
   readonly messageId: string | null;
+  /**
+   * The process that approved and runs it (its lease owner: `local` on SQLite, REPLICA_ID, or a
+   * name per start); null until approved. Recovery after a restart uses it.
+   */
+  readonly runner: string | null;
 }
 
 const TRANSITIONS: Record<ActionStatus, readonly ActionStatus[]> = {

@@ -99,7 +99,9 @@ export class ActionService {
    * After a crash: actions a stopped process left approved or running (for longer than
    * `olderThanMs`) may or may not have happened. Each becomes `unknown`, on the timeline and in
    * its channel, asking a person to check the node. With one process (SQLite) this runs at
-   * start-up with 0; with several replicas the age keeps it off actions another replica is running.
+   * start-up with 0; with several replicas the age keeps it off actions another replica is running,
+   * except for those this replica's stable name (REPLICA_ID) ran before it restarted: no other
+   * replica runs them, so they are reported at once.
    */
   async recoverInterrupted(olderThanMs: number): Promise<number> {
     const now = this.clock.now();
@@ -115,7 +117,8 @@ export class ActionService {
           : action.status === 'approved'
             ? action.decidedAt
             : null;
-      if (!since || since.getTime() > cutoff) continue;
+      const own = this.incidents.outbox.ownerIsStable && action.runner === this.incidents.outbox.owner;
+      if (!since || (!own && since.getTime() > cutoff)) continue;
       const wasRunning = action.status === 'running';
       let queued: OutboxEntry[] = [];
       const summary = wasRunning
@@ -251,6 +254,7 @@ export class ActionService {
         decidedBy: actor.id,
         decidedByName: actor.name,
         decidedAt: now,
+        runner: this.incidents.outbox.owner,
       });
       if (!moved) return undefined;
       await tx.appendTimeline({
@@ -292,6 +296,7 @@ export class ActionService {
       const started = await this.store.transaction(async (tx) => {
         const moved = await tx.transitionAction(approved.id, ['approved'], 'running', {
           startedAt: this.clock.now(),
+          runner: this.incidents.outbox.owner,
         });
         if (moved) queued = await this.write(tx, incident, moved);
         return moved;

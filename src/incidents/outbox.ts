@@ -101,8 +101,10 @@ export function notReady(what: string): BotError {
  */
 export class Outbox {
   private readonly handlers = new Map<string, OutboxHandler>();
-  private readonly owner: string;
-  private readonly ownerIsStable: boolean;
+  /** This process's name in leases (and on the actions it runs). */
+  readonly owner: string;
+  /** The owner names this process across restarts too: what it held before a crash is its own. */
+  readonly ownerIsStable: boolean;
   private readonly leaseMs: number;
   private readonly pollMs: number;
   private readonly maxAttempts: number;

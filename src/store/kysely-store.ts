@@ -351,6 +351,7 @@ export class KyselyStore implements Store {
         finished_at: null,
         result: null,
         message_id: null,
+        runner: null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -1034,5 +1035,6 @@ function actionColumns(f: ActionTransition): Updateable<ActionsTable> {
   if (f.startedAt !== undefined) set.started_at = iso(f.startedAt);
   if (f.finishedAt !== undefined) set.finished_at = iso(f.finishedAt);
   if (f.result !== undefined) set.result = json(f.result);
+  if (f.runner !== undefined) set.runner = f.runner;
   return set;
 }

@@ -67,6 +67,8 @@ export interface ActionTransition {
   readonly startedAt?: Date;
   readonly finishedAt?: Date;
   readonly result?: ActionResult;
+  /** The process approving or starting it (see Action.runner). */
+  readonly runner?: string;
 }
 
 export type StoredAlertStatus = 'firing' | 'resolved';

@@ -92,6 +92,7 @@ export function toAction(r: ActionRow): Action {
     finishedAt: dateOrNull(r.finished_at),
     result: r.result === null ? null : (JSON.parse(r.result) as ActionResult),
     messageId: r.message_id,
+    runner: r.runner,
   };
 }
 

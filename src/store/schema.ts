@@ -82,6 +82,7 @@ export interface ActionsTable {
   finished_at: IsoTime | null;
   result: JsonText | null;
   message_id: string | null;
+  runner: string | null;
 }
 
 export interface ProcessedEventsTable {

@@ -50,6 +50,7 @@ export function makeAction(overrides: Partial<Action> = {}): Action {
     finishedAt: null,
     result: null,
     messageId: null,
+    runner: null,
     ...overrides,
   };
 }

@@ -16,6 +16,7 @@ import {
   ManualClock,
 } from '../../src/core/index.ts';
 import { ActionService, type EscalationPolicy } from '../../src/incidents/actions.ts';
+import type { OutboxOptions } from '../../src/incidents/outbox.ts';
 import { PostmortemPublisher } from '../../src/incidents/postmortem.ts';
 import { DEFAULT_REMINDERS, type ReminderOptions, ReminderService } from '../../src/incidents/reminders.ts';
 import { IncidentService } from '../../src/incidents/service.ts';
@@ -53,6 +54,8 @@ export async function harness(
     database?: string;
     /** The post-mortem model (e.g. the fake OpenAI server); default none: deterministic drafts. */
     postmortem?: Partial<PostmortemConfig> & { onResolve?: boolean };
+    /** Whose leases this process holds (main.ts: `local` on SQLite, REPLICA_ID). */
+    outbox?: OutboxOptions;
   } = {},
 ) {
   const clock = new ManualClock('2026-11-22T03:00:00Z');
@@ -70,6 +73,7 @@ export async function harness(
     displayTimeZone: 'UTC',
     responders: [],
     archiveOnClose: true,
+    ...(options.outbox ? { outbox: options.outbox } : {}),
   });
   const actions = new ActionService(
     opened.store,

@@ -53,4 +53,48 @@ describe('recovering interrupted actions', () => {
     expect(await h.actions.recoverInterrupted(15 * 60_000)).toBe(1);
     await h.close();
   });
+
+  it('reports at once the actions this replica ran before it restarted under the same REPLICA_ID', async () => {
+    const h = await harness({ outbox: { owner: 'bot-0', ownerIsStable: true } });
+    const incident = await h.declare('SEV3', 'Xid 79 on gpu-node-5');
+    // Approved through the service: the action carries the name of the replica that ran it.
+    const cordon = await h.actions.request(incident, 'cordon', 'gpu-node-2', alice);
+    expect((await h.actions.approve(cordon.id, bob)).runner).toBe('bot-0');
+
+    const mine = await h.actions.request(incident, 'drain', 'gpu-node-5', alice);
+    const theirs = await h.actions.request(incident, 'drain', 'gpu-node-3', alice);
+    for (const [action, runner] of [
+      [mine, 'bot-0'],
+      [theirs, 'bot-1'],
+    ] as const) {
+      await h.store.transitionAction(action.id, ['requested'], 'approved', {
+        decidedAt: h.clock.now(),
+        runner,
+      });
+      await h.store.transitionAction(action.id, ['approved'], 'running', {
+        startedAt: h.clock.now(),
+        runner,
+      });
+    }
+    h.clock.advance(60_000);
+    // bot-0 restarted: its own drain cannot be running anywhere; bot-1's may still be.
+    expect(await h.actions.recoverInterrupted(15 * 60_000)).toBe(1);
+    expect((await h.store.getAction(mine.id))?.status).toBe('unknown');
+    expect((await h.store.getAction(theirs.id))?.status).toBe('running');
+    h.clock.advance(15 * 60_000);
+    expect(await h.actions.recoverInterrupted(15 * 60_000)).toBe(1);
+    expect((await h.store.getAction(theirs.id))?.status).toBe('unknown');
+    await h.close();
+  });
+
+  it('waits on its own actions too when its name is not stable (no REPLICA_ID)', async () => {
+    const h = await harness({ outbox: { owner: 'replica-1a2b3c' } });
+    const incident = await h.declare('SEV3', 'Xid 79 on gpu-node-5');
+    const drain = await h.actions.request(incident, 'drain', 'gpu-node-5', alice);
+    const runner = 'replica-1a2b3c';
+    await h.store.transitionAction(drain.id, ['requested'], 'approved', { decidedAt: h.clock.now(), runner });
+    await h.store.transitionAction(drain.id, ['approved'], 'running', { startedAt: h.clock.now(), runner });
+    expect(await h.actions.recoverInterrupted(15 * 60_000)).toBe(0);
+    await h.close();
+  });
 });

@@ -66,6 +66,7 @@ function action(id: string, over: Partial<Action>): Action {
     finishedAt: t('03:25'),
     result: { ok: true, summary: 'drained', output: '' },
     messageId: null,
+    runner: null,
     ...over,
   };
 }

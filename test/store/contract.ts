@@ -375,6 +375,7 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
           finishedAt: null,
           result: null,
           messageId: null,
+          runner: null,
         });
         expect(await store.getAction(input.id)).toEqual(created);
         expect(await store.getAction('no-such-action')).toBeUndefined();
@@ -388,12 +389,14 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
           decidedBy: 'U2',
           decidedByName: 'bob',
           decidedAt: at(6),
+          runner: 'bot-0',
         });
         expect(approved).toMatchObject({
           status: 'approved',
           decidedBy: 'U2',
           decidedByName: 'bob',
           decidedAt: at(6),
+          runner: 'bot-0',
         });
 
         // A second click finds it no longer requested; nothing it carried is written.
@@ -402,12 +405,16 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
         ).toBeUndefined();
         expect(await store.getAction(id)).toEqual(approved);
 
-        const running = await store.transitionAction(id, ['approved'], 'running', { startedAt: at(8) });
+        const running = await store.transitionAction(id, ['approved'], 'running', {
+          startedAt: at(8),
+          runner: 'bot-1',
+        });
         expect(running).toMatchObject({
           status: 'running',
           startedAt: at(8),
           decidedBy: 'U2',
           decidedAt: at(6),
+          runner: 'bot-1',
         });
 
         const result = { ok: false, summary: 'drain failed', output: 'error: cannot evict pod "a"\nexit 1' };

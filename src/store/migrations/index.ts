@@ -5,6 +5,7 @@ import { alerts } from './0003-alerts.ts';
 import { timersAndPostmortems } from './0004-timers-postmortems.ts';
 import { alertClaims } from './0005-alert-claims.ts';
 import { outbox } from './0006-outbox.ts';
+import { actionRunner } from './0007-action-runner.ts';
 import type { MigrationFactory, SqlDialect } from './types.ts';
 
 export type { MigrationFactory, SqlDialect } from './types.ts';
@@ -21,6 +22,7 @@ const FACTORIES: Readonly<Record<string, MigrationFactory>> = {
   '0004-timers-postmortems': timersAndPostmortems,
   '0005-alert-claims': alertClaims,
   '0006-outbox': outbox,
+  '0007-action-runner': actionRunner,
 };
 
 /** The migrations built for one dialect, in the shape Kysely's `Migrator` expects. */
