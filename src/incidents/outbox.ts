@@ -112,6 +112,11 @@ export class Outbox {
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private stopped = false;
+  private started = false;
+  /** A sweep was asked for while one ran: run another when it ends. */
+  private sweepAgain = false;
+  /** Incidents with entries this process found not ready (waiting for an earlier delivery). */
+  private readonly waiting = new Set<string>();
   private lastPrune = 0;
 
   constructor(
@@ -241,9 +246,11 @@ export class Outbox {
         this.logger.warn({ entry: entry.id, op: entry.op }, 'an outbox delivery outlived its lease');
       }
       const more = next.length > 0 ? await this.deliver(next, { parallel: true }) : EMPTY;
+      if (entry.incidentId && this.waiting.delete(entry.incidentId)) await this.wake(entry.incidentId);
       return { kind: 'done', more };
     } catch (error) {
       const notYet = isBotError(error) && error.code === 'bot.outbox.not_ready';
+      if (notYet && entry.incidentId) this.waiting.add(entry.incidentId);
       const retry = isTransient(error) && entry.attempts < this.maxAttempts;
       const message = error instanceof Error ? error.message : String(error);
       if (retry) {
@@ -272,6 +279,29 @@ export class Outbox {
     }
   }
 
+  /**
+   * An entry of the incident was delivered while others of it waited for something (the request
+   * message, the card): retry those now rather than after their back-off.
+   */
+  private async wake(incidentId: string): Promise<void> {
+    try {
+      if ((await this.store.wakeOutbox(incidentId, this.clock.now())) > 0) this.kick();
+    } catch (err) {
+      // They are retried after their back-off instead.
+      this.logger.warn({ err, incident: incidentId }, 'could not wake waiting outbox entries');
+    }
+  }
+
+  /** A sweep as soon as possible (after the one running, if any); only once started. */
+  private kick(): void {
+    if (!this.started || this.stopped) return;
+    if (this.sweeping) {
+      this.sweepAgain = true;
+      return;
+    }
+    void this.sweep();
+  }
+
   private async settle(entry: OutboxEntry, outcome: Parameters<Store['settleOutbox']>[2]): Promise<void> {
     try {
       await this.store.settleOutbox(entry.id, this.owner, outcome, this.clock.now());
@@ -288,6 +318,7 @@ export class Outbox {
   async start(): Promise<void> {
     if (this.ownerIsStable) await this.store.releaseOutbox(this.owner);
     this.stopped = false;
+    this.started = true;
     await this.sweep();
     this.schedule();
   }
@@ -344,6 +375,10 @@ export class Outbox {
       this.sweeping = undefined;
     }
     if (count > 0) this.logger.info({ delivered: count }, 'delivered chat calls left pending');
+    if (this.sweepAgain && !this.stopped) {
+      this.sweepAgain = false;
+      void this.sweep();
+    }
     return count;
   }
 }

@@ -880,6 +880,18 @@ export class KyselyStore implements Store {
     return Number(res.numUpdatedRows);
   }
 
+  async wakeOutbox(incidentId: string, now: Date): Promise<number> {
+    const res = await this.#db
+      .updateTable('outbox')
+      .set({ not_before: iso(now) })
+      .where('incident_id', '=', incidentId)
+      .where('status', '=', 'pending')
+      .where('not_before', '>', iso(now))
+      .where('lease_owner', 'is', null)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows);
+  }
+
   async getOutboxEntry(id: string): Promise<OutboxEntry | undefined> {
     const row = await this.#db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toOutboxEntry(row);

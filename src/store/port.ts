@@ -317,6 +317,11 @@ export interface Store {
   settleOutbox(id: string, owner: string, outcome: OutboxOutcome, at: Date): Promise<boolean>;
   /** Lets go of `owner`'s leases (a process that starts again as the same owner). */
   releaseOutbox(owner: string): Promise<number>;
+  /**
+   * Makes the incident's pending entries that nobody holds due at `now` (they were waiting for a
+   * retry, and what they waited for has just been delivered); how many.
+   */
+  wakeOutbox(incidentId: string, now: Date): Promise<number>;
   getOutboxEntry(id: string): Promise<OutboxEntry | undefined>;
   /** Pending entries (the outbox depth). */
   countPendingOutbox(): Promise<number>;

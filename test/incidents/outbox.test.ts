@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BotError, ManualClock } from '../../src/core/index.ts';
 import { isTransient, newOutboxId, notReady, Outbox, type OutboxDraft } from '../../src/incidents/outbox.ts';
 import type { OutboxEntry, Store } from '../../src/store/port.ts';
@@ -128,6 +128,50 @@ describe('Outbox', () => {
     clock.advance(5_000);
     await o.sweep();
     expect(said.map((s) => s.text)).toEqual(['in the channel']);
+  });
+
+  it('retries an entry that waited as soon as what it waited for is delivered, not after its back-off', async () => {
+    const o = outbox('a');
+    await o.start();
+    // The request message is being posted (slowly) while a click's update of it arrives.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let posted = false;
+    o.register('request', async () => {
+      await gate;
+      posted = true;
+      said.push({ text: 'request', attempts: 1 });
+      return undefined;
+    });
+    o.register('update', async (e) => {
+      if (!posted) throw notReady('the request message');
+      said.push({ text: 'update', attempts: e.attempts });
+      return undefined;
+    });
+    const request = await store.transaction((tx) =>
+      o.write(tx, [{ incidentId: 'inc-1', op: 'request', payload: {} }]),
+    );
+    const posting = o.deliver(request);
+    const update = await store.transaction((tx) =>
+      o.write(tx, [
+        { incidentId: 'inc-1', op: 'update', payload: {} },
+        { incidentId: 'inc-1', op: 'say', payload: { text: 'after the update' } },
+      ]),
+    );
+    const report = await o.deliver(update);
+    expect(report.retrying).toHaveLength(2);
+    release();
+    await posting;
+    // The clock has not moved: no back-off ran out, yet both are delivered, in order.
+    await vi.waitFor(() =>
+      expect(said.map((s) => s.text)).toEqual(['request', 'update', 'after the update']),
+    );
+    expect(said[1]).toEqual({ text: 'update', attempts: 2 });
+    expect(await store.countPendingOutbox()).toBe(0);
+    expect(failed).toEqual([]);
+    await o.stop();
   });
 
   it('delivers what a dead process left: at start with a stable owner, else once its lease ran out', async () => {

@@ -944,6 +944,27 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
         expect((await store.claimOutbox(at(0, 2), 'x', 60_000)).map((e) => e.id)).toEqual(['o2']);
       });
 
+      it("wakes an incident's waiting entries that nobody holds, and nothing else", async () => {
+        await store.enqueueOutbox(
+          [entry('o1'), entry('o2'), entry('o3'), entry('o4', { incidentId: 'inc-2' })],
+          at(0),
+          'a',
+          at(1),
+        );
+        for (const id of ['o1', 'o2', 'o4']) {
+          await store.settleOutbox(id, 'a', { status: 'pending', retryAt: at(30), error: 'Waiting.' }, at(0));
+        }
+        await store.enqueueOutbox([entry('o5')], at(2), 'a', at(60)); // held by its writer
+        await store.settleOutbox('o3', 'a', { status: 'done' }, at(2));
+        expect(await store.wakeOutbox('inc-1', at(3))).toBe(2);
+        expect(await store.getOutboxEntry('o1')).toMatchObject({ status: 'pending', notBefore: at(3) });
+        expect((await store.claimOutbox(at(3), 'b', 60_000)).map((e) => e.id)).toEqual(['o1', 'o2']);
+        expect(await store.getOutboxEntry('o4')).toMatchObject({ notBefore: at(30) });
+        expect(await store.getOutboxEntry('o3')).toMatchObject({ status: 'done' });
+        // Nothing left waiting: waking again changes nothing.
+        expect(await store.wakeOutbox('inc-1', at(4))).toBe(0);
+      });
+
       it('prunes settled entries older than asked, never pending ones', async () => {
         await store.enqueueOutbox([entry('o1'), entry('o2'), entry('o3')], at(0), 'a', at(1));
         await store.settleOutbox('o1', 'a', { status: 'done' }, at(1));
