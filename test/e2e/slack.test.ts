@@ -178,6 +178,26 @@ describe('Slack in Socket Mode, end to end', () => {
     expect(timeline.filter((e: any) => e.kind === 'note')).toHaveLength(1);
   });
 
+  it('handles a command whose answer has nowhere to go, saying so in the log only', async () => {
+    // Sent from a channel the bot cannot see, with a response_url that no longer works.
+    const { payload } = fake.build.slashCommand({ user: 'U0ALICE', channel: 'general', text: 'status' });
+    const lost = {
+      ...payload,
+      channel_id: 'C0NOTVISIBLE',
+      response_url: `${new URL(fake.url).origin}/commands/T0GONE/gone`,
+    };
+    const before = bot.output.length;
+    await fake.deliver('command', lost);
+    const warned = await waitFor(
+      () => bot.output.slice(before).find((l) => l.includes('could not show the reply')),
+      'the warning',
+    );
+    expect(warned).toContain('C0NOTVISIBLE');
+    expect(bot.output.slice(before).some((l) => l.includes('handling a Slack event failed'))).toBe(false);
+    // Still serving.
+    expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
+  });
+
   it('waits out a 429 with Retry-After and still posts the update', async () => {
     fake.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
     await fake.as('U0BOB').command(channel, 'update Drained gpu-node-5; training resumed on gpu-node-6');

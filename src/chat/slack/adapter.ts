@@ -208,7 +208,17 @@ export class SlackChat implements ChatPlatform {
         );
       }
     }
-    await this.postEphemeral(target.channel, target.user, reply.message);
+    try {
+      await this.postEphemeral(target.channel, target.user, reply.message);
+    } catch (err) {
+      // No response_url left, and the bot cannot show it in the channel (one it cannot see, or
+      // Slack is failing): the request itself was handled, only its answer is lost. Said here,
+      // not as a failed event.
+      this.options.logger.warn(
+        { err, channel: target.channel, user: target.user },
+        'could not show the reply to the person who asked (no response_url and no access to the channel)',
+      );
+    }
   }
 
   async createChannel(input: CreateChannelInput): Promise<ChannelRef> {
