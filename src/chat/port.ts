@@ -94,7 +94,13 @@ export interface ChatPlatform {
   findPosted?(channelId: string, key: string): Promise<{ messageId: string } | undefined>;
   updateMessage(channelId: string, messageId: string, message: ChatMessage): Promise<void>;
   postEphemeral(channelId: string, userId: string, message: ChatMessage): Promise<void>;
-  uploadFile(channelId: string, file: FileUpload): Promise<void>;
+  /** With a key, as postMessage: a platform that can tell returns the earlier upload instead. */
+  uploadFile(channelId: string, file: FileUpload, options?: PostOptions): Promise<void>;
+  /**
+   * Whether an earlier `uploadFile` of this file (same name and title) is already in the channel,
+   * where the platform cannot take a key with an upload (Slack; recent messages only).
+   */
+  findUploaded?(channelId: string, file: FileUpload): Promise<boolean>;
 
   /** Turns a mention as typed (`@bob`, `<@U123>`) into a person, or undefined. */
   resolveUser(reference: string): Promise<Actor | undefined>;

@@ -120,7 +120,12 @@ export class IncidentService {
     });
     this.outbox.register('archive', (e) => this.deliverToChannel(e, (chat, ch) => chat.archiveChannel(ch)));
     this.outbox.register('upload', (e) =>
-      this.deliverToChannel(e, (chat, ch) => chat.uploadFile(ch, e.payload.file as FileUpload)),
+      this.deliverToChannel(e, async (chat, ch) => {
+        const file = e.payload.file as FileUpload;
+        // Retried after a crash: the first attempt's upload may have landed.
+        if (e.attempts > 1 && (await chat.findUploaded?.(ch, file))) return;
+        await chat.uploadFile(ch, file, { key: e.id });
+      }),
     );
     this.outbox.setOnFailed((entry, err) => this.recordFailedCall(entry, err));
   }

@@ -107,6 +107,29 @@ export function chatPlatformContract(name: string, make: () => Promise<ChatHarne
       }
     });
 
+    it('finds a keyed upload again, or keeps a keyed upload from being uploaded twice', async () => {
+      const ref = await h.chat.createChannel({ name: 'inc-7-upload', topic: '', private: false });
+      const file = {
+        filename: 'INC-7-postmortem.md',
+        title: 'INC-7 post-mortem draft v1',
+        content: '# INC-7\n',
+      };
+      const key = 'obKeyedUpload00000000001';
+      if (h.chat.findUploaded) {
+        // Slack takes no key with an upload: the outbox looks for it before uploading again.
+        expect(await h.chat.findUploaded(ref.id, file)).toBe(false);
+        await h.chat.uploadFile(ref.id, file, { key });
+        expect(await h.chat.findUploaded(ref.id, file)).toBe(true);
+        expect(await h.chat.findUploaded(ref.id, { ...file, title: 'INC-7 post-mortem draft v2' })).toBe(
+          false,
+        );
+      } else {
+        await h.chat.uploadFile(ref.id, file, { key });
+        await h.chat.uploadFile(ref.id, file, { key });
+        expect(await h.messages(ref.id)).toHaveLength(1);
+      }
+    });
+
     it('resolves people and renders mentions and channel links', async () => {
       const actor = await h.chat.resolveUser(h.chat.mention(h.userId));
       expect(actor?.id).toBe(h.userId);

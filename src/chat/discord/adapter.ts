@@ -652,13 +652,14 @@ export class DiscordChat implements ChatPlatform {
     }
   }
 
-  async uploadFile(channelId: string, file: FileUpload): Promise<void> {
+  async uploadFile(channelId: string, file: FileUpload, options: PostOptions = {}): Promise<void> {
     try {
       await this.client.rest.post(Routes.channelMessages(channelId), {
         body: {
           content: `📎 ${file.title}`.slice(0, 2000),
           allowed_mentions: { parse: [] },
-          ...nonceFields(undefined),
+          // As for posts: a repeat of the key within Discord's nonce window returns the first upload.
+          ...nonceFields(options.key),
         },
         files: [
           { name: file.filename, data: Buffer.from(file.content, 'utf8'), contentType: 'text/markdown' },

@@ -153,13 +153,18 @@ export class SandboxChat implements ChatPlatform {
     this.workspace.postEphemeral(channelId, userId, message);
   }
 
-  async uploadFile(channelId: string, file: FileUpload): Promise<void> {
-    await this.workspace.post(channelId, null, {
-      text: `${file.title} (${file.filename})`,
-      header: `📎 ${file.title}`,
-      sections: [`\`\`\`\n${file.content}\n\`\`\``],
-      context: [file.filename],
-    });
+  async uploadFile(channelId: string, file: FileUpload, options: PostOptions = {}): Promise<void> {
+    await this.workspace.post(
+      channelId,
+      null,
+      {
+        text: `${file.title} (${file.filename})`,
+        header: `📎 ${file.title}`,
+        sections: [`\`\`\`\n${file.content}\n\`\`\``],
+        context: [file.filename],
+      },
+      options.key ? `M${options.key}` : undefined,
+    );
   }
 
   async resolveUser(reference: string): Promise<Actor | undefined> {

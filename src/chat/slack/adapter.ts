@@ -367,6 +367,21 @@ export class SlackChat implements ChatPlatform {
     await this.request('chat.postEphemeral', { channel: channelId, user: userId, ...toBlocks(message) });
   }
 
+  /**
+   * Slack's uploads take no metadata: a file this bot shared in the channel's newest messages with
+   * the same name and title (the title carries the draft's version) is taken for the earlier upload.
+   */
+  async findUploaded(channelId: string, file: FileUpload): Promise<boolean> {
+    const r = await this.request<{
+      messages?: { user?: string; files?: { name?: string; title?: string }[] }[];
+    }>('conversations.history', { channel: channelId, limit: 200 });
+    return (r.messages ?? []).some(
+      (m) =>
+        m.user === this.botUserId &&
+        (m.files ?? []).some((f) => f.name === file.filename && f.title === file.title),
+    );
+  }
+
   async uploadFile(channelId: string, file: FileUpload): Promise<void> {
     try {
       await this.client.filesUploadV2({

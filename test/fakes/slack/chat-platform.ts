@@ -209,6 +209,17 @@ export class FakeSlackChat implements ChatPlatform {
     );
   }
 
+  async findUploaded(channelId: string, file: FileUpload): Promise<boolean> {
+    return this.ws.channelMessages(channelId).some(
+      (m) =>
+        m.user === this.bot &&
+        m.files.some((id) => {
+          const f = this.ws.files.get(id);
+          return f?.filename === file.filename && f.title === file.title;
+        }),
+    );
+  }
+
   async uploadFile(channelId: string, file: FileUpload): Promise<void> {
     const bytes = Buffer.from(file.content, 'utf8');
     const f = unwrap(

@@ -131,7 +131,7 @@ export const METHODS: Readonly<Record<string, Handler>> = {
     }),
 
   // Newest first, as Slack answers; metadata only when asked for (include_all_metadata).
-  'conversations.history': (p, { ws, actor }) =>
+  'conversations.history': (p, { ws, actor, origin }) =>
     answer(ws.info(actor, str(p.channel)), (c) => {
       const all = ws
         .channelMessages(c.id)
@@ -142,6 +142,15 @@ export const METHODS: Readonly<Record<string, Handler>> = {
       return {
         messages: items.map((m) => ({
           ...messageJson(m, ws.identity),
+          // Shared files in full, as Slack lists them (name, title, who uploaded).
+          ...(m.files.length > 0
+            ? {
+                files: m.files.flatMap((id) => {
+                  const f = ws.files.get(id);
+                  return f ? [fileJson(f, origin)] : [];
+                }),
+              }
+            : {}),
           ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
         })),
         has_more: next !== '',
