@@ -27,22 +27,33 @@ function discordChat(fake: FakeDiscord) {
   });
 }
 
+/** A fake Discord and the real adapter on it, for the enclosing describe; faults cleared after each test. */
+function connect(use: (fake: FakeDiscord, chat: DiscordChat) => void): void {
+  let fake: FakeDiscord | undefined;
+  let chat: DiscordChat | undefined;
+  beforeAll(async () => {
+    fake = await startFakeDiscord();
+    chat = discordChat(fake);
+    await chat.start(async () => undefined);
+    use(fake, chat);
+  });
+  afterAll(async () => {
+    await chat?.stop();
+    await fake?.close();
+  });
+  afterEach(() => fake?.clearFaults());
+}
+
 const texts = (fake: FakeDiscord, channelId: string) => fake.messages(channelId).map((m) => messageText(m));
 
 describe('Discord posts with an outbox key', () => {
   let fake: FakeDiscord;
   let chat: DiscordChat;
 
-  beforeAll(async () => {
-    fake = await startFakeDiscord();
-    chat = discordChat(fake);
-    await chat.start(async () => undefined);
+  connect((f, c) => {
+    fake = f;
+    chat = c;
   });
-  afterAll(async () => {
-    await chat?.stop();
-    await fake?.close();
-  });
-  afterEach(() => fake.clearFaults());
 
   async function freshChannel(name: string): Promise<string> {
     return (await chat.createChannel({ name, topic: '', private: false })).id;
@@ -172,16 +183,10 @@ describe('Discord channel creation whose answer is lost', () => {
   let fake: FakeDiscord;
   let chat: DiscordChat;
 
-  beforeAll(async () => {
-    fake = await startFakeDiscord();
-    chat = discordChat(fake);
-    await chat.start(async () => undefined);
+  connect((f, c) => {
+    fake = f;
+    chat = c;
   });
-  afterAll(async () => {
-    await chat?.stop();
-    await fake?.close();
-  });
-  afterEach(() => fake.clearFaults());
 
   it('a 5xx after Discord made the channel: the channel is adopted, not made twice', async () => {
     fake.failNext('POST', GUILD_CHANNELS, { status: 500, applied: true });
@@ -254,14 +259,9 @@ describe('Discord channels of the same name that are not adopted', () => {
     deny: 0n,
   });
 
-  beforeAll(async () => {
-    fake = await startFakeDiscord();
-    chat = discordChat(fake);
-    await chat.start(async () => undefined);
-  });
-  afterAll(async () => {
-    await chat?.stop();
-    await fake?.close();
+  connect((f, c) => {
+    fake = f;
+    chat = c;
   });
 
   async function refused(name: string) {

@@ -1,9 +1,8 @@
-import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { FLEET_KEY_PATH, FLEET_KNOWN_HOSTS_PATH, type SshFleet, startSshFleet } from '../fakes/ssh/index.ts';
-import { type BotProcess, startBotProcess, tempDir } from '../helpers/bot-process.ts';
+import { type SshFleet, startSshFleet } from '../fakes/ssh/index.ts';
+import { type BotProcess, tempDir } from '../helpers/bot-process.ts';
 import { replyText, SandboxClient } from '../helpers/sandbox-client.ts';
+import { startBotOnSshFleet } from '../helpers/ssh-bot.ts';
 
 /**
  * Issue 8 (item 5): an approved drain over SSH whose node dies mid-command. The built-in drain
@@ -35,16 +34,7 @@ describe('an approved SSH drain whose node dies mid-command', () => {
 
   beforeAll(async () => {
     fleet = await startSshFleet({ count: 5 });
-    const key = `${tmp.dir}/id_ed25519`;
-    const knownHosts = `${tmp.dir}/known_hosts`;
-    writeFileSync(key, await fleet.readFile(FLEET_KEY_PATH), { mode: 0o600 });
-    writeFileSync(knownHosts, await fleet.readFile(FLEET_KNOWN_HOSTS_PATH));
-    const adapter = { ...fleet.config(), privateKeyPath: key, knownHostsPath: knownHosts };
-    writeFileSync(`${tmp.dir}/bot.yml`, stringify({ adapters: [adapter] }));
-    bot = await startBotProcess({
-      DATABASE_URL: `sqlite:${tmp.dir}/bot.db`,
-      CONFIG_FILE: `${tmp.dir}/bot.yml`,
-    });
+    bot = await startBotOnSshFleet(tmp.dir, fleet);
     alice = new SandboxClient(bot.url, 'alice');
     bob = alice.as('bob');
     const general = (await alice.channel('general')).id;

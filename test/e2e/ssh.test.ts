@@ -1,9 +1,8 @@
-import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { FLEET_KEY_PATH, FLEET_KNOWN_HOSTS_PATH, type SshFleet, startSshFleet } from '../fakes/ssh/index.ts';
-import { type BotProcess, startBotProcess, tempDir } from '../helpers/bot-process.ts';
+import { type SshFleet, startSshFleet } from '../fakes/ssh/index.ts';
+import { type BotProcess, tempDir } from '../helpers/bot-process.ts';
 import { replyText, SandboxClient } from '../helpers/sandbox-client.ts';
+import { startBotOnSshFleet } from '../helpers/ssh-bot.ts';
 
 /**
  * The bot process with an SSH inventory (real ssh2 client, pinned host keys) against in-process
@@ -20,16 +19,7 @@ describe('SSH fleet through the sandbox', () => {
   beforeAll(async () => {
     // Node i answers as the simulated gpu-node-i: 3 crash-loops, 5 lost a GPU (Xid 79).
     fleet = await startSshFleet({ count: 5 });
-    const key = `${tmp.dir}/id_ed25519`;
-    const knownHosts = `${tmp.dir}/known_hosts`;
-    writeFileSync(key, await fleet.readFile(FLEET_KEY_PATH), { mode: 0o600 });
-    writeFileSync(knownHosts, await fleet.readFile(FLEET_KNOWN_HOSTS_PATH));
-    const adapter = { ...fleet.config(), privateKeyPath: key, knownHostsPath: knownHosts };
-    writeFileSync(`${tmp.dir}/bot.yml`, stringify({ adapters: [adapter] }));
-    bot = await startBotProcess({
-      DATABASE_URL: `sqlite:${tmp.dir}/bot.db`,
-      CONFIG_FILE: `${tmp.dir}/bot.yml`,
-    });
+    bot = await startBotOnSshFleet(tmp.dir, fleet);
     alice = new SandboxClient(bot.url, 'alice');
     bob = alice.as('bob');
     const general = (await alice.channel('general')).id;
