@@ -26,7 +26,7 @@ import type { NodeRegistry } from '../nodes/registry.ts';
 import type { OutboxEntry, Store } from '../store/port.ts';
 import { actionButtonId } from './buttons.ts';
 import { incidentRef, truncate } from './format.ts';
-import { type HandlerResult, notReady, type OutboxDraft } from './outbox.ts';
+import { type HandlerResult, notReady, type OutboxDraft, postOnce } from './outbox.ts';
 import type { IncidentListener, IncidentService } from './service.ts';
 
 /** Mitigations of a whole node; the others (restart, stop) act on one workload. */
@@ -544,9 +544,7 @@ export class ActionService {
       return undefined;
     }
     if (entry.payload.initial !== true) throw notReady('the request message');
-    const found = entry.attempts > 1 ? await chat.findPosted?.(incident.channelId, entry.id) : undefined;
-    const messageId =
-      found?.messageId ?? (await chat.postMessage(incident.channelId, message, { key: entry.id })).messageId;
+    const messageId = await postOnce(chat, incident.channelId, entry, message);
     return { after: (tx) => tx.setActionMessage(action.id, messageId) };
   }
 

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { ChatMessage } from '../chat/message.ts';
+import type { ChatPlatform } from '../chat/port.ts';
 import { BotError, type Clock, isBotError } from '../core/index.ts';
 import { outboxDelivered } from '../metrics.ts';
 import type { OutboxEntry, Store } from '../store/port.ts';
@@ -23,10 +25,27 @@ export interface HandlerResult {
 
 /**
  * Delivers one entry. `entry.attempts > 1` means an earlier delivery may have reached the platform:
- * a post then looks for itself (findPosted) before posting again. Throw a BotError from
+ * a post then looks for itself before posting again (postOnce). Throw a BotError from
  * `notReady()` to wait for something (the channel) without counting it as a failure.
  */
 export type OutboxHandler = (entry: OutboxEntry) => Promise<HandlerResult | undefined>;
+
+/**
+ * Posts `message` for `entry` exactly once: with the entry's id as the platform's idempotency key,
+ * and on a retry (an earlier attempt may have landed) only if findPosted does not find that post.
+ * Returns the message id. `message` may be a function, to draw the message only when posting.
+ */
+export async function postOnce(
+  chat: ChatPlatform,
+  channelId: string,
+  entry: OutboxEntry,
+  message: ChatMessage | (() => Promise<ChatMessage>),
+): Promise<string> {
+  const found = entry.attempts > 1 ? await chat.findPosted?.(channelId, entry.id) : undefined;
+  if (found) return found.messageId;
+  const body = typeof message === 'function' ? await message() : message;
+  return (await chat.postMessage(channelId, body, { key: entry.id })).messageId;
+}
 
 export interface OutboxOptions {
   /** This process's name on leases. Default: a random one. */

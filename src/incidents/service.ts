@@ -33,6 +33,7 @@ import {
   Outbox,
   type OutboxDraft,
   type OutboxOptions,
+  postOnce,
 } from './outbox.ts';
 
 export interface IncidentServiceOptions {
@@ -277,11 +278,12 @@ export class IncidentService {
     }
     // Only the channel's opening posts the card; a change made before it landed waits for it.
     if (entry.payload.initial !== true) throw notReady('the incident card');
-    const found = entry.attempts > 1 ? await chat.findPosted?.(channelId, entry.id) : undefined;
-    const messageId =
-      found?.messageId ??
-      (await chat.postMessage(channelId, (await this.cardFor(chat, incident)).card, { key: entry.id }))
-        .messageId;
+    const messageId = await postOnce(
+      chat,
+      channelId,
+      entry,
+      async () => (await this.cardFor(chat, incident)).card,
+    );
     return {
       after: (tx) => this.patchIn(tx, incident.id, { cardMessageId: messageId }).then(() => undefined),
     };
@@ -312,8 +314,7 @@ export class IncidentService {
       if (announce) return undefined;
       throw notReady('the incident channel');
     }
-    const found = entry.attempts > 1 ? await chat.findPosted?.(channelId, entry.id) : undefined;
-    if (!found) await chat.postMessage(channelId, entry.payload.message as ChatMessage, { key: entry.id });
+    await postOnce(chat, channelId, entry, entry.payload.message as ChatMessage);
     return undefined;
   }
 
