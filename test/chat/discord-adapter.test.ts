@@ -1,24 +1,14 @@
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCommands } from '../../scripts/discord-register.ts';
-import { DiscordChat } from '../../src/chat/discord/adapter.ts';
+import type { DiscordChat } from '../../src/chat/discord/adapter.ts';
 import { ephemeral, inChannel } from '../../src/chat/message.ts';
 import { buttonsOf, type FakeDiscord, messageText, startFakeDiscord } from '../fakes/discord/index.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { type ChatHarness, chatPlatformContract } from './contract.ts';
+import { discordChatOn } from './discord-chat.ts';
 
-function discordChat(fake: FakeDiscord, extra: Partial<ConstructorParameters<typeof DiscordChat>[0]> = {}) {
-  return new DiscordChat({
-    token: fake.token,
-    guildId: fake.guildId,
-    apiUrl: fake.apiUrl,
-    category: 'Incidents',
-    archiveCategory: 'Incidents Archive',
-    announceChannel: '#incidents',
-    logger: pino({ level: 'silent' }),
-    ...extra,
-  });
-}
+/** With the announcement channel, as a bot set up for it. */
+const discordChat = (fake: FakeDiscord) => discordChatOn(fake, { announceChannel: '#incidents' });
 
 /** Reads what the adapter did back from the fake Discord's state. */
 function discordHarness(fake: FakeDiscord, chat: DiscordChat): ChatHarness {

@@ -1,11 +1,11 @@
 import { PermissionFlagsBits } from 'discord.js';
-import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DiscordChat } from '../../src/chat/discord/adapter.ts';
+import type { DiscordChat } from '../../src/chat/discord/adapter.ts';
 import type { ChatPlatform } from '../../src/chat/port.ts';
 import { isBotError } from '../../src/core/index.ts';
 import { type FakeDiscord, messageText, snowflakeTime, startFakeDiscord } from '../fakes/discord/index.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { botOverwrite, discordChatOn } from './discord-chat.ts';
 
 /**
  * Issue 8: outbound Discord calls happen once, also when Discord's answer is lost. Messages carry
@@ -16,24 +16,13 @@ import { waitFor } from '../helpers/wait.ts';
 const MESSAGES = /^\/channels\/\d+\/messages$/;
 const GUILD_CHANNELS = /^\/guilds\/\d+\/channels$/;
 
-function discordChat(fake: FakeDiscord) {
-  return new DiscordChat({
-    token: fake.token,
-    guildId: fake.guildId,
-    apiUrl: fake.apiUrl,
-    category: 'Incidents',
-    archiveCategory: 'Incidents Archive',
-    logger: pino({ level: 'silent' }),
-  });
-}
-
 /** A fake Discord and the real adapter on it, for the enclosing describe; faults cleared after each test. */
 function connect(use: (fake: FakeDiscord, chat: DiscordChat) => void): void {
   let fake: FakeDiscord | undefined;
   let chat: DiscordChat | undefined;
   beforeAll(async () => {
     fake = await startFakeDiscord();
-    chat = discordChat(fake);
+    chat = discordChatOn(fake);
     await chat.start(async () => undefined);
     use(fake, chat);
   });
@@ -155,7 +144,7 @@ describe('Discord posts with an outbox key', () => {
 describe("the fake Discord's enforced nonce", () => {
   it('forgets a nonce after its window, and answers Unknown Message for a deleted one', async () => {
     const fake = await startFakeDiscord({ nonceWindowMs: 300 });
-    const chat = discordChat(fake);
+    const chat = discordChatOn(fake);
     await chat.start(async () => undefined);
     try {
       const channel = (await chat.createChannel({ name: 'inc-108-window', topic: '', private: false })).id;
@@ -246,18 +235,6 @@ describe('Discord channel creation whose answer is lost', () => {
 describe('Discord channels of the same name that are not adopted', () => {
   let fake: FakeDiscord;
   let chat: DiscordChat;
-  const selfOverwrite = () => ({
-    id: fake.botId,
-    type: 1 as const,
-    allow:
-      PermissionFlagsBits.ViewChannel |
-      PermissionFlagsBits.SendMessages |
-      PermissionFlagsBits.EmbedLinks |
-      PermissionFlagsBits.AttachFiles |
-      PermissionFlagsBits.ReadMessageHistory |
-      PermissionFlagsBits.ManageChannels,
-    deny: 0n,
-  });
 
   connect((f, c) => {
     fake = f;
@@ -273,7 +250,7 @@ describe('Discord channels of the same name that are not adopted', () => {
     const seeded = fake.seedChannel('inc-301-fresh', {
       category: 'Incidents',
       createdAt: Date.now() - 5 * 60_000,
-      overwrites: [selfOverwrite()],
+      overwrites: [botOverwrite(fake)],
     });
     await waitFor(() => chat.client.channels.cache.get(seeded.id), 'the seeded channel in the cache');
     const ref = await chat.createChannel({ name: 'inc-301-fresh', topic: '', private: false });
@@ -285,7 +262,7 @@ describe('Discord channels of the same name that are not adopted', () => {
     const seeded = fake.seedChannel('inc-302-old', {
       category: 'Incidents',
       createdAt: Date.now() - 11 * 60_000,
-      overwrites: [selfOverwrite()],
+      overwrites: [botOverwrite(fake)],
     });
     expect(Date.now() - snowflakeTime(seeded.id)).toBeGreaterThan(10 * 60_000);
     await waitFor(() => chat.client.channels.cache.get(seeded.id), 'the seeded channel in the cache');
@@ -294,7 +271,10 @@ describe('Discord channels of the same name that are not adopted', () => {
   });
 
   it('not one with a message in it', async () => {
-    const seeded = fake.seedChannel('inc-303-used', { category: 'Incidents', overwrites: [selfOverwrite()] });
+    const seeded = fake.seedChannel('inc-303-used', {
+      category: 'Incidents',
+      overwrites: [botOverwrite(fake)],
+    });
     fake.as(fake.users.alice).post(seeded.id, 'is anyone on this?');
     await waitFor(
       () =>
@@ -311,7 +291,7 @@ describe('Discord channels of the same name that are not adopted', () => {
     const invited = fake.seedChannel('inc-305-invited', {
       category: 'Incidents',
       overwrites: [
-        selfOverwrite(),
+        botOverwrite(fake),
         { id: fake.users.alice, type: 1, allow: PermissionFlagsBits.ViewChannel, deny: 0n },
       ],
     });
@@ -323,11 +303,11 @@ describe('Discord channels of the same name that are not adopted', () => {
   });
 
   it('not one outside the incidents category, nor one whose topic was set since', async () => {
-    fake.seedChannel('inc-306-elsewhere', { overwrites: [selfOverwrite()] });
+    fake.seedChannel('inc-306-elsewhere', { overwrites: [botOverwrite(fake)] });
     const topical = fake.seedChannel('inc-307-topic', {
       category: 'Incidents',
       topic: 'SEV1 · investigating',
-      overwrites: [selfOverwrite()],
+      overwrites: [botOverwrite(fake)],
     });
     await waitFor(() => chat.client.channels.cache.get(topical.id), 'the seeded channels in the cache');
     expect(await refused('inc-306-elsewhere')).toBe('bot.chat.name_taken');

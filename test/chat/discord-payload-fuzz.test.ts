@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commands } from '../../commands/index.ts';
 import { registerCommands } from '../../scripts/discord-register.ts';
-import { DiscordChat } from '../../src/chat/discord/adapter.ts';
+import type { DiscordChat } from '../../src/chat/discord/adapter.ts';
 import {
   buildDiscordCommands,
   type InteractionOption,
@@ -16,6 +16,7 @@ import { splitArgs } from '../../src/commands/split.ts';
 import { type FakeDiscord, type FakeInteraction, startFakeDiscord } from '../fakes/discord/index.ts';
 import { snowflake } from '../fakes/discord/state.ts';
 import { harness } from '../incidents/harness.ts';
+import { discordChatOn } from './discord-chat.ts';
 import {
   type Executed,
   expectClearReply,
@@ -273,15 +274,7 @@ describe('Discord payloads (fuzz)', () => {
     await registerCommands({ token: fake.token, guildId: fake.guildId, apiUrl: fake.apiUrl });
     h = await harness();
     inbound = parsingInbound('discord', h, executed);
-    chat = new DiscordChat({
-      token: fake.token,
-      guildId: fake.guildId,
-      apiUrl: fake.apiUrl,
-      category: 'Incidents',
-      archiveCategory: 'Incidents Archive',
-      announceChannel: '#incidents',
-      logger,
-    });
+    chat = discordChatOn(fake, { announceChannel: '#incidents', logger });
     // Watching the same client the adapter listens on: which packets discord.js turned into what.
     chat.client.on(Events.InteractionCreate, (i) => {
       if (i.isChatInputCommand() || i.isButton()) owed.add(i.id);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture } from '../alerts/fixtures.ts';
+import { xid79Notification } from '../alerts/fixtures.ts';
 import { type BotProcess, startBotProcess, tempDir } from '../helpers/bot-process.ts';
 import { replyText, SandboxClient } from '../helpers/sandbox-client.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -26,14 +26,6 @@ describe('Alertmanager webhook → incident channel with triage and a recommende
     tmp.remove();
   });
 
-  const xid79 = () => {
-    const body = fixture('alertmanager-firing');
-    body.alerts[0].labels.alertname = 'GPUXidError';
-    body.commonLabels.alertname = 'GPUXidError';
-    body.groupLabels.alertname = 'GPUXidError';
-    body.groupKey = '{}:{alertname="GPUXidError", node="gpu-node-5"}';
-    return body;
-  };
   const send = (body: unknown, token = WEBHOOK_TOKEN) =>
     fetch(`${bot.url}/webhooks/alertmanager`, {
       method: 'POST',
@@ -42,13 +34,13 @@ describe('Alertmanager webhook → incident channel with triage and a recommende
     });
 
   it('refuses a call without the token and opens nothing', async () => {
-    const res = await send(xid79(), 'not-the-token-0123456789');
+    const res = await send(xid79Notification(), 'not-the-token-0123456789');
     expect(res.status).toBe(401);
     expect((await alice.request('GET', '/api/incidents')).body.incidents).toEqual([]);
   });
 
   it('opens the incident with the alert, the runbook, triage results and a drain waiting for approval', async () => {
-    const res = await send(xid79());
+    const res = await send(xid79Notification());
     expect(res.status).toBe(200);
     const incident = await waitFor(async () => (await alice.incident(1)).incident, 'INC-1');
     expect(incident).toMatchObject({ severity: 'SEV2', title: 'GPUXidError: Xid 79 on gpu-node-5 GPU 3' });
@@ -90,8 +82,8 @@ describe('Alertmanager webhook → incident channel with triage and a recommende
   });
 
   it('treats a resend as the same incident, and offers to resolve when the alert resolves', async () => {
-    expect((await send(xid79())).status).toBe(200);
-    const resolved = xid79();
+    expect((await send(xid79Notification())).status).toBe(200);
+    const resolved = xid79Notification();
     resolved.status = 'resolved';
     resolved.alerts[0].status = 'resolved';
     resolved.alerts[0].endsAt = '2026-03-14T03:30:00Z';

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { fixture } from '../alerts/fixtures.ts';
+import { xid79Notification } from '../alerts/fixtures.ts';
 import { type FakeSlack, startFakeSlack } from '../fakes/slack/index.ts';
 import { type BotProcess, startBotProcess, tempDir } from '../helpers/bot-process.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -32,15 +32,6 @@ function random(seed: number): () => number {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const xid79 = () => {
-  const body = fixture('alertmanager-firing');
-  body.alerts[0].labels.alertname = 'GPUXidError';
-  body.commonLabels.alertname = 'GPUXidError';
-  body.groupLabels.alertname = 'GPUXidError';
-  body.groupKey = '{}:{alertname="GPUXidError", node="gpu-node-5"}';
-  return body;
-};
 
 async function runFlow(env: Record<string, string>, seed: number): Promise<void> {
   const rand = random(seed);
@@ -113,7 +104,7 @@ async function runFlow(env: Record<string, string>, seed: number): Promise<void>
       fetch(`${bot!.url}/webhooks/alertmanager`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(xid79()),
+        body: JSON.stringify(xid79Notification()),
       }),
     );
     const channel = await waitFor(

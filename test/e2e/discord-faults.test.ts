@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import { PermissionFlagsBits } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCommands } from '../../scripts/discord-register.ts';
+import { botOverwrite } from '../chat/discord-chat.ts';
 import { type FakeDiscord, type FakeInteraction, startFakeDiscord } from '../fakes/discord/index.ts';
 import { type BotProcess, startBotProcess, tempDir } from '../helpers/bot-process.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -44,20 +44,6 @@ describe('Discord losing the answer to a channel creation', () => {
     );
     return { id: found.channelId as string, cardId: found.cardMessageId as string };
   };
-
-  /** The overwrite the bot gives itself on the channels it makes. */
-  const botOverwrite = () => ({
-    id: fake.botId,
-    type: 1 as const,
-    allow:
-      PermissionFlagsBits.ViewChannel |
-      PermissionFlagsBits.SendMessages |
-      PermissionFlagsBits.EmbedLinks |
-      PermissionFlagsBits.AttachFiles |
-      PermissionFlagsBits.ReadMessageHistory |
-      PermissionFlagsBits.ManageChannels,
-    deny: 0n,
-  });
 
   const incChannels = (n: number) =>
     fake.world.guildChannels().filter((c) => c.type === 0 && c.name.startsWith(`inc-${n}-`));
@@ -107,7 +93,7 @@ describe('Discord losing the answer to a channel creation', () => {
     const old = fake.seedChannel('inc-3-ecc-storm-on-gpu-node-7', {
       category: 'Incidents',
       createdAt: Date.now() - 30 * 60_000,
-      overwrites: [botOverwrite()],
+      overwrites: [botOverwrite(fake)],
     });
     await declare('ECC storm on gpu-node-7');
     const used = await channelOf(3);
@@ -121,7 +107,7 @@ describe('Discord losing the answer to a channel creation', () => {
     // Made by the bot moments ago, as the create would make it, but someone has written in it since.
     const touched = fake.seedChannel('inc-4-psu-failure-rack-9', {
       category: 'Incidents',
-      overwrites: [botOverwrite()],
+      overwrites: [botOverwrite(fake)],
     });
     fake.as(fake.users.bob).post(touched.id, 'anyone looking at rack 9?');
     await declare('PSU failure rack 9');

@@ -65,7 +65,7 @@ export interface DiscordOptions {
  * posting in an archived one, and the overwrite marks the channel as the bot's (Discord records no
  * creator on a channel; only the audit log knows, and reading it needs View Audit Log).
  */
-const SELF_ALLOW =
+export const SELF_ALLOW =
   PermissionFlagsBits.ViewChannel |
   PermissionFlagsBits.SendMessages |
   PermissionFlagsBits.EmbedLinks |
