@@ -18,7 +18,7 @@ export function nodeActionCommand(kind: NodeActionKind, description: string) {
     async execute(ctx, o) {
       const action = await ctx.services.actions.request(ctx.incident!, kind, o.node, ctx.actor);
       return ephemeral(
-        `Requested ${kind} of ${action.target}. It runs once someone approves it${ctx.services.actions.needsSecondPerson(ctx.incident!) ? ' (a second person, at this severity)' : ''}.`,
+        `Requested ${kind} of ${action.target}. It runs once someone approves it${ctx.services.actions.needsSecondPerson(action, ctx.incident!) ? ' (a second person, at this severity)' : ''}.`,
       );
     },
   });

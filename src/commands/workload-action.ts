@@ -21,7 +21,7 @@ export function workloadActionCommand(kind: WorkloadActionKind, description: str
     async execute(ctx, o) {
       const action = await ctx.services.actions.request(ctx.incident!, kind, o.workload, ctx.actor);
       return ephemeral(
-        `Requested ${kind} of ${action.target}. It runs once someone approves it${ctx.services.actions.needsSecondPerson(ctx.incident!) ? ' (a second person, at this severity)' : ''}.`,
+        `Requested ${kind} of ${action.target}. It runs once someone approves it${ctx.services.actions.needsSecondPerson(action, ctx.incident!) ? ' (a second person, at this severity)' : ''}.`,
       );
     },
   });

@@ -1,4 +1,5 @@
 import { BotError } from './errors.ts';
+import type { Severity } from './severity.ts';
 
 /** Mitigations that change a node or workload. Each goes through preview → approval → one run. */
 export const ACTION_KINDS = ['cordon', 'uncordon', 'drain', 'restart', 'stop'] as const;
@@ -51,6 +52,11 @@ export interface Action {
    * name per start); null until approved. Recovery after a restart uses it.
    */
   readonly runner: string | null;
+  /**
+   * The incident's severity when it was requested; the two-person rule looks at the more severe of
+   * this and the severity at approval. Null for actions stored before it was recorded.
+   */
+  readonly severity: Severity | null;
 }
 
 const TRANSITIONS: Record<ActionStatus, readonly ActionStatus[]> = {

@@ -2,7 +2,7 @@ import type { Action, ActionKind } from './action.ts';
 import { isFinal, notPendingError } from './action.ts';
 import { BotError } from './errors.ts';
 import type { Incident } from './incident.ts';
-import type { Severity } from './severity.ts';
+import { isMoreSevere, type Severity } from './severity.ts';
 
 /** Who is acting: the person who typed or clicked, never the person who asked for the action. */
 export interface Actor {
@@ -83,9 +83,50 @@ export type ApprovalDecision =
   | { readonly ok: true }
   | { readonly ok: false; readonly expired: true; readonly error: BotError };
 
+/** A severity change on the incident's timeline, as the approval rule reads it. */
+export interface SeverityChange {
+  readonly at: Date;
+  /** Who changed it; null or a `bot:` id for the bot (an alert raising it). */
+  readonly actorId: string | null;
+  readonly from: Severity;
+  readonly to: Severity;
+}
+
+/**
+ * How long a person's own severity change counts against their approvals: moving the incident
+ * across the two-person line and then approving alone is what the rule is there to stop.
+ */
+export const SEVERITY_CHANGE_WINDOW_MS = 10 * 60_000;
+
+/** The more severe of the incident's severity now and when the action was requested. */
+export function approvalSeverity(action: Action, incident: Incident): Severity {
+  const atRequest = action.severity ?? incident.severity;
+  return isMoreSevere(atRequest, incident.severity) ? atRequest : incident.severity;
+}
+
+/** Whether approving `action` needs someone other than its (human) requester. */
+export function needsSecondPerson(action: Action, incident: Incident, policy: ApprovalPolicy): boolean {
+  return (
+    !isBotActorId(action.requestedBy) &&
+    policy.twoPersonSeverities.includes(approvalSeverity(action, incident))
+  );
+}
+
+function minutesAgo(now: Date, at: Date): string {
+  const m = Math.max(0, Math.round((now.getTime() - at.getTime()) / 60_000));
+  return m === 0 ? 'just now' : m === 1 ? '1 minute ago' : `${m} minutes ago`;
+}
+
 /**
  * May `actor` approve `action` now? Throws a BotError for a refusal that changes nothing; returns
  * `expired` when the action's time is up, so the caller can record the expiry.
+ *
+ * The two-person rule (`twoPersonSeverities`) is applied for the more severe of the severity at
+ * the request and at the approval, so lowering an incident to approve one's own request does not
+ * get round it. A person who moved the incident across the line in the last ten minutes
+ * (`severityChanges`, newest last) is held to it too: whoever lowered it out of a two-person
+ * severity may not approve their own request alone, and whoever raised it into one may not be the
+ * one human a bot's (runbook's) request needs.
  */
 export function decideApproval(input: {
   action: Action;
@@ -93,6 +134,7 @@ export function decideApproval(input: {
   actor: Actor;
   policy: ApprovalPolicy;
   now: Date;
+  severityChanges?: readonly SeverityChange[];
 }): ApprovalDecision {
   const { action, incident, actor, policy, now } = input;
   if (action.status !== 'requested') throw notPendingError(action);
@@ -113,14 +155,51 @@ export function decideApproval(input: {
       hint: `Approvers: ${approvers.join(', ')}.`,
     });
   }
-  if (policy.twoPersonSeverities.includes(incident.severity) && actor.id === action.requestedBy) {
-    throw new BotError(
-      'bot.action.same_person',
-      `${incident.severity} needs a second person: the one who requested this ${action.kind} cannot approve it.`,
-      { hint: 'Ask another responder to approve.' },
-    );
+  const twoPerson = (s: Severity) => policy.twoPersonSeverities.includes(s);
+  const severity = approvalSeverity(action, incident);
+  const own = (input.severityChanges ?? []).filter(
+    (c) => c.actorId === actor.id && now.getTime() - c.at.getTime() <= SEVERITY_CHANGE_WINDOW_MS,
+  );
+  const ask = { hint: 'Ask another responder to approve.' };
+  if (!isBotActorId(action.requestedBy)) {
+    if (actor.id !== action.requestedBy) return { ok: true };
+    if (twoPerson(severity)) {
+      const when =
+        action.severity && action.severity !== incident.severity
+          ? ` (it was requested at ${action.severity}; the more severe level counts)`
+          : '';
+      throw new BotError(
+        'bot.action.same_person',
+        `${severity} needs a second person: the one who requested this ${action.kind} cannot approve it${when}.`,
+        ask,
+      );
+    }
+    const lowered = own.findLast((c) => twoPerson(c.from) && !twoPerson(c.to));
+    if (lowered) {
+      throw new BotError(
+        'bot.action.same_person',
+        `You lowered ${incidentLabel(incident)} from ${lowered.from} to ${lowered.to} ${minutesAgo(now, lowered.at)}, so a second person must approve your own ${action.kind} for ${SEVERITY_CHANGE_WINDOW_MS / 60_000} minutes after.`,
+        ask,
+      );
+    }
+    return { ok: true };
+  }
+  // A bot's request needs one human; at a two-person severity not the one who just raised it there.
+  if (twoPerson(severity)) {
+    const raised = own.findLast((c) => !twoPerson(c.from) && twoPerson(c.to));
+    if (raised) {
+      throw new BotError(
+        'bot.action.same_person',
+        `You raised ${incidentLabel(incident)} from ${raised.from} to ${raised.to} ${minutesAgo(now, raised.at)}, so at ${severity} someone else must approve this ${action.kind} for ${SEVERITY_CHANGE_WINDOW_MS / 60_000} minutes after.`,
+        ask,
+      );
+    }
   }
   return { ok: true };
+}
+
+function incidentLabel(incident: Incident): string {
+  return `INC-${incident.number}`;
 }
 
 /** The requester may withdraw their own request; approvers may cancel anyone's. */

@@ -7,6 +7,7 @@ import {
   type ActionResult,
   type Actor,
   type ApprovalPolicy,
+  approvalSeverity,
   assertMayCancel,
   assertMayRequest,
   BotError,
@@ -17,8 +18,13 @@ import {
   type Incident,
   isBotActorId,
   isBotError,
+  isSeverity,
+  needsSecondPerson,
   notPendingError,
   redact,
+  SEVERITY_CHANGE_WINDOW_MS,
+  type SeverityChange,
+  type TimelineEntry,
 } from '../core/index.ts';
 import { actionsFinished } from '../metrics.ts';
 import type { NodeAdapter, NodeCapability } from '../nodes/port.ts';
@@ -172,9 +178,9 @@ export class ActionService {
     return count;
   }
 
-  /** Whether the approver must differ from the requester for this incident. */
-  needsSecondPerson(incident: Incident): boolean {
-    return this.policy.twoPersonSeverities.includes(incident.severity);
+  /** Whether approving this action needs someone other than its requester (see decideApproval). */
+  needsSecondPerson(action: Action, incident: Incident): boolean {
+    return needsSecondPerson(action, incident, this.policy);
   }
 
   async request(incident: Incident, kind: ActionKind, target: string, actor: Actor): Promise<Action> {
@@ -194,6 +200,9 @@ export class ActionService {
     const now = this.clock.now();
     let queued: OutboxEntry[] = [];
     const action = await this.store.transaction(async (tx) => {
+      // The severity it is requested at, read where the request is written: the two-person rule
+      // weighs it at approval (lowering the incident afterwards does not lift the rule).
+      const current = (await tx.getIncident(incident.id)) ?? incident;
       // One open request per mitigation and target: a second would only be a second button to click.
       const open = (await tx.listActions(incident.id)).find(
         (a) => a.kind === kind && a.target === target && OPEN.has(a.status),
@@ -216,6 +225,7 @@ export class ActionService {
         requestedByName: actor.name,
         requestedAt: now,
         expiresAt: expiresAt(now, this.policy),
+        severity: current.severity,
       });
       await tx.appendTimeline({
         incidentId: incident.id,
@@ -234,22 +244,23 @@ export class ActionService {
   }
 
   async approve(actionId: string, actor: Actor): Promise<Action> {
-    const { action, incident } = await this.load(actionId);
+    const loaded = await this.load(actionId);
     const now = this.clock.now();
-    const decision = decideApproval({ action, incident, actor, policy: this.policy, now });
-    if (!decision.ok) {
-      await this.finishWithoutRun(
-        action,
-        incident,
-        'expired',
-        null,
-        'action_expired',
-        `${action.kind} of ${action.target} expired unapproved`,
-      );
-      throw decision.error;
-    }
     let queued: OutboxEntry[] = [];
-    const approved = await this.store.transaction(async (tx) => {
+    // Decided inside the transaction that approves: the severity and its recent changes it weighs
+    // cannot move between the decision and the write.
+    const outcome = await this.store.transaction(async (tx) => {
+      const action = (await tx.getAction(actionId)) ?? loaded.action;
+      const incident = (await tx.getIncident(action.incidentId)) ?? loaded.incident;
+      const severityChanges = (
+        await tx.listTimelineOfKind(
+          incident.id,
+          'severity',
+          new Date(now.getTime() - SEVERITY_CHANGE_WINDOW_MS),
+        )
+      ).flatMap(toSeverityChange);
+      const decision = decideApproval({ action, incident, actor, policy: this.policy, now, severityChanges });
+      if (!decision.ok) return { expired: decision.error };
       const moved = await tx.transitionAction(action.id, ['requested'], 'approved', {
         decidedBy: actor.id,
         decidedByName: actor.name,
@@ -268,11 +279,23 @@ export class ActionService {
       });
       await this.listener?.actionApproved(tx, incident, moved);
       queued = await this.write(tx, incident, moved);
-      return moved;
+      return { approved: moved, incident };
     });
-    if (!approved) throw notPendingError((await this.store.getAction(action.id)) ?? action);
+    if (outcome && 'expired' in outcome) {
+      const { action, incident } = loaded;
+      await this.finishWithoutRun(
+        action,
+        incident,
+        'expired',
+        null,
+        'action_expired',
+        `${action.kind} of ${action.target} expired unapproved`,
+      );
+      throw outcome.expired;
+    }
+    if (!outcome) throw notPendingError((await this.store.getAction(actionId)) ?? loaded.action);
     await this.incidents.outbox.deliver(queued);
-    return this.run(approved, incident);
+    return this.run(outcome.approved, outcome.incident);
   }
 
   async cancel(actionId: string, actor: Actor): Promise<Action> {
@@ -466,12 +489,12 @@ export class ActionService {
     const pending = action.status === 'requested';
     // A request the bot made (a runbook's recommendation) is approved by any one person.
     const byBot = isBotActorId(action.requestedBy);
-    const twoPerson = !byBot && this.policy.twoPersonSeverities.includes(incident.severity);
+    const twoPerson = needsSecondPerson(action, incident, this.policy);
     const header = `🛠️ ${action.kind} ${action.target}: ${describeActionState(action)}`;
     const context = [
       `Requested by ${action.requestedByName}${byBot ? ' (runbook recommendation)' : ''} · ${incidentRef(incident)}`,
       pending
-        ? `Expires ${this.incidents.channelTime(chat, action.expiresAt, false)}${twoPerson ? ` · ${incident.severity}: needs a second person to approve` : ''}`
+        ? `Expires ${this.incidents.channelTime(chat, action.expiresAt, false)}${twoPerson ? ` · ${approvalSeverity(action, incident)}: needs a second person to approve` : ''}`
         : `Updated ${this.incidents.channelTime(chat, this.clock.now(), false)}`,
     ];
     const danger = action.kind !== 'uncordon';
@@ -610,4 +633,11 @@ const OPEN: ReadonlySet<Action['status']> = new Set(['requested', 'approved', 'r
 /** Mitigations of one node never overlap: the lock is the node, also for a workload's actions. */
 function lockKey(action: Action): string {
   return isNodeKind(action.kind) ? action.target : String(action.params.node ?? action.target);
+}
+
+/** A severity entry of the timeline as the approval rule reads it (entries without both ends skipped). */
+function toSeverityChange(entry: TimelineEntry): SeverityChange[] {
+  const { from, to } = entry.data as { from?: unknown; to?: unknown };
+  if (!isSeverity(from) || !isSeverity(to)) return [];
+  return [{ at: entry.at, actorId: entry.actorId, from, to }];
 }

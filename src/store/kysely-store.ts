@@ -276,6 +276,19 @@ export class KyselyStore implements Store {
     return rows.map(toTimelineEntry);
   }
 
+  async listTimelineOfKind(incidentId: string, kind: TimelineKind, since: Date): Promise<TimelineEntry[]> {
+    const rows = await this.#db
+      .selectFrom('timeline_entries')
+      .selectAll()
+      .where('incident_id', '=', incidentId)
+      .where('kind', '=', kind)
+      .where('at', '>=', iso(since))
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toTimelineEntry);
+  }
+
   async latestTimelineEntry(incidentId: string, kind: TimelineKind): Promise<TimelineEntry | undefined> {
     const row = await this.#db
       .selectFrom('timeline_entries')
@@ -352,6 +365,7 @@ export class KyselyStore implements Store {
         result: null,
         message_id: null,
         runner: null,
+        severity: input.severity,
       })
       .returningAll()
       .executeTakeFirstOrThrow();

@@ -57,6 +57,8 @@ export interface NewAction {
   readonly requestedByName: string;
   readonly requestedAt: Date;
   readonly expiresAt: Date;
+  /** The incident's severity at the request (see Action.severity). */
+  readonly severity: Severity;
 }
 
 /** What a status move of an action also records. */
@@ -205,6 +207,8 @@ export interface Store {
   /** Oldest first. */
   listTimeline(incidentId: string): Promise<TimelineEntry[]>;
   findTimelineBySource(incidentId: string, sourceMessageId: string): Promise<TimelineEntry | undefined>;
+  /** Entries of `kind` at or after `since`, oldest first (the severity changes an approval weighs). */
+  listTimelineOfKind(incidentId: string, kind: TimelineKind, since: Date): Promise<TimelineEntry[]>;
   /** The newest entry of `kind` that was not deleted (the card's "latest update"). */
   latestTimelineEntry(incidentId: string, kind: TimelineKind): Promise<TimelineEntry | undefined>;
   /** Follows an edit of the chat message a timeline entry came from. */

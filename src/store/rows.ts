@@ -93,6 +93,7 @@ export function toAction(r: ActionRow): Action {
     result: r.result === null ? null : (JSON.parse(r.result) as ActionResult),
     messageId: r.message_id,
     runner: r.runner,
+    severity: r.severity ?? null,
   };
 }
 

@@ -83,6 +83,7 @@ export interface ActionsTable {
   result: JsonText | null;
   message_id: string | null;
   runner: string | null;
+  severity: Severity | null;
 }
 
 export interface ProcessedEventsTable {

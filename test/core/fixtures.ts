@@ -51,6 +51,7 @@ export function makeAction(overrides: Partial<Action> = {}): Action {
     result: null,
     messageId: null,
     runner: null,
+    severity: null,
     ...overrides,
   };
 }

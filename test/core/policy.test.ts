@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { ActionStatus } from '../../src/core/action.ts';
 import { ACTION_STATUSES } from '../../src/core/action.ts';
 import { ManualClock } from '../../src/core/clock.ts';
-import type { Actor, ApprovalPolicy } from '../../src/core/policy.ts';
+import type { Actor, ApprovalPolicy, SeverityChange } from '../../src/core/policy.ts';
 import {
   assertMayCancel,
   assertMayRequest,
@@ -212,6 +212,126 @@ describe('decideApproval', () => {
         now: clock.now(),
       }),
     ).toEqual({ ok: true });
+  });
+
+  describe('severity moved around the approval', () => {
+    const decide = (over: {
+      action: ReturnType<typeof requestedAction>;
+      severity: Severity;
+      actor: Actor;
+      changes?: SeverityChange[];
+    }) =>
+      decideApproval({
+        action: over.action,
+        incident: makeIncident({ severity: over.severity, number: 7 }),
+        actor: over.actor,
+        policy: DEFAULT_POLICY,
+        now: clock.now(),
+        severityChanges: over.changes ?? [],
+      });
+    const change = (actor: Actor, from: Severity, to: Severity, minutesAgo: number): SeverityChange => ({
+      at: new Date(clock.now().getTime() - minutesAgo * 60_000),
+      actorId: actor.id,
+      from,
+      to,
+    });
+
+    it('applies the rule for the severity at the request when the incident was lowered since', () => {
+      const action = requestedAction({ severity: 'SEV1' });
+      const err = catchBotError(() => decide({ action, severity: 'SEV3', actor: alice }));
+      expect(err.code).toBe('bot.action.same_person');
+      expect(err.message).toBe(
+        'SEV1 needs a second person: the one who requested this drain cannot approve it (it was requested at SEV1; the more severe level counts).',
+      );
+      expect(decide({ action, severity: 'SEV3', actor: bob })).toEqual({ ok: true });
+    });
+
+    it('applies the rule for the severity at approval when the incident was raised since', () => {
+      const action = requestedAction({ severity: 'SEV3' });
+      expect(catchBotError(() => decide({ action, severity: 'SEV2', actor: alice })).code).toBe(
+        'bot.action.same_person',
+      );
+    });
+
+    it('an action stored without its request severity is judged by the severity now', () => {
+      const action = requestedAction({ severity: null });
+      expect(decide({ action, severity: 'SEV3', actor: alice })).toEqual({ ok: true });
+      expect(catchBotError(() => decide({ action, severity: 'SEV2', actor: alice })).code).toBe(
+        'bot.action.same_person',
+      );
+    });
+
+    it('whoever lowered the incident out of a two-person severity may not approve their own request for ten minutes', () => {
+      const action = requestedAction({ severity: 'SEV3' });
+      const err = catchBotError(() =>
+        decide({ action, severity: 'SEV3', actor: alice, changes: [change(alice, 'SEV1', 'SEV3', 3)] }),
+      );
+      expect(err.code).toBe('bot.action.same_person');
+      expect(err.message).toBe(
+        'You lowered INC-7 from SEV1 to SEV3 3 minutes ago, so a second person must approve your own drain for 10 minutes after.',
+      );
+      // Someone else lowering it, a change within the two-person range, or an old change: no hold.
+      expect(
+        decide({ action, severity: 'SEV3', actor: alice, changes: [change(bob, 'SEV1', 'SEV3', 3)] }),
+      ).toEqual({ ok: true });
+      expect(
+        decide({ action, severity: 'SEV3', actor: alice, changes: [change(alice, 'SEV3', 'SEV4', 3)] }),
+      ).toEqual({ ok: true });
+      expect(
+        decide({ action, severity: 'SEV3', actor: alice, changes: [change(alice, 'SEV1', 'SEV3', 11)] }),
+      ).toEqual({ ok: true });
+      expect(
+        decide({ action, severity: 'SEV3', actor: bob, changes: [change(alice, 'SEV1', 'SEV3', 3)] }),
+      ).toEqual({ ok: true });
+    });
+
+    describe('a request the bot made', () => {
+      const byBot = () =>
+        requestedAction({ requestedBy: 'bot:alerts', requestedByName: 'Alertmanager', severity: 'SEV3' });
+
+      it('needs one human at any severity', () => {
+        expect(decide({ action: byBot(), severity: 'SEV1', actor: alice })).toEqual({ ok: true });
+      });
+
+      it('at a two-person severity, not the one who raised it there in the last ten minutes', () => {
+        const raised = [change(alice, 'SEV3', 'SEV1', 2)];
+        const err = catchBotError(() =>
+          decide({ action: byBot(), severity: 'SEV1', actor: alice, changes: raised }),
+        );
+        expect(err.code).toBe('bot.action.same_person');
+        expect(err.message).toBe(
+          'You raised INC-7 from SEV3 to SEV1 2 minutes ago, so at SEV1 someone else must approve this drain for 10 minutes after.',
+        );
+        expect(err.hint).toBe('Ask another responder to approve.');
+        expect(decide({ action: byBot(), severity: 'SEV1', actor: bob, changes: raised })).toEqual({
+          ok: true,
+        });
+        // Raised within the two-person range (SEV2 → SEV1), or more than ten minutes ago: no hold.
+        expect(
+          decide({
+            action: byBot(),
+            severity: 'SEV1',
+            actor: alice,
+            changes: [change(alice, 'SEV2', 'SEV1', 2)],
+          }),
+        ).toEqual({ ok: true });
+        expect(
+          decide({
+            action: byBot(),
+            severity: 'SEV1',
+            actor: alice,
+            changes: [change(alice, 'SEV3', 'SEV1', 10.5)],
+          }),
+        ).toEqual({ ok: true });
+      });
+
+      it('a raise the bot itself made (an alert) holds nobody', () => {
+        const raised: SeverityChange[] = [{ ...change(alice, 'SEV3', 'SEV1', 1), actorId: 'bot:alerts' }];
+        expect(decide({ action: byBot(), severity: 'SEV1', actor: alice, changes: raised })).toEqual({
+          ok: true,
+        });
+      });
+    });
   });
 
   describe('approver lists', () => {

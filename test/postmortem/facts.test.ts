@@ -67,6 +67,7 @@ function action(id: string, over: Partial<Action>): Action {
     result: { ok: true, summary: 'drained', output: '' },
     messageId: null,
     runner: null,
+    severity: 'SEV2',
     ...over,
   };
 }

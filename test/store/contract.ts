@@ -38,6 +38,7 @@ function newAction(incidentId: string, over: Partial<NewAction> = {}): NewAction
     requestedByName: 'alice',
     requestedAt: at(5),
     expiresAt: at(15),
+    severity: 'SEV2',
     ...over,
   };
 }
@@ -467,6 +468,37 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
         await store.markTimelineDeleted(second.id, at(4));
         expect((await store.latestTimelineEntry(inc.id, 'update'))?.text).toBe('first');
         expect(await store.latestTimelineEntry(inc.id, 'escalation')).toBeUndefined();
+      });
+
+      it('lists the entries of one kind since a time, oldest first', async () => {
+        const inc = await store.createIncident(newIncident());
+        const other = await store.createIncident(newIncident());
+        const base = { incidentId: inc.id, actorId: 'U1', actorName: 'alice' };
+        await store.appendTimeline({
+          ...base,
+          kind: 'severity',
+          at: at(1),
+          text: 'old',
+          data: { from: 'SEV1', to: 'SEV3' },
+        });
+        await store.appendTimeline({ ...base, kind: 'severity', at: at(4), text: 'later' });
+        await store.appendTimeline({ ...base, kind: 'severity', at: at(3), text: 'sooner' });
+        await store.appendTimeline({ ...base, kind: 'note', at: at(3), text: 'a note' });
+        await store.appendTimeline({
+          ...base,
+          incidentId: other.id,
+          kind: 'severity',
+          at: at(3),
+          text: 'elsewhere',
+        });
+        expect((await store.listTimelineOfKind(inc.id, 'severity', at(3))).map((e) => e.text)).toEqual([
+          'sooner',
+          'later',
+        ]);
+        const all = await store.listTimelineOfKind(inc.id, 'severity', at(0));
+        expect(all.map((e) => e.text)).toEqual(['old', 'sooner', 'later']);
+        expect(all[0]!.data).toEqual({ from: 'SEV1', to: 'SEV3' });
+        expect(await store.listTimelineOfKind(inc.id, 'severity', at(5))).toEqual([]);
       });
     });
 

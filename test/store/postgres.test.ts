@@ -379,6 +379,7 @@ pgDescribe('PostgreSQL store', () => {
         requestedByName: 'alice',
         requestedAt: at(0),
         expiresAt: at(15),
+        severity: 'SEV1',
       });
       const results = await Promise.all(
         ['U2', 'U3', 'U4', 'U5'].map((user, i) =>

@@ -6,6 +6,7 @@ import { timersAndPostmortems } from './0004-timers-postmortems.ts';
 import { alertClaims } from './0005-alert-claims.ts';
 import { outbox } from './0006-outbox.ts';
 import { actionRunner } from './0007-action-runner.ts';
+import { actionSeverity } from './0008-action-severity.ts';
 import type { MigrationFactory, SqlDialect } from './types.ts';
 
 export type { MigrationFactory, SqlDialect } from './types.ts';
@@ -23,6 +24,7 @@ const FACTORIES: Readonly<Record<string, MigrationFactory>> = {
   '0005-alert-claims': alertClaims,
   '0006-outbox': outbox,
   '0007-action-runner': actionRunner,
+  '0008-action-severity': actionSeverity,
 };
 
 /** The migrations built for one dialect, in the shape Kysely's `Migrator` expects. */
