@@ -7,14 +7,14 @@ import { incidentRef, severityEmoji } from '../../src/incidents/format.ts';
 export default defineCommand({
   group: 'incident',
   name: 'list',
-  description: 'List open incidents (--all includes resolved and closed)',
+  description: 'List open incidents (--all includes resolved and closed); private ones only to their members',
   options: z.object({ all: z.boolean().default(false).describe('Include resolved and closed incidents') }),
   short: { all: 'a' },
   permission: 'anyone',
   incident: 'none',
   async execute(ctx, o) {
     const statuses = o.all ? undefined : (['declared', 'investigating', 'mitigated'] as const);
-    const incidents = await ctx.services.incidents.list(statuses, 50);
+    const incidents = await ctx.services.incidents.listVisible(ctx.chat, ctx.actor, statuses, 50);
     if (incidents.length === 0) return ephemeral(o.all ? 'No incidents yet.' : 'No open incidents. 🎉');
     const now = ctx.clock.now().getTime();
     const lines = incidents.map((i) => {

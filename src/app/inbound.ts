@@ -101,7 +101,14 @@ export async function runCommand(
   for (const capability of def.needs?.node ?? []) {
     if (typeof options.node === 'string') deps.services.nodes.require(options.node, capability);
   }
-  const incident = await findIncident(chat, def, channelId, options.incident as number | undefined, deps);
+  const incident = await findIncident(
+    chat,
+    def,
+    channelId,
+    options.incident as number | undefined,
+    actor,
+    deps,
+  );
   if (incident) await checkPermission(def, incident, actor, deps);
   const ctx: CommandContext = {
     actor,
@@ -120,13 +127,16 @@ async function findIncident(
   def: CommandDefinition,
   channelId: string,
   number: number | undefined,
+  actor: Actor,
   deps: InboundDeps,
 ): Promise<Incident | undefined> {
   if (def.incident !== 'required') return undefined;
   const { incidents } = deps.services;
   if (number !== undefined) {
     const incident = await incidents.byNumber(number);
-    if (!incident) {
+    // Another platform's incident, or a private one the person is not in, is "no such incident":
+    // the answer must not tell that a private incident exists.
+    if (!incident || !(await incidents.visibleTo(chat, incident, actor))) {
       throw new BotError('bot.incident.not_found', `There is no INC-${number}.`, {
         hint: 'See the open ones with /incident list.',
       });
@@ -161,12 +171,15 @@ async function clickButton(
   actor: Actor,
   deps: InboundDeps,
   /** The message the button is on. */
-  from?: { readonly channelId: string; readonly messageId: string },
+  from: { readonly channelId: string; readonly messageId: string },
 ): Promise<Reply> {
   const button = parseButtonId(buttonId);
   const { incidents } = deps.services;
   if (button.kind === 'action') {
     const { actions } = deps.services;
+    const action = await deps.store.getAction(button.actionId);
+    const owner = action && (await incidents.get(action.incidentId));
+    if (owner) assertClickedInChannel(chat, owner, from.channelId);
     if (button.verb === 'cancel') {
       const cancelled = await actions.cancel(button.actionId, actor);
       return ephemeral(`Cancelled the ${cancelled.kind} of ${cancelled.target}.`);
@@ -178,8 +191,7 @@ async function clickButton(
   }
   const incident = await incidents.get(button.incidentId);
   if (!incident) throw new BotError('bot.incident.not_found', 'That incident no longer exists.');
-  if (incident.platform !== chat.id)
-    throw new BotError('bot.button.unknown', 'That button belongs to another workspace.');
+  assertClickedInChannel(chat, incident, from.channelId);
   if (button.kind === 'snooze') {
     // Anyone who sees the reminder may snooze it: it only moves when the bot asks again.
     if (!deps.reminders) throw new BotError('bot.reminder.off', 'Reminders are turned off on this bot.');
@@ -210,5 +222,18 @@ async function clickButton(
       await incidents.changeStatus(incident, 'closed', actor);
       return ephemeral(`${incidentRef(incident)} is closed.`);
     }
+  }
+}
+
+/**
+ * Every button the bot posts sits in its incident's channel. A click that names another platform's
+ * incident, or arrives from another channel (a forged sandbox request naming a private incident's
+ * action), is refused before anything is read from or done to that incident.
+ */
+function assertClickedInChannel(chat: ChatPlatform, incident: Incident, channelId: string): void {
+  if (incident.platform !== chat.id || incident.channelId !== channelId) {
+    throw new BotError('bot.button.unknown', 'That button does not belong to an incident in this channel.', {
+      hint: 'Use the buttons in the incident’s own channel.',
+    });
   }
 }

@@ -102,6 +102,12 @@ export interface ChatPlatform {
    */
   findUploaded?(channelId: string, file: FileUpload): Promise<boolean>;
 
+  /**
+   * Whether the person is in the channel (may read it): a private incident's channel answers who
+   * its members are. Absent: only the incident's record says who belongs to it.
+   */
+  isMember?(channelId: string, userId: string): Promise<boolean>;
+
   /** Turns a mention as typed (`@bob`, `<@U123>`) into a person, or undefined. */
   resolveUser(reference: string): Promise<Actor | undefined>;
   /** How to mention a person in a message on this platform. */

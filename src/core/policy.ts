@@ -1,7 +1,7 @@
 import type { Action, ActionKind } from './action.ts';
 import { isFinal, notPendingError } from './action.ts';
 import { BotError } from './errors.ts';
-import type { Incident } from './incident.ts';
+import type { Incident, RoleAssignment } from './incident.ts';
 import { isMoreSevere, type Severity } from './severity.ts';
 
 /** Who is acting: the person who typed or clicked, never the person who asked for the action. */
@@ -209,4 +209,22 @@ export function assertMayCancel(action: Action, actor: Actor, policy: ApprovalPo
   throw new BotError('bot.action.forbidden', `${actor.name} may not cancel this ${action.kind}.`, {
     hint: 'The requester or an approver can cancel it.',
   });
+}
+
+/**
+ * Whether the record makes `actor` a member of the incident: its declarer, a holder of one of its
+ * roles, or one of the configured responders (an id or an `@group` the actor is in). A private
+ * incident answers from outside its channel only to members (the chat platform may know more:
+ * someone invited to the channel by hand).
+ */
+export function isRecordMember(
+  incident: Incident,
+  roles: readonly RoleAssignment[],
+  actor: Actor,
+  responders: readonly string[],
+): boolean {
+  if (isBotActorId(actor.id)) return false;
+  if (actor.id === incident.createdBy) return true;
+  if (roles.some((r) => r.incidentId === incident.id && r.userId === actor.id)) return true;
+  return responders.length > 0 && matchesList(actor, responders);
 }

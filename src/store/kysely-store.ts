@@ -152,11 +152,12 @@ export class KyselyStore implements Store {
   }
 
   async listIncidents(filter: IncidentFilter = {}): Promise<Incident[]> {
-    const { statuses, limit } = filter;
+    const { statuses, platform, limit } = filter;
     // An empty status list matches nothing (SQL has no `in ()`), never everything.
     if (statuses?.length === 0 || limit === 0) return [];
     let query = this.#db.selectFrom('incidents').selectAll().orderBy('number', 'desc');
     if (statuses) query = query.where('status', 'in', statuses);
+    if (platform !== undefined) query = query.where('platform', '=', platform);
     if (limit !== undefined) query = query.limit(limit);
     return (await query.execute()).map(toIncident);
   }

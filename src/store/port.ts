@@ -43,6 +43,8 @@ export type IncidentPatch = Partial<
 
 export interface IncidentFilter {
   readonly statuses?: readonly IncidentStatus[];
+  /** Only incidents that live on this chat platform. */
+  readonly platform?: string;
   readonly limit?: number;
 }
 

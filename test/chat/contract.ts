@@ -3,6 +3,9 @@ import type { ChatMessage } from '../../src/chat/message.ts';
 import type { ChatPlatform, InboundEvent } from '../../src/chat/port.ts';
 import { isBotError } from '../../src/core/index.ts';
 
+/** A well-formed id of someone who is not on the platform at all. */
+const NOBODY: Record<string, string> = { slack: 'U0NOBODY00', discord: '100000000000000001', sandbox: 'nobody' };
+
 export interface ChatHarness {
   readonly chat: ChatPlatform;
   /** A user id that exists on the platform. */
@@ -74,6 +77,16 @@ export function chatPlatformContract(name: string, make: () => Promise<ChatHarne
       const c = await h.channel(ref.id);
       expect(c).toMatchObject({ name: 'inc-3-b', topic: 'SEV1 · investigating · IC: Bob' });
       expect(c.members).toContain(h.userId);
+    });
+
+    it('says who is in a private channel, where it can tell', async (ctx) => {
+      const isMember = h.chat.isMember?.bind(h.chat);
+      if (!isMember) return ctx.skip();
+      const ref = await h.chat.createChannel({ name: 'inc-5-members', topic: '', private: true });
+      expect(await isMember(ref.id, h.userId)).toBe(false);
+      await h.chat.invite(ref.id, [h.userId]);
+      expect(await isMember(ref.id, h.userId)).toBe(true);
+      expect(await isMember(ref.id, NOBODY[h.chat.id] ?? 'nobody')).toBe(false);
     });
 
     it('posts a message with buttons and updates it in place', async () => {

@@ -14,7 +14,8 @@ const discordChat = (fake: FakeDiscord) => discordChatOn(fake, { announceChannel
 function discordHarness(fake: FakeDiscord, chat: DiscordChat): ChatHarness {
   return {
     chat,
-    userId: fake.users.alice,
+    // Not alice: she owns the server, and an owner sees every channel.
+    userId: fake.users.bob,
     async messages(channelId) {
       return fake.messages(channelId).map((m) => ({
         id: m.id,

@@ -9,6 +9,7 @@ import {
   GatewayIntentBits,
   type Guild,
   type GuildBasedChannel,
+  type GuildMember,
   Options,
   OverwriteType,
   PermissionFlagsBits,
@@ -668,6 +669,24 @@ export class DiscordChat implements ChatPlatform {
     } catch (err) {
       throw discordError('upload a file', err);
     }
+  }
+
+  /**
+   * Whether the member can see the channel: Discord's own permission arithmetic over the server's
+   * roles, the member's roles and the channel's overwrites (how private incident channels admit
+   * people). Someone who is not in the server is not a member.
+   */
+  async isMember(channelId: string, userId: string): Promise<boolean> {
+    const channel = await this.textChannel(channelId);
+    let member: GuildMember;
+    try {
+      member = await this.guild.members.fetch(userId);
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      if (code === 10007 || code === 10013) return false;
+      throw discordError('look up a person', err);
+    }
+    return channel.permissionsFor(member).has(PermissionFlagsBits.ViewChannel);
   }
 
   async resolveUser(reference: string): Promise<Actor | undefined> {

@@ -167,6 +167,10 @@ export class SandboxChat implements ChatPlatform {
     );
   }
 
+  async isMember(channelId: string, userId: string): Promise<boolean> {
+    return (await this.workspace.getChannel(channelId)).members.includes(userId);
+  }
+
   async resolveUser(reference: string): Promise<Actor | undefined> {
     const ref = reference.trim().replace(/^<?@/, '').replace(/>$/, '').toLowerCase();
     const u = this.users.find(

@@ -395,6 +395,20 @@ export class SlackChat implements ChatPlatform {
     }
   }
 
+  /** Who is in the channel, from conversations.members (the bot is in every incident channel). */
+  async isMember(channelId: string, userId: string): Promise<boolean> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.request<{ members?: string[]; response_metadata?: { next_cursor?: string } }>(
+        'conversations.members',
+        { channel: channelId, limit: 200, ...(cursor ? { cursor } : {}) },
+      );
+      if (page.members?.includes(userId)) return true;
+      cursor = page.response_metadata?.next_cursor || undefined;
+    } while (cursor);
+    return false;
+  }
+
   async resolveUser(reference: string): Promise<Actor | undefined> {
     return this.directory.resolve(reference);
   }

@@ -41,6 +41,7 @@ export const METHOD_TIER: Readonly<Record<string, Tier>> = {
   'conversations.join': 3,
   'conversations.list': 2,
   'conversations.history': 3,
+  'conversations.members': 4,
   'chat.postMessage': 4,
   'chat.update': 3,
   'chat.postEphemeral': 4,
