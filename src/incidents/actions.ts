@@ -33,7 +33,7 @@ import type { OutboxEntry, Store } from '../store/port.ts';
 import { actionButtonId } from './buttons.ts';
 import { incidentRef, truncate } from './format.ts';
 import { type HandlerResult, notReady, type OutboxDraft, postOnce } from './outbox.ts';
-import type { IncidentListener, IncidentService } from './service.ts';
+import { type IncidentListener, type IncidentService, note } from './service.ts';
 
 /** Mitigations of a whole node; the others (restart, stop) act on one workload. */
 export type NodeActionKind = Extract<ActionKind, 'cordon' | 'uncordon' | 'drain'>;
@@ -335,6 +335,25 @@ export class ActionService {
           finishedAt,
           result,
         });
+        if (!done) {
+          // Someone else settled it meanwhile (recovery marked it "outcome unknown"): the record
+          // keeps one result, theirs, and the channel and timeline hear what the node answered.
+          const settled = describeActionState((await tx.getAction(started.id)) ?? started);
+          const text = `ℹ️ The ${started.kind} of ${started.target}, already recorded as ${settled}, finished after all: ${result.ok ? 'it succeeded' : 'it failed'}: ${result.summary}`;
+          await tx.appendTimeline({
+            incidentId: incident.id,
+            kind: 'note',
+            at: finishedAt,
+            actorId: null,
+            actorName: 'incident-bot',
+            text,
+            data: { actionId: started.id, ok: result.ok, late: true },
+          });
+          if (incident.channelId) {
+            queued = await this.incidents.outbox.write(tx, [this.incidents.post(incident, note(text))]);
+          }
+          return undefined;
+        }
         await tx.appendTimeline({
           incidentId: incident.id,
           kind: 'action_result',
@@ -344,20 +363,26 @@ export class ActionService {
           text: `${started.kind} of ${started.target} ${result.ok ? 'succeeded' : 'failed'}: ${result.summary}`,
           data: { actionId: started.id, ok: result.ok },
         });
-        if (done) {
-          queued = await this.write(tx, incident, done, [
-            {
-              text: `${result.ok ? '✅' : '❌'} ${started.kind} of ${started.target}: ${result.summary}`,
-              sections: [
-                `${result.ok ? '✅' : '❌'} *${started.kind} of ${started.target}* ${result.ok ? 'succeeded' : 'failed'}: ${result.summary}`,
-                ...(result.output ? [`\`\`\`\n${truncate(result.output, MAX_OUTPUT)}\n\`\`\``] : []),
-              ],
-            },
-          ]);
-        }
+        queued = await this.write(tx, incident, done, [
+          {
+            text: `${result.ok ? '✅' : '❌'} ${started.kind} of ${started.target}: ${result.summary}`,
+            sections: [
+              `${result.ok ? '✅' : '❌'} *${started.kind} of ${started.target}* ${result.ok ? 'succeeded' : 'failed'}: ${result.summary}`,
+              ...(result.output ? [`\`\`\`\n${truncate(result.output, MAX_OUTPUT)}\n\`\`\``] : []),
+            ],
+          },
+        ]);
         return done;
       });
-      const final = finished ?? started;
+      if (!finished) {
+        this.logger.warn(
+          { action: started.id },
+          'a mitigation finished after another process had settled it',
+        );
+        await this.incidents.outbox.deliver(queued);
+        return (await this.store.getAction(started.id)) ?? started;
+      }
+      const final = finished;
       actionsFinished.inc({ kind: final.kind, status: final.status });
       await this.incidents.outbox.deliver(queued);
       if (!result.ok) await this.escalateIfRepeated(incident);

@@ -21,6 +21,7 @@ import { PostmortemPublisher } from '../../src/incidents/postmortem.ts';
 import { DEFAULT_REMINDERS, type ReminderOptions, ReminderService } from '../../src/incidents/reminders.ts';
 import { IncidentService } from '../../src/incidents/service.ts';
 import { TriageService } from '../../src/incidents/triage.ts';
+import type { NodeAdapter } from '../../src/nodes/port.ts';
 import { NodeRegistry } from '../../src/nodes/registry.ts';
 import { createSimulatedAdapter } from '../../src/nodes/simulated/index.ts';
 import { createPostmortemService, type PostmortemConfig } from '../../src/postmortem/index.ts';
@@ -56,6 +57,8 @@ export async function harness(
     postmortem?: Partial<PostmortemConfig> & { onResolve?: boolean };
     /** Whose leases this process holds (main.ts: `local` on SQLite, REPLICA_ID). */
     outbox?: OutboxOptions;
+    /** The fleet; default the simulated one on the harness's clock. */
+    adapters?: (clock: ManualClock) => NodeAdapter[];
   } = {},
 ) {
   const clock = new ManualClock('2026-11-22T03:00:00Z');
@@ -68,7 +71,7 @@ export async function harness(
     () => clock.now(),
   );
   await chat.start(async () => undefined);
-  const nodes = new NodeRegistry([createSimulatedAdapter({ clock })]);
+  const nodes = new NodeRegistry(options.adapters?.(clock) ?? [createSimulatedAdapter({ clock })]);
   const incidents = new IncidentService(opened.store, clock, logger, new Map([[chat.id, chat]]), {
     displayTimeZone: 'UTC',
     responders: [],

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createSimulatedAdapter } from '../../src/nodes/simulated/index.ts';
 import { alice, bob, harness } from './harness.ts';
 
 /** What a process that died mid-way leaves in the store, and what the next one makes of it. */
@@ -95,6 +96,63 @@ describe('recovering interrupted actions', () => {
     await h.store.transitionAction(drain.id, ['requested'], 'approved', { decidedAt: h.clock.now(), runner });
     await h.store.transitionAction(drain.id, ['approved'], 'running', { startedAt: h.clock.now(), runner });
     expect(await h.actions.recoverInterrupted(15 * 60_000)).toBe(0);
+    await h.close();
+  });
+});
+
+describe('a mitigation that finishes after it was settled elsewhere', () => {
+  it('keeps the one result already recorded, and says what the node answered after all', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let entered!: () => void;
+    const started = new Promise<void>((r) => {
+      entered = r;
+    });
+    // The simulated fleet, with a drain that waits until the test lets it finish.
+    const h = await harness({
+      adapters: (clock) => {
+        const fleet = createSimulatedAdapter({ clock });
+        return [
+          new Proxy(fleet, {
+            get(target, prop) {
+              if (prop === 'drain') {
+                return async (...args: Parameters<typeof fleet.drain>) => {
+                  entered();
+                  await gate;
+                  return target.drain(...args);
+                };
+              }
+              const value = Reflect.get(target, prop);
+              return typeof value === 'function' ? value.bind(target) : value;
+            },
+          }),
+        ];
+      },
+    });
+    const incident = await h.declare('SEV3', 'Xid 79 on gpu-node-5');
+    const drain = await h.actions.request(incident, 'drain', 'gpu-node-5', alice);
+    const running = h.actions.approve(drain.id, bob);
+    await started;
+    // Another process (a replica past the 15-minute mark) settles it while it runs here.
+    expect(await h.actions.recoverInterrupted(0)).toBe(1);
+    release();
+    const final = await running;
+    expect(final.status).toBe('unknown');
+
+    const timeline = await h.store.listTimeline(incident.id);
+    const results = timeline.filter((e) => e.kind === 'action_result');
+    expect(results.map((e) => e.text)).toEqual([
+      'drain of gpu-node-5: outcome unknown. The bot stopped while the drain of gpu-node-5 was running: it may or may not have completed.',
+    ]);
+    const late = timeline.find((e) => e.kind === 'note' && e.text.includes('finished after all'));
+    expect(late?.text).toMatch(
+      /^ℹ️ The drain of gpu-node-5, already recorded as outcome unknown \(the bot stopped while it was under way\), finished after all: it succeeded: Drained gpu-node-5/,
+    );
+    const texts = (await h.messages(incident.channelId!)).map((m) => m.message.text);
+    expect(texts).toContain(late?.text);
+    expect(texts.filter((t) => t.startsWith('✅'))).toEqual([]);
     await h.close();
   });
 });

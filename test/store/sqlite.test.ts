@@ -105,6 +105,28 @@ describe('openSqliteStore', () => {
     await expect(close()).resolves.toBeUndefined();
   });
 
+  it('holds the file for one process: a second opener is refused at once with what to do', async () => {
+    const path = freshPath();
+    const first = await openSqliteStore(path);
+    try {
+      const err = await openSqliteStore(path).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BotError);
+      expect((err as BotError).code).toBe('bot.store.locked');
+      expect((err as BotError).message).toBe(
+        `Another process is using the SQLite database at ${path}: is another incident-bot running on it?`,
+      );
+      expect((err as BotError).hint).toMatch(/PostgreSQL/);
+      // The holder is unaffected.
+      expect((await first.store.createIncident(incident())).number).toBe(1);
+    } finally {
+      await first.close();
+    }
+    // Closed, the file is free again.
+    const again = await openSqliteStore(path);
+    expect(await again.store.countIncidents()).toBe(1);
+    await again.close();
+  });
+
   it('refuses a file that is not a database with a clear error', async () => {
     const path = freshPath();
     writeFileSync(path, 'this is not a database, just text that is long enough to have a header......');
