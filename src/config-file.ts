@@ -14,7 +14,16 @@ import { sshAdapterOptions } from './nodes/ssh/options.ts';
  * The structure half of the configuration (DESIGN §8): one YAML file, validated by zod, every error
  * naming the file, line and key path. Keys are strict so a typo is an error, not a silent default.
  */
-const principal = z.string().regex(/^@?[A-Za-z0-9._-]+$/, 'must be a user id or an @group name such as @sre');
+/**
+ * A user id, or `@` and a group's name: a Slack user group handle, a sandbox group or a Discord
+ * role, whose names may hold spaces and punctuation (`@Hardware On-call`). Matched exactly, in any case.
+ */
+const principal = z
+  .string()
+  .regex(
+    /^(?:[A-Za-z0-9._-]+|@[^\s@<>](?:[^\p{Cc}@<>]{0,98}[^\s@<>])?)$/u,
+    'must be a user id or an @group name such as @sre (a Discord role by its exact name, e.g. "@Hardware On-call")',
+  );
 
 const policySchema = z
   .object({

@@ -25,14 +25,32 @@ export interface InboundDeps {
 }
 
 /**
+ * How long an event id is remembered. Slack retries an event three times within minutes (and
+ * Socket Mode redelivers unacknowledged envelopes on reconnect); Discord and the sandbox page retry
+ * within seconds. A day is far past all of them, and keeps the table from growing without end.
+ */
+export const PROCESSED_EVENT_TTL_MS = 24 * 3_600_000;
+const PRUNE_EVERY_MS = 3_600_000;
+
+/**
  * Turns inbound chat events into use cases. Redeliveries are dropped by event id; every failure
  * becomes a short ephemeral reply through the one error handler.
  */
 export function createInboundHandler(chat: ChatPlatform, deps: InboundDeps): InboundHandler {
+  let lastPrune = 0;
+  const prune = async (now: Date) => {
+    if (now.getTime() - lastPrune < PRUNE_EVERY_MS) return;
+    lastPrune = now.getTime();
+    await deps.store
+      .pruneProcessedEvents(chat.id, new Date(now.getTime() - PROCESSED_EVENT_TTL_MS))
+      .catch((err) => deps.logger.warn({ err, platform: chat.id }, 'pruning old event ids failed'));
+  };
   return async (event) => {
     const log = deps.logger.child({ platform: chat.id, event: event.type, eventId: event.eventId });
     try {
-      const first = await deps.store.markEventProcessed(chat.id, event.eventId, deps.clock.now());
+      const now = deps.clock.now();
+      const first = await deps.store.markEventProcessed(chat.id, event.eventId, now);
+      await prune(now);
       if (!first) {
         log.debug('duplicate delivery dropped');
         return undefined;

@@ -979,6 +979,15 @@ export class KyselyStore implements Store {
     return (res.numInsertedOrUpdatedRows ?? 0n) > 0n;
   }
 
+  async pruneProcessedEvents(source: string, before: Date): Promise<number> {
+    const res = await this.#db
+      .deleteFrom('processed_events')
+      .where('source', '=', source)
+      .where('processed_at', '<', iso(before))
+      .executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+
   async ping(): Promise<void> {
     await this.#db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
   }

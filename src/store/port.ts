@@ -340,6 +340,8 @@ export interface Store {
 
   /** Records an inbound event id; true the first time, false for a redelivery. */
   markEventProcessed(source: string, eventId: string, at: Date): Promise<boolean>;
+  /** Forgets `source`'s event ids processed before `before` (past every redelivery); returns how many. */
+  pruneProcessedEvents(source: string, before: Date): Promise<number>;
 
   /** Cheap round trip for /healthz. */
   ping(): Promise<void>;

@@ -4,7 +4,11 @@ import type { ChatPlatform, InboundEvent } from '../../src/chat/port.ts';
 import { isBotError } from '../../src/core/index.ts';
 
 /** A well-formed id of someone who is not on the platform at all. */
-const NOBODY: Record<string, string> = { slack: 'U0NOBODY00', discord: '100000000000000001', sandbox: 'nobody' };
+const NOBODY: Record<string, string> = {
+  slack: 'U0NOBODY00',
+  discord: '100000000000000001',
+  sandbox: 'nobody',
+};
 
 export interface ChatHarness {
   readonly chat: ChatPlatform;

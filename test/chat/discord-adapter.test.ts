@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCommands } from '../../scripts/discord-register.ts';
 import type { DiscordChat } from '../../src/chat/discord/adapter.ts';
 import { ephemeral, inChannel } from '../../src/chat/message.ts';
+import { type Actor, matchesList } from '../../src/core/index.ts';
 import { buttonsOf, type FakeDiscord, messageText, startFakeDiscord } from '../fakes/discord/index.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { type ChatHarness, chatPlatformContract } from './contract.ts';
@@ -126,4 +127,37 @@ describe("Discord's channel limits", () => {
       await fake.close();
     }
   }, 60_000);
+});
+
+describe('Discord roles as policy groups', () => {
+  it('match a policy entry by the exact role name in any case, never a look-alike', async () => {
+    const fake = await startFakeDiscord();
+    const lookAlike = fake.world.addRole('S.R.E!');
+    const hardware = fake.world.addRole('Hardware On-call');
+    const mallory = fake.world.addUser('mallory', 'Mallory', [lookAlike]);
+    const henry = fake.world.addUser('henry', 'Henry', [hardware]);
+    await registerCommands({ token: fake.token, guildId: fake.guildId, apiUrl: fake.apiUrl });
+    const chat = discordChat(fake);
+    const actors = new Map<string, Actor>();
+    await chat.start(async (event) => {
+      actors.set(event.actor.id, event.actor);
+      return ephemeral('ok');
+    });
+    try {
+      for (const user of [mallory, henry, fake.users.alice]) {
+        const i = fake.as(user).command(fake.channels.general, 'incident', 'note', { text: 'hi' });
+        await waitFor(() => fake.answer(i), 'the answer');
+      }
+      const sre = ['@sre'];
+      expect(matchesList(actors.get(fake.users.alice)!, sre)).toBe(true);
+      expect(matchesList(actors.get(mallory)!, sre)).toBe(false);
+      expect(matchesList(actors.get(mallory)!, ['@s-r-e', '@sre!', '@s.r.e'])).toBe(false);
+      expect(matchesList(actors.get(henry)!, ['@hardware on-call'])).toBe(true);
+      expect(matchesList(actors.get(henry)!, ['@hardware-on-call'])).toBe(false);
+      expect(matchesList(actors.get(henry)!, [`@${hardware}`])).toBe(true);
+    } finally {
+      await chat.stop();
+      await fake.close();
+    }
+  });
 });

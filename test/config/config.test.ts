@@ -543,7 +543,11 @@ describe('parseFileConfig / loadFileConfig', () => {
   it.each([
     [
       'policy:\n  approvers:\n    - "bad user!"\n',
-      'bot.yml:3: policy.approvers.0: must be a user id or an @group name such as @sre',
+      'bot.yml:3: policy.approvers.0: must be a user id or an @group name such as @sre (a Discord role by its exact name, e.g. "@Hardware On-call")',
+    ],
+    [
+      'policy:\n  approvers:\n    - "@ sre"\n',
+      'bot.yml:3: policy.approvers.0: must be a user id or an @group name such as @sre (a Discord role by its exact name, e.g. "@Hardware On-call")',
     ],
     ['policy:\n  expiryMinutes: 1441\n', 'bot.yml:2: policy.expiryMinutes: must be at most 1440 (a day)'],
     [
@@ -563,6 +567,11 @@ describe('parseFileConfig / loadFileConfig', () => {
     ['- a\n- b\n', 'bot.yml:1: (top level): Invalid input: expected object, received array'],
   ])('reports %j', (text, problem) => {
     expect(configError(() => parseFileConfig(text, 'bot.yml')).problems).toEqual([problem]);
+  });
+
+  it('takes a group by a name with spaces and punctuation (a Discord role)', () => {
+    const file = parseFileConfig('policy:\n  approvers: ["@Hardware On-call", "@sre", alice]\n', 'bot.yml');
+    expect(file.policy.approvers).toEqual(['@Hardware On-call', '@sre', 'alice']);
   });
 
   it('reports bad YAML syntax with file:line', () => {

@@ -166,6 +166,7 @@ export async function harness(
     services,
     command,
     click,
+    inbound,
     declare,
     messages,
     reminders,

@@ -61,3 +61,32 @@ describe('incident visibility and button provenance', () => {
     expect(replyText(approved)).toContain('Approved: the cordon of gpu-node-4 succeeded');
   });
 });
+
+describe('event ids', () => {
+  it('are remembered across the retry window and forgotten a day later', async () => {
+    const h = await harness();
+    const channel = (await h.chat.createChannel({ name: 'general-2', topic: '', private: false })).id;
+    const message = (eventId: string) =>
+      h.inbound({
+        type: 'message',
+        eventId,
+        channelId: channel,
+        actor: alice,
+        at: h.clock.now(),
+        messageId: `m-${eventId}`,
+        text: 'hello',
+      });
+    const seen = async (eventId: string) =>
+      !(await h.store.markEventProcessed('sandbox', eventId, h.clock.now()));
+    await message('ev-1');
+    h.clock.advance(23 * 3_600_000);
+    await message('ev-2');
+    expect(await seen('ev-1')).toBe(true);
+    h.clock.advance(2 * 3_600_000);
+    // The next event prunes what is older than a day: ev-1 is forgotten, ev-2 is not.
+    await message('ev-3');
+    expect(await seen('ev-1')).toBe(false);
+    expect(await seen('ev-2')).toBe(true);
+    await h.close();
+  });
+});

@@ -559,6 +559,18 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
         );
         expect(results.filter(Boolean)).toHaveLength(1);
       });
+
+      it('forgets one source’s ids processed before a time, and only those', async () => {
+        await store.markEventProcessed('slack', 'old', at(0));
+        await store.markEventProcessed('slack', 'new', at(10));
+        await store.markEventProcessed('discord', 'old', at(0));
+        expect(await store.pruneProcessedEvents('slack', at(5))).toBe(1);
+        // Forgotten: seen as new again. The rest are still remembered.
+        expect(await store.markEventProcessed('slack', 'old', at(11))).toBe(true);
+        expect(await store.markEventProcessed('slack', 'new', at(11))).toBe(false);
+        expect(await store.markEventProcessed('discord', 'old', at(11))).toBe(false);
+        expect(await store.pruneProcessedEvents('slack', at(5))).toBe(0);
+      });
     });
 
     describe('transactions', () => {

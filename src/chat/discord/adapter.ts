@@ -32,7 +32,7 @@ import type {
 import { ChannelEditPacer } from './edit-pacer.ts';
 import { discordError, MESSAGE_CONTENT_HINT } from './errors.ts';
 import { registerListeners } from './listeners.ts';
-import { actorFromMember, slug } from './people.ts';
+import { actorFromMember } from './people.ts';
 import { toDiscordMessage } from './render.ts';
 import {
   BOT_PERMISSIONS,
@@ -564,8 +564,9 @@ export class DiscordChat implements ChatPlatform {
     if (roleRef) return { id: roleRef, type: OverwriteType.Role };
     if (e.startsWith('@')) {
       const wanted = e.slice(1).toLowerCase();
+      // Exact name, any case, as policy groups match (people.ts roleGroups).
       const role = this.guild.roles.cache.find(
-        (r) => r.name.toLowerCase() === wanted || slug(r.name) === wanted,
+        (r) => r.id !== this.guild.id && r.name.toLowerCase() === wanted,
       );
       if (role) return { id: role.id, type: OverwriteType.Role };
     }

@@ -14,7 +14,11 @@ export interface ApiMember {
   readonly user?: ApiUser;
 }
 
-/** Role names as policy groups: `@SRE`, `@sre` and, for "Hardware On-call", `@hardware-on-call`. */
+/**
+ * Role names as policy groups: a role is `@` and its exact name, in any case (`@SRE`, `@sre`;
+ * "Hardware On-call" is `@Hardware On-call`), or its id. Never a loosened form of the name: anyone
+ * allowed to create roles could otherwise name one `S.R.E.` or `sre!` and pass for `@sre`.
+ */
 export function roleGroups(guild: Guild | undefined, roleIds: readonly string[]): string[] {
   const groups = new Set<string>();
   for (const id of roleIds) {
@@ -22,17 +26,9 @@ export function roleGroups(guild: Guild | undefined, roleIds: readonly string[])
     // @everyone is every member: not a group anyone means in a policy.
     if (!role || role.id === guild?.id) continue;
     groups.add(role.name);
-    groups.add(slug(role.name));
     groups.add(role.id);
   }
   return [...groups].filter(Boolean);
-}
-
-export function slug(name: string): string {
-  return name
-    .toLowerCase()
-    .replace(/[^a-z0-9._-]+/g, '-')
-    .replace(/^-+|-+$/g, '');
 }
 
 /** Discord has no time zone for a person; times in shared messages use <t:…> instead (localTime). */
