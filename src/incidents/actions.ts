@@ -18,6 +18,7 @@ import {
   isBotActorId,
   isBotError,
   notPendingError,
+  type Redactor,
   redact,
 } from '../core/index.ts';
 import { actionsFinished } from '../metrics.ts';
@@ -71,6 +72,8 @@ export class ActionService {
     private readonly incidents: IncidentService,
     private readonly policy: ApprovalPolicy,
     private readonly escalation: EscalationPolicy = { onCall: [], afterFailures: 2 },
+    /** main.ts passes the bot's redactor (with the configured secrets); alone, the built-in rules. */
+    private readonly redactor: Redactor = redact,
   ) {
     this.incidents.outbox.register('action', (e) => this.deliverMessage(e));
   }
@@ -305,7 +308,7 @@ export class ActionService {
       await this.incidents.outbox.deliver(queued);
       // Output is stored and posted: secrets a node printed must not be.
       const raw = await this.execute(started);
-      const result = { ok: raw.ok, summary: redact(raw.summary), output: redact(raw.output) };
+      const result = { ok: raw.ok, summary: this.redactor(raw.summary), output: this.redactor(raw.output) };
       const finishedAt = this.clock.now();
       const finished = await this.store.transaction(async (tx) => {
         const done = await tx.transitionAction(started.id, ['running'], result.ok ? 'succeeded' : 'failed', {
