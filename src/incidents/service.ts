@@ -535,14 +535,14 @@ export class IncidentService {
       at,
       actorId: actor.id,
       actorName: actor.name,
-      text,
+      text: timelineText(text),
       sourceMessageId: messageId,
     });
   }
 
   async recordEdit(incident: Incident, messageId: string, text: string, at: Date): Promise<void> {
     const entry = await this.store.findTimelineBySource(incident.id, messageId);
-    if (entry && !entry.deletedAt) await this.store.editTimelineText(entry.id, text, at);
+    if (entry && !entry.deletedAt) await this.store.editTimelineText(entry.id, timelineText(text), at);
   }
 
   async recordDeletion(incident: Incident, messageId: string, at: Date): Promise<void> {
@@ -770,4 +770,20 @@ function closedError(incident: Incident): BotError {
 function describe(err: unknown): string {
   if (isBotError(err)) return err.message;
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The most of one chat message the timeline keeps. Slack allows 40,000 characters in a message;
+ * a pasted log that long is noise in a timeline, and every read of it (the timeline command, the
+ * post-mortem, its redaction) pays for all of it. The rest stays in the channel.
+ */
+export const MAX_TIMELINE_MESSAGE = 4000;
+
+/** A message as the timeline records it: its first 4,000 characters, and how much was cut. */
+export function timelineText(text: string): string {
+  if (text.length <= MAX_TIMELINE_MESSAGE) return text;
+  let head = text.slice(0, MAX_TIMELINE_MESSAGE);
+  // Never half a surrogate pair.
+  if (/[\uD800-\uDBFF]$/.test(head)) head = head.slice(0, -1);
+  return `${head} … [${(text.length - head.length).toLocaleString('en-US')} more characters not recorded]`;
 }
