@@ -379,6 +379,8 @@ export class ActionService {
             `*What was tried*\n${tried}`,
             'Next: check the node by hand (BMC, dmesg), or hand over to the hardware team.',
           ],
+          // The page: the configured on-call are the people this message exists to notify.
+          mentions: this.escalation.onCall,
         }),
       ]);
     });

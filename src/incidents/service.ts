@@ -259,6 +259,7 @@ export class IncidentService {
         ...this.announcement(
           incident,
           `${severityEmoji(incident.severity)} *${incidentRef(incident)} declared* (${incident.severity}): ${incident.title}\nDeclared by ${who} · join ${chat.channelLink(channel)}`,
+          actor.bot ? [] : [actor.id],
         ),
       ],
     };
@@ -345,9 +346,11 @@ export class IncidentService {
   }
 
   /** The announcement, as a draft; none for a private incident (they stay out of shared channels). */
-  announcement(incident: Incident, text: string): OutboxDraft[] {
+  announcement(incident: Incident, text: string, mentions: readonly string[] = []): OutboxDraft[] {
     if (incident.private) return [];
-    return [{ incidentId: incident.id, op: 'post', payload: { to: 'announce', message: note(text) } }];
+    return [
+      { incidentId: incident.id, op: 'post', payload: { to: 'announce', message: note(text, mentions) } },
+    ];
   }
 
   /** The card and topic redrawn from the record, as drafts (when the incident has a channel). */
@@ -432,6 +435,7 @@ export class IncidentService {
                   updated,
                   note(
                     `${severityEmoji(to)} Severity changed to *${to}* by ${this.chatFor(updated).mention(actor.id)}.`,
+                    [actor.id],
                   ),
                 ),
               ]
@@ -493,6 +497,7 @@ export class IncidentService {
             context: [
               `Posted by ${chat.mention(actor.id)} · ${formatTime(this.clock.now(), actor.timeZone ?? this.options.displayTimeZone)}`,
             ],
+            mentions: [actor.id],
           };
           return [
             ...(updated.channelId ? [this.post(updated, message)] : []),
@@ -674,6 +679,7 @@ export class IncidentService {
               incident,
               note(
                 `📁 ${incidentRef(incident)} closed by ${chat.mention(actor.id)}.${archive ? ' This channel is now archived.' : ''}`,
+                [actor.id],
               ),
             ),
           ]
@@ -741,8 +747,9 @@ function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.map(String) : [];
 }
 
-export function note(text: string): ChatMessage {
-  return { text, sections: [text] };
+/** A one-section message; `mentions`: the people it pings on purpose (ChatMessage.mentions). */
+export function note(text: string, mentions: readonly string[] = []): ChatMessage {
+  return { text, sections: [text], ...(mentions.length ? { mentions } : {}) };
 }
 
 function requireText(text: string, what: string): string {
