@@ -13,7 +13,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
-import { ManualClock, type TimelineKind } from '../src/core/index.ts';
+import { createRedactor, ManualClock, type TimelineKind } from '../src/core/index.ts';
 import { buildFacts } from '../src/postmortem/facts.ts';
 import {
   DEFAULT_PROMPT_BUDGET_TOKENS,
@@ -22,7 +22,7 @@ import {
   PostmortemService,
 } from '../src/postmortem/index.ts';
 import { planNarrative } from '../src/postmortem/narrate.ts';
-import { compilePiiPatterns, createRedactor } from '../src/postmortem/redact.ts';
+import { compilePiiPatterns } from '../src/postmortem/redact.ts';
 import { timeFormat } from '../src/postmortem/time.ts';
 import { openSqliteStore } from '../src/store/index.ts';
 
@@ -130,7 +130,7 @@ async function main() {
   const { clock, store, incident, close } = await seed();
   console.log(`seeded ${ENTRIES} timeline entries in ${ms(performance.now() - t0)}\n`);
   const fmt = timeFormat('UTC');
-  const redact = createRedactor(compilePiiPatterns([EMAIL]));
+  const redact = createRedactor({ extra: compilePiiPatterns([EMAIL]) });
 
   for (const budget of BUDGETS) {
     const times: number[] = [];
@@ -168,6 +168,7 @@ async function main() {
       excludePrivate: true,
       piiPatterns: [EMAIL],
       displayTimeZone: 'UTC',
+      redact: createRedactor(),
     });
     const d0 = performance.now();
     const draft = await service.draft(incident);

@@ -9,6 +9,7 @@ import { DEFAULT_REMINDERS } from './incidents/reminders.ts';
 import { httpAdapterOptions } from './nodes/http/options.ts';
 import { kubernetesAdapterOptions } from './nodes/kubernetes/options.ts';
 import { sshAdapterOptions } from './nodes/ssh/options.ts';
+import { piiPatternProblem } from './postmortem/redact.ts';
 
 /**
  * The structure half of the configuration (DESIGN §8): one YAML file, validated by zod, every error
@@ -152,8 +153,25 @@ const postmortemSchema = z
     onResolve: z.boolean().default(true),
     /** Keep private incidents from the model: their draft is the deterministic one. */
     excludePrivate: z.boolean().default(true),
-    /** Regular expressions whose matches are redacted before anything reaches the model. */
-    piiPatterns: z.array(z.string().min(1)).default([]),
+    /**
+     * Regular expressions whose matches are redacted before anything reaches the model. They run on
+     * RE2 (linear time, so no pattern can stall the bot); one it cannot run is refused here, by name.
+     */
+    piiPatterns: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .superRefine((pattern, ctx) => {
+            const problem = piiPatternProblem(pattern);
+            if (problem)
+              ctx.addIssue({
+                code: 'custom',
+                message: `${JSON.stringify(pattern)} cannot be used: ${problem}`,
+              });
+          }),
+      )
+      .default([]),
     /** The most prompt tokens (estimated) one request may carry; longer timelines are summarised first. */
     promptBudgetTokens: z.number().int().min(1000).max(1_000_000).default(12_000),
   })

@@ -11,7 +11,7 @@ import { type SandboxTables, SandboxWorkspace } from './chat/sandbox/workspace.t
 import type { SlackChat } from './chat/slack/adapter.ts';
 import { CommandRegistry } from './commands/registry.ts';
 import { type Config, ConfigError, loadConfig, readDotEnv } from './config.ts';
-import { BotError, type Clock, isBotError, systemClock } from './core/index.ts';
+import { BotError, type Clock, createRedactor, isBotError, systemClock } from './core/index.ts';
 import { registerApi } from './http/api.ts';
 import { registerMetrics } from './http/metrics.ts';
 import { Router } from './http/router.ts';
@@ -49,6 +49,9 @@ export interface RunningBot {
 export async function startBot(config: Config, deps: { logger: Logger; clock?: Clock }): Promise<RunningBot> {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
+  // One redactor for everything that leaves the bot (action output, logs, model errors, prompts):
+  // the built-in rules plus this process's own secrets as literals, whatever their shape.
+  const redact = createRedactor({ secrets: configuredSecrets(config, process.env) });
   // Before anything opens: a broken runbook stops start-up with every problem named.
   const runbooks = loadRunbooks(config.file.runbooks.dir ?? SHIPPED_RUNBOOKS);
   const opened = await openStore(config.DATABASE_URL, {
@@ -128,6 +131,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
     incidents,
     config.file.policy,
     config.file.escalation,
+    redact,
   );
   // Reminders: durable timers the two services schedule and cancel inside their transactions.
   const reminders = new ReminderService(
@@ -142,7 +146,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
   actions.setListener(reminders);
   const triage = new TriageService(store, clock, logger, nodes, actions);
   const postmortems = createPostmortemService(
-    { store, clock, logger },
+    { store, clock, logger, redact },
     {
       ...(config.OPENAI_API_KEY ? { apiKey: config.OPENAI_API_KEY } : {}),
       ...(config.OPENAI_BASE_URL ? { baseUrl: config.OPENAI_BASE_URL } : {}),
@@ -195,6 +199,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
     postmortem,
     commands: registry.all,
     displayTimeZone: config.DISPLAY_TIMEZONE,
+    redact,
   };
   const inboundDeps = { services, registry, store, clock, logger, reminders };
 
@@ -262,6 +267,47 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
       await opened.close();
     },
   };
+}
+
+/**
+ * The secrets this process holds, for the redactor to blank out as literals: a model server that
+ * echoed a key in an error, or a node that printed a token, would otherwise put it in the channel.
+ * Adapters name the variables they read secrets from (`tokenEnv`, `passphraseEnv`).
+ */
+export function configuredSecrets(config: Config, env: NodeJS.ProcessEnv): string[] {
+  const secrets = [
+    config.API_TOKEN,
+    config.WEBHOOK_TOKEN,
+    config.OPENAI_API_KEY,
+    config.slack?.botToken,
+    config.slack?.appToken,
+    config.slack?.signingSecret,
+    config.discord?.token,
+    ...databasePassword(config.DATABASE_URL),
+  ];
+  for (const a of config.file.adapters ?? []) {
+    const name = a.type === 'http' ? a.tokenEnv : a.type === 'ssh' ? a.passphraseEnv : undefined;
+    if (name) secrets.push(env[name]);
+  }
+  return secrets.filter((s): s is string => typeof s === 'string' && s.length > 0);
+}
+
+/** A PostgreSQL URL's password, as written (percent-encoded) and as the server knows it. */
+function databasePassword(url: string): string[] {
+  if (url.startsWith('sqlite:')) return [];
+  try {
+    const raw = new URL(url).password;
+    if (!raw) return [];
+    let decoded = raw;
+    try {
+      decoded = decodeURIComponent(raw);
+    } catch {
+      // not percent-encoded after all
+    }
+    return [raw, decoded];
+  } catch {
+    return [];
+  }
 }
 
 async function run(): Promise<void> {

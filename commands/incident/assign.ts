@@ -24,6 +24,6 @@ export default defineCommand({
       });
     }
     await ctx.services.incidents.assignRole(ctx.incident!, o.role, user, ctx.actor);
-    return ephemeral(`${ctx.chat.mention(user.id)} is now ${ROLE_LABEL[o.role].toLowerCase()}.`);
+    return ephemeral(`${ctx.chat.mention(user.id)} is now ${ROLE_LABEL[o.role].toLowerCase()}.`, [user.id]);
   },
 });

@@ -12,6 +12,8 @@ export default defineCommand({
   incident: 'required',
   async execute(ctx) {
     const incident = await ctx.services.incidents.changeStatus(ctx.incident!, 'mitigated', ctx.actor);
-    return inChannel(`🩹 ${incidentRef(incident)} marked mitigated by ${ctx.chat.mention(ctx.actor.id)}.`);
+    return inChannel(`🩹 ${incidentRef(incident)} marked mitigated by ${ctx.chat.mention(ctx.actor.id)}.`, [
+      ctx.actor.id,
+    ]);
   },
 });

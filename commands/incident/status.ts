@@ -23,6 +23,7 @@ export default defineCommand({
       const updated = await incidents.changeStatus(incident, o.status, ctx.actor);
       return inChannel(
         `${incidentRef(updated)} is now *${updated.status}* (set by ${ctx.chat.mention(ctx.actor.id)}).`,
+        [ctx.actor.id],
       );
     }
     const roles = await incidents.roles(incident);
@@ -37,6 +38,9 @@ export default defineCommand({
       }),
       `Time to acknowledge: ${d.toAcknowledge === null ? '—' : formatDuration(d.toAcknowledge)} · to mitigate: ${d.toMitigate === null ? '—' : formatDuration(d.toMitigate)} · to resolve: ${d.toResolve === null ? '—' : formatDuration(d.toResolve)}`,
     ];
-    return ephemeral(lines.join('\n'));
+    return ephemeral(
+      lines.join('\n'),
+      roles.map((r) => r.userId),
+    );
   },
 });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ephemeral } from '../../src/chat/message.ts';
 import { defineCommand } from '../../src/commands/define.ts';
 import { workloadOption } from '../../src/commands/options.ts';
-import { BotError, redact } from '../../src/core/index.ts';
+import { BotError, redactHead } from '../../src/core/index.ts';
 import { truncate } from '../../src/incidents/format.ts';
 
 export default defineCommand({
@@ -34,10 +34,13 @@ export default defineCommand({
       });
     }
     const result = await adapter.workloadLogs(workload.id, o.tail, { signal });
-    const text = redact(`${result.stdout}${result.stderr ? `\n${result.stderr}` : ''}`).trimEnd();
-    const header = `📜 ${workload.id}: last ${o.tail} lines`;
     // Leave room for the fences and the header within the platform's limit.
-    const body = truncate(text || '(empty)', ctx.chat.capabilities.maxTextLength - 200);
+    const max = ctx.chat.capabilities.maxTextLength - 200;
+    // Only what is shown is redacted (cut first, with a margin): a log of long lines costs no more.
+    const raw = `${result.stdout}${result.stderr ? `\n${result.stderr}` : ''}`;
+    const text = redactHead(ctx.services.redact, raw, max).trimEnd();
+    const header = `📜 ${workload.id}: last ${o.tail} lines`;
+    const body = truncate(text || '(empty)', max);
     return ephemeral({
       text: header,
       header,

@@ -29,6 +29,13 @@ export interface ChatMessage {
   readonly fields?: readonly ChatField[];
   readonly buttons?: readonly ChatButton[];
   readonly context?: readonly string[];
+  /**
+   * The people (and groups or roles) this message mentions on purpose: ids the bot itself put in
+   * with `chat.mention(id)` (a page, a role holder, the actor of a "by …" line). Every other
+   * mention in the text (an alert summary, a title, a quoted message) is shown literally and
+   * notifies nobody, so a mention someone forgets to declare fails safe: it just does not ping.
+   */
+  readonly mentions?: readonly string[];
 }
 
 export type Visibility = 'ephemeral' | 'channel';
@@ -39,14 +46,28 @@ export interface Reply {
   readonly message: ChatMessage;
 }
 
-export function textMessage(text: string): ChatMessage {
-  return { text, sections: [text] };
+export function textMessage(text: string, mentions?: readonly string[]): ChatMessage {
+  return { text, sections: [text], ...(mentions?.length ? { mentions } : {}) };
 }
 
-export function ephemeral(message: ChatMessage | string): Reply {
-  return { visibility: 'ephemeral', message: typeof message === 'string' ? textMessage(message) : message };
+/** `message` also mentioning `ids` on purpose (see ChatMessage.mentions). */
+export function mentioning(message: ChatMessage, ids: readonly string[]): ChatMessage {
+  if (ids.length === 0) return message;
+  return { ...message, mentions: [...new Set([...(message.mentions ?? []), ...ids])] };
 }
 
-export function inChannel(message: ChatMessage | string): Reply {
-  return { visibility: 'channel', message: typeof message === 'string' ? textMessage(message) : message };
+export function ephemeral(message: ChatMessage | string, mentions?: readonly string[]): Reply {
+  return {
+    visibility: 'ephemeral',
+    message:
+      typeof message === 'string' ? textMessage(message, mentions) : mentioning(message, mentions ?? []),
+  };
+}
+
+export function inChannel(message: ChatMessage | string, mentions?: readonly string[]): Reply {
+  return {
+    visibility: 'channel',
+    message:
+      typeof message === 'string' ? textMessage(message, mentions) : mentioning(message, mentions ?? []),
+  };
 }

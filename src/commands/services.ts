@@ -1,3 +1,4 @@
+import type { Redactor } from '../core/index.ts';
 import type { ActionService } from '../incidents/actions.ts';
 import type { PostmortemPublisher } from '../incidents/postmortem.ts';
 import type { IncidentService } from '../incidents/service.ts';
@@ -18,4 +19,6 @@ export interface Services {
   /** Every registered command, for help. */
   readonly commands: readonly CommandDefinition[];
   readonly displayTimeZone: string;
+  /** Blanks secrets (built-in rules and the configured ones) out of text shown to people: logs. */
+  readonly redact: Redactor;
 }

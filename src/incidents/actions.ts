@@ -21,6 +21,7 @@ import {
   isSeverity,
   needsSecondPerson,
   notPendingError,
+  type Redactor,
   redact,
   SEVERITY_CHANGE_WINDOW_MS,
   type SeverityChange,
@@ -77,6 +78,8 @@ export class ActionService {
     private readonly incidents: IncidentService,
     private readonly policy: ApprovalPolicy,
     private readonly escalation: EscalationPolicy = { onCall: [], afterFailures: 2 },
+    /** main.ts passes the bot's redactor (with the configured secrets); alone, the built-in rules. */
+    private readonly redactor: Redactor = redact,
   ) {
     this.incidents.outbox.register('action', (e) => this.deliverMessage(e));
   }
@@ -328,7 +331,7 @@ export class ActionService {
       await this.incidents.outbox.deliver(queued);
       // Output is stored and posted: secrets a node printed must not be.
       const raw = await this.execute(started);
-      const result = { ok: raw.ok, summary: redact(raw.summary), output: redact(raw.output) };
+      const result = { ok: raw.ok, summary: this.redactor(raw.summary), output: this.redactor(raw.output) };
       const finishedAt = this.clock.now();
       const finished = await this.store.transaction(async (tx) => {
         const done = await tx.transitionAction(started.id, ['running'], result.ok ? 'succeeded' : 'failed', {
@@ -424,6 +427,8 @@ export class ActionService {
             `*What was tried*\n${tried}`,
             'Next: check the node by hand (BMC, dmesg), or hand over to the hardware team.',
           ],
+          // The page: the configured on-call are the people this message exists to notify.
+          mentions: this.escalation.onCall,
         }),
       ]);
     });

@@ -92,7 +92,13 @@ function cardButtons(incident: Incident, roles: readonly RoleAssignment[]): Chat
 
 /** The incident card: posted once in the channel, then updated in place on every change. */
 export function renderCard(input: CardInput): ChatMessage {
-  const { incident, roles, lastUpdate, now, time, mention, alerts } = input;
+  const { incident, roles, lastUpdate, now, time, alerts } = input;
+  // Every person the card names is mentioned on purpose (ChatMessage.mentions); nothing else is.
+  const mentioned = new Set<string>();
+  const mention = (id: string) => {
+    mentioned.add(id);
+    return input.mention(id);
+  };
   const info = SEVERITY_INFO[incident.severity];
   const d = durations(incident);
   const elapsed = (incident.resolvedAt ?? now).getTime() - incident.createdAt.getTime();
@@ -139,6 +145,7 @@ export function renderCard(input: CardInput): ChatMessage {
     sections,
     buttons: cardButtons(incident, roles),
     context,
+    mentions: [...mentioned],
   };
 }
 

@@ -229,7 +229,7 @@ export class ReminderService implements IncidentListener {
           payload: {
             channelId: from.channelId,
             messageId: from.messageId,
-            message: { text, sections: [text] },
+            message: { text, sections: [text], mentions: [actor.id] },
           },
         },
       ]);
@@ -363,7 +363,12 @@ export class ReminderService implements IncidentListener {
       ...snoozeChoices(every).map((m) => snoozeButton('update', m, incident)),
     ];
     await this.finish(timer, next, incident, [
-      { text: `${text} ${who}`, sections: [`*${text}*`, who], buttons },
+      {
+        text: `${text} ${who}`,
+        sections: [`*${text}*`, who],
+        buttons,
+        ...(commander ? { mentions: [commander.userId] } : {}),
+      },
     ]);
     this.logger.info({ incident: incident.id, kind: 'update' }, 'update reminder posted');
     return true;
@@ -415,6 +420,7 @@ export class ReminderService implements IncidentListener {
         text: `${text} ${hint}`,
         sections: [text, hint],
         buttons: [15, 30].map((m) => snoozeButton('action', m, incident)),
+        ...(commander ? { mentions: [commander.userId] } : {}),
       });
       this.logger.info(
         { incident: incident.id, kind: 'action', actions: ripe.map((a) => a.id) },

@@ -260,6 +260,7 @@ export class IncidentService {
         ...this.announcement(
           incident,
           `${severityEmoji(incident.severity)} *${incidentRef(incident)} declared* (${incident.severity}): ${incident.title}\nDeclared by ${who} · join ${chat.channelLink(channel)}`,
+          actor.bot ? [] : [actor.id],
         ),
       ],
     };
@@ -346,9 +347,11 @@ export class IncidentService {
   }
 
   /** The announcement, as a draft; none for a private incident (they stay out of shared channels). */
-  announcement(incident: Incident, text: string): OutboxDraft[] {
+  announcement(incident: Incident, text: string, mentions: readonly string[] = []): OutboxDraft[] {
     if (incident.private) return [];
-    return [{ incidentId: incident.id, op: 'post', payload: { to: 'announce', message: note(text) } }];
+    return [
+      { incidentId: incident.id, op: 'post', payload: { to: 'announce', message: note(text, mentions) } },
+    ];
   }
 
   /** The card and topic redrawn from the record, as drafts (when the incident has a channel). */
@@ -433,6 +436,7 @@ export class IncidentService {
                   updated,
                   note(
                     `${severityEmoji(to)} Severity changed to *${to}* by ${this.chatFor(updated).mention(actor.id)}.`,
+                    [actor.id],
                   ),
                 ),
               ]
@@ -494,6 +498,7 @@ export class IncidentService {
             context: [
               `Posted by ${chat.mention(actor.id)} · ${formatTime(this.clock.now(), actor.timeZone ?? this.options.displayTimeZone)}`,
             ],
+            mentions: [actor.id],
           };
           return [
             ...(updated.channelId ? [this.post(updated, message)] : []),
@@ -536,14 +541,14 @@ export class IncidentService {
       at,
       actorId: actor.id,
       actorName: actor.name,
-      text,
+      text: timelineText(text),
       sourceMessageId: messageId,
     });
   }
 
   async recordEdit(incident: Incident, messageId: string, text: string, at: Date): Promise<void> {
     const entry = await this.store.findTimelineBySource(incident.id, messageId);
-    if (entry && !entry.deletedAt) await this.store.editTimelineText(entry.id, text, at);
+    if (entry && !entry.deletedAt) await this.store.editTimelineText(entry.id, timelineText(text), at);
   }
 
   async recordDeletion(incident: Incident, messageId: string, at: Date): Promise<void> {
@@ -720,6 +725,7 @@ export class IncidentService {
               incident,
               note(
                 `📁 ${incidentRef(incident)} closed by ${chat.mention(actor.id)}.${archive ? ' This channel is now archived.' : ''}`,
+                [actor.id],
               ),
             ),
           ]
@@ -787,8 +793,9 @@ function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.map(String) : [];
 }
 
-export function note(text: string): ChatMessage {
-  return { text, sections: [text] };
+/** A one-section message; `mentions`: the people it pings on purpose (ChatMessage.mentions). */
+export function note(text: string, mentions: readonly string[] = []): ChatMessage {
+  return { text, sections: [text], ...(mentions.length ? { mentions } : {}) };
 }
 
 function requireText(text: string, what: string): string {
@@ -816,4 +823,20 @@ function closedError(incident: Incident): BotError {
 function describe(err: unknown): string {
   if (isBotError(err)) return err.message;
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The most of one chat message the timeline keeps. Slack allows 40,000 characters in a message;
+ * a pasted log that long is noise in a timeline, and every read of it (the timeline command, the
+ * post-mortem, its redaction) pays for all of it. The rest stays in the channel.
+ */
+export const MAX_TIMELINE_MESSAGE = 4000;
+
+/** A message as the timeline records it: its first 4,000 characters, and how much was cut. */
+export function timelineText(text: string): string {
+  if (text.length <= MAX_TIMELINE_MESSAGE) return text;
+  let head = text.slice(0, MAX_TIMELINE_MESSAGE);
+  // Never half a surrogate pair.
+  if (/[\uD800-\uDBFF]$/.test(head)) head = head.slice(0, -1);
+  return `${head} … [${(text.length - head.length).toLocaleString('en-US')} more characters not recorded]`;
 }

@@ -12,7 +12,7 @@ export {
 export { renderMarkdown } from './markdown.ts';
 export { type Narrative, narrativeSchema } from './narrative.ts';
 export { estimatePrompt, estimateTokens } from './prompt.ts';
-export { compilePiiPatterns, createRedactor, type Redactor } from './redact.ts';
+export { compilePiiPatterns, piiPatternProblem, type Redactor } from './redact.ts';
 export {
   createPostmortemService,
   DEFAULT_PROMPT_BUDGET_TOKENS,

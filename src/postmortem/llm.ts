@@ -1,5 +1,5 @@
 import type OpenAI from 'openai';
-import { BotError, redact } from '../core/index.ts';
+import { BotError, type Redactor } from '../core/index.ts';
 
 export interface LlmMessage {
   readonly role: 'system' | 'user' | 'assistant';
@@ -40,6 +40,8 @@ export interface OpenAiLlmOptions {
   readonly temperature?: number;
   /** Extra headers some gateways want (e.g. Azure's `api-key`). */
   readonly headers?: Record<string, string>;
+  /** For error messages: servers echo what they were sent, the key among it. */
+  readonly redact: Redactor;
 }
 
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -94,12 +96,15 @@ export class OpenAiLlmClient implements LlmClient {
         { signal: req.signal, timeout: this.options.timeoutMs },
       );
     } catch (err) {
-      throw llmError(err, this.options.timeoutMs, req.signal);
+      throw llmError(err, this.options.timeoutMs, this.options.redact, req.signal);
     }
     const choice = completion.choices?.[0];
     const content = choice?.message?.content;
     if (choice?.message?.refusal) {
-      throw new BotError('bot.llm.refused', `The model refused: ${choice.message.refusal.slice(0, 200)}`);
+      throw new BotError(
+        'bot.llm.refused',
+        `The model refused: ${this.options.redact(choice.message.refusal.slice(0, 400)).slice(0, 200)}`,
+      );
     }
     if (choice?.finish_reason === 'length') {
       throw new BotError('bot.llm.truncated', 'The model’s answer was cut off at its token limit.');
@@ -115,11 +120,16 @@ export class OpenAiLlmClient implements LlmClient {
   }
 }
 
-/** The openai package's errors as coded ones; the message is what a person reads in the draft's note. */
-export function llmError(err: unknown, timeoutMs: number, signal?: AbortSignal): BotError {
+/**
+ * The openai package's errors as coded ones; the message is what a person reads in the channel and
+ * the draft's note, so whatever the server or the network said passes through `redact` (a server
+ * that echoed the key it was sent put it there). Cut after redacting less than it shows, so a
+ * secret cut at the edge is still recognised whole.
+ */
+export function llmError(err: unknown, timeoutMs: number, redact: Redactor, signal?: AbortSignal): BotError {
   if (err instanceof BotError) return err;
   if (signal?.aborted && signal.reason instanceof BotError) return signal.reason;
-  if (!sdk) return failed(err);
+  if (!sdk) return failed(err, redact);
   if (err instanceof sdk.APIConnectionTimeoutError) {
     return new BotError('bot.llm.timeout', `The model did not answer within ${timeoutMs} ms.`, {
       cause: err,
@@ -129,14 +139,14 @@ export function llmError(err: unknown, timeoutMs: number, signal?: AbortSignal):
     return new BotError('bot.llm.aborted', 'The request to the model was cancelled.', { cause: err });
   }
   if (err instanceof sdk.APIConnectionError) {
-    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    const cause = err.cause instanceof Error ? `: ${shown(err.cause.message, redact)}` : '';
     return new BotError('bot.llm.unreachable', `The model server could not be reached${cause}.`, {
       cause: err,
     });
   }
   if (err instanceof sdk.APIError) {
     // Servers echo bits of the key in 401s ("Incorrect API key provided: sk-…").
-    const detail = redact(err.message.replace(/^\d{3}\s*/, '')).slice(0, 200);
+    const detail = shown(err.message.replace(/^\d{3}\s*/, ''), redact);
     return new BotError(
       'bot.llm.status',
       `The model server answered ${err.status}${detail ? `: ${detail}` : ''}.`,
@@ -145,13 +155,18 @@ export function llmError(err: unknown, timeoutMs: number, signal?: AbortSignal):
       },
     );
   }
-  return failed(err);
+  return failed(err, redact);
 }
 
-function failed(err: unknown): BotError {
+/** At most 200 characters of `text`, redacted; cut to a margin first so a long error costs little. */
+function shown(text: string, redact: Redactor): string {
+  return redact(text.slice(0, 400)).slice(0, 200);
+}
+
+function failed(err: unknown, redact: Redactor): BotError {
   return new BotError(
     'bot.llm.failed',
-    `The model request failed: ${(err as Error)?.message ?? String(err)}`,
+    `The model request failed: ${shown((err as Error)?.message ?? String(err), redact)}`,
     {
       cause: err,
     },

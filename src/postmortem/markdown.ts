@@ -1,4 +1,4 @@
-import { formatDuration, SEVERITY_INFO, type TimelineEntry } from '../core/index.ts';
+import { formatDuration, REDACT_MARGIN, SEVERITY_INFO, type TimelineEntry } from '../core/index.ts';
 import { describePerson, type PostmortemFacts } from './facts.ts';
 import type { Claim, Narrative } from './narrative.ts';
 import { cut } from './prompt.ts';
@@ -41,7 +41,9 @@ export function renderMarkdown(input: RenderInput): string {
     for (const i of real) cited.add(i);
     return real.map((i) => `[#${i}]`).join(' ');
   };
-  const text = (s: string, max = MAX_TEXT) => oneLine(redact(s), max);
+  // Cut (with a margin for a secret straddling the cut) before redacting: only what is shown is
+  // worth redacting, and a 40,000-character message then costs what a short one does.
+  const text = (s: string, max = MAX_TEXT) => oneLine(redact(cut(unbreak(s), max + REDACT_MARGIN)), max);
   const claim = (c: Claim) => {
     const inline = new Set([...c.text.matchAll(/#(\d+)\b/g)].map((m) => Number(m[1])));
     for (const i of inline) if (byId.has(i)) cited.add(i);
@@ -222,11 +224,16 @@ function sentence(s: string): string {
   return /[.!?…)]$/.test(s) ? s : `${s}.`;
 }
 
+/**
+ * Line breaks, with the whitespace around them, become one space. One pass over the whitespace
+ * runs: `\s*\n\s*` rescanned a long run of spaces from every position in it (quadratic).
+ */
+function unbreak(s: string): string {
+  return s.replace(/\s+/g, (ws) => (ws.includes('\n') ? ' ' : ws));
+}
+
 function oneLine(s: string, max: number): string {
-  const flat = s
-    .replace(/\s*\n\s*/g, ' ')
-    .replace(/\|/g, '\\|')
-    .trim();
+  const flat = unbreak(s).replace(/\|/g, '\\|').trim();
   return flat.length <= max ? flat : `${cut(flat, max - 1)}…`;
 }
 

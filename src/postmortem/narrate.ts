@@ -23,6 +23,7 @@ import {
   RETRY_RESERVE_TOKENS,
   retryMessage,
   selectKeyLines,
+  shownText,
   summaryLine,
   sumTokens,
 } from './prompt.ts';
@@ -141,7 +142,7 @@ export async function narrate(
         stats.reportedPromptTokens = (stats.reportedPromptTokens ?? 0) + res.promptTokens;
       return res;
     } catch (err) {
-      const coded = llmError(err, options.timeoutMs, ctl.signal);
+      const coded = llmError(err, options.timeoutMs, options.redact, ctl.signal);
       return fail(coded.code, coded.message, err);
     } finally {
       clearTimeout(timer);
@@ -249,7 +250,7 @@ export async function narrate(
     return { narrative, stats, evidence };
   } catch (err) {
     if (err instanceof NarrateError) throw err;
-    const coded = llmError(err, options.timeoutMs);
+    const coded = llmError(err, options.timeoutMs, options.redact);
     throw new NarrateError(coded.code, coded.message, stats, err);
   } finally {
     options.signal?.removeEventListener('abort', onCancel);
@@ -300,7 +301,7 @@ export function planNarrative(
   );
   const base = estimatePrompt(empty, NARRATIVE_WIRE_SCHEMA);
   const room = budget - base;
-  const header = `Incident INC-${facts.incident.number} (${facts.incident.severity}): ${redact(facts.incident.title)}`;
+  const header = `Incident INC-${facts.incident.number} (${facts.incident.severity}): ${shownText(facts.incident.title, 300, redact)}`;
   const perChunk = budget - estimatePrompt(chunkMessages(header, 999, 999, [], 9, zone), CHUNK_WIRE_SCHEMA);
   if (room < MIN_ROOM_TOKENS || perChunk < MIN_ROOM_TOKENS) {
     throw new BotError(

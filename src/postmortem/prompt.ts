@@ -1,4 +1,4 @@
-import { SEVERITY_INFO, type TimelineEntry } from '../core/index.ts';
+import { REDACT_MARGIN, SEVERITY_INFO, type TimelineEntry } from '../core/index.ts';
 import { describePerson, type PostmortemFacts } from './facts.ts';
 import type { LlmMessage } from './llm.ts';
 import type { Redactor } from './redact.ts';
@@ -12,6 +12,7 @@ import type { TimeFormat } from './time.ts';
 export const CHARS_PER_TOKEN = 4;
 const MESSAGE_OVERHEAD_TOKENS = 4;
 const MAX_ENTRY_CHARS = 500;
+const MAX_NAME_CHARS = 80;
 const MAX_FACT_LINES = 30;
 
 export function estimateTokens(text: string): number {
@@ -36,12 +37,26 @@ function line(text: string, ids: readonly number[]): Line {
   return { text, ids, tokens: estimateTokens(text) + 1 };
 }
 
+/**
+ * One line: each run of whitespace becomes one space, or ` ⏎ ` where it held a line break. One pass
+ * over the runs: `\s*\n\s*` rescanned a long run of spaces from every position in it (quadratic).
+ */
+function flatten(text: string): string {
+  return text.replace(/\s+/g, (ws) => (ws.includes('\n') ? ' ⏎ ' : ' ')).trim();
+}
+
 function clip(text: string, max: number): string {
-  const flat = text
-    .replace(/\s*\n\s*/g, ' ⏎ ')
-    .replace(/\s+/g, ' ')
-    .trim();
+  const flat = flatten(text);
   return flat.length <= max ? flat : `${cut(flat, max - 1)}…`;
+}
+
+/**
+ * Outside text as the model sees it: flattened, cut to `max` plus a margin (so a secret straddling
+ * the cut is still recognised), redacted, then clipped. Redacting only what is shown keeps a
+ * 40,000-character message as cheap as a short one.
+ */
+export function shownText(text: string, max: number, redact: Redactor): string {
+  return clip(redact(cut(flatten(text), max + REDACT_MARGIN)), max);
 }
 
 /** The first `max` UTF-16 units, without splitting a surrogate pair. */
@@ -52,8 +67,8 @@ export function cut(text: string, max: number): string {
 
 /** `#12 2026-11-22T03:02Z status (key) Alice: Status declared → investigating` */
 export function entryLine(e: TimelineEntry, fmt: TimeFormat, redact: Redactor): Line {
-  const who = redact(e.actorName ?? 'system');
-  const text = clip(redact(e.text), MAX_ENTRY_CHARS);
+  const who = shownText(e.actorName ?? 'system', MAX_NAME_CHARS, redact);
+  const text = shownText(e.text, MAX_ENTRY_CHARS, redact);
   return line(
     `#${e.id} ${fmt.iso(e.at)} ${e.kind}${e.key ? ' (key)' : ''} ${who}: ${text}${e.editedAt ? ' (edited)' : ''}`,
     [e.id],
@@ -79,10 +94,10 @@ export function factsBlock(
   const { incident } = facts;
   const ids: number[] = [];
   const out: string[] = [
-    `Incident INC-${incident.number}: ${clip(redact(incident.title), 300)}`,
+    `Incident INC-${incident.number}: ${shownText(incident.title, 300, redact)}`,
     `Severity ${incident.severity} (${SEVERITY_INFO[incident.severity].impact}); status ${incident.status}.`,
   ];
-  if (incident.description) out.push(`Description: ${clip(redact(incident.description), 800)}`);
+  if (incident.description) out.push(`Description: ${shownText(incident.description, 800, redact)}`);
   out.push('', 'Milestones:');
   for (const m of facts.milestones) {
     out.push(`- ${m.label}: ${fmt.iso(m.at)}${refs([m.entryId])}`);
@@ -92,21 +107,21 @@ export function factsBlock(
     out.push('', 'Alerts:');
     for (const a of facts.alerts.slice(0, MAX_FACT_LINES)) {
       out.push(
-        `- ${redact(a.name)} ×${a.count}${a.nodes.length ? ` (${a.nodes.slice(0, 10).join(', ')})` : ''}`,
+        `- ${shownText(a.name, 200, redact)} ×${a.count}${a.nodes.length ? ` (${a.nodes.slice(0, 10).join(', ')})` : ''}`,
       );
     }
   }
   if (facts.actions.length) {
     out.push('', 'Mitigation actions (from the action log):');
     for (const a of facts.actions.slice(-MAX_FACT_LINES)) {
-      const who = `requested by ${redact(a.requestedBy)}${a.decidedBy ? `, decided by ${redact(a.decidedBy)}` : ''}`;
-      const result = a.resultSummary ? `: ${clip(redact(a.resultSummary), 200)}` : '';
+      const who = `requested by ${shownText(a.requestedBy, MAX_NAME_CHARS, redact)}${a.decidedBy ? `, decided by ${shownText(a.decidedBy, MAX_NAME_CHARS, redact)}` : ''}`;
+      const result = a.resultSummary ? `: ${shownText(a.resultSummary, 200, redact)}` : '';
       out.push(`- ${a.kind} ${a.target}: ${a.status} (${who})${result}${refs(a.entryIds)}`);
       ids.push(...a.entryIds);
     }
   }
   if (facts.people.length) {
-    out.push('', `People: ${facts.people.map((p) => redact(describePerson(p))).join(', ')}`);
+    out.push('', `People: ${facts.people.map((p) => shownText(describePerson(p), 200, redact)).join(', ')}`);
   }
   return { text: out.join('\n'), ids };
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock, Incident } from '../core/index.ts';
+import { extendRedactor } from '../core/index.ts';
 import type { Store, StoredPostmortem } from '../store/port.ts';
 import { buildFacts, type PostmortemFacts } from './facts.ts';
 import { type LlmClient, OpenAiLlmClient } from './llm.ts';
@@ -7,7 +8,7 @@ import { renderMarkdown } from './markdown.ts';
 import { NarrateError, type NarrateStats, narrate } from './narrate.ts';
 import type { Narrative } from './narrative.ts';
 import { CHARS_PER_TOKEN } from './prompt.ts';
-import { compilePiiPatterns, createRedactor, type Redactor } from './redact.ts';
+import { compilePiiPatterns, type Redactor } from './redact.ts';
 import { type TimeFormat, timeFormat } from './time.ts';
 
 export interface PostmortemOptions {
@@ -24,6 +25,8 @@ export interface PostmortemOptions {
   /** Regex sources (or `/source/flags`) for PII to blank out of prompts, e.g. emails. */
   readonly piiPatterns: readonly string[];
   readonly displayTimeZone: string;
+  /** The bot's redactor (built-in rules and the configured secrets); the PII patterns are added to it. */
+  readonly redact: Redactor;
   /** Chunk summaries requested at once (default 4). */
   readonly chunkConcurrency?: number;
   /** At most this many chunk requests per draft, else the deterministic draft (default 64). */
@@ -82,7 +85,7 @@ export class PostmortemService {
     private readonly options: PostmortemOptions,
   ) {
     // Fail at start-up on a bad pattern or zone, not at the first resolve.
-    this.redact = createRedactor(compilePiiPatterns(options.piiPatterns));
+    this.redact = extendRedactor(options.redact, ...compilePiiPatterns(options.piiPatterns));
     this.fmt = timeFormat(options.displayTimeZone);
   }
 
@@ -125,7 +128,11 @@ export class PostmortemService {
       } catch (err) {
         if (!(err instanceof NarrateError)) throw err;
         stats = err.stats;
-        fallback = { code: err.code, reason: `${err.message} The deterministic draft was used.` };
+        // Posted in the channel and kept in the draft: a server's error may echo what it was sent.
+        fallback = {
+          code: err.code,
+          reason: this.redact(`${err.message} The deterministic draft was used.`),
+        };
         // The reason only: prompts and answers may hold incident text and are never logged.
         this.logger.warn(
           {
@@ -231,12 +238,13 @@ export const DEFAULT_PROMPT_BUDGET_TOKENS = 12_000;
 
 /** The service with the OpenAI-compatible client when a key is configured. */
 export function createPostmortemService(
-  deps: { readonly store: Store; readonly clock: Clock; readonly logger: Logger },
+  deps: { readonly store: Store; readonly clock: Clock; readonly logger: Logger; readonly redact: Redactor },
   config: PostmortemConfig,
 ): PostmortemService {
   const llm = config.apiKey
     ? new OpenAiLlmClient({
         apiKey: config.apiKey,
+        redact: deps.redact,
         ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
         model: config.model,
         timeoutMs: config.timeoutMs,
@@ -250,5 +258,6 @@ export function createPostmortemService(
     excludePrivate: config.excludePrivate ?? true,
     piiPatterns: config.piiPatterns ?? [],
     displayTimeZone: config.displayTimeZone,
+    redact: deps.redact,
   });
 }

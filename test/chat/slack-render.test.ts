@@ -209,10 +209,32 @@ describe('toBlocks: escaping', () => {
     expect(section('<javascript:alert(1)|x>')).toBe('&lt;javascript:alert(1)|x&gt;');
   });
 
-  it('keeps user, channel and user-group references untouched', () => {
-    expect(section('<@U123> in <#C456> and <#C789|inc-1>, paging <!subteam^S42|oncall>')).toBe(
-      '<@U123> in <#C456> and <#C789|inc-1>, paging <!subteam^S42|oncall>',
+  it('keeps the user and user-group references the message declares, and channel references', () => {
+    const text = '<@U123> in <#C456> and <#C789|inc-1>, paging <!subteam^S42|oncall>';
+    const b = toBlocks({ text, sections: [text], mentions: ['U123', 'S42'] }).blocks[0] as types.SectionBlock;
+    expect(b.text?.text).toBe(text);
+  });
+
+  it('shows every other user or user-group reference literally: quoted text pings nobody', () => {
+    const text = 'GPU down <!subteam^S0123|@sre> <@U0123> cc <@U123>';
+    const out = toBlocks({ text, sections: [text], mentions: ['U123'] });
+    expect((out.blocks[0] as types.SectionBlock).text?.text).toBe(
+      'GPU down &lt;!subteam^S0123|@sre&gt; &lt;@U0123&gt; cc <@U123>',
     );
+    expect(out.text).toBe('GPU down &lt;!subteam^S0123|@sre&gt; &lt;@U0123&gt; cc <@U123>');
+    expect(section('<@U123> and <!subteam^S42>')).toBe('&lt;@U123&gt; and &lt;!subteam^S42&gt;');
+  });
+
+  it('shows a link whose label names another address with its real target', () => {
+    expect(section('<https://evil.example/x|https://good.example>')).toBe('<https://evil.example/x>');
+    expect(section('see <https://evil.example|good.example/login> now')).toBe(
+      'see <https://evil.example> now',
+    );
+    // A label naming the target's own host, or no host at all, stays.
+    expect(section('<https://grafana.example/d/1|grafana.example>')).toBe(
+      '<https://grafana.example/d/1|grafana.example>',
+    );
+    expect(section('<https://runbooks.example/xid|runbook>')).toBe('<https://runbooks.example/xid|runbook>');
   });
 
   it('does not let quoted text broadcast to a whole channel', () => {

@@ -11,6 +11,7 @@ import type { Services } from '../../src/commands/services.ts';
 import {
   type Actor,
   type ApprovalPolicy,
+  createRedactor,
   DEFAULT_POLICY,
   type Incident,
   ManualClock,
@@ -96,8 +97,9 @@ export async function harness(
   actions.setListener(reminders);
   const triage = new TriageService(opened.store, clock, logger, nodes, actions);
   const { onResolve = false, ...llm } = options.postmortem ?? {};
+  const redact = createRedactor();
   const postmortems = createPostmortemService(
-    { store: opened.store, clock, logger },
+    { store: opened.store, clock, logger, redact },
     { model: 'test-model', timeoutMs: 5000, displayTimeZone: 'UTC', ...llm },
   );
   const postmortem = new PostmortemPublisher(opened.store, clock, logger, incidents, postmortems, {
@@ -117,6 +119,7 @@ export async function harness(
     postmortem,
     commands: registry.all,
     displayTimeZone: 'UTC',
+    redact,
   };
   /**
    * `/<group> <text>` typed by `actor` in `channelId`, through the same dispatch as a chat event

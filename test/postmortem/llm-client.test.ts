@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isBotError } from '../../src/core/index.ts';
+import { createRedactor, isBotError } from '../../src/core/index.ts';
 import { type LlmRequest, OpenAiLlmClient } from '../../src/postmortem/index.ts';
 import { apiError, completion, FakeOpenAi } from '../fakes/openai/index.ts';
 
@@ -40,6 +40,7 @@ describe('OpenAiLlmClient (the real openai package against the fake server)', ()
       baseUrl: fake.url,
       model: 'qwen2.5-7b-instruct',
       timeoutMs: 1000,
+      redact: createRedactor(),
     });
   });
   afterAll(() => fake.close());
@@ -101,7 +102,13 @@ describe('OpenAiLlmClient (the real openai package against the fake server)', ()
     const gone = await FakeOpenAi.start();
     const url = gone.url;
     await gone.close();
-    const c = new OpenAiLlmClient({ apiKey: KEY, baseUrl: url, model: 'm', timeoutMs: 1000 });
+    const c = new OpenAiLlmClient({
+      apiKey: KEY,
+      baseUrl: url,
+      model: 'm',
+      timeoutMs: 1000,
+      redact: createRedactor(),
+    });
     expect((await codeOf(c.complete(request()))).code).toBe('bot.llm.unreachable');
   });
 });

@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import type { Incident } from '../../src/core/index.ts';
+import { createRedactor, type Incident } from '../../src/core/index.ts';
 import { createPostmortemService, type PostmortemConfig } from '../../src/postmortem/index.ts';
 import { FakeOpenAi, type RecordedRequest } from '../fakes/openai/index.ts';
 import { alice, bob, harness } from '../incidents/harness.ts';
@@ -74,7 +74,7 @@ export async function withModel(
   const s = await scenario(options);
   const fake = await FakeOpenAi.start({ apiKey: API_KEY });
   const service = createPostmortemService(
-    { store: s.h.store, clock: s.h.clock, logger: pino({ level: 'silent' }) },
+    { store: s.h.store, clock: s.h.clock, logger: pino({ level: 'silent' }), redact: createRedactor() },
     {
       apiKey: API_KEY,
       baseUrl: fake.url,

@@ -316,7 +316,13 @@ async function answer(
     content: body.content || undefined,
     embeds: body.embeds,
     components: body.components,
-    allowedMentions: { parse: body.allowed_mentions.parse },
+    // As for posts: only the users and roles the reply declared may be notified.
+    allowedMentions: {
+      parse: body.allowed_mentions.parse,
+      users: body.allowed_mentions.users,
+      roles: body.allowed_mentions.roles,
+      repliedUser: body.allowed_mentions.replied_user,
+    },
   };
   const ephemeral = reply.visibility === 'ephemeral';
   if (!deferral) {

@@ -1,4 +1,4 @@
-import { FENCED, INLINE_CODE, splitMap } from '../markup.ts';
+import { FENCED, honestLabel, INLINE_CODE, splitMap } from '../markup.ts';
 import type { ChatButton, ChatMessage } from '../message.ts';
 
 /**
@@ -51,10 +51,42 @@ export interface DiscordPayload {
   content: string;
   embeds: DiscordEmbed[];
   components: { type: 1; components: DiscordButton[] }[];
-  allowed_mentions: { parse: ('users' | 'roles')[] };
+  allowed_mentions: AllowedMentions;
+}
+
+/**
+ * Who a message may notify (API v10, MessageAllowedMentionsRequest): nothing parsed from the text,
+ * only the users and roles listed (at most 100 of each), never the author of a replied-to message.
+ */
+export interface AllowedMentions {
+  parse: [];
+  users: string[];
+  roles: string[];
+  replied_user: false;
+}
+
+/** Discord's cap on `allowed_mentions.users` and `.roles` (maxItems in the API spec). */
+const MAX_ALLOWED_MENTIONS = 100;
+const USER_MENTION = /<@!?(\d{1,20})>/g;
+const ROLE_MENTION = /<@&(\d{1,20})>/g;
+
+/**
+ * Only the ids the bot declared (ChatMessage.mentions) that the text really mentions may notify,
+ * users as `<@id>`, roles as `<@&id>`. `<@&role>` in a quoted alert or title, `@everyone` and
+ * `@here` notify nobody: nothing is parsed from the text itself.
+ */
+export function allowedMentions(message: ChatMessage, content: string): AllowedMentions {
+  const declared = new Set(message.mentions ?? []);
+  const pick = (re: RegExp) =>
+    [...new Set([...content.matchAll(re)].map((m) => m[1]!))]
+      .filter((id) => declared.has(id))
+      .slice(0, MAX_ALLOWED_MENTIONS);
+  return { parse: [], users: pick(USER_MENTION), roles: pick(ROLE_MENTION), replied_user: false };
 }
 
 const LINK = /<((?:https?:\/\/|mailto:)[^\s|<>]+)(?:\|([^<>\n]*))?>/g;
+/** Discord's own masked links, as people write them and the text quotes them: `[label](url)`. */
+const MASKED = /\[([^[\]\n]{0,256})\]\((https?:\/\/[^\s()<>]{1,2000})\)/g;
 const BOLD = /(^|[^\w*])\*(?=\S)([^*\n]*?\S)\*(?=$|[^\w*])/g;
 
 /**
@@ -62,9 +94,17 @@ const BOLD = /(^|[^\w*])\*(?=\S)([^*\n]*?\S)\*(?=$|[^\w*])/g;
  * bold is **double**, and links are [label](url). Inside code everything stays literal.
  */
 export function toDiscordMarkdown(text: string): string {
+  // A masked link already in the text whose label names another address shows its target
+  // (`[https://good](https://evil)`); ours are checked the same way as they are made.
   const prose = (s: string) =>
     s
-      .replace(LINK, (_m, url: string, label?: string) => (label ? `[${label}](${url})` : `<${url}>`))
+      .replace(MASKED, (m, label: string, url: string) =>
+        honestLabel(url, label) === undefined ? `<${url}>` : m,
+      )
+      .replace(LINK, (_m, url: string, raw?: string) => {
+        const label = honestLabel(url, raw);
+        return label ? `[${label}](${url})` : `<${url}>`;
+      })
       .replace(BOLD, (_m, before: string, inner: string) => `${before}**${inner}**`);
   const inline = (s: string) => splitMap(s, INLINE_CODE, (m) => m, prose);
   return splitMap(text, FENCED, (m) => m, inline);
@@ -144,10 +184,10 @@ function isPlain(message: ChatMessage): boolean {
  */
 export function toDiscordMessage(message: ChatMessage): DiscordPayload {
   const components = buttonRows(message.buttons ?? []);
-  const allowed_mentions: DiscordPayload['allowed_mentions'] = { parse: ['users', 'roles'] };
   if (isPlain(message)) {
     const text = toDiscordMarkdown(message.sections?.[0] ?? message.text).trim();
-    return { content: text || '\u200b', embeds: [], components, allowed_mentions };
+    const content = text || '\u200b';
+    return { content, embeds: [], components, allowed_mentions: allowedMentions(message, content) };
   }
   const title = message.header ? truncate(message.header.replace(/\s+/g, ' ').trim(), L.embedTitle) : '';
   const fields = (message.fields ?? [])
@@ -202,10 +242,6 @@ export function toDiscordMessage(message: ChatMessage): DiscordPayload {
   // The plain text goes above the embed: it is what notifications show, and its mentions notify
   // (mentions inside an embed never do).
   const fallback = message.text.trim() && message.text.trim() !== message.header?.trim() ? message.text : '';
-  return {
-    content: truncate(toDiscordMarkdown(fallback).trim(), L.content),
-    embeds,
-    components,
-    allowed_mentions,
-  };
+  const content = truncate(toDiscordMarkdown(fallback).trim(), L.content);
+  return { content, embeds, components, allowed_mentions: allowedMentions(message, content) };
 }

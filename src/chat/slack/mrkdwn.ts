@@ -1,4 +1,4 @@
-import { FENCED, INLINE_CODE, splitMap } from '../markup.ts';
+import { FENCED, honestLabel, INLINE_CODE, splitMap } from '../markup.ts';
 
 /**
  * Our neutral markup → Slack mrkdwn. The two already agree on *bold*, _italic_, `code`, ```blocks```
@@ -20,6 +20,7 @@ const REFERENCE = /^<(@|#|!subteam\^)([A-Z0-9_]+)(?:\|([^<>|\n]*))?>$/;
 const DATE = /^<!date\^(\d{1,12})\^([^^|<>\n]+)(?:\^(https?:\/\/[^\s^|<>]+))?\|([^<>\n]*)>$/;
 
 const FENCE = '```';
+const NO_MENTIONS: ReadonlySet<string> = new Set();
 const ELLIPSIS = '…';
 
 /** Escapes Slack's three control characters; use for text that must show literally. */
@@ -28,19 +29,24 @@ export function escapeMrkdwn(text: string): string {
 }
 
 /**
- * Keeps our links, Slack's user/channel/user-group references and date tokens (the adapter's
- * localTime); anything else in angle brackets
- * is text (`<command>` in help, `<none>` in kubectl output). Broadcasts (`<!here>`, `<!channel>`)
- * are deliberately not kept: text quoted from users must never page a whole channel.
+ * Keeps our links, channel references and date tokens (the adapter's localTime); anything else in
+ * angle brackets is text (`<command>` in help, `<none>` in kubectl output). A user or user-group
+ * reference (`<@U123>`, `<!subteam^S123>`) notifies its people, so it is kept only when the bot
+ * mentions that id on purpose (`mentions`); any other, quoted from an alert, a title or a person,
+ * is escaped and shows literally. Broadcasts (`<!here>`, `<!channel>`) are never kept. A link whose
+ * label names another address shows its real target instead (see honestLabel).
  */
-function token(match: string): string {
+function token(match: string, mentions: ReadonlySet<string>): string {
   const link = LINK.exec(match);
   if (link) {
     const url = link[1]!.replace(/&/g, '&amp;');
-    return link[2] === undefined ? `<${url}>` : `<${url}|${link[2].replace(/&/g, '&amp;')}>`;
+    const label = honestLabel(link[1]!, link[2]);
+    return label === undefined ? `<${url}>` : `<${url}|${label.replace(/&/g, '&amp;')}>`;
   }
   const ref = REFERENCE.exec(match);
-  if (ref) return `<${ref[1]}${ref[2]}${ref[3] === undefined ? '' : `|${ref[3].replace(/&/g, '&amp;')}`}>`;
+  if (ref && (ref[1] === '#' || mentions.has(ref[2]!))) {
+    return `<${ref[1]}${ref[2]}${ref[3] === undefined ? '' : `|${ref[3].replace(/&/g, '&amp;')}`}>`;
+  }
   const date = DATE.exec(match);
   if (date) {
     const link = date[3] === undefined ? '' : `^${date[3].replace(/&/g, '&amp;')}`;
@@ -49,9 +55,12 @@ function token(match: string): string {
   return escapeMrkdwn(match);
 }
 
-/** Neutral markup → mrkdwn. Inside code everything is literal, so code is escaped whole. */
-export function toMrkdwn(text: string): string {
-  const prose = (s: string) => splitMap(s, ANGLE, token, escapeMrkdwn);
+/**
+ * Neutral markup → mrkdwn. Inside code everything is literal, so code is escaped whole. `mentions`:
+ * the ids whose references may notify (ChatMessage.mentions); none by default.
+ */
+export function toMrkdwn(text: string, mentions: ReadonlySet<string> = NO_MENTIONS): string {
+  const prose = (s: string) => splitMap(s, ANGLE, (m) => token(m, mentions), escapeMrkdwn);
   const inline = (s: string) => splitMap(s, INLINE_CODE, escapeMrkdwn, prose);
   return splitMap(text, FENCED, escapeMrkdwn, inline);
 }

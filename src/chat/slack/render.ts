@@ -52,9 +52,9 @@ function plainOr(text: string, fallback: string, max: number, oneLine = true): s
   return t.trim() ? t : fallback;
 }
 
-function fieldText(field: ChatField): string | undefined {
+function fieldText(field: ChatField, mentions: ReadonlySet<string>): string | undefined {
   const label = field.label.replace(/\s+/g, ' ').trim();
-  const value = field.value.trim() ? toMrkdwn(field.value) : '';
+  const value = field.value.trim() ? toMrkdwn(field.value, mentions) : '';
   if (!label && !value) return undefined;
   // The label is shown bold and on its own line, as the sandbox shows it above the value.
   const head = label ? `*${truncateMrkdwn(toMrkdwn(label), 200)}*` : '';
@@ -118,16 +118,21 @@ function droppedMarker(parts: number): SectionBlock {
  * message would pass 50 blocks the oldest section text gives way, with a marker, never a button.
  */
 export function toBlocks(message: ChatMessage): { text: string; blocks: KnownBlock[] } {
+  // Only the mentions the bot declared may notify; every other reference is shown as text.
+  const mentions: ReadonlySet<string> = new Set(message.mentions ?? []);
   const header = message.header ? truncatePlain(message.header, L.headerText, true) : '';
   const headerBlocks: KnownBlock[] = header ? [{ type: 'header', text: plain(header) }] : [];
 
   const rich = Boolean(message.header || message.sections?.length || message.fields?.length);
   const sources = message.sections?.length ? message.sections : rich ? [] : [message.text];
   const sectionBlocks: SectionBlock[] = sources.flatMap((s) =>
-    splitMrkdwn(toMrkdwn(s), L.sectionText).map((text) => ({ type: 'section' as const, text: mrkdwn(text) })),
+    splitMrkdwn(toMrkdwn(s, mentions), L.sectionText).map((text) => ({
+      type: 'section' as const,
+      text: mrkdwn(text),
+    })),
   );
 
-  const fields = (message.fields ?? []).flatMap((f) => fieldText(f) ?? []);
+  const fields = (message.fields ?? []).flatMap((f) => fieldText(f, mentions) ?? []);
   const fieldBlocks: SectionBlock[] = chunk(fields, L.fieldsPerSection).map((group) => ({
     type: 'section',
     fields: group.map(mrkdwn),
@@ -139,7 +144,7 @@ export function toBlocks(message: ChatMessage): { text: string; blocks: KnownBlo
 
   const contexts = (message.context ?? [])
     .filter((c) => c.trim())
-    .map((c) => mrkdwn(truncateMrkdwn(toMrkdwn(c), L.contextText)));
+    .map((c) => mrkdwn(truncateMrkdwn(toMrkdwn(c, mentions), L.contextText)));
   const contextBlocks: ContextBlock[] = chunk(contexts, L.elementsPerContext).map((elements) => ({
     type: 'context',
     elements,
@@ -167,7 +172,7 @@ export function toBlocks(message: ChatMessage): { text: string; blocks: KnownBlo
 
   const blocks: KnownBlock[] = [...head, ...sections, ...fieldsKept, ...actions, ...context];
   const fallbackSource = message.text.trim() ? message.text : (message.header ?? '');
-  const fallback = truncateMrkdwn(toMrkdwn(fallbackSource), L.fallbackText);
+  const fallback = truncateMrkdwn(toMrkdwn(fallbackSource, mentions), L.fallbackText);
   const text = fallback.trim() ? fallback : 'incident-bot';
   // Slack needs text or blocks; a message that renders to nothing still says something.
   if (blocks.length === 0) blocks.push({ type: 'section', text: mrkdwn(text) });

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { type DiscordFault, DiscordFaultQueue } from './faults.ts';
 import { FakeGateway } from './gateway.ts';
+import { allowedMentionsProblem, NOBODY, notifiedBy } from './mentions.ts';
 import {
   BOT_ROLE_PERMISSIONS,
   type FakeChannel,
@@ -508,6 +509,8 @@ export class FakeDiscord {
       edited_timestamp: null,
       type,
       pinned: false,
+      // Ephemeral messages notify nobody; others whom their content and allowed_mentions say.
+      notified: ephemeralTo ? NOBODY : notifiedBy(this.world, body, { id: authorId, channelId }),
       ...(ephemeralTo ? { ephemeralTo } : {}),
       ...(nonce !== undefined ? { nonce } : {}),
     };
@@ -550,7 +553,7 @@ export class FakeDiscord {
       embeds: 'embeds' in body ? (body.embeds ?? []) : m.embeds,
       components: 'components' in body ? (body.components ?? []) : m.components,
     };
-    const problem = messageProblem(next, files.length + m.attachments.length);
+    const problem = messageProblem(next, files.length + m.attachments.length) ?? allowedMentionsProblem(body);
     if (problem) throw new HttpError(400, 50035, 'Invalid Form Body', { errors: problem });
     Object.assign(m, next);
     m.edited_timestamp = new Date().toISOString();
@@ -669,7 +672,7 @@ export class FakeDiscord {
         const c = this.visibleChannel(m[1]!, PERMISSIONS.SendMessages);
         const nonce = nonceProblem(req.body);
         if (nonce) throw new HttpError(400, 50035, 'Invalid Form Body', { errors: nonce });
-        const problem = messageProblem(req.body, req.files.length);
+        const problem = messageProblem(req.body, req.files.length) ?? allowedMentionsProblem(req.body);
         if (problem) throw new HttpError(400, 50035, 'Invalid Form Body', { errors: problem });
         if (req.files.length && !this.world.can(this.botId, c.id, PERMISSIONS.AttachFiles))
           throw new HttpError(403, 50013, 'Missing Permissions');
@@ -760,7 +763,7 @@ export class FakeDiscord {
       (_m, req) => {
         const i = this.interaction(_m[2]!);
         if (!i.callback) throw new HttpError(404, 10015, 'Unknown Webhook');
-        const problem = messageProblem(req.body, req.files.length);
+        const problem = messageProblem(req.body, req.files.length) ?? allowedMentionsProblem(req.body);
         if (problem) throw new HttpError(400, 50035, 'Invalid Form Body', { errors: problem });
         const ephemeral = (Number(req.body.flags ?? 0) & 64) !== 0;
         const msg = this.createMessage(
@@ -901,7 +904,7 @@ export class FakeDiscord {
     i.callback = { type, at: Date.now(), ephemeral };
     switch (type) {
       case 4: {
-        const problem = messageProblem(data, req.files.length);
+        const problem = messageProblem(data, req.files.length) ?? allowedMentionsProblem(data);
         if (problem) {
           i.callback = undefined;
           throw new HttpError(400, 50035, 'Invalid Form Body', { errors: problem });

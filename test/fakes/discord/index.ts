@@ -9,4 +9,5 @@ export {
   startFakeDiscord,
 } from './fake-discord.ts';
 export type { DiscordFault } from './faults.ts';
+export { allowedMentionsProblem, type FakeNotified, notifiedBy } from './mentions.ts';
 export { PERMISSIONS, snowflakeTime } from './state.ts';

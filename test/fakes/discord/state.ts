@@ -1,3 +1,5 @@
+import type { FakeNotified } from './mentions.ts';
+
 /**
  * The fake Discord's world: one server with people, roles and channels, messages, and the
  * interactions it sent. Payloads are built in Discord's own shapes (API v10), so the real
@@ -99,6 +101,8 @@ export interface FakeMessage {
    * event only; a message fetched later has none.
    */
   nonce?: string | number;
+  /** Whom it notified when it was created (mentions.ts); an edit notifies nobody. */
+  notified: FakeNotified;
 }
 
 const DISCORD_EPOCH = 1_420_070_400_000;

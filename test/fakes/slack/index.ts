@@ -61,6 +61,7 @@ export { channelNameError, MAX_CHANNEL_NAME } from './channel-name.ts';
 export { FakeSlackChat, type FakeSlackChatOptions, renderBlocks } from './chat-platform.ts';
 export { type CallRecord, FakeSlack, type FakeSlackOptions, startFakeSlack } from './fake-slack.ts';
 export type { Fault } from './faults.ts';
+export { type FakeMentions, mentionsOf } from './mentions.ts';
 export type { BuiltInteraction, ChannelType, EventOptions, PayloadBuilder, ViewValue } from './payloads.ts';
 export type {
   ActOptions,

@@ -1,3 +1,5 @@
+import type { FakeMentions } from './mentions.ts';
+
 /**
  * What the fake workspace holds. Internal records are mutable; tests read snapshots (the
  * `Fake*` types) so an assertion never sees a later change.
@@ -142,6 +144,8 @@ export interface FakeMessage {
   readonly pinned: boolean;
   readonly files: string[];
   readonly origin: MessageOrigin;
+  /** Whom the message's live mentions notify (see mentions.ts): none when quoted text is escaped. */
+  readonly mentions: FakeMentions;
 }
 
 export interface FakeEphemeral extends EphemeralRecord {}

@@ -1,3 +1,4 @@
+import { mentionsOf } from './mentions.ts';
 import type { ChannelRecord, FakeChannel, FakeMessage, MessageRecord } from './records.ts';
 
 /** Copies of internal records for tests: later changes never show through an assertion. */
@@ -35,5 +36,6 @@ export function snapshotMessage(m: MessageRecord): FakeMessage {
     pinned: m.pinnedBy !== undefined,
     files: m.files,
     origin: m.origin,
+    mentions: mentionsOf(m.text, m.blocks),
   });
 }

@@ -172,9 +172,31 @@ function links(text) {
     text,
     /<((?:https?:\/\/|mailto:)[^\s|<>]+)(?:\|([^<>]*))?>/g,
     (m) =>
-      `<a href="${escapeHtml(m[1])}" target="_blank" rel="noopener noreferrer">${emphasis(m[2] || m[1])}</a>`,
+      `<a href="${escapeHtml(m[1])}" target="_blank" rel="noopener noreferrer">${emphasis(honestLabel(m[1], m[2]) || m[1])}</a>`,
     (plain) => channelRefs(emphasis(plain)),
   );
+}
+
+// As src/chat/markup.ts honestLabel (Slack and Discord render the same): a label that names
+// another address than the link's target would send a reader elsewhere, so the target is shown.
+const HOST_IN_LABEL = /(?<![\w.-])((?:[a-z0-9-]{1,63}\.)+[a-z][a-z0-9-]{1,62})(?![\w-])/gi;
+const bareHost = (host) => host.toLowerCase().replace(/^www\./, '');
+
+function honestLabel(url, label) {
+  if (!label) return undefined;
+  let target;
+  if (/^mailto:/i.test(url)) target = bareHost(url.slice(url.lastIndexOf('@') + 1).split(/[?#]/)[0] ?? '');
+  else {
+    try {
+      target = bareHost(new URL(url).hostname);
+    } catch {
+      return undefined;
+    }
+  }
+  const hosts = [...label.matchAll(HOST_IN_LABEL)].map((m) => bareHost(m[1]));
+  if (hosts.some((h) => h !== target)) return undefined;
+  if (label.includes('://') && hosts.length === 0) return undefined;
+  return label;
 }
 
 function emphasis(text) {

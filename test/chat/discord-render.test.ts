@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { toDiscordMarkdown, toDiscordMessage } from '../../src/chat/discord/render.ts';
+
+describe('toDiscordMessage: who may be notified', () => {
+  it('allows no mention parsed from the text, only the declared ids the content mentions', () => {
+    const body = toDiscordMessage({
+      text: 'Escalating: <@111> and <@222>, <@&333> and <@&444>, @everyone',
+      mentions: ['111', '444', '999'],
+    });
+    expect(body.allowed_mentions).toEqual({ parse: [], users: ['111'], roles: ['444'], replied_user: false });
+  });
+
+  it('allows nothing when nothing was declared', () => {
+    const body = toDiscordMessage({ text: 'x', header: 'Alert', sections: ['<@&333> <@111>'] });
+    expect(body.allowed_mentions).toEqual({ parse: [], users: [], roles: [], replied_user: false });
+  });
+
+  it('lists at most 100 users, as the API allows', () => {
+    const ids = Array.from({ length: 150 }, (_, i) => String(1000 + i));
+    const body = toDiscordMessage({ text: ids.map((id) => `<@${id}>`).join(' '), mentions: ids });
+    expect(body.allowed_mentions.users).toHaveLength(100);
+  });
+});
+
+describe('toDiscordMarkdown: links show where they go', () => {
+  it.each([
+    ['[https://good.example](https://evil.example/x)', '<https://evil.example/x>'],
+    ['<https://evil.example/x|https://good.example>', '<https://evil.example/x>'],
+    ['<https://evil.example/x|good.example/login>', '<https://evil.example/x>'],
+    ['[the runbook](https://runbooks.example/xid)', '[the runbook](https://runbooks.example/xid)'],
+    ['<https://runbooks.example/xid|runbook>', '[runbook](https://runbooks.example/xid)'],
+    ['<https://grafana.example/d/1|grafana.example>', '[grafana.example](https://grafana.example/d/1)'],
+  ])('%j → %j', (input, expected) => {
+    expect(toDiscordMarkdown(input)).toBe(expected);
+  });
+});
