@@ -24,7 +24,9 @@ const KIND_LABEL: Record<TimelineKind, string> = {
 /** One line per entry: `#12 14:03 UTC 📌 💬 Alice: drained the node (edited)`. */
 export function formatTimelineEntry(e: TimelineEntry, timeZone: string): string {
   const who = e.actorName ? `${e.actorName}: ` : '';
-  const text = e.deletedAt ? '_(message deleted)_' : e.text.replace(/\s*\n\s*/g, ' ⏎ ');
+  // Started only at the beginning of a whitespace run: `\s*\n\s*` alone rescans a long run of
+  // spaces from every position in it (quadratic on a 4,000-space message).
+  const text = e.deletedAt ? '_(message deleted)_' : e.text.replace(/(?<!\s)\s*\n\s*/g, ' ⏎ ');
   const flags = `${e.key ? '📌 ' : ''}${KIND_LABEL[e.kind]}`;
   return `#${e.id} ${formatTime(e.at, timeZone)} ${flags} ${who}${text}${e.editedAt && !e.deletedAt ? ' _(edited)_' : ''}`;
 }
