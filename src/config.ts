@@ -162,7 +162,10 @@ export interface Config extends Env {
   readonly sandbox: boolean;
   readonly slack: SlackConfig | undefined;
   readonly discord: DiscordConfig | undefined;
-  /** Whether /api and the sandbox require API_TOKEN: whenever the server is reachable off this machine. */
+  /**
+   * Whether API_TOKEN must be set: whenever HOST is reachable off this machine. A token that is
+   * set is enforced on every HOST (main.ts), loopback included.
+   */
   readonly requireToken: boolean;
   /** Which database DATABASE_URL names, safe to log: the SQLite path, or PostgreSQL's host:port/database. */
   readonly database: DatabaseTarget;

@@ -2,12 +2,17 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { BotError, isBotError } from '../core/index.ts';
+import { headerTitle, proxyHeader } from './access.ts';
 import { type Router, sendError } from './router.ts';
 
 export interface HttpOptions {
   readonly router: Router;
   readonly logger: Logger;
-  /** When set, everything but /healthz needs `Authorization: Bearer <token>` or the token cookie. */
+  /**
+   * API_TOKEN, whatever HOST is: when set, everything but the open paths needs
+   * `Authorization: Bearer <token>` or the token cookie. Unset (only allowed on a loopback HOST),
+   * those paths answer only requests that did not come through a proxy.
+   */
   readonly apiToken: string | undefined;
 }
 
@@ -75,6 +80,20 @@ export function createHttpServer(options: HttpOptions): Server {
             'bot.http.unauthorized',
             'This bot requires API_TOKEN.',
             'Send Authorization: Bearer <API_TOKEN>, or open /?token=<API_TOKEN> once in the browser.',
+          );
+          return;
+        }
+      } else if (!isOpenPath(url.pathname)) {
+        // No token is only allowed on a loopback HOST, where "only this machine" is the guard; a
+        // proxy on this machine turns every caller into a loopback peer, so its requests are refused.
+        const via = proxyHeader(req.headers);
+        if (via) {
+          sendError(
+            res,
+            403,
+            'bot.http.proxied',
+            `This request came through a proxy (it carries ${headerTitle(via)}), and without API_TOKEN the bot answers only callers on its own machine.`,
+            'Set API_TOKEN on the bot (openssl rand -hex 32) and send Authorization: Bearer <API_TOKEN>, or open /?token=<API_TOKEN> once in the browser.',
           );
           return;
         }
