@@ -280,6 +280,18 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
   for (const name of ['DISCORD_GUILD_ID', 'DISCORD_APPLICATION_ID', 'DISCORD_API_URL'] as const) {
     if (env[name] && !env.DISCORD_TOKEN) problems.push(`${name}: set, but DISCORD_TOKEN is missing`);
   }
+  // The sandbox's user switcher lets anyone who can open the page act as any sandbox user: a demo
+  // for one machine, never an identity, so it runs only where nobody else can reach it.
+  // Read on its own, so a bad variable elsewhere does not hide this problem.
+  const sandboxSet = envSchema.shape.SANDBOX.safeParse(env.SANDBOX).data;
+  const chatConfigured = Boolean(env.SLACK_BOT_TOKEN || env.DISCORD_TOKEN);
+  if ((sandboxSet ?? !chatConfigured) && requireToken) {
+    const why =
+      sandboxSet === true ? `SANDBOX=${env.SANDBOX}` : 'by default, since no chat platform is configured';
+    problems.push(
+      `SANDBOX: the sandbox is on (${why}), but HOST=${host} is reachable from other machines and anyone who can open the sandbox can act as any of its users; set HOST=127.0.0.1, or SANDBOX=false`,
+    );
+  }
   if (problems.length > 0 || !file || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
   const slack: SlackConfig | undefined = e.SLACK_BOT_TOKEN
