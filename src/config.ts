@@ -33,6 +33,29 @@ const envSchema = z.object({
       message:
         'must be sqlite:<path> (for example sqlite:./data/incident-bot.db) or postgres://user:password@host:5432/database',
     }),
+  /**
+   * The address people and alert senders use when a proxy is in front (https://bot.example.com):
+   * its host is accepted in Host headers and as an Origin, and https makes the token cookie Secure.
+   */
+  PUBLIC_URL: z
+    .url({
+      protocol: /^https?$/,
+      message: 'must be the address people use, such as https://incident-bot.example.com',
+    })
+    .refine(
+      (u) => {
+        // Not a URL at all is already reported by the check above.
+        if (!URL.canParse(u)) return true;
+        const url = new URL(u);
+        return url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+      },
+      {
+        message:
+          'must be a scheme and host only, such as https://incident-bot.example.com (no path, query or user)',
+      },
+    )
+    .transform((u) => new URL(u).origin)
+    .optional(),
   API_TOKEN: optionalSecret.refine((t) => t === undefined || t.length >= 16, {
     message: 'must be at least 16 characters (try: openssl rand -hex 32)',
   }),

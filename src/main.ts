@@ -1,4 +1,5 @@
 import { realpathSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
 import { commands } from '../commands/index.ts';
@@ -12,6 +13,7 @@ import type { SlackChat } from './chat/slack/adapter.ts';
 import { CommandRegistry } from './commands/registry.ts';
 import { type Config, ConfigError, loadConfig, readDotEnv } from './config.ts';
 import { BotError, type Clock, isBotError, systemClock } from './core/index.ts';
+import { hostPolicy, isWildcard } from './http/access.ts';
 import { registerApi } from './http/api.ts';
 import { registerMetrics } from './http/metrics.ts';
 import { Router } from './http/router.ts';
@@ -212,7 +214,17 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
   }
   // A configured API_TOKEN is enforced whatever HOST is: behind a proxy on this machine every
   // caller is loopback, so the address says nothing about who is calling.
-  const server = createHttpServer({ router, logger, apiToken: config.API_TOKEN });
+  const server = createHttpServer({
+    router,
+    logger,
+    apiToken: config.API_TOKEN,
+    hosts: hostPolicy({
+      host: config.HOST,
+      publicUrl: config.PUBLIC_URL,
+      // HOST=0.0.0.0 is every address of this machine: a probe or a proxy dialling one of them.
+      localAddresses: isWildcard(config.HOST) ? machineAddresses() : [],
+    }),
+  });
 
   let url: string;
   try {
@@ -260,6 +272,11 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
       await opened.close();
     },
   };
+}
+
+/** The addresses of this machine's interfaces (IP literals, which DNS rebinding cannot name). */
+function machineAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
 }
 
 async function run(): Promise<void> {

@@ -83,8 +83,10 @@ export function sendError(
 
 /** Reads a JSON body up to `limit` bytes; too large or not JSON is a 4xx with a clear message. */
 export async function readJson(req: IncomingMessage, limit = 64 * 1024): Promise<unknown> {
-  const type = req.headers['content-type'] ?? '';
-  if (!type.includes('application/json')) {
+  // The media type exactly, parameters (charset) allowed: `text/plain;application/json` is what a
+  // page on another site sends to skip the CORS preflight, and it is not JSON.
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') {
     throw new BotError(
       'bot.http.content_type',
       'The request body must be JSON (content-type: application/json).',

@@ -2,7 +2,15 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { BotError, isBotError } from '../core/index.ts';
-import { headerTitle, proxyHeader } from './access.ts';
+import {
+  crossSite,
+  type HostPolicy,
+  headerTitle,
+  hostAllowed,
+  hostPolicy,
+  overTls,
+  proxyHeader,
+} from './access.ts';
 import { type Router, sendError } from './router.ts';
 
 export interface HttpOptions {
@@ -14,13 +22,30 @@ export interface HttpOptions {
    * those paths answer only requests that did not come through a proxy.
    */
   readonly apiToken: string | undefined;
+  /** Which Host headers (and Origins) are this bot; default: the loopback names only. */
+  readonly hosts?: HostPolicy;
 }
+
+/**
+ * On every response: no other site may frame the page (clickjacking the Approve buttons), and
+ * browsers take each response as the type it says it is.
+ */
+const SECURITY_HEADERS = {
+  'x-frame-options': 'DENY',
+  'content-security-policy': "frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+} as const;
 
 const COOKIE = 'incident_bot_token';
 // Slack's requests carry Slack's signature, checked by Bolt, not our bearer token; the alert
 // webhooks check their own token (WEBHOOK_TOKEN), which alert senders are configured with.
 const OPEN_PATHS = new Set(['/healthz', '/readyz', '/slack/events']);
 const isOpenPath = (path: string) => OPEN_PATHS.has(path) || path.startsWith('/webhooks/');
+// Probes (a load balancer, the kubelet) name the bot by whatever address they dialled; these two
+// answer with nothing but a status, so any Host may ask.
+const PROBE_PATHS = new Set(['/healthz', '/readyz']);
+/** Methods that change nothing, which another site's page may send (and not read the answer of). */
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
 /** HTTP status for a coded error: not-found codes are 404, body problems 4xx, the rest 400. */
 function statusFor(code: string): number {
@@ -55,18 +80,44 @@ function presentedToken(req: IncomingMessage): string | undefined {
 
 export function createHttpServer(options: HttpOptions): Server {
   const { router, logger, apiToken } = options;
+  const hosts = options.hosts ?? hostPolicy({ host: '127.0.0.1' });
   return createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     try {
+      if (!PROBE_PATHS.has(url.pathname) && !hostAllowed(hosts, req.headers.host)) {
+        // DNS rebinding: another site's name resolved to this machine; the browser sends that name.
+        sendError(
+          res,
+          421,
+          'bot.http.host',
+          `The Host header ${JSON.stringify(String(req.headers.host).slice(0, 100))} does not name this bot.`,
+          'Open the bot at its own address (http://127.0.0.1:<PORT>, HOST, or PUBLIC_URL); behind a proxy, set PUBLIC_URL to the address people and senders use.',
+        );
+        return;
+      }
+      const foreign = SAFE_METHODS.has(method) ? undefined : crossSite(hosts, req.headers);
+      if (foreign) {
+        sendError(
+          res,
+          403,
+          'bot.http.cross_site',
+          `Refused a request from another site's page (${foreign}): only the bot's own page may change things.`,
+          "Use the page at the bot's own address; behind a proxy, set PUBLIC_URL to the address in the browser. Scripts send no Origin and are not affected.",
+        );
+        return;
+      }
       if (apiToken && !isOpenPath(url.pathname)) {
         // A browser cannot send a bearer header when opening the page: `/?token=…` once sets a cookie.
         const fromQuery = url.searchParams.get('token');
         if (fromQuery && safeEqual(fromQuery, apiToken)) {
           // Always back to the page itself: a path from the request could name another host (`//evil`).
+          // Secure once the browser came over TLS, so the token never goes out over plain HTTP again.
+          const secure = overTls(hosts, req.headers) ? '; Secure' : '';
           res.writeHead(303, {
             location: '/',
-            'set-cookie': `${COOKIE}=${encodeURIComponent(apiToken)}; HttpOnly; SameSite=Strict; Path=/`,
+            'set-cookie': `${COOKIE}=${encodeURIComponent(apiToken)}; HttpOnly; SameSite=Strict; Path=/${secure}`,
           });
           res.end();
           return;

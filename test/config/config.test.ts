@@ -290,6 +290,35 @@ describe('loadConfig: the sandbox only on loopback', () => {
   });
 });
 
+describe('loadConfig: PUBLIC_URL', () => {
+  it.each([
+    ['https://incidents.example.com', 'https://incidents.example.com'],
+    ['https://Incidents.Example.com/', 'https://incidents.example.com'],
+    ['https://incidents.example.com:8443', 'https://incidents.example.com:8443'],
+    ['http://bot.internal:3000', 'http://bot.internal:3000'],
+  ])('takes %s as the origin %s', (value, origin) => {
+    expect(loadConfig({ PUBLIC_URL: value }).PUBLIC_URL).toBe(origin);
+  });
+
+  it('is unset by default', () => {
+    expect(loadConfig({}).PUBLIC_URL).toBeUndefined();
+  });
+
+  it.each([
+    'incidents.example.com',
+    'ftp://incidents.example.com',
+    'https://incidents.example.com/bot',
+    'https://incidents.example.com/?a=1',
+    'https://user:secret@incidents.example.com',
+  ])('refuses %s, naming PUBLIC_URL and what it must be', (value) => {
+    const [problem] = configError(() => loadConfig({ PUBLIC_URL: value })).problems;
+    expect(problem).toMatch(/^PUBLIC_URL: must be /);
+    expect(problem).toContain('https://incident-bot.example.com');
+    // It may hold a password: never echoed.
+    expect(problem).not.toContain('secret');
+  });
+});
+
 describe('loadConfig: WEBHOOK_TOKEN', () => {
   it('takes a token of 16 characters or more and refuses a short one without echoing it', () => {
     expect(loadConfig({ WEBHOOK_TOKEN: TOKEN }).WEBHOOK_TOKEN).toBe(TOKEN);
