@@ -350,3 +350,40 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
     configFilePath,
   };
 }
+
+/**
+ * Doors a proxy could open: a token left unset where the bot may be reached through one. Without
+ * a token the bot refuses calls that carry a proxy's headers (Forwarded, X-Forwarded-For,
+ * X-Real-IP), but a proxy that adds none makes every caller look like this machine. main.ts logs
+ * each as a warning at start-up.
+ */
+export function proxyExposure(config: Config): { variable: string; because: string[]; message: string }[] {
+  const viaProxy = [
+    ...(config.slack?.mode === 'http'
+      ? ['Slack HTTP mode is on (Slack reaches it through a TLS proxy)']
+      : []),
+    ...(config.PUBLIC_URL ? [`PUBLIC_URL=${config.PUBLIC_URL} is served through a proxy`] : []),
+  ];
+  const out: { variable: string; because: string[]; message: string }[] = [];
+  const webhookReasons = [
+    ...(config.requireToken ? [`HOST=${config.HOST} is reachable from other machines`] : []),
+    ...viaProxy,
+  ];
+  if (!config.WEBHOOK_TOKEN && webhookReasons.length > 0) {
+    out.push({
+      variable: 'WEBHOOK_TOKEN',
+      because: webhookReasons,
+      message:
+        'WEBHOOK_TOKEN is not set, but the bot can be reached through a proxy: the alert webhooks take only calls from this machine that carry no proxy header, and a proxy that adds none would let anyone post alerts. Set WEBHOOK_TOKEN (openssl rand -hex 32) and give it to the alert senders.',
+    });
+  }
+  if (!config.API_TOKEN && viaProxy.length > 0) {
+    out.push({
+      variable: 'API_TOKEN',
+      because: viaProxy,
+      message:
+        'API_TOKEN is not set, but the bot can be reached through a proxy: /api, /metrics and the sandbox refuse proxied calls, and a proxy that adds no Forwarded or X-Forwarded-For header would open them to anyone. Set API_TOKEN (openssl rand -hex 32).',
+    });
+  }
+  return out;
+}

@@ -11,7 +11,7 @@ import { registerSandboxRoutes } from './chat/sandbox/routes.ts';
 import { type SandboxTables, SandboxWorkspace } from './chat/sandbox/workspace.ts';
 import type { SlackChat } from './chat/slack/adapter.ts';
 import { CommandRegistry } from './commands/registry.ts';
-import { type Config, ConfigError, loadConfig, readDotEnv } from './config.ts';
+import { type Config, ConfigError, loadConfig, proxyExposure, readDotEnv } from './config.ts';
 import { BotError, type Clock, isBotError, systemClock } from './core/index.ts';
 import { hostPolicy, isWildcard } from './http/access.ts';
 import { registerApi } from './http/api.ts';
@@ -51,6 +51,8 @@ export interface RunningBot {
 export async function startBot(config: Config, deps: { logger: Logger; clock?: Clock }): Promise<RunningBot> {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
+  for (const { variable, because, message } of proxyExposure(config))
+    logger.warn({ variable, because }, message);
   // Before anything opens: a broken runbook stops start-up with every problem named.
   const runbooks = loadRunbooks(config.file.runbooks.dir ?? SHIPPED_RUNBOOKS);
   const opened = await openStore(config.DATABASE_URL, {

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, isLoopback, loadConfig, readDotEnv } from '../../src/config.ts';
+import { ConfigError, isLoopback, loadConfig, proxyExposure, readDotEnv } from '../../src/config.ts';
 import { loadFileConfig, parseFileConfig } from '../../src/config-file.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -316,6 +316,33 @@ describe('loadConfig: PUBLIC_URL', () => {
     expect(problem).toContain('https://incident-bot.example.com');
     // It may hold a password: never echoed.
     expect(problem).not.toContain('secret');
+  });
+});
+
+describe('proxyExposure: tokens a proxy in front would need', () => {
+  const SLACK_HTTP = { SLACK_BOT_TOKEN: 'xoxb-1-2', SLACK_SIGNING_SECRET: 'signing-secret-0123456789' };
+  const names = (env: Record<string, string>) => proxyExposure(loadConfig(env)).map((w) => w.variable);
+
+  it('names nothing on a plain loopback bot, or when both tokens are set', () => {
+    expect(names({})).toEqual([]);
+    expect(
+      names({ ...SLACK_HTTP, PUBLIC_URL: 'https://x.example', API_TOKEN: TOKEN, WEBHOOK_TOKEN: TOKEN }),
+    ).toEqual([]);
+  });
+
+  it('names WEBHOOK_TOKEN on a public HOST (API_TOKEN is required there already)', () => {
+    const [w] = proxyExposure(loadConfig({ HOST: '0.0.0.0', API_TOKEN: TOKEN, SANDBOX: 'false' }));
+    expect(w).toMatchObject({
+      variable: 'WEBHOOK_TOKEN',
+      because: ['HOST=0.0.0.0 is reachable from other machines'],
+    });
+  });
+
+  it('names both in Slack HTTP mode, which needs a TLS proxy, and with PUBLIC_URL', () => {
+    expect(names(SLACK_HTTP)).toEqual(['WEBHOOK_TOKEN', 'API_TOKEN']);
+    expect(names({ PUBLIC_URL: 'https://x.example' })).toEqual(['WEBHOOK_TOKEN', 'API_TOKEN']);
+    expect(names({ PUBLIC_URL: 'https://x.example', API_TOKEN: TOKEN })).toEqual(['WEBHOOK_TOKEN']);
+    expect(names({ ...SLACK_HTTP, WEBHOOK_TOKEN: TOKEN })).toEqual(['API_TOKEN']);
   });
 });
 

@@ -131,3 +131,58 @@ describe('a bot on 127.0.0.1 without API_TOKEN, reached through a proxy', () => 
     expect((await call(`${bot.url}/api/incidents`, 'GET')).json).toEqual({ incidents: [] });
   });
 });
+
+/** The start-up warnings as the log has them: `{ level: 40, variable, because, msg }`. */
+function warnings(bot: BotProcess): { variable: string; because: string[]; msg: string }[] {
+  return bot.output.flatMap((line) => {
+    try {
+      const rec = JSON.parse(line);
+      return rec.level === 40 && rec.variable ? [rec] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+describe('start-up warnings for tokens a proxy would need', () => {
+  const tmp = tempDir();
+  let bare: BotProcess;
+  let published: BotProcess;
+
+  beforeAll(async () => {
+    bare = await startBotProcess({ DATABASE_URL: `sqlite:${tmp.dir}/bare.db` });
+    published = await startBotProcess({
+      DATABASE_URL: `sqlite:${tmp.dir}/published.db`,
+      PUBLIC_URL: 'https://incidents.example.com',
+    });
+  });
+  afterAll(async () => {
+    await bare?.stop();
+    await published?.stop();
+    tmp.remove();
+  });
+
+  it('warns about nothing on a plain loopback bot', () => {
+    expect(warnings(bare)).toEqual([]);
+  });
+
+  it('warns, naming the variable and why, when PUBLIC_URL says a proxy is in front', () => {
+    const found = warnings(published);
+    expect(found.map((w) => w.variable)).toEqual(['WEBHOOK_TOKEN', 'API_TOKEN']);
+    for (const w of found) {
+      expect(w.because).toEqual(['PUBLIC_URL=https://incidents.example.com is served through a proxy']);
+      expect(w.msg).toContain(`Set ${w.variable}`);
+    }
+  });
+
+  it('still refuses proxied calls there', async () => {
+    const res = await call(
+      `${published.url}/webhooks/generic`,
+      'POST',
+      { 'x-forwarded-for': '203.0.113.7' },
+      {},
+    );
+    expect(res.status).toBe(403);
+    expect(res.json.error.code).toBe('bot.webhook.proxied');
+  });
+});
