@@ -11,7 +11,8 @@ import {
   overTls,
   proxyHeader,
 } from './access.ts';
-import { type Router, sendError } from './router.ts';
+import { refuseUnread } from './body.ts';
+import { errorJson, type Router, sendError } from './router.ts';
 
 export interface HttpOptions {
   readonly router: Router;
@@ -165,12 +166,19 @@ export function createHttpServer(options: HttpOptions): Server {
         res.end();
         return;
       }
-      if (isBotError(err)) {
-        sendError(res, statusFor(err.code), err.code, err.message, err.hint);
-        return;
-      }
-      logger.error({ err, method, path: url.pathname }, 'unhandled error in an HTTP handler');
-      sendError(res, 500, 'bot.internal', 'Something went wrong on the bot’s side; the log has the details.');
+      const [status, code, message, hint] = isBotError(err)
+        ? [statusFor(err.code), err.code, err.message, err.hint]
+        : [
+            500,
+            'bot.internal',
+            'Something went wrong on the bot’s side; the log has the details.',
+            undefined,
+          ];
+      if (status === 500)
+        logger.error({ err, method, path: url.pathname }, 'unhandled error in an HTTP handler');
+      // A refusal before the body was read (too large, say): answered without resetting the connection.
+      if (!req.complete) refuseUnread(req, res, status, errorJson(code, message, hint));
+      else sendError(res, status, code, message, hint);
     }
   });
 }

@@ -91,7 +91,11 @@ export function registerWebhooks(router: Router, deps: WebhookDeps): void {
       refuse(res, deps.token, req.headers);
       return;
     }
-    const body = await readJson(req, WEBHOOK_BODY_LIMIT);
+    const body = await readJson(
+      req,
+      WEBHOOK_BODY_LIMIT,
+      'Send fewer alerts per call: Alertmanager max_alerts in the webhook_config (the rest are counted in truncatedAlerts), or split the batch.',
+    );
     const received = await deps.alerts.receive(source, body);
     sendJson(res, 200, { status: 'stored', alerts: received.alerts, groups: received.groups });
   });
