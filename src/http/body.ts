@@ -16,6 +16,8 @@ export interface BodyOptions {
   readonly hint?: string;
   /** Sees each chunk's size before it is kept; throwing stops the read with that error. */
   readonly onChunk?: (bytes: number) => void;
+  /** Aborting stops the read (a deadline), leaving the rest unread. */
+  readonly signal?: AbortSignal;
 }
 
 export function tooLarge(limit: number, hint?: string): BotError {
@@ -46,6 +48,7 @@ export function readBody(req: IncomingMessage, options: BodyOptions): Promise<Bu
       req.off('end', onEnd);
       req.off('error', onError);
       req.off('close', onClose);
+      options.signal?.removeEventListener('abort', onAbort);
     };
     const stop = (err: unknown) => {
       done();
@@ -74,6 +77,12 @@ export function readBody(req: IncomingMessage, options: BodyOptions): Promise<Bu
     const onError = (err: Error) => stop(aborted(err));
     // Without 'end' first: the client went away mid-body.
     const onClose = () => stop(aborted());
+    const onAbort = () => stop(options.signal?.reason);
+    if (options.signal?.aborted) {
+      onAbort();
+      return;
+    }
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     req.on('data', onData);
     req.once('end', onEnd);
     req.once('error', onError);
@@ -89,7 +98,7 @@ function aborted(cause?: unknown): BotError {
 
 /**
  * Answers while the client may still be sending its body: the whole answer goes out at once with
- * `connection: close`, the rest of the body is read and dropped (up to DRAIN_BYTES, DRAIN_MS),
+ * `connection: close`, the rest of the body is read and dropped (up to `drainBytes`, DRAIN_MS),
  * and only then does the connection close, so a client that sends what it announced reads the
  * answer and sees a clean close. A client that keeps sending past that is cut off.
  */
@@ -99,6 +108,7 @@ export function refuseUnread(
   status: number,
   body: string,
   headers: Record<string, string> = {},
+  drainBytes = DRAIN_BYTES,
 ): void {
   res.writeHead(status, {
     ...headers,
@@ -127,7 +137,7 @@ export function refuseUnread(
   };
   const onData = (chunk: Buffer) => {
     drained += chunk.length;
-    if (drained > DRAIN_BYTES) cut();
+    if (drained > drainBytes) cut();
   };
   const timer = setTimeout(cut, DRAIN_MS);
   timer.unref();

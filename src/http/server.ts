@@ -25,7 +25,32 @@ export interface HttpOptions {
   readonly apiToken: string | undefined;
   /** Which Host headers (and Origins) are this bot; default: the loopback names only. */
   readonly hosts?: HostPolicy;
+  /** How long slow clients get (tests shorten them); default HTTP_TIMEOUTS. */
+  readonly timeouts?: Partial<HttpTimeouts>;
 }
+
+export interface HttpTimeouts {
+  /** Every header must be in within this, or the connection is answered 408 and closed. */
+  readonly headersTimeout: number;
+  /** The whole request, body included (a 4 MiB webhook over a slow link fits). */
+  readonly requestTimeout: number;
+  /** An idle kept-alive connection is closed after this (Node's default). */
+  readonly keepAliveTimeout: number;
+  /** How often Node looks for connections past the two timeouts above (its default is 30 s). */
+  readonly connectionsCheckingInterval: number;
+}
+
+/**
+ * A client that trickles its headers or body (slowloris) holds a socket and whatever it sent, so
+ * it is cut off; Node's defaults (60 s for headers, 300 s for a request, checked every 30 s) let
+ * a few hundred such clients sit for minutes. Answers (the sandbox's event stream) are not bounded.
+ */
+export const HTTP_TIMEOUTS: HttpTimeouts = {
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 5_000,
+  connectionsCheckingInterval: 1_000,
+};
 
 /**
  * On every response: no other site may frame the page (clickjacking the Approve buttons), and
@@ -82,7 +107,14 @@ function presentedToken(req: IncomingMessage): string | undefined {
 export function createHttpServer(options: HttpOptions): Server {
   const { router, logger, apiToken } = options;
   const hosts = options.hosts ?? hostPolicy({ host: '127.0.0.1' });
-  return createServer(async (req: IncomingMessage, res: ServerResponse) => {
+  const timeouts = { ...HTTP_TIMEOUTS, ...options.timeouts };
+  const server = createServer({
+    headersTimeout: timeouts.headersTimeout,
+    requestTimeout: timeouts.requestTimeout,
+    keepAliveTimeout: timeouts.keepAliveTimeout,
+    connectionsCheckingInterval: timeouts.connectionsCheckingInterval,
+  });
+  server.on('request', async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
@@ -181,6 +213,7 @@ export function createHttpServer(options: HttpOptions): Server {
       else sendError(res, status, code, message, hint);
     }
   });
+  return server;
 }
 
 export function listen(server: Server, port: number, host: string): Promise<{ url: string; port: number }> {
