@@ -97,6 +97,15 @@ function aborted(cause?: unknown): BotError {
 }
 
 /**
+ * Whether some of the request's body has not been read yet. A request without a body (a GET) is
+ * not `complete` until its handler has started either, so that alone does not tell.
+ */
+export function bodyPending(req: IncomingMessage): boolean {
+  if (req.complete || req.destroyed) return false;
+  return req.headers['transfer-encoding'] !== undefined || (announcedLength(req) ?? 0) > 0;
+}
+
+/**
  * Answers while the client may still be sending its body: the whole answer goes out at once with
  * `connection: close`, the rest of the body is read and dropped (up to `drainBytes`, DRAIN_MS),
  * and only then does the connection close, so a client that sends what it announced reads the
@@ -110,14 +119,15 @@ export function refuseUnread(
   headers: Record<string, string> = {},
   drainBytes = DRAIN_BYTES,
 ): void {
+  const pending = bodyPending(req);
   res.writeHead(status, {
     ...headers,
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',
-    connection: 'close',
+    ...(pending ? { connection: 'close' } : {}),
   });
-  if (req.complete || req.destroyed) {
+  if (!pending) {
     res.end(body);
     return;
   }

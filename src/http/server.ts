@@ -12,7 +12,7 @@ import {
   proxyHeader,
 } from './access.ts';
 import { refuseUnread } from './body.ts';
-import { errorJson, type Router, sendError } from './router.ts';
+import { errorJson, type Router } from './router.ts';
 
 export interface HttpOptions {
   readonly router: Router;
@@ -118,11 +118,13 @@ export function createHttpServer(options: HttpOptions): Server {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    // Every refusal: one line of JSON; a body still on its way is drained, so the client reads it.
+    const refuse = (status: number, code: string, message: string, hint?: string) =>
+      refuseUnread(req, res, status, errorJson(code, message, hint));
     try {
       if (!PROBE_PATHS.has(url.pathname) && !hostAllowed(hosts, req.headers.host)) {
         // DNS rebinding: another site's name resolved to this machine; the browser sends that name.
-        sendError(
-          res,
+        refuse(
           421,
           'bot.http.host',
           `The Host header ${JSON.stringify(String(req.headers.host).slice(0, 100))} does not name this bot.`,
@@ -132,8 +134,7 @@ export function createHttpServer(options: HttpOptions): Server {
       }
       const foreign = SAFE_METHODS.has(method) ? undefined : crossSite(hosts, req.headers);
       if (foreign) {
-        sendError(
-          res,
+        refuse(
           403,
           'bot.http.cross_site',
           `Refused a request from another site's page (${foreign}): only the bot's own page may change things.`,
@@ -158,8 +159,7 @@ export function createHttpServer(options: HttpOptions): Server {
         const token = presentedToken(req);
         if (!token || !safeEqual(token, apiToken)) {
           res.setHeader('www-authenticate', 'Bearer');
-          sendError(
-            res,
+          refuse(
             401,
             'bot.http.unauthorized',
             'This bot requires API_TOKEN.',
@@ -172,8 +172,7 @@ export function createHttpServer(options: HttpOptions): Server {
         // proxy on this machine turns every caller into a loopback peer, so its requests are refused.
         const via = proxyHeader(req.headers);
         if (via) {
-          sendError(
-            res,
+          refuse(
             403,
             'bot.http.proxied',
             `This request came through a proxy (it carries ${headerTitle(via)}), and without API_TOKEN the bot answers only callers on its own machine.`,
@@ -184,11 +183,11 @@ export function createHttpServer(options: HttpOptions): Server {
       }
       const found = router.match(method, url.pathname);
       if (found === 'method') {
-        sendError(res, 405, 'bot.http.method', `${method} is not allowed on ${url.pathname}.`);
+        refuse(405, 'bot.http.method', `${method} is not allowed on ${url.pathname}.`);
         return;
       }
       if (!found) {
-        sendError(res, 404, 'bot.http.not_found', `Nothing at ${url.pathname}.`);
+        refuse(404, 'bot.http.not_found', `Nothing at ${url.pathname}.`);
         return;
       }
       await found.handler(req, res, found.params);
@@ -208,9 +207,8 @@ export function createHttpServer(options: HttpOptions): Server {
           ];
       if (status === 500)
         logger.error({ err, method, path: url.pathname }, 'unhandled error in an HTTP handler');
-      // A refusal before the body was read (too large, say): answered without resetting the connection.
-      if (!req.complete) refuseUnread(req, res, status, errorJson(code, message, hint));
-      else sendError(res, status, code, message, hint);
+      // A refusal before the body was read (too large, say) is answered without a reset.
+      refuse(status, code, message, hint);
     }
   });
   return server;

@@ -173,3 +173,33 @@ describe('a webhook body over the limit', () => {
     expect((await fetch(`http://127.0.0.1:${port}/webhooks/nope`, { method: 'POST' })).status).toBe(404);
   });
 });
+
+describe('a refusal before the body is read', () => {
+  it('ends cleanly too: 12 unauthenticated 5 MiB posts in a row all read their 401', async () => {
+    const router = new Router();
+    router.on('POST', '/sandbox/api/send', async (_req, res) => {
+      res.end('never');
+    });
+    const server = createHttpServer({
+      router,
+      logger: pino({ level: 'silent' }),
+      apiToken: 'body-limits-token-0123456789',
+    });
+    const { url } = await listen(server, 0, '127.0.0.1');
+    try {
+      const body = Buffer.alloc(5 * 1024 * 1024, ' ');
+      for (let i = 0; i < 12; i++) {
+        const res = await fetch(`${url}/sandbox/api/send`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        expect(res.status).toBe(401);
+        expect(((await res.json()) as any).error.code).toBe('bot.http.unauthorized');
+      }
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
