@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { BotError, isBotError } from '../core/index.ts';
 import {
@@ -114,6 +115,7 @@ export function createHttpServer(options: HttpOptions): Server {
     keepAliveTimeout: timeouts.keepAliveTimeout,
     connectionsCheckingInterval: timeouts.connectionsCheckingInterval,
   });
+  server.on('clientError', clientErrorAnswer(timeouts));
   server.on('request', async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
@@ -212,6 +214,49 @@ export function createHttpServer(options: HttpOptions): Server {
     }
   });
   return server;
+}
+
+/**
+ * Node's own refusals (a slow client past the timeouts, a request that is not HTTP) come with no
+ * request object and, by default, no body: written here as the same one-line JSON, straight to
+ * the socket, when nothing of an answer has gone out on it yet.
+ */
+function clientErrorAnswer(timeouts: HttpTimeouts) {
+  return (err: NodeJS.ErrnoException, socket: Duplex): void => {
+    const busy = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+    if (err.code === 'ECONNRESET' || !socket.writable || busy) {
+      socket.destroy();
+      return;
+    }
+    const [status, reason, code, message, hint] =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [
+            408,
+            'Request Timeout',
+            'bot.http.timeout',
+            'The request did not arrive in time.',
+            `Headers must arrive within ${timeouts.headersTimeout / 1000} s and a whole request within ${timeouts.requestTimeout / 1000} s.`,
+          ]
+        : err.code === 'HPE_HEADER_OVERFLOW'
+          ? [
+              431,
+              'Request Header Fields Too Large',
+              'bot.http.headers_too_large',
+              'The request headers are too large.',
+              'Send fewer or smaller headers (at most 16 KiB in all).',
+            ]
+          : [
+              400,
+              'Bad Request',
+              'bot.http.bad_request',
+              'The request is not valid HTTP.',
+              'Send an HTTP/1.1 request.',
+            ];
+    const body = errorJson(code, message, hint);
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  };
 }
 
 export function listen(server: Server, port: number, host: string): Promise<{ url: string; port: number }> {

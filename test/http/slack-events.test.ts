@@ -263,7 +263,7 @@ describe('slow clients on the HTTP server', () => {
     expect(server.keepAliveTimeout).toBe(HTTP_TIMEOUTS.keepAliveTimeout);
   });
 
-  it('answers a client that never finishes its headers with 408 and closes, and one that trickles its body too', async () => {
+  it('answers a client that never finishes its headers with 408 and closes, one that trickles its body too, and one that is not HTTP with 400', async () => {
     const router = new Router();
     router.on('POST', '/sink', async (req, res) => {
       req.resume();
@@ -288,17 +288,24 @@ describe('slow clients on the HTTP server', () => {
     try {
       const headers = connect(port, '127.0.0.1');
       headers.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
+      const garbage = connect(port, '127.0.0.1');
+      garbage.write('NOT HTTP AT ALL\r\n\r\n');
       const body = connect(port, '127.0.0.1');
       body.write('POST /sink HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\nabc');
       // Bounded generously: the point is that they are cut off at all, not how fast.
-      const [a, b] = await Promise.race([
-        Promise.all([until(headers), until(body)]),
+      const [a, b, c] = await Promise.race([
+        Promise.all([until(headers), until(body), until(garbage)]),
         new Promise<never>((_, rej) =>
           setTimeout(() => rej(new Error('slow clients were never cut off')), 10_000),
         ),
       ]);
-      expect(a).toMatch(/^HTTP\/1\.1 408 /);
-      expect(b).toMatch(/^HTTP\/1\.1 408 /);
+      for (const answer of [a, b]) {
+        expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+        // Node's own refusal, as one line of JSON like every other.
+        expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).error.code).toBe('bot.http.timeout');
+      }
+      expect(c).toMatch(/^HTTP\/1\.1 400 /);
+      expect(JSON.parse(c.slice(c.indexOf('\r\n\r\n') + 4)).error.code).toBe('bot.http.bad_request');
     } finally {
       server.closeAllConnections();
       await new Promise((res) => server.close(res));
