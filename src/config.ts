@@ -33,6 +33,29 @@ const envSchema = z.object({
       message:
         'must be sqlite:<path> (for example sqlite:./data/incident-bot.db) or postgres://user:password@host:5432/database',
     }),
+  /**
+   * The address people and alert senders use when a proxy is in front (https://bot.example.com):
+   * its host is accepted in Host headers and as an Origin, and https makes the token cookie Secure.
+   */
+  PUBLIC_URL: z
+    .url({
+      protocol: /^https?$/,
+      message: 'must be the address people use, such as https://incident-bot.example.com',
+    })
+    .refine(
+      (u) => {
+        // Not a URL at all is already reported by the check above.
+        if (!URL.canParse(u)) return true;
+        const url = new URL(u);
+        return url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+      },
+      {
+        message:
+          'must be a scheme and host only, such as https://incident-bot.example.com (no path, query or user)',
+      },
+    )
+    .transform((u) => new URL(u).origin)
+    .optional(),
   API_TOKEN: optionalSecret.refine((t) => t === undefined || t.length >= 16, {
     message: 'must be at least 16 characters (try: openssl rand -hex 32)',
   }),
@@ -162,7 +185,10 @@ export interface Config extends Env {
   readonly sandbox: boolean;
   readonly slack: SlackConfig | undefined;
   readonly discord: DiscordConfig | undefined;
-  /** Whether /api and the sandbox require API_TOKEN: whenever the server is reachable off this machine. */
+  /**
+   * Whether API_TOKEN must be set: whenever HOST is reachable off this machine. A token that is
+   * set is enforced on every HOST (main.ts), loopback included.
+   */
   readonly requireToken: boolean;
   /** Which database DATABASE_URL names, safe to log: the SQLite path, or PostgreSQL's host:port/database. */
   readonly database: DatabaseTarget;
@@ -277,6 +303,18 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
   for (const name of ['DISCORD_GUILD_ID', 'DISCORD_APPLICATION_ID', 'DISCORD_API_URL'] as const) {
     if (env[name] && !env.DISCORD_TOKEN) problems.push(`${name}: set, but DISCORD_TOKEN is missing`);
   }
+  // The sandbox's user switcher lets anyone who can open the page act as any sandbox user: a demo
+  // for one machine, never an identity, so it runs only where nobody else can reach it.
+  // Read on its own, so a bad variable elsewhere does not hide this problem.
+  const sandboxSet = envSchema.shape.SANDBOX.safeParse(env.SANDBOX).data;
+  const chatConfigured = Boolean(env.SLACK_BOT_TOKEN || env.DISCORD_TOKEN);
+  if ((sandboxSet ?? !chatConfigured) && requireToken) {
+    const why =
+      sandboxSet === true ? `SANDBOX=${env.SANDBOX}` : 'by default, since no chat platform is configured';
+    problems.push(
+      `SANDBOX: the sandbox is on (${why}), but HOST=${host} is reachable from other machines and anyone who can open the sandbox can act as any of its users; set HOST=127.0.0.1, or SANDBOX=false`,
+    );
+  }
   if (problems.length > 0 || !file || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
   const slack: SlackConfig | undefined = e.SLACK_BOT_TOKEN
@@ -311,4 +349,41 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
     file,
     configFilePath,
   };
+}
+
+/**
+ * Doors a proxy could open: a token left unset where the bot may be reached through one. Without
+ * a token the bot refuses calls that carry a proxy's headers (Forwarded, X-Forwarded-For,
+ * X-Real-IP), but a proxy that adds none makes every caller look like this machine. main.ts logs
+ * each as a warning at start-up.
+ */
+export function proxyExposure(config: Config): { variable: string; because: string[]; message: string }[] {
+  const viaProxy = [
+    ...(config.slack?.mode === 'http'
+      ? ['Slack HTTP mode is on (Slack reaches it through a TLS proxy)']
+      : []),
+    ...(config.PUBLIC_URL ? [`PUBLIC_URL=${config.PUBLIC_URL} is served through a proxy`] : []),
+  ];
+  const out: { variable: string; because: string[]; message: string }[] = [];
+  const webhookReasons = [
+    ...(config.requireToken ? [`HOST=${config.HOST} is reachable from other machines`] : []),
+    ...viaProxy,
+  ];
+  if (!config.WEBHOOK_TOKEN && webhookReasons.length > 0) {
+    out.push({
+      variable: 'WEBHOOK_TOKEN',
+      because: webhookReasons,
+      message:
+        'WEBHOOK_TOKEN is not set, but the bot can be reached through a proxy: the alert webhooks take only calls from this machine that carry no proxy header, and a proxy that adds none would let anyone post alerts. Set WEBHOOK_TOKEN (openssl rand -hex 32) and give it to the alert senders.',
+    });
+  }
+  if (!config.API_TOKEN && viaProxy.length > 0) {
+    out.push({
+      variable: 'API_TOKEN',
+      because: viaProxy,
+      message:
+        'API_TOKEN is not set, but the bot can be reached through a proxy: /api, /metrics and the sandbox refuse proxied calls, and a proxy that adds no Forwarded or X-Forwarded-For header would open them to anyone. Set API_TOKEN (openssl rand -hex 32).',
+    });
+  }
+  return out;
 }

@@ -1,4 +1,5 @@
 import { realpathSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
 import { commands } from '../commands/index.ts';
@@ -10,8 +11,9 @@ import { registerSandboxRoutes } from './chat/sandbox/routes.ts';
 import { type SandboxTables, SandboxWorkspace } from './chat/sandbox/workspace.ts';
 import type { SlackChat } from './chat/slack/adapter.ts';
 import { CommandRegistry } from './commands/registry.ts';
-import { type Config, ConfigError, loadConfig, readDotEnv } from './config.ts';
+import { type Config, ConfigError, loadConfig, proxyExposure, readDotEnv } from './config.ts';
 import { BotError, type Clock, createRedactor, isBotError, systemClock } from './core/index.ts';
+import { hostPolicy, isWildcard } from './http/access.ts';
 import { registerApi } from './http/api.ts';
 import { registerMetrics } from './http/metrics.ts';
 import { Router } from './http/router.ts';
@@ -49,6 +51,8 @@ export interface RunningBot {
 export async function startBot(config: Config, deps: { logger: Logger; clock?: Clock }): Promise<RunningBot> {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
+  for (const { variable, because, message } of proxyExposure(config))
+    logger.warn({ variable, because }, message);
   // One redactor for everything that leaves the bot (action output, logs, model errors, prompts):
   // the built-in rules plus this process's own secrets as literals, whatever their shape.
   const redact = createRedactor({ secrets: configuredSecrets(config, process.env) });
@@ -215,10 +219,18 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
       slackHttp.handle(req, res);
     });
   }
+  // A configured API_TOKEN is enforced whatever HOST is: behind a proxy on this machine every
+  // caller is loopback, so the address says nothing about who is calling.
   const server = createHttpServer({
     router,
     logger,
-    apiToken: config.requireToken ? config.API_TOKEN : undefined,
+    apiToken: config.API_TOKEN,
+    hosts: hostPolicy({
+      host: config.HOST,
+      publicUrl: config.PUBLIC_URL,
+      // HOST=0.0.0.0 is every address of this machine: a probe or a proxy dialling one of them.
+      localAddresses: isWildcard(config.HOST) ? machineAddresses() : [],
+    }),
   });
 
   let url: string;
@@ -308,6 +320,11 @@ function databasePassword(url: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** The addresses of this machine's interfaces (IP literals, which DNS rebinding cannot name). */
+function machineAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
 }
 
 async function run(): Promise<void> {

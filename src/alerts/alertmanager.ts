@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { normalizeAlert } from './normalize-alert.ts';
 import { timestampSchema } from './time.ts';
-import type { NormalizedBatch, NormalizeOptions } from './types.ts';
+import type { NormalizedAlert, NormalizedBatch, NormalizeOptions } from './types.ts';
 import { labelsSchema, optionalBatchFields, statusSchema } from './wire.ts';
 
 /**
@@ -38,12 +38,23 @@ export function normalizeAlertmanager(
   payload: AlertmanagerPayload,
   options: NormalizeOptions,
 ): NormalizedBatch {
+  return alertmanagerBatch(
+    payload,
+    payload.alerts.map((a) => normalizeAlert(a, options.receivedAt)),
+  );
+}
+
+/** The batch around alerts already normalised (normalizeAlert, or a slice at a time: sliced.ts). */
+export function alertmanagerBatch(
+  payload: Omit<AlertmanagerPayload, 'alerts'>,
+  alerts: NormalizedAlert[],
+): NormalizedBatch {
   return {
     source: 'alertmanager',
     groupKey: payload.groupKey,
     status: payload.status,
     ...optionalBatchFields(payload.receiver, payload.externalURL),
     truncatedAlerts: payload.truncatedAlerts,
-    alerts: payload.alerts.map((a) => normalizeAlert(a, options.receivedAt)),
+    alerts,
   };
 }

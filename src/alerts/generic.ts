@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { commonLabels, DEFAULT_GROUP_BY, groupKeyFor } from './labels.ts';
 import { normalizeAlert } from './normalize-alert.ts';
 import { timestampSchema } from './time.ts';
-import type { NormalizedBatch, NormalizeOptions } from './types.ts';
+import type { NormalizedAlert, NormalizedBatch, NormalizeOptions } from './types.ts';
 import { labelsSchema, optionalBatchFields, statusSchema } from './wire.ts';
 
 /**
@@ -54,8 +54,25 @@ function toRaw(a: GenericAlert) {
   };
 }
 
+/** One generic alert, normalised. */
+export function normalizeGenericAlert(a: GenericAlert, options: NormalizeOptions): NormalizedAlert {
+  return normalizeAlert(toRaw(a), options.receivedAt);
+}
+
 export function normalizeGeneric(payload: GenericPayload, options: NormalizeOptions): NormalizedBatch {
-  const alerts = payload.alerts.map((a) => normalizeAlert(toRaw(a), options.receivedAt));
+  return genericBatch(
+    payload,
+    payload.alerts.map((a) => normalizeGenericAlert(a, options)),
+    options,
+  );
+}
+
+/** The batch around alerts already normalised (normalizeGenericAlert, or a slice at a time: sliced.ts). */
+export function genericBatch(
+  payload: Omit<GenericPayload, 'alerts'>,
+  alerts: NormalizedAlert[],
+  options: NormalizeOptions,
+): NormalizedBatch {
   // Without a groupKey, alerts sent together group by the labels of the set they all share.
   const groupKey =
     payload.groupKey ??

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { alertmanagerAlertSchema } from './alertmanager.ts';
 import { commonLabels, DEFAULT_GROUP_BY, groupKeyFor } from './labels.ts';
 import { normalizeAlert } from './normalize-alert.ts';
-import type { NormalizedBatch, NormalizeOptions } from './types.ts';
+import type { NormalizedAlert, NormalizedBatch, NormalizeOptions } from './types.ts';
 import { labelsSchema, optionalBatchFields, statusSchema } from './wire.ts';
 
 /**
@@ -39,7 +39,19 @@ export const grafanaPayloadSchema = z.object({
 export type GrafanaPayload = z.infer<typeof grafanaPayloadSchema>;
 
 export function normalizeGrafana(payload: GrafanaPayload, options: NormalizeOptions): NormalizedBatch {
-  const alerts = payload.alerts.map((a) => normalizeAlert(a, options.receivedAt));
+  return grafanaBatch(
+    payload,
+    payload.alerts.map((a) => normalizeAlert(a, options.receivedAt)),
+    options,
+  );
+}
+
+/** The batch around alerts already normalised (normalizeAlert, or a slice at a time: sliced.ts). */
+export function grafanaBatch(
+  payload: Omit<GrafanaPayload, 'alerts'>,
+  alerts: NormalizedAlert[],
+  options: NormalizeOptions,
+): NormalizedBatch {
   // Grafana always sends a groupKey; a hand-made test body may not, and must still group.
   const groupKey =
     payload.groupKey ||

@@ -37,6 +37,7 @@ export {
   severityMapping,
   severityOfAlerts,
 } from './severity.ts';
+export { ALERTS_PER_SLICE, normalizeAlertPayloadSliced } from './sliced.ts';
 export { STORM_WINDOW_MS, type StormDecision, StormGuard, type StormGuardOptions } from './storm-guard.ts';
 export { parseTimestamp, timestampSchema } from './time.ts';
 export {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BotError } from '../core/index.ts';
+import { readBody } from './body.ts';
 
 export type Handler = (
   req: IncomingMessage,
@@ -71,6 +72,11 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
+/** The one error shape every refusal has: `{"error":{"code":"bot.…","message":"…","hint":"…"}}`. */
+export function errorJson(code: string, message: string, hint?: string): string {
+  return JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}) } });
+}
+
 export function sendError(
   res: ServerResponse,
   status: number,
@@ -81,24 +87,27 @@ export function sendError(
   sendJson(res, status, { error: { code, message, ...(hint ? { hint } : {}) } });
 }
 
-/** Reads a JSON body up to `limit` bytes; too large or not JSON is a 4xx with a clear message. */
-export async function readJson(req: IncomingMessage, limit = 64 * 1024): Promise<unknown> {
-  const type = req.headers['content-type'] ?? '';
-  if (!type.includes('application/json')) {
+/**
+ * Reads a JSON body up to `limit` bytes; too large or not JSON is a 4xx with a clear message. A
+ * body over the limit is left unread, for the server's error handler to answer and drain.
+ */
+export async function readJson(
+  req: IncomingMessage,
+  limit = 64 * 1024,
+  tooLargeHint?: string,
+): Promise<unknown> {
+  // The media type exactly, parameters (charset) allowed: `text/plain;application/json` is what a
+  // page on another site sends to skip the CORS preflight, and it is not JSON.
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') {
     throw new BotError(
       'bot.http.content_type',
       'The request body must be JSON (content-type: application/json).',
     );
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new BotError('bot.http.too_large', `The request body is over ${limit} bytes.`);
-    chunks.push(chunk as Buffer);
-  }
+  const body = await readBody(req, { limit, ...(tooLargeHint ? { hint: tooLargeHint } : {}) });
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(body.toString('utf8'));
   } catch {
     throw new BotError('bot.http.bad_json', 'The request body is not valid JSON.');
   }

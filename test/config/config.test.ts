@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, isLoopback, loadConfig, readDotEnv } from '../../src/config.ts';
+import { ConfigError, isLoopback, loadConfig, proxyExposure, readDotEnv } from '../../src/config.ts';
 import { loadFileConfig, parseFileConfig } from '../../src/config-file.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -218,8 +218,131 @@ describe('loadConfig: every problem named', () => {
   });
 
   it('reports a bad PORT and a missing API_TOKEN on a public HOST together', () => {
-    const err = configError(() => loadConfig({ PORT: 'abc', HOST: '0.0.0.0' }));
+    const err = configError(() => loadConfig({ PORT: 'abc', HOST: '0.0.0.0', SANDBOX: 'false' }));
     expect(err.problems.map((p) => p.split(':')[0])).toEqual(['PORT', 'API_TOKEN']);
+  });
+});
+
+describe('loadConfig: the sandbox only on loopback', () => {
+  // Anyone who can open the sandbox acts as any of its users: a demo on one machine, not an identity.
+  it.each(['0.0.0.0', '::', '10.0.0.5', 'bot.example.com'])(
+    'refuses the default sandbox (no chat platform) on HOST=%s, naming SANDBOX and HOST=127.0.0.1',
+    (host) => {
+      const err = configError(() => loadConfig({ HOST: host, API_TOKEN: TOKEN }));
+      expect(err.problems).toEqual([
+        `SANDBOX: the sandbox is on (by default, since no chat platform is configured), but HOST=${host} is reachable from other machines and anyone who can open the sandbox can act as any of its users; set HOST=127.0.0.1, or SANDBOX=false`,
+      ]);
+    },
+  );
+
+  it('refuses SANDBOX=true beside Slack on a public HOST', () => {
+    const err = configError(() =>
+      loadConfig({
+        HOST: '0.0.0.0',
+        API_TOKEN: TOKEN,
+        SANDBOX: 'true',
+        SLACK_BOT_TOKEN: 'xoxb-1-2',
+        SLACK_SIGNING_SECRET: 'signing-secret-0123456789',
+      }),
+    );
+    expect(err.problems).toEqual([
+      'SANDBOX: the sandbox is on (SANDBOX=true), but HOST=0.0.0.0 is reachable from other machines and anyone who can open the sandbox can act as any of its users; set HOST=127.0.0.1, or SANDBOX=false',
+    ]);
+  });
+
+  it('lets a public HOST run with SANDBOX=false, or with a chat platform and no sandbox', () => {
+    expect(loadConfig({ HOST: '0.0.0.0', API_TOKEN: TOKEN, SANDBOX: 'false' }).sandbox).toBe(false);
+    const slack = loadConfig({
+      HOST: '0.0.0.0',
+      API_TOKEN: TOKEN,
+      SLACK_BOT_TOKEN: 'xoxb-1-2',
+      SLACK_SIGNING_SECRET: 'signing-secret-0123456789',
+    });
+    expect(slack.sandbox).toBe(false);
+    expect(loadConfig({ HOST: '127.0.0.1', SANDBOX: 'true' }).sandbox).toBe(true);
+  });
+
+  it('exits with status 2 at start-up, naming SANDBOX', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        PORT: '0',
+        HOST: '0.0.0.0',
+        API_TOKEN: TOKEN,
+        DATABASE_URL: `sqlite:${join(dir, 'never.db')}`,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // A bot that starts anyway is stopped, so the test fails instead of leaving it running.
+    const guard = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const code = await new Promise<number | null>((res) => child.once('close', (c) => res(c)));
+    clearTimeout(guard);
+    expect(code).toBe(2);
+    expect(stderr).toContain('SANDBOX: the sandbox is on');
+    expect(stderr).toContain('set HOST=127.0.0.1, or SANDBOX=false');
+    expect(existsSync(join(dir, 'never.db'))).toBe(false);
+  });
+});
+
+describe('loadConfig: PUBLIC_URL', () => {
+  it.each([
+    ['https://incidents.example.com', 'https://incidents.example.com'],
+    ['https://Incidents.Example.com/', 'https://incidents.example.com'],
+    ['https://incidents.example.com:8443', 'https://incidents.example.com:8443'],
+    ['http://bot.internal:3000', 'http://bot.internal:3000'],
+  ])('takes %s as the origin %s', (value, origin) => {
+    expect(loadConfig({ PUBLIC_URL: value }).PUBLIC_URL).toBe(origin);
+  });
+
+  it('is unset by default', () => {
+    expect(loadConfig({}).PUBLIC_URL).toBeUndefined();
+  });
+
+  it.each([
+    'incidents.example.com',
+    'ftp://incidents.example.com',
+    'https://incidents.example.com/bot',
+    'https://incidents.example.com/?a=1',
+    'https://user:secret@incidents.example.com',
+  ])('refuses %s, naming PUBLIC_URL and what it must be', (value) => {
+    const [problem] = configError(() => loadConfig({ PUBLIC_URL: value })).problems;
+    expect(problem).toMatch(/^PUBLIC_URL: must be /);
+    expect(problem).toContain('https://incident-bot.example.com');
+    // It may hold a password: never echoed.
+    expect(problem).not.toContain('secret');
+  });
+});
+
+describe('proxyExposure: tokens a proxy in front would need', () => {
+  const SLACK_HTTP = { SLACK_BOT_TOKEN: 'xoxb-1-2', SLACK_SIGNING_SECRET: 'signing-secret-0123456789' };
+  const names = (env: Record<string, string>) => proxyExposure(loadConfig(env)).map((w) => w.variable);
+
+  it('names nothing on a plain loopback bot, or when both tokens are set', () => {
+    expect(names({})).toEqual([]);
+    expect(
+      names({ ...SLACK_HTTP, PUBLIC_URL: 'https://x.example', API_TOKEN: TOKEN, WEBHOOK_TOKEN: TOKEN }),
+    ).toEqual([]);
+  });
+
+  it('names WEBHOOK_TOKEN on a public HOST (API_TOKEN is required there already)', () => {
+    const [w] = proxyExposure(loadConfig({ HOST: '0.0.0.0', API_TOKEN: TOKEN, SANDBOX: 'false' }));
+    expect(w).toMatchObject({
+      variable: 'WEBHOOK_TOKEN',
+      because: ['HOST=0.0.0.0 is reachable from other machines'],
+    });
+  });
+
+  it('names both in Slack HTTP mode, which needs a TLS proxy, and with PUBLIC_URL', () => {
+    expect(names(SLACK_HTTP)).toEqual(['WEBHOOK_TOKEN', 'API_TOKEN']);
+    expect(names({ PUBLIC_URL: 'https://x.example' })).toEqual(['WEBHOOK_TOKEN', 'API_TOKEN']);
+    expect(names({ PUBLIC_URL: 'https://x.example', API_TOKEN: TOKEN })).toEqual(['WEBHOOK_TOKEN']);
+    expect(names({ ...SLACK_HTTP, WEBHOOK_TOKEN: TOKEN })).toEqual(['API_TOKEN']);
   });
 });
 
@@ -272,7 +395,7 @@ describe('config file: alerts, severity, stormGuard', () => {
 
 describe('loadConfig: API_TOKEN and HOST', () => {
   it('requires API_TOKEN when HOST=0.0.0.0', () => {
-    expect(configError(() => loadConfig({ HOST: '0.0.0.0' })).problems).toEqual([
+    expect(configError(() => loadConfig({ HOST: '0.0.0.0', SANDBOX: 'false' })).problems).toEqual([
       'API_TOKEN: required because HOST=0.0.0.0 is reachable from other machines; set a token of at least 16 characters, or HOST=127.0.0.1',
     ]);
   });
@@ -283,7 +406,8 @@ describe('loadConfig: API_TOKEN and HOST', () => {
       expect(configError(() => loadConfig({ HOST: host })).problems[0]).toMatch(
         new RegExp(`^API_TOKEN: required because HOST=${host.replace(/\./g, '\\.')} `),
       );
-      const config = loadConfig({ HOST: host, API_TOKEN: TOKEN });
+      // The sandbox never runs on a public HOST (see "the sandbox only on loopback").
+      const config = loadConfig({ HOST: host, API_TOKEN: TOKEN, SANDBOX: 'false' });
       expect(config.requireToken).toBe(true);
       expect(config.API_TOKEN).toBe(TOKEN);
     },
@@ -410,7 +534,7 @@ describe('loadConfig: CONFIG_FILE', () => {
 
   it('reports a missing API_TOKEN and a bad file together', () => {
     const path = tempFile('bad.yml', 'policy:\n  expiryMinutes: 0\n');
-    const err = configError(() => loadConfig({ HOST: '0.0.0.0', CONFIG_FILE: path }));
+    const err = configError(() => loadConfig({ HOST: '0.0.0.0', SANDBOX: 'false', CONFIG_FILE: path }));
     expect(err.problems.map((p) => p.split(':')[0])).toEqual(['API_TOKEN', path]);
   });
 });
@@ -464,7 +588,7 @@ describe('readDotEnv', () => {
   });
 
   it('feeds loadConfig', () => {
-    const path = tempFile('.env', `export PORT=4001\nHOST="0.0.0.0"\nAPI_TOKEN='${TOKEN}'\n`);
+    const path = tempFile('.env', `export PORT=4001\nHOST="0.0.0.0"\nAPI_TOKEN='${TOKEN}'\nSANDBOX=false\n`);
     const config = loadConfig(readDotEnv(path));
     expect(config.PORT).toBe(4001);
     expect(config.requireToken).toBe(true);

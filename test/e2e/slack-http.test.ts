@@ -66,6 +66,29 @@ describe('Slack in HTTP mode, end to end', () => {
     expect((await incidents()).map((i: any) => i.title)).toEqual(['NCCL timeouts on rack r2']);
   });
 
+  // Bolt only refuses timestamps in the past: one an hour ahead would stay "fresh" for an hour.
+  it('refuses a request signed with a timestamp from the future, and an unsigned one, changing nothing', async () => {
+    const ahead = fake.build.slashCommand({
+      user: 'U0CAROL',
+      channel: 'C0GENERAL',
+      text: 'declare from the future',
+    });
+    const r1 = await fake.postSigned(events, 'command', ahead.payload, {
+      timestamp: Math.floor(Date.now() / 1000) + 3600,
+    });
+    expect(r1.status).toBe(401);
+    expect((r1.json as any).error.code).toBe('bot.slack.stale');
+    const r2 = await fetch(events, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'event_callback' }),
+    });
+    expect(r2.status).toBe(401);
+    expect(((await r2.json()) as any).error.code).toBe('bot.slack.unsigned');
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await incidents()).map((i: any) => i.title)).toEqual(['NCCL timeouts on rack r2']);
+  });
+
   it('acts once on an event Slack retries (X-Slack-Retry-Num)', async () => {
     const ch = fake.channel('inc-1-nccl-timeouts-on-rack-r2')!;
     const said = await fake.as('U0CAROL').post(ch.id, 'ib0 link flapping on gpu-node-6');

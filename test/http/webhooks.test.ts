@@ -13,22 +13,93 @@ const WEBHOOK_TOKEN = 'webhook-token-0123456789';
 const API_TOKEN = 'api-token-0123456789abcdef';
 
 describe('webhookAccess', () => {
+  const bearer = (token: string) => ({ authorization: token });
+
   it('takes only the matching bearer token when a token is set, from anywhere', () => {
-    expect(webhookAccess('10.0.0.5', `Bearer ${WEBHOOK_TOKEN}`, WEBHOOK_TOKEN)).toBe('ok');
-    expect(webhookAccess('10.0.0.5', `bearer ${WEBHOOK_TOKEN}`, WEBHOOK_TOKEN)).toBe('ok');
-    expect(webhookAccess('127.0.0.1', undefined, WEBHOOK_TOKEN)).toBe('refused');
-    expect(webhookAccess('127.0.0.1', `Bearer ${WEBHOOK_TOKEN}x`, WEBHOOK_TOKEN)).toBe('refused');
-    expect(webhookAccess('127.0.0.1', `Basic ${WEBHOOK_TOKEN}`, WEBHOOK_TOKEN)).toBe('refused');
+    expect(webhookAccess('10.0.0.5', bearer(`Bearer ${WEBHOOK_TOKEN}`), WEBHOOK_TOKEN)).toBe('ok');
+    expect(webhookAccess('10.0.0.5', bearer(`bearer ${WEBHOOK_TOKEN}`), WEBHOOK_TOKEN)).toBe('ok');
+    expect(webhookAccess('127.0.0.1', {}, WEBHOOK_TOKEN)).toBe('refused');
+    expect(webhookAccess('127.0.0.1', bearer(`Bearer ${WEBHOOK_TOKEN}x`), WEBHOOK_TOKEN)).toBe('refused');
+    expect(webhookAccess('127.0.0.1', bearer(`Basic ${WEBHOOK_TOKEN}`), WEBHOOK_TOKEN)).toBe('refused');
+    // Behind a proxy, the token is what counts.
+    const proxied = { ...bearer(`Bearer ${WEBHOOK_TOKEN}`), 'x-forwarded-for': '203.0.113.7' };
+    expect(webhookAccess('127.0.0.1', proxied, WEBHOOK_TOKEN)).toBe('ok');
   });
 
   it('without a token, lets in callers on this machine only', () => {
     for (const local of ['127.0.0.1', '::1', '::ffff:127.0.0.1']) {
-      expect(webhookAccess(local, undefined, undefined)).toBe('ok');
+      expect(webhookAccess(local, {}, undefined)).toBe('ok');
     }
     for (const remote of ['10.0.0.5', '::ffff:10.0.0.5', '2001:db8::1', undefined]) {
-      expect(webhookAccess(remote, undefined, undefined)).toBe('refused');
+      expect(webhookAccess(remote, {}, undefined)).toBe('refused');
     }
   });
+
+  it('without a token, tells a call a proxy on this machine forwarded apart', () => {
+    for (const header of ['forwarded', 'x-forwarded-for', 'x-real-ip']) {
+      expect(webhookAccess('127.0.0.1', { [header]: '203.0.113.7' }, undefined)).toBe('proxied');
+    }
+  });
+});
+
+describe('POST /webhooks/:source without WEBHOOK_TOKEN', () => {
+  let h: Awaited<ReturnType<typeof harness>>;
+  let alerts: AlertService;
+  let server: Server;
+  let url: string;
+
+  beforeAll(async () => {
+    h = await harness();
+    alerts = alertService(h, { groupBy: ['alertname'], nodeLabels: ['node'] });
+    const router = new Router();
+    registerWebhooks(router, { alerts, token: undefined });
+    server = createHttpServer({ router, logger: pino({ level: 'silent' }), apiToken: undefined });
+    ({ url } = await listen(server, 0, '127.0.0.1'));
+  });
+
+  afterAll(async () => {
+    await alerts.stop();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    await h.close();
+  });
+
+  const payload = (groupKey: string) => JSON.stringify({ ...fixture('alertmanager-firing'), groupKey });
+
+  it('takes a call from this machine', async () => {
+    const res = await fetch(`${url}/webhooks/alertmanager`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: payload('direct'),
+    });
+    expect(res.status).toBe(200);
+    expect(await h.store.listGroupAlerts('alertmanager:direct')).toHaveLength(1);
+  });
+
+  it.each([
+    ['X-Forwarded-For', { 'x-forwarded-for': '203.0.113.7' }],
+    ['Forwarded', { forwarded: 'for=203.0.113.7;proto=https' }],
+    ['X-Real-IP', { 'x-real-ip': '203.0.113.7' }],
+  ])(
+    'refuses a call carrying %s with 403 saying to set WEBHOOK_TOKEN, storing nothing',
+    async (name, headers) => {
+      const group = `proxied-${name}`;
+      const res = await fetch(`${url}/webhooks/alertmanager`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: payload(group),
+      });
+      expect(res.status).toBe(403);
+      expect(await res.json()).toEqual({
+        error: {
+          code: 'bot.webhook.proxied',
+          message: `This webhook call came through a proxy (it carries ${name}), and without WEBHOOK_TOKEN the webhooks take calls only from this machine.`,
+          hint: 'Set WEBHOOK_TOKEN on the bot (openssl rand -hex 32) and send it as a bearer token: Alertmanager http_config.authorization.credentials, Grafana the Authorization header.',
+        },
+      });
+      expect(await h.store.listGroupAlerts(`alertmanager:${group}`)).toEqual([]);
+    },
+  );
 });
 
 describe('POST /webhooks/:source', () => {
