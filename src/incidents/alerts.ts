@@ -24,6 +24,7 @@ import {
   type Severity,
 } from '../core/index.ts';
 import { alertChangesCarried, alertIncidentsOpened, alertsReceived } from '../metrics.ts';
+import { compareNodeNames } from '../nodes/node-names.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
 import { matchRunbook } from '../runbooks/match.ts';
 import { runbookMessage } from '../runbooks/message.ts';
@@ -78,6 +79,16 @@ const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
  * transaction, committed before the 200.
  */
 const ALERTS_PER_WRITE = 1_000;
+/** A group's pending alerts are read this many at a time (about 20 ms a page on SQLite). */
+const ALERTS_PER_READ = 2_000;
+/**
+ * Nodes an alert's automatic triage runs on at most. A storm group can name thousands; triaging
+ * them all would take the fleet's SSH budget for minutes and post a report per node. The rest are
+ * named, to triage by hand.
+ */
+export const MAX_ALERT_TRIAGE_NODES = 32;
+/** Node names listed in one message at most; the rest are counted. */
+const MAX_NAMED_NODES = 20;
 const RETRY_MS = 30_000;
 const MAX_TITLE = 200;
 
@@ -389,8 +400,7 @@ export class AlertService {
   ): Promise<
     { incident: Incident; pending: AlertRecord[]; opened?: 'own' | 'storm'; link?: AlertGroup } | undefined
   > {
-    const alerts = await this.store.listGroupAlerts(key);
-    const pending = alerts.filter((a) => a.postedStatus !== a.status);
+    const pending = await this.pendingAlerts(key);
     if (pending.length === 0) return undefined;
     const firing = pending.filter((a) => a.status === 'firing');
     const group = await this.store.getAlertGroup(key);
@@ -410,6 +420,31 @@ export class AlertService {
       return undefined;
     }
     return { incident, pending };
+  }
+
+  /**
+   * The group's alerts not yet carried, oldest first, read a page at a time with the event loop
+   * turning between pages: SQLite answers synchronously, and a storm group of 60,000 alerts read
+   * in one query held the bot for most of a second.
+   */
+  private async pendingAlerts(key: string): Promise<AlertRecord[]> {
+    const pending: AlertRecord[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.store.listPendingGroupAlerts(key, {
+        ...(after !== undefined ? { after } : {}),
+        limit: ALERTS_PER_READ,
+      });
+      pending.push(...page);
+      if (page.length < ALERTS_PER_READ) break;
+      after = page[page.length - 1]!.fingerprint;
+      await yieldToIo();
+    }
+    return pending.sort(
+      (a, b) =>
+        a.firstReceivedAt.getTime() - b.firstReceivedAt.getTime() ||
+        (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0),
+    );
   }
 
   /** A new incident for the group, or the storm incident when the storm guard says so. */
@@ -559,7 +594,12 @@ export class AlertService {
             },
             key: alerts.some((a) => a.status === 'firing' && a.postedStatus === null),
           });
-          await tx.markAlertsPosted(key, settled(alerts), incident.id);
+          // In slices, the loop turning between them (inside the transaction: other work waits for
+          // the database, not for the event loop).
+          for (let j = 0; j < alerts.length; j += ALERTS_PER_WRITE) {
+            if (j > 0) await yieldToIo();
+            await tx.markAlertsPosted(key, settled(alerts.slice(j, j + ALERTS_PER_WRITE)), incident.id);
+          }
         }
         // The channel's message commits with the last of the record: posted once, even after a
         // crash (it waits for the channel if that is still being opened).
@@ -583,6 +623,25 @@ export class AlertService {
       void job.finally(() => this.background.delete(job));
     }
     if (raise) await this.deps.incidents.changeSeverity(incident, raise, this.actor);
+  }
+
+  /**
+   * Which named nodes can run diagnostics, without a throw or a listing per name (a storm names
+   * thousands): one look at each adapter's inventory, and one fresh listing when some name is not
+   * in it yet (API-backed adapters learn their nodes by listing).
+   */
+  private async sortNodes(named: readonly string[]): Promise<{ known: string[]; unknown: string[] }> {
+    const sort = () => {
+      const known: string[] = [];
+      const unknown: string[] = [];
+      for (const node of named) (this.deps.nodes.canRun(node, 'diagnose') ? known : unknown).push(node);
+      // In natural order (rack-2 before rack-10): the first ones are triaged, the rest listed.
+      return { known: known.sort(compareNodeNames), unknown: unknown.sort(compareNodeNames) };
+    };
+    const first = sort();
+    if (first.unknown.length === 0) return first;
+    await this.deps.nodes.listNodesSettled();
+    return sort();
   }
 
   /** Every alert of the incident has resolved: propose resolving it (a person decides). */
@@ -620,7 +679,12 @@ export class AlertService {
    */
   private runbookDrafts(incident: Incident, alerts: readonly AlertRecord[]): OutboxDraft[] {
     const firing = alerts.filter((a) => a.status === 'firing');
-    const runbook = firing.map((a) => matchRunbook(this.deps.runbooks, a)).find((r) => r !== undefined);
+    // The first alert that matches a runbook decides it (not every alert of a storm group matched).
+    let runbook: LoadedRunbook | undefined;
+    for (const a of firing) {
+      runbook = matchRunbook(this.deps.runbooks, a);
+      if (runbook) break;
+    }
     const runbookUrl = firing.find((a) => a.runbookUrl)?.runbookUrl;
     const drafts: OutboxDraft[] = [];
     if (runbook) {
@@ -652,17 +716,9 @@ export class AlertService {
     const runbook = this.deps.runbooks.find((r) => r.name === entry.payload.runbook);
     const named = Array.isArray(entry.payload.nodes) ? entry.payload.nodes.map(String) : [];
     try {
-      const known: string[] = [];
-      const unknown: string[] = [];
-      for (const node of named) {
-        try {
-          await this.deps.nodes.resolve(node, 'diagnose');
-          known.push(node);
-        } catch (err) {
-          if (!isBotError(err)) throw err;
-          unknown.push(node);
-        }
-      }
+      const { known: triable, unknown } = await this.sortNodes(named);
+      const known = triable.slice(0, MAX_ALERT_TRIAGE_NODES);
+      const skipped = triable.slice(MAX_ALERT_TRIAGE_NODES);
       const next: OutboxDraft[] = [];
       // Diagnostics are not resumable: a triage a restart cut off is not run again (it would post
       // its findings and requests twice); the channel is told to run it by hand.
@@ -670,7 +726,7 @@ export class AlertService {
         (e) => e.kind === 'note' && e.data?.triage === entry.id,
       );
       if (started) {
-        const text = `⚠️ The automatic triage of ${named.join(', ')} was cut off by a restart of the bot. Run \`/node triage ${named.join(' ')}\` by hand if it is still needed.`;
+        const text = `⚠️ The automatic triage of ${listNodes(known)} was cut off by a restart of the bot. Run \`/node triage ${known.slice(0, MAX_NAMED_NODES).join(' ')}\` by hand if it is still needed.`;
         return { next: [this.deps.incidents.post(incident, { text, sections: [text] })] };
       }
       if (known.length > 0) {
@@ -680,12 +736,16 @@ export class AlertService {
           at: this.clock.now(),
           actorId: this.actor.id,
           actorName: this.actor.name,
-          text: `Automatic triage of ${known.join(', ')}${runbook ? ` (runbook ${runbook.name})` : ''}`,
+          text: `Automatic triage of ${listNodes(known)}${runbook ? ` (runbook ${runbook.name})` : ''}`,
           data: { triage: entry.id },
         });
       }
       if (unknown.length) {
-        const text = `Not triaged: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in the node inventory (or cannot run diagnostics).`;
+        const text = `Not triaged: ${listNodes(unknown)} ${unknown.length === 1 ? 'is' : 'are'} not in the node inventory (or cannot run diagnostics).`;
+        next.push(this.deps.incidents.post(incident, { text, sections: [text] }));
+      }
+      if (skipped.length) {
+        const text = `Not triaged automatically: the alerts name ${triable.length} nodes, and the bot triages ${MAX_ALERT_TRIAGE_NODES} of them by itself. The other ${skipped.length}: ${listNodes(skipped)}. Run \`/node triage <node…>\` on those that matter.`;
         next.push(this.deps.incidents.post(incident, { text, sections: [text] }));
       }
       if (known.length > 0) {
@@ -705,6 +765,12 @@ export class AlertService {
       return { next: [this.deps.incidents.post(incident, { text, sections: [text] })] };
     }
   }
+}
+
+/** `a, b, c and 40 more`: a storm's node list stays one line. */
+function listNodes(nodes: readonly string[]): string {
+  if (nodes.length <= MAX_NAMED_NODES) return nodes.join(', ');
+  return `${nodes.slice(0, MAX_NAMED_NODES).join(', ')} and ${nodes.length - MAX_NAMED_NODES} more`;
 }
 
 function settled(alerts: readonly AlertRecord[]) {

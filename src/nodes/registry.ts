@@ -45,6 +45,13 @@ export class NodeRegistry {
     return adapter;
   }
 
+  /** Whether `node` is a valid name that some adapter owns and can `capability` there; never throws. */
+  canRun(node: string, capability: NodeCapability): boolean {
+    if (!isValidNodeName(node)) return false;
+    const adapter = this.adapters.find((a) => a.hasNode(node));
+    return adapter !== undefined && adapter.capabilities.has(capability);
+  }
+
   /** Every node of every adapter that can list, in natural order; rejects if any adapter fails. */
   async listNodes(opts?: CallOptions): Promise<NodeInfo[]> {
     const { nodes, failures } = await this.listNodesSettled(opts);

@@ -579,6 +579,20 @@ export class KyselyStore implements Store {
     return rows.map(toAlert);
   }
 
+  async listPendingGroupAlerts(
+    groupKey: string,
+    page: { readonly after?: string; readonly limit: number },
+  ): Promise<AlertRecord[]> {
+    let query = this.#db
+      .selectFrom('alerts')
+      .selectAll()
+      .where('group_key', '=', groupKey)
+      .where('pending', '=', 1);
+    if (page.after !== undefined) query = query.where('fingerprint', '>', page.after);
+    const rows = await query.orderBy('fingerprint').limit(page.limit).execute();
+    return rows.map(toAlert);
+  }
+
   async listIncidentAlerts(incidentId: string): Promise<AlertRecord[]> {
     const rows = await this.#db
       .selectFrom('alerts')

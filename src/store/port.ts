@@ -257,6 +257,14 @@ export interface Store {
   releaseAlertGroup(groupKey: string, owner: string): Promise<void>;
   /** Every alert of a group, oldest first. */
   listGroupAlerts(groupKey: string): Promise<AlertRecord[]>;
+  /**
+   * A page of a group's alerts whose status has not been carried to an incident yet, in
+   * fingerprint order after `after`: a storm group of 60,000 alerts is read a page at a time.
+   */
+  listPendingGroupAlerts(
+    groupKey: string,
+    page: { readonly after?: string; readonly limit: number },
+  ): Promise<AlertRecord[]>;
   /** Every alert carried to an incident, oldest first. */
   listIncidentAlerts(incidentId: string): Promise<AlertRecord[]>;
   /** How many of an incident's alerts fire and how many have resolved (the card). */

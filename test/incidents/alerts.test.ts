@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertService, AlertServiceOptions } from '../../src/incidents/alerts.ts';
+import { createSimulatedAdapter } from '../../src/nodes/simulated/index.ts';
 import { loadRunbooks } from '../../src/runbooks/loader.ts';
 import { fixture } from '../alerts/fixtures.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { alertService } from './alert-service.ts';
 import { alice, harness } from './harness.ts';
 
@@ -273,6 +275,50 @@ describe('alerts into incidents', () => {
     const [incident] = await t.incidents.list();
     const texts = (await t.messages(incident!.channelId!)).map((m) => m.message.text);
     expect(texts).toContain('Not triaged: db-7 is not in the node inventory (or cannot run diagnostics).');
+  });
+
+  it('triages at most 32 of the nodes a storm names, and says which it left', async () => {
+    // A fleet of racks: the simulated adapter, claiming rack-1 … rack-40 as its nodes.
+    const h = await harness({
+      adapters: (clock) => {
+        const fleet = createSimulatedAdapter({ clock });
+        return [
+          new Proxy(fleet, {
+            get(target, prop) {
+              if (prop === 'hasNode')
+                return (node: string) => /^rack-\d+$/.test(node) || target.hasNode(node);
+              const value = Reflect.get(target, prop);
+              return typeof value === 'function' ? value.bind(target) : value;
+            },
+          }),
+        ];
+      },
+    });
+    const alerts = alertService(h, { runbooks });
+    alerts.start();
+    current = { ...h, alerts };
+    const racks = Array.from({ length: 40 }, (_, i) => ({ node: `rack-${i + 1}`, fp: `r${i + 1}` }));
+    await alerts.receive('alertmanager', amPayload('g-racks', [...racks, { node: 'db-7', fp: 'db' }]));
+    await alerts.idle();
+    const [incident] = await h.incidents.list();
+    // The notes follow the triage through the outbox.
+    const texts = await waitFor(async () => {
+      const all = (await h.messages(incident!.channelId!)).map((m) => m.message.text);
+      return all.some((t) => t.startsWith('Not triaged automatically')) && all;
+    }, 'the note on the nodes left');
+    expect(texts).toContain(
+      'Not triaged automatically: the alerts name 40 nodes, and the bot triages 32 of them by itself. The other 8: rack-33, rack-34, rack-35, rack-36, rack-37, rack-38, rack-39, rack-40. Run `/node triage <node…>` on those that matter.',
+    );
+    expect(texts).toContain('Not triaged: db-7 is not in the node inventory (or cannot run diagnostics).');
+    const note = (await h.store.listTimeline(incident!.id)).find((e) =>
+      e.text.startsWith('Automatic triage of'),
+    );
+    expect(note?.text).toBe(
+      `Automatic triage of ${racks
+        .slice(0, 20)
+        .map((r) => r.node)
+        .join(', ')} and 12 more`,
+    );
   });
 
   it('groups by labels when configured, across deliveries with different group keys', async () => {

@@ -753,6 +753,31 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
         expect(await store.claimPendingAlertGroups(at(9), 'r3', 60_000)).toEqual(['g:a']);
       });
 
+      it('pages through a group’s alerts that are not carried yet, in fingerprint order', async () => {
+        const many = Array.from({ length: 25 }, (_, i) =>
+          alert({ groupKey: 'g:paged', fingerprint: `p${String(i).padStart(2, '0')}` }),
+        );
+        await store.recordAlerts(many, at(1));
+        await store.markAlertsPosted(
+          'g:paged',
+          ['p03', 'p10'].map((fingerprint) => ({ fingerprint, status: 'firing' as const })),
+          null,
+        );
+        const seen: string[] = [];
+        let after: string | undefined;
+        for (;;) {
+          const page = await store.listPendingGroupAlerts('g:paged', {
+            ...(after ? { after } : {}),
+            limit: 10,
+          });
+          seen.push(...page.map((a) => a.fingerprint));
+          if (page.length < 10) break;
+          after = page[page.length - 1]!.fingerprint;
+        }
+        expect(seen).toEqual(many.map((a) => a.fingerprint).filter((f) => f !== 'p03' && f !== 'p10'));
+        expect(await store.listPendingGroupAlerts('g:none', { limit: 10 })).toEqual([]);
+      });
+
       it('lists pending groups oldest delivery first', async () => {
         await store.recordAlerts([alert({ groupKey: 'g:b' })], at(2));
         await store.recordAlerts([alert({ groupKey: 'g:a' })], at(3));

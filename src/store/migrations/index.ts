@@ -7,6 +7,7 @@ import { alertClaims } from './0005-alert-claims.ts';
 import { outbox } from './0006-outbox.ts';
 import { actionRunner } from './0007-action-runner.ts';
 import { actionSeverity } from './0008-action-severity.ts';
+import { dropAlertStatusIndex } from './0009-drop-alert-status-index.ts';
 import type { MigrationFactory, SqlDialect } from './types.ts';
 
 export type { MigrationFactory, SqlDialect } from './types.ts';
@@ -25,6 +26,7 @@ const FACTORIES: Readonly<Record<string, MigrationFactory>> = {
   '0006-outbox': outbox,
   '0007-action-runner': actionRunner,
   '0008-action-severity': actionSeverity,
+  '0009-drop-alert-status-index': dropAlertStatusIndex,
 };
 
 /** The migrations built for one dialect, in the shape Kysely's `Migrator` expects. */
