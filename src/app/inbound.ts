@@ -38,19 +38,21 @@ const PRUNE_EVERY_MS = 3_600_000;
  */
 export function createInboundHandler(chat: ChatPlatform, deps: InboundDeps): InboundHandler {
   let lastPrune = 0;
-  const prune = async (now: Date) => {
+  // Beside the event, not in its way: the event's own answer does not wait for the clean-up.
+  const prune = (now: Date) => {
     if (now.getTime() - lastPrune < PRUNE_EVERY_MS) return;
     lastPrune = now.getTime();
-    await deps.store
+    deps.store
       .pruneProcessedEvents(chat.id, new Date(now.getTime() - PROCESSED_EVENT_TTL_MS))
       .catch((err) => deps.logger.warn({ err, platform: chat.id }, 'pruning old event ids failed'));
   };
-  return async (event) => {
+  const ordered = new ChannelOrder();
+  const handle = async (event: InboundEvent) => {
     const log = deps.logger.child({ platform: chat.id, event: event.type, eventId: event.eventId });
     try {
       const now = deps.clock.now();
       const first = await deps.store.markEventProcessed(chat.id, event.eventId, now);
-      await prune(now);
+      prune(now);
       if (!first) {
         log.debug('duplicate delivery dropped');
         return undefined;
@@ -60,6 +62,28 @@ export function createInboundHandler(chat: ChatPlatform, deps: InboundDeps): Inb
       return errorReply(err, log, { channelId: event.channelId, actor: event.actor.id });
     }
   };
+  return (event) =>
+    // What people do to messages follows the messages: an edit, deletion or 📌 that overtook the
+    // message it is about would find nothing to change. Commands and clicks do not wait in line.
+    event.type === 'command' || event.type === 'button'
+      ? handle(event)
+      : ordered.run(event.channelId, () => handle(event));
+}
+
+/** Runs the work queued for one channel one after another, in the order it arrived. */
+class ChannelOrder {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(channelId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(channelId) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const tail = next.catch(() => undefined);
+    this.tails.set(channelId, tail);
+    void tail.then(() => {
+      if (this.tails.get(channelId) === tail) this.tails.delete(channelId);
+    });
+    return next;
+  }
 }
 
 async function route(chat: ChatPlatform, event: InboundEvent, deps: InboundDeps): Promise<Reply | undefined> {

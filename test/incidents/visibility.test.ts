@@ -90,3 +90,27 @@ describe('event ids', () => {
     await h.close();
   });
 });
+
+describe('events about one channel', () => {
+  it('apply in the order they arrived: a 📌 sent right after its message marks it', async () => {
+    const h = await harness();
+    const incident = await h.declare('SEV3');
+    const { channelId } = (await h.incidents.get(incident.id))!;
+    const base = { channelId: channelId!, actor: alice, at: h.clock.now() };
+    // Delivered back to back, neither awaited first, as a gateway hands them over.
+    await Promise.all([
+      h.inbound({ ...base, type: 'message', eventId: 'ev-m', messageId: 'm-1', text: 'root cause: riser' }),
+      h.inbound({ ...base, type: 'reaction', eventId: 'ev-r', messageId: 'm-1', emoji: '📌', added: true }),
+      h.inbound({
+        ...base,
+        type: 'message_edited',
+        eventId: 'ev-e',
+        messageId: 'm-1',
+        text: 'root cause: PCIe riser',
+      }),
+    ]);
+    const entry = (await h.store.listTimeline(incident.id)).find((e) => e.sourceMessageId === 'm-1');
+    expect(entry).toMatchObject({ key: true, text: 'root cause: PCIe riser' });
+    await h.close();
+  });
+});
