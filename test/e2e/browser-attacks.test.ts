@@ -1,37 +1,10 @@
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BotProcess, startBotProcess, tempDir } from '../helpers/bot-process.ts';
-
-interface Answer {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly json: any;
-}
+import { rawRequest } from '../helpers/raw-http.ts';
 
 /** What a browser sends, Host, Origin and Sec-Fetch-* included (fetch would not let us). */
-function raw(url: string, method: string, path: string, headers: Record<string, string>, body?: string) {
-  const { hostname, port } = new URL(url);
-  return new Promise<Answer>((resolve, reject) => {
-    const req = request({ host: hostname, port, method, path, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        text += d;
-      });
-      res.on('end', () => {
-        let json: any;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, json });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const raw = (url: string, method: string, path: string, headers: Record<string, string>, body?: string) =>
+  rawRequest(new URL(url).port, method, path, headers, body);
 
 const SEV1 = JSON.stringify({
   alerts: [

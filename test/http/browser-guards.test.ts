@@ -1,4 +1,4 @@
-import { request, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HostPolicy, hostPolicy } from '../../src/http/access.ts';
@@ -7,46 +7,14 @@ import { Router } from '../../src/http/router.ts';
 import { createHttpServer, listen } from '../../src/http/server.ts';
 import { registerWebhooks } from '../../src/http/webhooks.ts';
 import type { AlertService } from '../../src/incidents/alerts.ts';
+import { type RawAnswer, rawRequest } from '../helpers/raw-http.ts';
 import { alertService } from '../incidents/alert-service.ts';
 import { harness } from '../incidents/harness.ts';
 
 const API_TOKEN = 'browser-guard-token-0123456789';
 
-interface Answer {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly json: any;
-}
-
 /** A raw request: fetch will not send a Host, Origin or Sec-Fetch-Site of the test's choosing. */
-function raw(
-  port: number,
-  method: string,
-  path: string,
-  headers: Record<string, string> = {},
-  body?: string,
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        text += d;
-      });
-      res.on('end', () => {
-        let json: any;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, json });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const raw = rawRequest;
 
 /** The generic webhook body the attacker's page posted, under a group key of the test's own. */
 function alertBody(groupKey: string): string {
@@ -323,7 +291,7 @@ describe('browser attacks on a loopback bot', () => {
   });
 
   describe('the token cookie', () => {
-    const cookieOf = (res: Answer) => String(res.headers['set-cookie'] ?? '');
+    const cookieOf = (res: RawAnswer) => String(res.headers['set-cookie'] ?? '');
 
     it('is Secure when PUBLIC_URL is https', async () => {
       const bot = await start(

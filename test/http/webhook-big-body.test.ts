@@ -1,4 +1,3 @@
-import type { Server } from 'node:http';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bigBody } from '../../bench/webhook-big-body.ts';
@@ -13,6 +12,40 @@ import { harness } from '../incidents/harness.ts';
 
 const ALERTS = 60_000;
 
+/** The alert webhooks and /healthz on the real HTTP server, over a harness on a SQLite file. */
+async function serve(h: Awaited<ReturnType<typeof harness>>, alerts: AlertService) {
+  const router = new Router();
+  registerApi(router, { store: h.store });
+  registerWebhooks(router, { alerts, token: undefined });
+  const server = createHttpServer({ router, logger: pino({ level: 'silent' }), apiToken: undefined });
+  const { url } = await listen(server, 0, '127.0.0.1');
+  const close = async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  };
+  return { url, close };
+}
+
+/** GET /healthz back to back until stopped: each answer's time is how long the bot left it waiting. */
+function probeHealthz(url: string) {
+  let done = false;
+  const times: number[] = [];
+  const probing = (async () => {
+    while (!done) {
+      const t0 = performance.now();
+      await (await fetch(`${url}/healthz`)).arrayBuffer();
+      times.push(performance.now() - t0);
+    }
+  })();
+  return {
+    async stop() {
+      done = true;
+      await probing;
+      return times;
+    },
+  };
+}
+
 /**
  * A storm's notification of 60,000 alerts (3.4 MiB, under the 4 MiB limit) through the HTTP
  * server, on a SQLite file as the bot runs. Before the receive path worked in slices, the bot
@@ -25,23 +58,19 @@ describe('a 60,000-alert webhook body', () => {
   const tmp = tempDir();
   let h: Awaited<ReturnType<typeof harness>>;
   let alerts: AlertService;
-  let server: Server;
+  let http: Awaited<ReturnType<typeof serve>>;
   let url: string;
 
   beforeAll(async () => {
     h = await harness({ database: `${tmp.dir}/bot.db` });
     alerts = alertService(h, { groupBy: ['alertname'], nodeLabels: ['node'] });
     await alerts.stop();
-    const router = new Router();
-    registerApi(router, { store: h.store });
-    registerWebhooks(router, { alerts, token: undefined });
-    server = createHttpServer({ router, logger: pino({ level: 'silent' }), apiToken: undefined });
-    ({ url } = await listen(server, 0, '127.0.0.1'));
+    http = await serve(h, alerts);
+    url = http.url;
   });
 
   afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
+    await http.close();
     await h.close();
     tmp.remove();
   });
@@ -56,19 +85,9 @@ describe('a 60,000-alert webhook body', () => {
   it('is stored whole, answered 200 after the commit, while /healthz keeps answering', async () => {
     const body = bigBody(ALERTS, 'storm-60k');
     expect(body.length).toBeLessThan(4 * 1024 * 1024);
-    let done = false;
-    const healthz: number[] = [];
-    const probing = (async () => {
-      while (!done) {
-        const t0 = performance.now();
-        const res = await fetch(`${url}/healthz`);
-        await res.arrayBuffer();
-        healthz.push(performance.now() - t0);
-      }
-    })();
+    const probe = probeHealthz(url);
     const res = await post(body);
-    done = true;
-    await probing;
+    const healthz = await probe.stop();
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'stored', alerts: ALERTS, groups: ['generic:storm-60k'] });
     expect(await h.store.listGroupAlerts('generic:storm-60k')).toHaveLength(ALERTS);
@@ -122,47 +141,32 @@ describe('carrying a 60,000-alert group to its incident', () => {
   const tmp = tempDir();
   let h: Awaited<ReturnType<typeof harness>>;
   let alerts: AlertService;
-  let server: Server;
-  let url: string;
+  let http: Awaited<ReturnType<typeof serve>>;
 
   beforeAll(async () => {
     h = await harness({ database: `${tmp.dir}/bot.db` });
     alerts = alertService(h, { groupBy: ['alertname'], nodeLabels: ['node'], runbooks: h.runbooks });
     alerts.start();
-    const router = new Router();
-    registerApi(router, { store: h.store });
-    registerWebhooks(router, { alerts, token: undefined });
-    server = createHttpServer({ router, logger: pino({ level: 'silent' }), apiToken: undefined });
-    ({ url } = await listen(server, 0, '127.0.0.1'));
+    http = await serve(h, alerts);
   });
 
   afterAll(async () => {
     await alerts.stop();
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
+    await http.close();
     await h.close();
     tmp.remove();
   });
 
   it('keeps /healthz answering while the worker opens the incident and carries every alert', async () => {
-    const res = await fetch(`${url}/webhooks/generic`, {
+    const res = await fetch(`${http.url}/webhooks/generic`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: bigBody(ALERTS, 'storm-carry'),
     });
     expect(res.status).toBe(200);
-    let done = false;
-    const healthz: number[] = [];
-    const probing = (async () => {
-      while (!done) {
-        const t0 = performance.now();
-        await (await fetch(`${url}/healthz`)).arrayBuffer();
-        healthz.push(performance.now() - t0);
-      }
-    })();
+    const probe = probeHealthz(http.url);
     await alerts.idle();
-    done = true;
-    await probing;
+    const healthz = await probe.stop();
     const [incident] = await h.incidents.list();
     expect(await h.store.countIncidentAlerts(incident!.id)).toEqual({ firing: ALERTS, resolved: 0 });
     expect(await h.store.listPendingAlertGroups()).toEqual([]);
