@@ -27,13 +27,13 @@ import {
   type SeverityChange,
   type TimelineEntry,
 } from '../core/index.ts';
+import { type HandlerResult, notReady, type OutboxDraft, postOnce } from '../delivery/outbox.ts';
 import { actionsFinished } from '../metrics.ts';
 import type { NodeAdapter, NodeCapability } from '../nodes/port.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
 import type { OutboxEntry, Store } from '../store/port.ts';
 import { actionButtonId } from './buttons.ts';
 import { incidentRef, truncate } from './format.ts';
-import { type HandlerResult, notReady, type OutboxDraft, postOnce } from './outbox.ts';
 import { type IncidentListener, type IncidentService, note } from './service.ts';
 
 /** Mitigations of a whole node; the others (restart, stop) act on one workload. */

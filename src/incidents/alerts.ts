@@ -23,6 +23,7 @@ import {
   isMoreSevere,
   type Severity,
 } from '../core/index.ts';
+import { type HandlerResult, notReady, type OutboxDraft } from '../delivery/outbox.ts';
 import { alertChangesCarried, alertIncidentsOpened, alertsReceived } from '../metrics.ts';
 import { compareNodeNames } from '../nodes/node-names.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
@@ -32,7 +33,6 @@ import type { LoadedRunbook } from '../runbooks/schema.ts';
 import type { AlertGroup, AlertRecord, NewAlertRecord, OutboxEntry, Store } from '../store/port.ts';
 import { cardButtonId } from './buttons.ts';
 import { incidentRef } from './format.ts';
-import { type HandlerResult, notReady, type OutboxDraft } from './outbox.ts';
 import type { IncidentService } from './service.ts';
 import type { TriageService } from './triage.ts';
 

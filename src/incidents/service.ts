@@ -24,9 +24,6 @@ import {
   type Severity,
   type TimelineEntry,
 } from '../core/index.ts';
-import type { AlertRecord, IncidentPatch, OutboxEntry, Store } from '../store/port.ts';
-import { channelTopic, renderCard } from './card.ts';
-import { formatTime, incidentRef, severityEmoji } from './format.ts';
 import {
   type HandlerResult,
   isTransient,
@@ -35,7 +32,10 @@ import {
   type OutboxDraft,
   type OutboxOptions,
   postOnce,
-} from './outbox.ts';
+} from '../delivery/outbox.ts';
+import type { AlertRecord, IncidentPatch, OutboxEntry, Store } from '../store/port.ts';
+import { channelTopic, renderCard } from './card.ts';
+import { formatTime, incidentRef, severityEmoji } from './format.ts';
 
 export interface IncidentServiceOptions {
   readonly displayTimeZone: string;

@@ -16,8 +16,8 @@ import {
   type Incident,
   ManualClock,
 } from '../../src/core/index.ts';
+import type { OutboxOptions } from '../../src/delivery/outbox.ts';
 import { ActionService, type EscalationPolicy } from '../../src/incidents/actions.ts';
-import type { OutboxOptions } from '../../src/incidents/outbox.ts';
 import { PostmortemPublisher } from '../../src/incidents/postmortem.ts';
 import { DEFAULT_REMINDERS, type ReminderOptions, ReminderService } from '../../src/incidents/reminders.ts';
 import { IncidentService } from '../../src/incidents/service.ts';

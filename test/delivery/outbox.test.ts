@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BotError, ManualClock } from '../../src/core/index.ts';
-import { isTransient, newOutboxId, notReady, Outbox, type OutboxDraft } from '../../src/incidents/outbox.ts';
+import { isTransient, newOutboxId, notReady, Outbox, type OutboxDraft } from '../../src/delivery/outbox.ts';
 import type { OutboxEntry, Store } from '../../src/store/port.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
 
