@@ -2,15 +2,13 @@ import { realpathSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
-import { commands } from '../commands/index.ts';
 import { severityMapping } from './alerts/severity.ts';
-import { createInboundHandler } from './app/inbound.ts';
+import { createApp } from './app/create-app.ts';
 import type { ChatPlatform } from './chat/port.ts';
 import { SandboxChat } from './chat/sandbox/adapter.ts';
 import { registerSandboxRoutes } from './chat/sandbox/routes.ts';
 import { type SandboxTables, SandboxWorkspace } from './chat/sandbox/workspace.ts';
 import type { SlackChat } from './chat/slack/adapter.ts';
-import { CommandRegistry } from './commands/registry.ts';
 import { type Config, ConfigError, loadConfig, proxyExposure, readDotEnv } from './config.ts';
 import { BotError, type Clock, createRedactor, isBotError, systemClock } from './core/index.ts';
 import { hostPolicy, isWildcard } from './http/access.ts';
@@ -19,12 +17,6 @@ import { registerMetrics } from './http/metrics.ts';
 import { Router } from './http/router.ts';
 import { createHttpServer, listen } from './http/server.ts';
 import { registerWebhooks } from './http/webhooks.ts';
-import { ActionService } from './incidents/actions.ts';
-import { AlertService } from './incidents/alerts.ts';
-import { PostmortemPublisher } from './incidents/postmortem.ts';
-import { ReminderService } from './incidents/reminders.ts';
-import { IncidentService } from './incidents/service.ts';
-import { TriageService } from './incidents/triage.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { NodeAdapter } from './nodes/port.ts';
 import { NodeRegistry } from './nodes/registry.ts';
@@ -63,6 +55,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
     onBackgroundError: (err) => logger.warn({ err }, 'database connection lost; reconnecting on next use'),
   });
   const { store } = opened;
+  const sqlite = config.DATABASE_URL.startsWith('sqlite:');
 
   const adapters: NodeAdapter[] = [];
   for (const a of config.file.adapters ?? [{ type: 'simulated' as const, name: 'simulated' }]) {
@@ -117,38 +110,6 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
     platforms.set(discord.id, discord);
   }
 
-  // Whose leases (outbox, alert groups, timers) this process holds: `local` on SQLite (one process),
-  // REPLICA_ID when set, else a random name per start.
-  const leaseOwner = config.DATABASE_URL.startsWith('sqlite:') ? 'local' : config.REPLICA_ID;
-  const incidents = new IncidentService(store, clock, logger, platforms, {
-    displayTimeZone: config.DISPLAY_TIMEZONE,
-    responders: config.file.incidents.responders,
-    archiveOnClose: config.file.incidents.archiveOnClose,
-    // One process on SQLite, or a replica with a stable REPLICA_ID: its old leases are its own.
-    ...(leaseOwner ? { outbox: { owner: leaseOwner, ownerIsStable: true } } : {}),
-  });
-  const actions = new ActionService(
-    store,
-    clock,
-    logger,
-    nodes,
-    incidents,
-    config.file.policy,
-    config.file.escalation,
-    redact,
-  );
-  // Reminders: durable timers the two services schedule and cancel inside their transactions.
-  const reminders = new ReminderService(
-    store,
-    clock,
-    logger,
-    incidents,
-    config.file.reminders,
-    ...(leaseOwner ? [leaseOwner] : []),
-  );
-  incidents.setListener(reminders);
-  actions.setListener(reminders);
-  const triage = new TriageService(store, clock, logger, nodes, actions);
   const postmortems = createPostmortemService(
     { store, clock, logger, redact },
     {
@@ -162,10 +123,6 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
       displayTimeZone: config.DISPLAY_TIMEZONE,
     },
   );
-  const postmortem = new PostmortemPublisher(store, clock, logger, incidents, postmortems, {
-    onResolve: config.file.postmortem.onResolve,
-  });
-  incidents.setOnResolved((incident) => postmortem.resolved(incident));
   const alertPlatform = config.file.alerts.platform ?? (slack ? 'slack' : discord ? 'discord' : 'sandbox');
   const alertChat = platforms.get(alertPlatform);
   if (!alertChat) {
@@ -178,40 +135,39 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
       },
     );
   }
-  const alerts = new AlertService(
-    store,
-    clock,
-    logger,
-    { incidents, triage, nodes, runbooks, chat: alertChat },
+  const app = createApp(
+    { store, clock, logger, platforms, nodes, runbooks, postmortems, alertChat, redact },
     {
-      groupBy: config.file.alerts.groupBy,
-      groupByLabels: config.file.alerts.groupByLabels,
-      nodeLabels: config.file.alerts.nodeLabels,
-      severity: severityMapping(config.file.severity),
-      maxNewPerMinute: config.file.stormGuard.maxNewPerMinute,
-      actorName: config.file.alerts.actorName,
-      ...(leaseOwner ? { owner: leaseOwner } : {}),
+      displayTimeZone: config.DISPLAY_TIMEZONE,
+      responders: config.file.incidents.responders,
+      archiveOnClose: config.file.incidents.archiveOnClose,
+      policy: config.file.policy,
+      escalation: config.file.escalation,
+      reminders: config.file.reminders,
+      postmortemOnResolve: config.file.postmortem.onResolve,
+      // Whose leases (outbox, alert groups, timers) this process holds: `local` on SQLite (one
+      // process), REPLICA_ID when set, else a random name per start.
+      ...(sqlite
+        ? { owner: { name: 'local', stable: true } }
+        : config.REPLICA_ID
+          ? { owner: { name: config.REPLICA_ID, stable: true } }
+          : {}),
+      alerts: {
+        groupBy: config.file.alerts.groupBy,
+        groupByLabels: config.file.alerts.groupByLabels,
+        nodeLabels: config.file.alerts.nodeLabels,
+        severity: severityMapping(config.file.severity),
+        maxNewPerMinute: config.file.stormGuard.maxNewPerMinute,
+        actorName: config.file.alerts.actorName,
+      },
     },
   );
-  const registry = new CommandRegistry(commands);
-  const services = {
-    incidents,
-    actions,
-    triage,
-    nodes,
-    runbooks,
-    postmortem,
-    commands: registry.all,
-    displayTimeZone: config.DISPLAY_TIMEZONE,
-    redact,
-  };
-  const inboundDeps = { services, registry, store, clock, logger, reminders };
 
   const router = new Router();
   let started = false;
   registerApi(router, { store, ready: () => started });
   registerMetrics(router, { store });
-  registerWebhooks(router, { alerts, token: config.WEBHOOK_TOKEN });
+  registerWebhooks(router, { alerts: app.alerts, token: config.WEBHOOK_TOKEN });
   if (sandbox) registerSandboxRoutes(router, sandbox);
   const slackHttp = slack?.httpReceiver;
   if (slackHttp) {
@@ -238,7 +194,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
     // Listen first: in Slack's HTTP mode, requests may arrive as soon as the app connects.
     ({ url } = await listen(server, config.PORT, config.HOST));
     for (const platform of platforms.values()) {
-      await platform.start(createInboundHandler(platform, inboundDeps));
+      await platform.start(app.inbound(platform));
     }
   } catch (err) {
     server.close();
@@ -248,15 +204,8 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
   }
   // Actions a stopped process left approved or running. One process on SQLite: all of them now;
   // several replicas on PostgreSQL: only those older than any action runs (another may own it).
-  await actions
-    .recoverInterrupted(config.DATABASE_URL.startsWith('sqlite:') ? 0 : INTERRUPTED_AFTER_MS)
-    .catch((err) => logger.error({ err }, 'recovering interrupted actions failed'));
-  actions.startExpirySweep();
-  // Chat calls a stopped process decided on but had not delivered: delivered now, in the background.
-  void incidents.outbox.start().catch((err) => logger.error({ err }, 'starting the outbox failed'));
-  alerts.start();
+  await app.start({ recoverOlderThanMs: sqlite ? 0 : INTERRUPTED_AFTER_MS });
   started = true;
-  reminders.start();
   logger.info(
     { url, platforms: [...platforms.keys()], database: config.database },
     sandbox ? `incident-bot ready: open ${url}` : `incident-bot ready on ${url}`,
@@ -268,12 +217,9 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
     async stop() {
       if (stopped) return;
       stopped = true;
-      actions.stopExpirySweep();
-      await reminders.stop();
-      await incidents.outbox.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await alerts.stop();
+      await app.stop();
       for (const p of platforms.values()) await p.stop();
       for (const a of adapters) await a.close();
       await opened.close();

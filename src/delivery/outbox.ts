@@ -1,26 +1,39 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import type { ChatMessage } from '../chat/message.ts';
 import type { ChatPlatform } from '../chat/port.ts';
 import { BotError, type Clock, isBotError } from '../core/index.ts';
 import { outboxDelivered } from '../metrics.ts';
 import type { OutboxEntry, Store } from '../store/port.ts';
+import type { ChatOps } from './ops.ts';
 
-/** A chat call to make, as the deciding code writes it. */
-export interface OutboxDraft {
-  readonly incidentId: string | null;
-  readonly op: string;
-  readonly payload: Readonly<Record<string, unknown>>;
-}
+/** Op name → the schema of its payload (CHAT_OPS for the bot; tests bring their own). */
+export type OpTable = Readonly<Record<string, z.ZodType<Readonly<Record<string, unknown>>>>>;
+
+/** A chat call to make, as the deciding code writes it: an op of the table and its payload. */
+export type OutboxDraft<T extends OpTable = ChatOps> = {
+  readonly [K in keyof T & string]: {
+    readonly incidentId: string | null;
+    readonly op: K;
+    readonly payload: z.infer<T[K]>;
+  };
+}[keyof T & string];
+
+/** An entry as its handler gets it: the payload read back and checked against the op's schema. */
+export type OpEntry<T extends OpTable, K extends keyof T & string> = Omit<OutboxEntry, 'op' | 'payload'> & {
+  readonly op: K;
+  readonly payload: z.infer<T[K]>;
+};
 
 /**
  * What a handler did. `after` runs in the transaction that marks the entry delivered (recording the
  * id of the message it posted, say), so the two commit together.
  */
-export interface HandlerResult {
+export interface HandlerResult<T extends OpTable = ChatOps> {
   readonly after?: (tx: Store) => Promise<void>;
   /** More entries the handler decided on (the card after the channel): written in that transaction. */
-  readonly next?: readonly OutboxDraft[];
+  readonly next?: readonly OutboxDraft<T>[];
 }
 
 /**
@@ -28,7 +41,12 @@ export interface HandlerResult {
  * a post then looks for itself before posting again (postOnce). Throw a BotError from
  * `notReady()` to wait for something (the channel) without counting it as a failure.
  */
-export type OutboxHandler = (entry: OutboxEntry) => Promise<HandlerResult | undefined>;
+export type OpHandler<T extends OpTable, K extends keyof T & string> = (
+  entry: OpEntry<T, K>,
+) => Promise<HandlerResult<T> | undefined>;
+
+/** One handler per op of the table, every one of them: the compiler says which is missing. */
+export type OpHandlers<T extends OpTable = ChatOps> = { readonly [K in keyof T & string]: OpHandler<T, K> };
 
 /**
  * Posts `message` for `entry` exactly once: with the entry's id as the platform's idempotency key,
@@ -38,7 +56,7 @@ export type OutboxHandler = (entry: OutboxEntry) => Promise<HandlerResult | unde
 export async function postOnce(
   chat: ChatPlatform,
   channelId: string,
-  entry: OutboxEntry,
+  entry: Pick<OutboxEntry, 'id' | 'attempts'>,
   message: ChatMessage | (() => Promise<ChatMessage>),
 ): Promise<string> {
   const found = entry.attempts > 1 ? await chat.findPosted?.(channelId, entry.id) : undefined;
@@ -118,8 +136,8 @@ export function notReady(what: string): BotError {
  * pending, and a sweep (this process after a restart, or another replica once the lease has run
  * out) delivers them. Entries of one incident are delivered in the order they were written.
  */
-export class Outbox {
-  private readonly handlers = new Map<string, OutboxHandler>();
+export class Outbox<T extends OpTable = ChatOps> {
+  private handlers: OpHandlers<T> | undefined;
   /** This process's name in leases (and on the actions it runs). */
   readonly owner: string;
   /** The owner names this process across restarts too: what it held before a crash is its own. */
@@ -142,6 +160,7 @@ export class Outbox {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly ops: T,
     options: OutboxOptions = {},
   ) {
     this.owner = options.owner ?? `replica-${randomBytes(6).toString('hex')}`;
@@ -151,28 +170,32 @@ export class Outbox {
     this.maxAttempts = options.maxAttempts ?? 10;
   }
 
-  /** Set at composition: each op's handler (registering an op again replaces its handler). */
-  register(op: string, handler: OutboxHandler): void {
-    this.handlers.set(op, handler);
-  }
-
-  /** Told when an entry is given up (recorded on the incident's timeline by the incident service). */
-  setOnFailed(fn: (entry: OutboxEntry, error: unknown) => Promise<void>): void {
-    this.onFailed = fn;
+  /**
+   * The handlers, once, at composition: handlers decide things (a triage requests mitigations),
+   * so they need the services that write through this outbox, which is built before them. Nothing
+   * is delivered before this; `onFailed` is told when an entry is given up (recorded on the
+   * incident's timeline).
+   */
+  attach(handlers: OpHandlers<T>, onFailed?: (entry: OutboxEntry, error: unknown) => Promise<void>): void {
+    if (this.handlers) throw new Error('the outbox handlers are attached once');
+    this.handlers = handlers;
+    this.onFailed = onFailed;
   }
 
   /**
    * Writes drafts in the caller's transaction, leased to this process; deliver the returned entries
    * once the transaction has committed (never before: it may still roll back).
    */
-  async write(tx: Store, drafts: readonly OutboxDraft[]): Promise<OutboxEntry[]> {
+  async write(tx: Store, drafts: readonly OutboxDraft<T>[]): Promise<OutboxEntry[]> {
     if (drafts.length === 0) return [];
     const now = this.clock.now();
     const entries: OutboxEntry[] = drafts.map((d) => ({
       id: newOutboxId(),
       incidentId: d.incidentId,
       op: d.op,
-      payload: d.payload,
+      // Stored as the schema reads it back: a value JSON cannot keep (a Date) fails here, in the
+      // deciding transaction, not after a crash.
+      payload: this.parse(d.op, d.payload),
       createdAt: now,
       status: 'pending',
       attempts: 1,
@@ -236,6 +259,21 @@ export class Outbox {
     return report;
   }
 
+  /** The payload as its op's schema reads it, or a BotError naming what does not fit. */
+  private parse<K extends keyof T & string>(op: K, payload: unknown): z.infer<T[K]> {
+    const schema = Object.hasOwn(this.ops, op) ? this.ops[op] : undefined;
+    if (!schema) {
+      throw new BotError('bot.outbox.unknown_op', `No outbox op ${op} (a newer version wrote it?).`);
+    }
+    const parsed = schema.safeParse(payload);
+    if (parsed.success) return parsed.data as z.infer<T[K]>;
+    const issue = parsed.error.issues[0];
+    throw new BotError(
+      'bot.outbox.bad_payload',
+      `The stored ${op} call is not one this version can read (${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}).`,
+    );
+  }
+
   private async run(
     entry: OutboxEntry,
   ): Promise<
@@ -243,15 +281,18 @@ export class Outbox {
     | { kind: 'failed'; error: unknown }
     | { kind: 'retrying'; error: unknown; retryAt: Date }
   > {
-    const handler = this.handlers.get(entry.op);
     try {
+      const handlers = this.handlers;
+      if (!handlers) throw new Error('the outbox handlers are not attached');
+      const op = entry.op as keyof T & string;
+      const handler = Object.hasOwn(handlers, op) ? (handlers[op] as OpHandler<T, typeof op>) : undefined;
       if (!handler) {
         throw new BotError(
           'bot.outbox.unknown_op',
           `No handler for outbox op ${entry.op} (a newer version wrote it?).`,
         );
       }
-      const result = await handler(entry);
+      const result = await handler({ ...entry, op, payload: this.parse(op, entry.payload) });
       let next: OutboxEntry[] = [];
       const settled = await this.store.transaction(async (tx) => {
         const ok = await tx.settleOutbox(entry.id, this.owner, { status: 'done' }, this.clock.now());

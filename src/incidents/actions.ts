@@ -7,7 +7,6 @@ import {
   type ActionResult,
   type Actor,
   type ApprovalPolicy,
-  approvalSeverity,
   assertMayCancel,
   assertMayRequest,
   BotError,
@@ -16,7 +15,6 @@ import {
   describeActionState,
   expiresAt,
   type Incident,
-  isBotActorId,
   isBotError,
   isSeverity,
   needsSecondPerson,
@@ -27,30 +25,18 @@ import {
   type SeverityChange,
   type TimelineEntry,
 } from '../core/index.ts';
-import { type HandlerResult, notReady, type OutboxDraft, postOnce } from '../delivery/outbox.ts';
+import type { ChatDirectory } from '../delivery/directory.ts';
+import type { OutboxDraft } from '../delivery/outbox.ts';
+import type { Send, UnitOfWork } from '../delivery/unit-of-work.ts';
 import { actionsFinished } from '../metrics.ts';
-import type { NodeAdapter, NodeCapability } from '../nodes/port.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
-import type { OutboxEntry, Store } from '../store/port.ts';
-import { actionButtonId } from './buttons.ts';
+import type { Store } from '../store/port.ts';
+import { actionMessage, note, post } from './drafts.ts';
 import { incidentRef, truncate } from './format.ts';
-import { type IncidentListener, type IncidentService, note } from './service.ts';
+import type { IncidentListener } from './listener.ts';
+import { isNodeKind, MITIGATIONS } from './mitigations.ts';
 
-/** Mitigations of a whole node; the others (restart, stop) act on one workload. */
-export type NodeActionKind = Extract<ActionKind, 'cordon' | 'uncordon' | 'drain'>;
-export type WorkloadActionKind = Extract<ActionKind, 'restart' | 'stop'>;
-
-const CAPABILITY: Record<ActionKind, NodeCapability> = {
-  cordon: 'cordon',
-  uncordon: 'uncordon',
-  drain: 'drain',
-  restart: 'restart',
-  stop: 'stop',
-};
-
-function isNodeKind(kind: ActionKind): kind is NodeActionKind {
-  return kind === 'cordon' || kind === 'uncordon' || kind === 'drain';
-}
+export type { NodeActionKind, WorkloadActionKind } from './mitigations.ts';
 
 export interface EscalationPolicy {
   /** People or groups paged (mentioned) after `afterFailures` failed mitigations on one incident. */
@@ -58,38 +44,57 @@ export interface EscalationPolicy {
   readonly afterFailures: number;
 }
 
+export interface ActionServiceDeps {
+  readonly nodes: NodeRegistry;
+  readonly uow: UnitOfWork;
+  readonly directory: ChatDirectory;
+  /** Told of approvals in their transaction (the reminders' "approved, no update since" nudge). */
+  readonly listener?: IncidentListener;
+  /**
+   * This process on the actions it runs (its lease owner: `local` on SQLite, REPLICA_ID, or a
+   * name per start); `stable` when that name survives a restart, so what it ran before a crash
+   * is known to be its own.
+   */
+  readonly runner: { readonly name: string; readonly stable: boolean };
+  /** The bot's redactor (with the configured secrets); alone, the built-in rules. */
+  readonly redact?: Redactor;
+}
+
 /** A mitigation that hangs must not hold the node's lock forever. */
 const RUN_TIMEOUT_MS = 120_000;
+const PREVIEW_TIMEOUT_MS = 30_000;
 const MAX_OUTPUT = 2500;
 
 /**
  * Preview → approve → run once. An approval is a compare-and-set on the stored action, so a
  * double click or a redelivered click runs nothing twice; a per-node lock keeps two mitigations
- * of one node from overlapping.
+ * of one node from overlapping. Every move is committed with its chat calls (the request
+ * message, redrawn from the record; the result) through the unit of work.
  */
 export class ActionService {
   private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly nodes: NodeRegistry;
+  private readonly uow: UnitOfWork;
+  private readonly directory: ChatDirectory;
+  private readonly listener: IncidentListener | undefined;
+  private readonly runner: ActionServiceDeps['runner'];
+  private readonly redactor: Redactor;
+  private sweep: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly nodes: NodeRegistry,
-    private readonly incidents: IncidentService,
+    deps: ActionServiceDeps,
     private readonly policy: ApprovalPolicy,
     private readonly escalation: EscalationPolicy = { onCall: [], afterFailures: 2 },
-    /** main.ts passes the bot's redactor (with the configured secrets); alone, the built-in rules. */
-    private readonly redactor: Redactor = redact,
   ) {
-    this.incidents.outbox.register('action', (e) => this.deliverMessage(e));
-  }
-
-  private sweep: NodeJS.Timeout | undefined;
-  private listener: IncidentListener | undefined;
-
-  /** Told of approvals in their transaction (the reminders' "approved, no update since" nudge). */
-  setListener(listener: IncidentListener): void {
-    this.listener = listener;
+    this.nodes = deps.nodes;
+    this.uow = deps.uow;
+    this.directory = deps.directory;
+    this.listener = deps.listener;
+    this.runner = deps.runner;
+    this.redactor = deps.redact ?? redact;
   }
 
   /** Expires unapproved actions on time, so their buttons go away even if nobody clicks. */
@@ -118,7 +123,7 @@ export class ActionService {
     let count = 0;
     // One query for the candidates, not one per incident: this runs at every start-up.
     for (const action of await this.store.listActionsByStatus(['approved', 'running'])) {
-      const incident = await this.incidents.get(action.incidentId);
+      const incident = await this.store.getIncident(action.incidentId);
       if (!incident) continue;
       const since =
         action.status === 'running'
@@ -126,14 +131,13 @@ export class ActionService {
           : action.status === 'approved'
             ? action.decidedAt
             : null;
-      const own = this.incidents.outbox.ownerIsStable && action.runner === this.incidents.outbox.owner;
+      const own = this.runner.stable && action.runner === this.runner.name;
       if (!since || (!own && since.getTime() > cutoff)) continue;
       const wasRunning = action.status === 'running';
-      let queued: OutboxEntry[] = [];
       const summary = wasRunning
         ? `The bot stopped while the ${action.kind} of ${action.target} was running: it may or may not have completed.`
         : `The bot stopped after the ${action.kind} of ${action.target} was approved and before it started: it did not run.`;
-      const moved = await this.store.transaction(async (tx) => {
+      const { value: moved } = await this.uow.commit(async (tx, send) => {
         const done = await tx.transitionAction(action.id, [action.status], 'unknown', {
           finishedAt: now,
           result: { ok: false, summary, output: '' },
@@ -151,13 +155,12 @@ export class ActionService {
         });
         const check = isNodeKind(action.kind) ? `/node status ${action.target}` : `/workload list`;
         const text = `⚠️ ${summary} Check with \`${check}\` and request it again if it is still needed.`;
-        queued = await this.write(tx, incident, done, [{ text, sections: [text] }]);
+        send(this.messages(incident, done, [note(text)]));
         return done;
       });
       if (!moved) continue;
       count++;
       actionsFinished.inc({ kind: moved.kind, status: 'unknown' });
-      await this.incidents.outbox.deliver(queued);
     }
     return count;
   }
@@ -166,7 +169,7 @@ export class ActionService {
   async expireDue(): Promise<number> {
     let count = 0;
     for (const action of await this.store.listExpiredActions(this.clock.now())) {
-      const incident = await this.incidents.get(action.incidentId);
+      const incident = await this.store.getIncident(action.incidentId);
       if (!incident) continue;
       const moved = await this.finishWithoutRun(
         action,
@@ -194,26 +197,22 @@ export class ActionService {
         `${incidentRef(incident)} is closed; mitigations need an open incident.`,
       );
     }
-    const {
-      preview,
-      params,
-      target: resolved,
-    } = isNodeKind(kind) ? await this.nodePreview(kind, target) : await this.workloadPreview(kind, target);
-    target = resolved;
+    const resolved = await MITIGATIONS[kind].resolve(this.nodes, target, {
+      signal: AbortSignal.timeout(PREVIEW_TIMEOUT_MS),
+    });
     const now = this.clock.now();
-    let queued: OutboxEntry[] = [];
-    const action = await this.store.transaction(async (tx) => {
+    const { value: action } = await this.uow.commit(async (tx, send) => {
       // The severity it is requested at, read where the request is written: the two-person rule
       // weighs it at approval (lowering the incident afterwards does not lift the rule).
       const current = (await tx.getIncident(incident.id)) ?? incident;
       // One open request per mitigation and target: a second would only be a second button to click.
       const open = (await tx.listActions(incident.id)).find(
-        (a) => a.kind === kind && a.target === target && OPEN.has(a.status),
+        (a) => a.kind === kind && a.target === resolved.target && OPEN.has(a.status),
       );
       if (open) {
         throw new BotError(
           'bot.action.already_open',
-          `A ${kind} of ${target} is already ${open.status === 'requested' ? 'waiting for approval' : open.status} (requested by ${open.requestedByName}).`,
+          `A ${kind} of ${resolved.target} is already ${open.status === 'requested' ? 'waiting for approval' : open.status} (requested by ${open.requestedByName}).`,
           { hint: 'Approve or cancel that one in the channel; its message has the buttons.' },
         );
       }
@@ -221,9 +220,9 @@ export class ActionService {
         id: randomUUID(),
         incidentId: incident.id,
         kind,
-        target,
-        params,
-        preview,
+        target: resolved.target,
+        params: { adapter: resolved.adapter.name, node: resolved.node },
+        preview: resolved.preview,
         requestedBy: actor.id,
         requestedByName: actor.name,
         requestedAt: now,
@@ -236,23 +235,21 @@ export class ActionService {
         at: now,
         actorId: actor.id,
         actorName: actor.name,
-        text: `Requested ${kind} of ${target}`,
-        data: { actionId: created.id, kind, target },
+        text: `Requested ${kind} of ${resolved.target}`,
+        data: { actionId: created.id, kind, target: resolved.target },
       });
-      queued = await this.write(tx, incident, created, [], true);
+      send(this.messages(incident, created, [], true));
       return created;
     });
-    await this.incidents.outbox.deliver(queued);
     return (await this.store.getAction(action.id)) ?? action;
   }
 
   async approve(actionId: string, actor: Actor): Promise<Action> {
     const loaded = await this.load(actionId);
     const now = this.clock.now();
-    let queued: OutboxEntry[] = [];
     // Decided inside the transaction that approves: the severity and its recent changes it weighs
     // cannot move between the decision and the write.
-    const outcome = await this.store.transaction(async (tx) => {
+    const { value: outcome } = await this.uow.commit(async (tx, send) => {
       const action = (await tx.getAction(actionId)) ?? loaded.action;
       const incident = (await tx.getIncident(action.incidentId)) ?? loaded.incident;
       const severityChanges = (
@@ -268,7 +265,7 @@ export class ActionService {
         decidedBy: actor.id,
         decidedByName: actor.name,
         decidedAt: now,
-        runner: this.incidents.outbox.owner,
+        runner: this.runner.name,
       });
       if (!moved) return undefined;
       await tx.appendTimeline({
@@ -281,7 +278,7 @@ export class ActionService {
         data: { actionId: action.id },
       });
       await this.listener?.actionApproved(tx, incident, moved);
-      queued = await this.write(tx, incident, moved);
+      send(this.messages(incident, moved));
       return { approved: moved, incident };
     });
     if (outcome && 'expired' in outcome) {
@@ -297,7 +294,6 @@ export class ActionService {
       throw outcome.expired;
     }
     if (!outcome) throw notPendingError((await this.store.getAction(actionId)) ?? loaded.action);
-    await this.incidents.outbox.deliver(queued);
     return this.run(outcome.approved, outcome.incident);
   }
 
@@ -318,22 +314,20 @@ export class ActionService {
 
   private async run(approved: Action, incident: Incident): Promise<Action> {
     return this.withNodeLock(lockKey(approved), async () => {
-      let queued: OutboxEntry[] = [];
-      const started = await this.store.transaction(async (tx) => {
+      const { value: started } = await this.uow.commit(async (tx, send) => {
         const moved = await tx.transitionAction(approved.id, ['approved'], 'running', {
           startedAt: this.clock.now(),
-          runner: this.incidents.outbox.owner,
+          runner: this.runner.name,
         });
-        if (moved) queued = await this.write(tx, incident, moved);
+        if (moved) send(this.messages(incident, moved));
         return moved;
       });
       if (!started) throw notPendingError((await this.store.getAction(approved.id)) ?? approved);
-      await this.incidents.outbox.deliver(queued);
       // Output is stored and posted: secrets a node printed must not be.
       const raw = await this.execute(started);
       const result = { ok: raw.ok, summary: this.redactor(raw.summary), output: this.redactor(raw.output) };
       const finishedAt = this.clock.now();
-      const finished = await this.store.transaction(async (tx) => {
+      const { value: finished } = await this.uow.commit(async (tx, send) => {
         const done = await tx.transitionAction(started.id, ['running'], result.ok ? 'succeeded' : 'failed', {
           finishedAt,
           result,
@@ -352,9 +346,7 @@ export class ActionService {
             text,
             data: { actionId: started.id, ok: result.ok, late: true },
           });
-          if (incident.channelId) {
-            queued = await this.incidents.outbox.write(tx, [this.incidents.post(incident, note(text))]);
-          }
+          if (incident.channelId) send(post(incident, note(text)));
           return undefined;
         }
         await tx.appendTimeline({
@@ -366,15 +358,17 @@ export class ActionService {
           text: `${started.kind} of ${started.target} ${result.ok ? 'succeeded' : 'failed'}: ${result.summary}`,
           data: { actionId: started.id, ok: result.ok },
         });
-        queued = await this.write(tx, incident, done, [
-          {
-            text: `${result.ok ? '✅' : '❌'} ${started.kind} of ${started.target}: ${result.summary}`,
-            sections: [
-              `${result.ok ? '✅' : '❌'} *${started.kind} of ${started.target}* ${result.ok ? 'succeeded' : 'failed'}: ${result.summary}`,
-              ...(result.output ? [`\`\`\`\n${truncate(result.output, MAX_OUTPUT)}\n\`\`\``] : []),
-            ],
-          },
-        ]);
+        send(
+          this.messages(incident, done, [
+            {
+              text: `${result.ok ? '✅' : '❌'} ${started.kind} of ${started.target}: ${result.summary}`,
+              sections: [
+                `${result.ok ? '✅' : '❌'} *${started.kind} of ${started.target}* ${result.ok ? 'succeeded' : 'failed'}: ${result.summary}`,
+                ...(result.output ? [`\`\`\`\n${truncate(result.output, MAX_OUTPUT)}\n\`\`\``] : []),
+              ],
+            },
+          ]),
+        );
         return done;
       });
       if (!finished) {
@@ -382,14 +376,11 @@ export class ActionService {
           { action: started.id },
           'a mitigation finished after another process had settled it',
         );
-        await this.incidents.outbox.deliver(queued);
         return (await this.store.getAction(started.id)) ?? started;
       }
-      const final = finished;
-      actionsFinished.inc({ kind: final.kind, status: final.status });
-      await this.incidents.outbox.deliver(queued);
+      actionsFinished.inc({ kind: finished.kind, status: finished.status });
       if (!result.ok) await this.escalateIfRepeated(incident);
-      return final;
+      return finished;
     });
   }
 
@@ -401,13 +392,13 @@ export class ActionService {
     const actions = await this.store.listActions(incident.id);
     const failed = actions.filter((a) => a.status === 'failed');
     if (failed.length !== this.escalation.afterFailures) return;
-    const chat = this.incidents.chatFor(incident);
+    const chat = this.directory.chatFor(incident);
     const who = this.escalation.onCall.map((id) => chat.mention(id)).join(' ') || 'the on-call engineer';
     const tried = failed
       .map((a) => `• ${a.kind} of ${a.target}: ${a.result?.summary ?? 'failed'}`)
       .join('\n');
     const text = `📟 Escalating ${incidentRef(incident)}: ${failed.length} mitigation attempts failed. ${who}, please take a look.`;
-    const queued = await this.store.transaction(async (tx) => {
+    await this.uow.commit(async (tx, send) => {
       await tx.appendTimeline({
         incidentId: incident.id,
         kind: 'escalation',
@@ -418,9 +409,9 @@ export class ActionService {
         data: { actions: failed.map((a) => a.id) },
         key: true,
       });
-      if (!incident.channelId) return [];
-      return this.incidents.outbox.write(tx, [
-        this.incidents.post(incident, {
+      if (!incident.channelId) return;
+      send(
+        post(incident, {
           text,
           sections: [
             text,
@@ -430,31 +421,27 @@ export class ActionService {
           // The page: the configured on-call are the people this message exists to notify.
           mentions: this.escalation.onCall,
         }),
-      ]);
+      );
     });
-    await this.incidents.outbox.deliver(queued);
   }
 
   /** Runs the adapter call. A node answering "no" is a failed result; only a bug escapes as a throw. */
   private async execute(action: Action): Promise<ActionResult> {
     const signal = AbortSignal.timeout(RUN_TIMEOUT_MS);
+    const mitigation = MITIGATIONS[action.kind];
     try {
-      if (isNodeKind(action.kind)) {
-        const adapter = this.nodes.require(action.target, CAPABILITY[action.kind]);
-        if (action.kind === 'cordon') return await adapter.cordon(action.target, { signal });
-        if (action.kind === 'uncordon') return await adapter.uncordon(action.target, { signal });
-        return await adapter.drain(action.target, { signal });
-      }
-      const adapter = this.nodes.adapters.find((a) => a.name === action.params.adapter);
-      if (!adapter)
+      const adapter =
+        mitigation.target === 'node'
+          ? this.nodes.require(action.target, mitigation.capability)
+          : this.nodes.adapters.find((a) => a.name === action.params.adapter);
+      if (!adapter) {
         return {
           ok: false,
           summary: `adapter ${String(action.params.adapter)} is no longer configured`,
           output: '',
         };
-      return action.kind === 'restart'
-        ? await adapter.restartWorkload(action.target, { signal })
-        : await adapter.stopWorkload(action.target, { signal });
+      }
+      return await mitigation.run(adapter, action.target, { signal });
     } catch (err) {
       // The hint says what a person should do next (check the node first, say): keep it.
       const summary = isBotError(err)
@@ -465,140 +452,18 @@ export class ActionService {
     }
   }
 
-  private async nodePreview(kind: NodeActionKind, node: string) {
-    const adapter = await this.nodes.resolve(node, CAPABILITY[kind]);
-    return {
-      preview: await this.preview(adapter, kind, node),
-      params: { adapter: adapter.name, node },
-      target: node,
-    };
-  }
-
-  private async workloadPreview(kind: WorkloadActionKind, ref: string) {
-    const { adapter, workload } = await this.nodes.findWorkload(ref, { signal: AbortSignal.timeout(30_000) });
-    if (!adapter.capabilities.has(CAPABILITY[kind])) {
-      throw new BotError('bot.node.unsupported', `Adapter ${adapter.name} cannot ${kind} workloads.`, {
-        hint: `Configure a ${kind} command for it, or do it outside the bot.`,
-      });
-    }
-    const state = `${workload.state}, ${workload.restartCount} restarts${workload.lastExitCode !== null ? `, last exit ${workload.lastExitCode}` : ''}`;
-    const preview =
-      kind === 'restart'
-        ? `${workload.name} on ${workload.node} (${state}) will be restarted${workload.gpus > 0 ? `; its ${workload.gpus} GPU(s) are briefly idle` : ''}.`
-        : `${workload.name} on ${workload.node} (${state}) will be stopped and stays stopped until someone starts it.`;
-    return { preview, params: { adapter: adapter.name, node: workload.node }, target: workload.id };
-  }
-
-  private async preview(adapter: NodeAdapter, kind: NodeActionKind, node: string): Promise<string> {
-    const signal = AbortSignal.timeout(30_000);
-    if (kind === 'drain') {
-      const plan = await adapter.planDrain(node, { signal });
-      const lines = [
-        plan.alreadyCordoned
-          ? `${node} is already cordoned.`
-          : `${node} will be cordoned (no new work scheduled).`,
-        plan.evict.length
-          ? `${plan.evict.length} workload(s) will be moved off: ${plan.evict.map((w) => `${w.name} (${w.gpus} GPU)`).join(', ')}`
-          : 'No workloads need to move.',
-      ];
-      if (plan.skip.length) {
-        lines.push(`Left in place: ${plan.skip.map((s) => `${s.workload.name} (${s.reason})`).join(', ')}`);
-      }
-      return lines.join('\n');
-    }
-    if (kind === 'cordon') {
-      const workloads = await adapter.listWorkloads(node, { signal });
-      const running = workloads.filter((w) => w.state === 'running' || w.state === 'restarting');
-      return `${node} will stop receiving new work. ${running.length} running workload(s) keep running: ${running.map((w) => w.name).join(', ') || 'none'}.`;
-    }
-    return `${node} will accept new work again.`;
-  }
-
-  private render(action: Action, incident: Incident): ChatMessage {
-    const chat = this.incidents.chatFor(incident);
-    const pending = action.status === 'requested';
-    // A request the bot made (a runbook's recommendation) is approved by any one person.
-    const byBot = isBotActorId(action.requestedBy);
-    const twoPerson = needsSecondPerson(action, incident, this.policy);
-    const header = `🛠️ ${action.kind} ${action.target}: ${describeActionState(action)}`;
-    const context = [
-      `Requested by ${action.requestedByName}${byBot ? ' (runbook recommendation)' : ''} · ${incidentRef(incident)}`,
-      pending
-        ? `Expires ${this.incidents.channelTime(chat, action.expiresAt, false)}${twoPerson ? ` · ${approvalSeverity(action, incident)}: needs a second person to approve` : ''}`
-        : `Updated ${this.incidents.channelTime(chat, this.clock.now(), false)}`,
-    ];
-    const danger = action.kind !== 'uncordon';
-    return {
-      text: header,
-      header,
-      sections: [
-        `*Preview*\n${action.preview}`,
-        ...(action.result ? [`*Result*: ${action.result.summary}`] : []),
-      ],
-      ...(pending
-        ? {
-            buttons: [
-              {
-                id: actionButtonId('approve', action.id),
-                label: 'Approve',
-                style: danger ? ('danger' as const) : ('primary' as const),
-                ...(danger
-                  ? {
-                      confirm: {
-                        title: `Run ${action.kind} on ${action.target}?`,
-                        text: action.preview,
-                        confirm: `Yes, ${action.kind}`,
-                        deny: 'Not yet',
-                      },
-                    }
-                  : {}),
-              },
-              { id: actionButtonId('cancel', action.id), label: 'Cancel' },
-            ],
-          }
-        : {}),
-      context,
-    };
-  }
-
   /**
-   * The action's message (and any further posts) as outbox entries in the deciding transaction.
-   * `initial`: the request, which posts the message; later entries update it once it exists.
+   * The action's message (and any further posts) for the deciding transaction. `initial`: the
+   * request, which posts the message; later entries redraw it once it exists.
    */
-  private async write(
-    tx: Store,
+  private messages(
     incident: Incident,
     action: Action,
     posts: readonly ChatMessage[] = [],
     initial = false,
-  ): Promise<OutboxEntry[]> {
+  ): OutboxDraft[] {
     if (!incident.channelId) return [];
-    const drafts: OutboxDraft[] = [
-      {
-        incidentId: incident.id,
-        op: 'action',
-        payload: { actionId: action.id, ...(initial ? { initial } : {}) },
-      },
-      ...posts.map((m) => this.incidents.post(incident, m)),
-    ];
-    return this.incidents.outbox.write(tx, drafts);
-  }
-
-  /** Draws the action's message from the record when delivered: posted once, then updated. */
-  private async deliverMessage(entry: OutboxEntry): Promise<HandlerResult | undefined> {
-    const action = await this.store.getAction(String(entry.payload.actionId));
-    const incident = action && (await this.incidents.get(action.incidentId));
-    if (!action || !incident) return undefined;
-    if (!incident.channelId) throw notReady('the incident channel');
-    const chat = this.incidents.chatFor(incident);
-    const message = this.render(action, incident);
-    if (action.messageId) {
-      await chat.updateMessage(incident.channelId, action.messageId, message);
-      return undefined;
-    }
-    if (entry.payload.initial !== true) throw notReady('the request message');
-    const messageId = await postOnce(chat, incident.channelId, entry, message);
-    return { after: (tx) => tx.setActionMessage(action.id, messageId) };
+    return [actionMessage(incident.id, action.id, initial), ...posts.map((m) => post(incident, m))];
   }
 
   private async finishWithoutRun(
@@ -610,8 +475,7 @@ export class ActionService {
     text: string,
   ): Promise<Action | undefined> {
     const now = this.clock.now();
-    let queued: OutboxEntry[] = [];
-    const moved = await this.store.transaction(async (tx) => {
+    const { value: moved } = await this.uow.commit(async (tx, send: Send) => {
       const done = await tx.transitionAction(action.id, ['requested'], to, {
         ...(actor ? { decidedBy: actor.id, decidedByName: actor.name } : {}),
         decidedAt: now,
@@ -626,20 +490,17 @@ export class ActionService {
         text,
         data: { actionId: action.id },
       });
-      queued = await this.write(tx, incident, done);
+      send(this.messages(incident, done));
       return done;
     });
-    if (moved) {
-      actionsFinished.inc({ kind: moved.kind, status: to });
-      await this.incidents.outbox.deliver(queued);
-    }
+    if (moved) actionsFinished.inc({ kind: moved.kind, status: to });
     return moved;
   }
 
   private async load(actionId: string): Promise<{ action: Action; incident: Incident }> {
     const action = await this.store.getAction(actionId);
     if (!action) throw new BotError('bot.action.not_found', 'That mitigation request no longer exists.');
-    const incident = await this.incidents.get(action.incidentId);
+    const incident = await this.store.getIncident(action.incidentId);
     if (!incident)
       throw new BotError('bot.incident.not_found', 'The incident of that mitigation no longer exists.');
     return { action, incident };

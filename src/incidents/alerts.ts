@@ -23,18 +23,17 @@ import {
   isMoreSevere,
   type Severity,
 } from '../core/index.ts';
-import { type HandlerResult, notReady, type OutboxDraft } from '../delivery/outbox.ts';
+import type { OutboxDraft } from '../delivery/outbox.ts';
+import type { UnitOfWork } from '../delivery/unit-of-work.ts';
 import { alertChangesCarried, alertIncidentsOpened, alertsReceived } from '../metrics.ts';
-import { compareNodeNames } from '../nodes/node-names.ts';
-import type { NodeRegistry } from '../nodes/registry.ts';
 import { matchRunbook } from '../runbooks/match.ts';
 import { runbookMessage } from '../runbooks/message.ts';
 import type { LoadedRunbook } from '../runbooks/schema.ts';
-import type { AlertGroup, AlertRecord, NewAlertRecord, OutboxEntry, Store } from '../store/port.ts';
+import type { AlertGroup, AlertRecord, NewAlertRecord, Store } from '../store/port.ts';
 import { cardButtonId } from './buttons.ts';
+import { post, refresh } from './drafts.ts';
 import { incidentRef } from './format.ts';
 import type { IncidentService } from './service.ts';
-import type { TriageService } from './triage.ts';
 
 export interface AlertServiceOptions {
   /** Labels that make a group key when the sender gives none (the generic webhook). */
@@ -60,6 +59,11 @@ export interface Received {
   readonly groups: readonly string[];
 }
 
+/** Who alert incidents, their requests and their triage are attributed to: the bot, never a person. */
+export function alertActor(name: string): Actor {
+  return { id: `${BOT_ACTOR_PREFIX}alerts`, name, bot: true };
+}
+
 /** The alert_groups key of the storm incident; real keys start with their source. */
 const STORM_KEY = '!storm';
 const MAX_LISTED = 20;
@@ -81,14 +85,6 @@ const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 const ALERTS_PER_WRITE = 1_000;
 /** A group's pending alerts are read this many at a time (about 20 ms a page on SQLite). */
 const ALERTS_PER_READ = 2_000;
-/**
- * Nodes an alert's automatic triage runs on at most. A storm group can name thousands; triaging
- * them all would take the fleet's SSH budget for minutes and post a report per node. The rest are
- * named, to triage by hand.
- */
-export const MAX_ALERT_TRIAGE_NODES = 32;
-/** Node names listed in one message at most; the rest are counted. */
-const MAX_NAMED_NODES = 20;
 const RETRY_MS = 30_000;
 const MAX_TITLE = 200;
 
@@ -140,17 +136,15 @@ export class AlertService {
   /** Deliveries waiting for the next group commit. */
   private readonly writes: { records: readonly NewAlertRecord[]; done: (err?: unknown) => void }[] = [];
   private writing = false;
-  /** Triage started for new incidents, awaited on stop. */
-  private readonly background = new Set<Promise<unknown>>();
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly deps: {
-      readonly incidents: IncidentService;
-      readonly triage: TriageService;
-      readonly nodes: NodeRegistry;
+      /** The use cases an alert drives: it declares incidents and raises their severity. */
+      readonly incidents: Pick<IncidentService, 'declare' | 'changeSeverity'>;
+      readonly uow: UnitOfWork;
       readonly runbooks: readonly LoadedRunbook[];
       /** Where alert incidents open. */
       readonly chat: ChatPlatform;
@@ -158,9 +152,8 @@ export class AlertService {
     private readonly options: AlertServiceOptions,
   ) {
     this.storm = new StormGuard({ maxNewPerMinute: options.maxNewPerMinute, clock });
-    this.actor = { id: `${BOT_ACTOR_PREFIX}alerts`, name: options.actorName, bot: true };
+    this.actor = alertActor(options.actorName);
     this.owner = options.owner ?? randomUUID();
-    deps.incidents.outbox.register('alert_triage', (e) => this.deliverTriage(e));
   }
 
   /** Carries whatever was pending when the process last stopped. */
@@ -176,7 +169,7 @@ export class AlertService {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.poll) clearInterval(this.poll);
     await this.running;
-    await Promise.allSettled([...this.background]);
+    await this.deps.uow.idle();
   }
 
   /**
@@ -258,10 +251,10 @@ export class AlertService {
 
   /** Resolves once the worker, and the triage it started, have nothing left to do (tests, benchmarks). */
   async idle(): Promise<void> {
-    while (this.running || this.background.size > 0) {
+    do {
       await this.running;
-      await Promise.allSettled([...this.background]);
-    }
+      await this.deps.uow.idle();
+    } while (this.running);
   }
 
   private record(source: AlertSource, a: NormalizedAlert, batchKey: string): NewAlertRecord {
@@ -404,7 +397,7 @@ export class AlertService {
     if (pending.length === 0) return undefined;
     const firing = pending.filter((a) => a.status === 'firing');
     const group = await this.store.getAlertGroup(key);
-    const incident = group ? await this.deps.incidents.get(group.incidentId) : undefined;
+    const incident = group ? await this.store.getIncident(group.incidentId) : undefined;
     const over = incident !== undefined && (incident.status === 'resolved' || incident.status === 'closed');
     if (!incident || (over && firing.length > 0)) {
       if (firing.length === 0) {
@@ -495,7 +488,7 @@ export class AlertService {
   /** The open storm incident, declared when there is none. */
   private async stormIncident(firing: readonly AlertRecord[]): Promise<Incident> {
     const group = await this.store.getAlertGroup(STORM_KEY);
-    const current = group ? await this.deps.incidents.get(group.incidentId) : undefined;
+    const current = group ? await this.store.getIncident(group.incidentId) : undefined;
     if (current && current.status !== 'resolved' && current.status !== 'closed') return current;
     const severity: Severity = labelSeverity(firing, this.options.severity) ?? 'SEV2';
     const max = this.options.maxNewPerMinute;
@@ -542,7 +535,7 @@ export class AlertService {
         },
       });
     } catch (err) {
-      const recorded = id ? await this.deps.incidents.get(id) : undefined;
+      const recorded = id ? await this.store.getIncident(id) : undefined;
       if (recorded && isBotError(err) && err.code === 'bot.incident.channel_failed') return recorded;
       throw err;
     }
@@ -563,85 +556,61 @@ export class AlertService {
       opened !== 'own' && raised && isMoreSevere(raised, incident.severity) && incident.status !== 'resolved'
         ? raised
         : undefined;
-    let queued: OutboxEntry[] = [];
     // The runbook and triage start with an incident's first alerts: when this round opened it, or
     // when the process that opened it died before carrying them (its own group, nothing carried).
     let firstOwn = opened === 'own';
     for (let i = 0; i < groups.length; i += GROUPS_PER_TRANSACTION) {
       const last = i + GROUPS_PER_TRANSACTION >= groups.length;
-      await this.store.transaction(async (tx) => {
-        if (i === 0 && opened === undefined && !(await tx.latestTimelineEntry(incident.id, 'alert'))) {
-          const group = await tx.getAlertGroup(groups[0]!.key);
-          firstOwn = group !== undefined && !group.storm && group.incidentId === incident.id;
-        }
-        for (const { key, pending: alerts, link } of groups.slice(i, i + GROUPS_PER_TRANSACTION)) {
-          if (link) await tx.putAlertGroup(link);
-          await tx.appendTimeline({
-            incidentId: incident.id,
-            kind: 'alert',
-            at: now,
-            actorId: this.actor.id,
-            actorName: this.actor.name,
-            text: timelineText(alerts),
-            data: {
-              group: key,
-              alerts: alerts.slice(0, 100).map((a) => ({
-                fingerprint: a.fingerprint,
-                status: a.status,
-                name: a.name,
-                nodes: a.nodes,
-              })),
-            },
-            key: alerts.some((a) => a.status === 'firing' && a.postedStatus === null),
-          });
-          // In slices, the loop turning between them (inside the transaction: other work waits for
-          // the database, not for the event loop).
-          for (let j = 0; j < alerts.length; j += ALERTS_PER_WRITE) {
-            if (j > 0) await yieldToIo();
-            await tx.markAlertsPosted(key, settled(alerts.slice(j, j + ALERTS_PER_WRITE)), incident.id);
+      // The triage takes seconds (diagnostics on the nodes): it runs beside the worker, not in its way.
+      await this.deps.uow.commit(
+        async (tx, send) => {
+          if (i === 0 && opened === undefined && !(await tx.latestTimelineEntry(incident.id, 'alert'))) {
+            const group = await tx.getAlertGroup(groups[0]!.key);
+            firstOwn = group !== undefined && !group.storm && group.incidentId === incident.id;
           }
-        }
-        // The channel's message commits with the last of the record: posted once, even after a
-        // crash (it waits for the channel if that is still being opened).
-        if (last) {
-          queued = await this.deps.incidents.outbox.write(tx, [
-            this.deps.incidents.post(incident, alertsMessage(pending, groups.length)),
-            ...(pending.some((a) => a.status === 'resolved') ? await this.resolveOffer(tx, incident) : []),
-            ...(firstOwn ? this.runbookDrafts(incident, pending) : []),
-            ...(raise ? [] : this.deps.incidents.refreshDrafts(incident)),
-          ]);
-        }
-      });
+          for (const { key, pending: alerts, link } of groups.slice(i, i + GROUPS_PER_TRANSACTION)) {
+            if (link) await tx.putAlertGroup(link);
+            await tx.appendTimeline({
+              incidentId: incident.id,
+              kind: 'alert',
+              at: now,
+              actorId: this.actor.id,
+              actorName: this.actor.name,
+              text: timelineText(alerts),
+              data: {
+                group: key,
+                alerts: alerts.slice(0, 100).map((a) => ({
+                  fingerprint: a.fingerprint,
+                  status: a.status,
+                  name: a.name,
+                  nodes: a.nodes,
+                })),
+              },
+              key: alerts.some((a) => a.status === 'firing' && a.postedStatus === null),
+            });
+            // In slices, the loop turning between them (inside the transaction: other work waits for
+            // the database, not for the event loop).
+            for (let j = 0; j < alerts.length; j += ALERTS_PER_WRITE) {
+              if (j > 0) await yieldToIo();
+              await tx.markAlertsPosted(key, settled(alerts.slice(j, j + ALERTS_PER_WRITE)), incident.id);
+            }
+          }
+          // The channel's message commits with the last of the record: posted once, even after a
+          // crash (it waits for the channel if that is still being opened).
+          if (last) {
+            send(
+              post(incident, alertsMessage(pending, groups.length)),
+              pending.some((a) => a.status === 'resolved') ? await this.resolveOffer(tx, incident) : [],
+              firstOwn ? this.runbookDrafts(incident, pending) : [],
+              raise ? [] : refresh(incident),
+            );
+          }
+        },
+        { inBackground: (d) => d.op === 'alert_triage' },
+      );
       await yieldToIo();
     }
-    // The triage takes seconds (diagnostics on the nodes): it runs beside the worker, not in its way.
-    const triage = queued.filter((e) => e.op === 'alert_triage');
-    await this.deps.incidents.outbox.deliver(queued.filter((e) => e.op !== 'alert_triage'));
-    if (triage.length > 0) {
-      const job = this.deps.incidents.outbox.deliver(triage).then(() => undefined);
-      this.background.add(job);
-      void job.finally(() => this.background.delete(job));
-    }
     if (raise) await this.deps.incidents.changeSeverity(incident, raise, this.actor);
-  }
-
-  /**
-   * Which named nodes can run diagnostics, without a throw or a listing per name (a storm names
-   * thousands): one look at each adapter's inventory, and one fresh listing when some name is not
-   * in it yet (API-backed adapters learn their nodes by listing).
-   */
-  private async sortNodes(named: readonly string[]): Promise<{ known: string[]; unknown: string[] }> {
-    const sort = () => {
-      const known: string[] = [];
-      const unknown: string[] = [];
-      for (const node of named) (this.deps.nodes.canRun(node, 'diagnose') ? known : unknown).push(node);
-      // In natural order (rack-2 before rack-10): the first ones are triaged, the rest listed.
-      return { known: known.sort(compareNodeNames), unknown: unknown.sort(compareNodeNames) };
-    };
-    const first = sort();
-    if (first.unknown.length === 0) return first;
-    await this.deps.nodes.listNodesSettled();
-    return sort();
   }
 
   /** Every alert of the incident has resolved: propose resolving it (a person decides). */
@@ -651,7 +620,7 @@ export class AlertService {
     if (counts.firing > 0 || counts.resolved === 0) return [];
     const text = `✅ All ${counts.resolved} alert${counts.resolved === 1 ? '' : 's'} of ${incidentRef(incident)} ${counts.resolved === 1 ? 'has' : 'have'} resolved. Resolve the incident?`;
     return [
-      this.deps.incidents.post(incident, {
+      post(incident, {
         text,
         sections: [text],
         buttons: [
@@ -688,12 +657,10 @@ export class AlertService {
     const runbookUrl = firing.find((a) => a.runbookUrl)?.runbookUrl;
     const drafts: OutboxDraft[] = [];
     if (runbook) {
-      drafts.push(
-        this.deps.incidents.post(incident, runbookMessage(runbook, runbookUrl ? { runbookUrl } : {})),
-      );
+      drafts.push(post(incident, runbookMessage(runbook, runbookUrl ? { runbookUrl } : {})));
     } else if (runbookUrl) {
       const text = `📘 The alert’s runbook: <${runbookUrl}|${runbookUrl}>`;
-      drafts.push(this.deps.incidents.post(incident, { text, sections: [text] }));
+      drafts.push(post(incident, { text, sections: [text] }));
     }
     const nodes = [...new Set(firing.flatMap((a) => a.nodes))];
     if (nodes.length > 0 && !(runbook && runbook.diagnostics.length === 0)) {
@@ -705,72 +672,6 @@ export class AlertService {
     }
     return drafts;
   }
-
-  /** The runbook's diagnostics on the nodes the alerts name (those in the inventory). */
-  private async deliverTriage(entry: OutboxEntry): Promise<HandlerResult | undefined> {
-    const incident = await this.deps.incidents.get(entry.incidentId!);
-    if (!incident || incident.status === 'resolved' || incident.status === 'closed') return undefined;
-    if (!incident.channelId) throw notReady('the incident channel');
-    const chat = this.deps.incidents.chatFor(incident);
-    const channelId = incident.channelId;
-    const runbook = this.deps.runbooks.find((r) => r.name === entry.payload.runbook);
-    const named = Array.isArray(entry.payload.nodes) ? entry.payload.nodes.map(String) : [];
-    try {
-      const { known: triable, unknown } = await this.sortNodes(named);
-      const known = triable.slice(0, MAX_ALERT_TRIAGE_NODES);
-      const skipped = triable.slice(MAX_ALERT_TRIAGE_NODES);
-      const next: OutboxDraft[] = [];
-      // Diagnostics are not resumable: a triage a restart cut off is not run again (it would post
-      // its findings and requests twice); the channel is told to run it by hand.
-      const started = (await this.store.listTimeline(incident.id)).some(
-        (e) => e.kind === 'note' && e.data?.triage === entry.id,
-      );
-      if (started) {
-        const text = `⚠️ The automatic triage of ${listNodes(known)} was cut off by a restart of the bot. Run \`/node triage ${known.slice(0, MAX_NAMED_NODES).join(' ')}\` by hand if it is still needed.`;
-        return { next: [this.deps.incidents.post(incident, { text, sections: [text] })] };
-      }
-      if (known.length > 0) {
-        await this.store.appendTimeline({
-          incidentId: incident.id,
-          kind: 'note',
-          at: this.clock.now(),
-          actorId: this.actor.id,
-          actorName: this.actor.name,
-          text: `Automatic triage of ${listNodes(known)}${runbook ? ` (runbook ${runbook.name})` : ''}`,
-          data: { triage: entry.id },
-        });
-      }
-      if (unknown.length) {
-        const text = `Not triaged: ${listNodes(unknown)} ${unknown.length === 1 ? 'is' : 'are'} not in the node inventory (or cannot run diagnostics).`;
-        next.push(this.deps.incidents.post(incident, { text, sections: [text] }));
-      }
-      if (skipped.length) {
-        const text = `Not triaged automatically: the alerts name ${triable.length} nodes, and the bot triages ${MAX_ALERT_TRIAGE_NODES} of them by itself. The other ${skipped.length}: ${listNodes(skipped)}. Run \`/node triage <node…>\` on those that matter.`;
-        next.push(this.deps.incidents.post(incident, { text, sections: [text] }));
-      }
-      if (known.length > 0) {
-        await this.deps.triage.run({
-          chat,
-          channelId,
-          incident,
-          nodes: known,
-          actor: this.actor,
-          ...(runbook ? { runbook } : {}),
-        });
-      }
-      return { next };
-    } catch (err) {
-      this.logger.warn({ err, incident: incident.id }, 'the runbook triage of an alert incident failed');
-      const text = `⚠️ The automatic triage could not run: ${isBotError(err) ? err.message : 'see the bot’s log'}. Run /node triage by hand.`;
-      return { next: [this.deps.incidents.post(incident, { text, sections: [text] })] };
-    }
-  }
-}
-
-/** `a, b, c and 40 more`: a storm's node list stays one line. */
-function listNodes(nodes: readonly string[]): string {
-  if (nodes.length <= MAX_NAMED_NODES) return nodes.join(', ');
-  return `${nodes.slice(0, MAX_NAMED_NODES).join(', ')} and ${nodes.length - MAX_NAMED_NODES} more`;
 }
 
 function settled(alerts: readonly AlertRecord[]) {

@@ -2,10 +2,11 @@ import type { Logger } from 'pino';
 import type { ChatMessage } from '../chat/message.ts';
 import type { FileUpload } from '../chat/port.ts';
 import type { Actor, Clock, Incident } from '../core/index.ts';
+import type { UnitOfWork } from '../delivery/unit-of-work.ts';
 import type { PostmortemDraft, PostmortemService } from '../postmortem/index.ts';
 import type { Store } from '../store/port.ts';
+import { post, upload } from './drafts.ts';
 import { incidentRef } from './format.ts';
-import type { IncidentService } from './service.ts';
 
 export interface PostmortemPublisherOptions {
   /** Draft when an incident is resolved. */
@@ -26,7 +27,7 @@ export class PostmortemPublisher {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly incidents: IncidentService,
+    private readonly uow: UnitOfWork,
     private readonly postmortems: PostmortemService,
     private readonly options: PostmortemPublisherOptions,
   ) {}
@@ -61,7 +62,7 @@ export class PostmortemPublisher {
 
   private async draftAndPost(incident: Incident, actor: Actor | undefined): Promise<PostmortemDraft> {
     const draft = await this.postmortems.draft(incident);
-    const current = (await this.incidents.get(incident.id)) ?? incident;
+    const current = (await this.store.getIncident(incident.id)) ?? incident;
     const { postmortem } = draft;
     const ref = incidentRef(current);
     const reason = (draft.fallbackReason ?? 'No model is configured').replace(/\.?\s*$/, '.');
@@ -82,7 +83,7 @@ export class PostmortemPublisher {
         : {}),
     };
     // The note, the message and the file commit together: a crash cannot leave one without the others.
-    const queued = await this.store.transaction(async (tx) => {
+    await this.uow.commit(async (tx, send) => {
       await tx.appendTimeline({
         incidentId: current.id,
         kind: 'note',
@@ -92,18 +93,14 @@ export class PostmortemPublisher {
         text: `Post-mortem draft v${postmortem.version} (${postmortem.source === 'llm' ? `model ${postmortem.model}` : 'deterministic'})`,
         data: { postmortemVersion: postmortem.version, source: postmortem.source },
       });
-      if (!current.channelId) return [];
+      if (!current.channelId) return;
       const file: FileUpload = {
         filename: `INC-${current.number}-postmortem.md`,
         title: `${ref} post-mortem draft v${postmortem.version}`,
         content: postmortem.markdown,
       };
-      return this.incidents.outbox.write(tx, [
-        this.incidents.post(current, message),
-        { incidentId: current.id, op: 'upload', payload: { file } },
-      ]);
+      send(post(current, message), upload(current, file));
     });
-    await this.incidents.outbox.deliver(queued);
     return draft;
   }
 }

@@ -12,7 +12,9 @@ import {
   type Severity,
   STATUSES,
 } from '../core/index.ts';
-import type { OutboxEntry, Store, Timer } from '../store/port.ts';
+import type { ChatDirectory } from '../delivery/directory.ts';
+import type { UnitOfWork } from '../delivery/unit-of-work.ts';
+import type { Store, Timer } from '../store/port.ts';
 import {
   cardButtonId,
   REMINDER_KINDS,
@@ -20,8 +22,9 @@ import {
   SNOOZE_MINUTES,
   snoozeButtonId,
 } from './buttons.ts';
+import { post, replace } from './drafts.ts';
 import { incidentRef } from './format.ts';
-import type { IncidentListener, IncidentService } from './service.ts';
+import type { IncidentListener } from './listener.ts';
 
 /** The `reminders` block of the YAML file, as validated there. */
 export interface ReminderOptions {
@@ -92,7 +95,7 @@ export class ReminderService implements IncidentListener {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly incidents: IncidentService,
+    private readonly deps: { readonly uow: UnitOfWork; readonly directory: ChatDirectory },
     private readonly options: ReminderOptions = DEFAULT_REMINDERS,
     owner: string = randomUUID(),
   ) {
@@ -216,26 +219,15 @@ export class ReminderService implements IncidentListener {
       }
       payload = { since: first.toISOString() } satisfies ActionPayload;
     }
-    const chat = this.incidents.chatFor(incident);
-    const time = this.incidents.channelTime(chat, until, false);
-    const queued = await this.store.transaction(async (tx) => {
+    const chat = this.deps.directory.chatFor(incident);
+    const time = this.deps.directory.channelTime(chat, until, false);
+    await this.deps.uow.commit(async (tx, send) => {
       await tx.scheduleTimer({ incidentId: incident.id, kind, dueAt: until, payload, createdAt: now });
-      if (!from) return [];
+      if (!from) return;
       const text = `😴 ${LABEL[kind]} for ${ref} snoozed by ${chat.mention(actor.id)} until ${time}.`;
-      return this.incidents.outbox.write(tx, [
-        {
-          incidentId: incident.id,
-          op: 'update',
-          payload: {
-            channelId: from.channelId,
-            messageId: from.messageId,
-            message: { text, sections: [text], mentions: [actor.id] },
-          },
-        },
-      ]);
+      send(replace(incident, from, { text, sections: [text], mentions: [actor.id] }));
     });
     this.logger.info({ incident: incident.id, kind, until, by: actor.id }, 'reminder snoozed');
-    await this.incidents.outbox.deliver(queued);
     return `Snoozed the ${LABEL[kind].toLowerCase()} for ${ref} until ${time}.`;
   }
 
@@ -347,7 +339,7 @@ export class ReminderService implements IncidentListener {
       await this.finish(timer, next);
       return false;
     }
-    const chat = this.incidents.chatFor(incident);
+    const chat = this.deps.directory.chatFor(incident);
     const commander = (await this.store.listRoles(incident.id)).find((r) => r.role === 'commander');
     const ref = incidentRef(incident);
     const since = last
@@ -409,7 +401,7 @@ export class ReminderService implements IncidentListener {
     const later = waiting.filter((a) => a.decidedAt.getTime() + after > now.getTime());
     const messages: ChatMessage[] = [];
     if (ripe.length > 0 && incident.channelId) {
-      const chat = this.incidents.chatFor(incident);
+      const chat = this.deps.directory.chatFor(incident);
       const commander = (await this.store.listRoles(incident.id)).find((r) => r.role === 'commander');
       const what = ripe
         .map((a) => `${a.kind} of ${a.target} approved ${ago(now, a.decidedAt)} ago (${a.status})`)
@@ -470,20 +462,13 @@ export class ReminderService implements IncidentListener {
   ): Promise<void> {
     // The reminder's post is written with the timer's move, in one transaction: a crash cannot post
     // it twice, and a replica that lost the lease posts nothing.
-    let queued: OutboxEntry[] = [];
-    const kept = await this.store.transaction(async (tx) => {
+    const { value: kept } = await this.deps.uow.commit(async (tx, send) => {
       const ok = await tx.finishTimer(timer.incidentId, timer.kind, this.owner, next);
-      if (ok && incident && messages.length > 0) {
-        queued = await this.incidents.outbox.write(
-          tx,
-          messages.map((m) => this.incidents.post(incident, m)),
-        );
-      }
+      if (ok && incident) send(messages.map((m) => post(incident, m)));
       return ok;
     });
     // Rescheduled meanwhile (a snooze, a severity change): theirs stands.
     if (!kept) this.logger.debug({ incident: timer.incidentId, kind: timer.kind }, 'reminder lease lost');
-    await this.incidents.outbox.deliver(queued);
   }
 
   private everyMs(severity: Severity): number | null {

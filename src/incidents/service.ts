@@ -1,18 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ChatMessage } from '../chat/message.ts';
-import type { ChannelRef, ChatPlatform, FileUpload } from '../chat/port.ts';
+import type { ChatPlatform } from '../chat/port.ts';
 import {
-  type Action,
   type Actor,
   acknowledgeOnCommander,
   BotError,
   type Clock,
-  channelNameCandidates,
   type Incident,
   type IncidentStatus,
-  isBotActorId,
-  isBotError,
   isKeyByKind,
   isRecordMember,
   isSingleHolder,
@@ -24,26 +20,30 @@ import {
   type Severity,
   type TimelineEntry,
 } from '../core/index.ts';
-import {
-  type HandlerResult,
-  isTransient,
-  notReady,
-  Outbox,
-  type OutboxDraft,
-  type OutboxOptions,
-  postOnce,
-} from '../delivery/outbox.ts';
-import type { AlertRecord, IncidentPatch, OutboxEntry, Store } from '../store/port.ts';
-import { channelTopic, renderCard } from './card.ts';
+import type { ChatDirectory } from '../delivery/directory.ts';
+import type { OutboxDraft } from '../delivery/outbox.ts';
+import type { UnitOfWork } from '../delivery/unit-of-work.ts';
+import type { AlertRecord, IncidentPatch, Store } from '../store/port.ts';
+import { describe } from './channel.ts';
+import { announcement, archive, invite, note, post, refresh } from './drafts.ts';
 import { formatTime, incidentRef, severityEmoji } from './format.ts';
+import type { IncidentListener } from './listener.ts';
+
+export type { IncidentListener } from './listener.ts';
 
 export interface IncidentServiceOptions {
-  readonly displayTimeZone: string;
-  /** User ids invited to every new incident channel. */
+  /** User ids (and `@groups`) invited to every new incident channel: members of private ones too. */
   readonly responders: readonly string[];
   readonly archiveOnClose: boolean;
-  /** The outbox's lease owner, lease and sweep; see Outbox. */
-  readonly outbox?: OutboxOptions;
+}
+
+export interface IncidentServiceDeps {
+  readonly uow: UnitOfWork;
+  readonly directory: ChatDirectory;
+  /** Told of each change inside its transaction (the reminders' timers). */
+  readonly listener?: IncidentListener;
+  /** Told after a resolve has committed (the post-mortem draft). */
+  readonly onResolved?: (incident: Incident) => void;
 }
 
 export interface DeclareInput {
@@ -52,19 +52,6 @@ export interface DeclareInput {
   readonly severity: Severity;
   readonly private: boolean;
   readonly actor: Actor;
-}
-
-/**
- * Told about a change inside the transaction that commits it, so what it writes (the reminders'
- * timers) commits or rolls back with the change and no crash falls between the two. Implemented
- * by ReminderService; the services know only this.
- */
-export interface IncidentListener {
-  declared(tx: Store, incident: Incident): Promise<void>;
-  severityChanged(tx: Store, incident: Incident): Promise<void>;
-  statusChanged(tx: Store, incident: Incident): Promise<void>;
-  commanderAssigned(tx: Store, incident: Incident): Promise<void>;
-  actionApproved(tx: Store, incident: Incident, action: Action): Promise<void>;
 }
 
 /** What a change decided, before it is written: the patch, the entries, the role moves. */
@@ -84,62 +71,27 @@ const PUSHPIN = new Set(['📌', 'pushpin', 'round_pushpin', '📍']);
 const MAX_TITLE = 200;
 
 /**
- * Incident use cases: each decides through core, writes through the store in one transaction, and
- * only then talks to chat. A chat failure after the write is logged and reported, never undone:
- * the store is the record.
+ * Incident use cases: each decides through core, writes through the store in one transaction
+ * with the chat calls it makes (UnitOfWork), and those reach chat once it has committed. A chat
+ * failure after the write is retried and reported, never undone: the store is the record.
  */
 export class IncidentService {
-  private listener: IncidentListener | undefined;
-  private onResolved: ((incident: Incident) => void) | undefined;
-  /** Every chat call about an incident goes through here (the other services use it too). */
-  readonly outbox: Outbox;
+  private readonly uow: UnitOfWork;
+  private readonly directory: ChatDirectory;
+  private readonly listener: IncidentListener | undefined;
+  private readonly onResolved: ((incident: Incident) => void) | undefined;
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly platforms: ReadonlyMap<string, ChatPlatform>,
+    deps: IncidentServiceDeps,
     private readonly options: IncidentServiceOptions,
   ) {
-    this.outbox = new Outbox(store, clock, logger, options.outbox);
-    this.outbox.register('open_channel', (e) => this.deliverOpenChannel(e));
-    this.outbox.register('card', (e) => this.deliverCard(e));
-    this.outbox.register('topic', (e) => this.deliverTopic(e));
-    this.outbox.register('post', (e) => this.deliverPost(e));
-    this.outbox.register('invite', (e) =>
-      this.deliverToChannel(e, (chat, ch) => chat.invite(ch, strings(e.payload.userIds))),
-    );
-    this.outbox.register('update', async (e) => {
-      const incident = e.incidentId ? await this.store.getIncident(e.incidentId) : undefined;
-      if (!incident) return undefined;
-      const { channelId, messageId, message } = e.payload as {
-        channelId: string;
-        messageId: string;
-        message: ChatMessage;
-      };
-      await this.chatFor(incident).updateMessage(channelId, messageId, message);
-      return undefined;
-    });
-    this.outbox.register('archive', (e) => this.deliverToChannel(e, (chat, ch) => chat.archiveChannel(ch)));
-    this.outbox.register('upload', (e) =>
-      this.deliverToChannel(e, async (chat, ch) => {
-        const file = e.payload.file as FileUpload;
-        // Retried after a crash: the first attempt's upload may have landed.
-        if (e.attempts > 1 && (await chat.findUploaded?.(ch, file))) return;
-        await chat.uploadFile(ch, file, { key: e.id });
-      }),
-    );
-    this.outbox.setOnFailed((entry, err) => this.recordFailedCall(entry, err));
-  }
-
-  /** Set once at composition (main.ts), after the listener, which needs this service, exists. */
-  setListener(listener: IncidentListener): void {
-    this.listener = listener;
-  }
-
-  /** Called after a resolve is committed (the post-mortem draft); set once at composition. */
-  setOnResolved(fn: (incident: Incident) => void): void {
-    this.onResolved = fn;
+    this.uow = deps.uow;
+    this.directory = deps.directory;
+    this.listener = deps.listener;
+    this.onResolved = deps.onResolved;
   }
 
   /**
@@ -167,8 +119,7 @@ export class IncidentService {
       );
     }
     const now = this.clock.now();
-    let queued: OutboxEntry[] = [];
-    const created = await this.store.transaction(async (tx) => {
+    const { value: created, report } = await this.uow.commit(async (tx, send) => {
       const incident = await tx.createIncident({
         id: randomUUID(),
         title,
@@ -193,18 +144,11 @@ export class IncidentService {
       await this.listener?.declared(tx, incident);
       // The channel is opened through the outbox: a crash from here on still ends with one channel.
       const actor = { id: input.actor.id, name: input.actor.name, bot: input.actor.bot === true };
-      queued = await this.outbox.write(tx, [
-        { incidentId: incident.id, op: 'open_channel', payload: { actor } },
-      ]);
+      send({ incidentId: incident.id, op: 'open_channel', payload: { actor } });
       return incident;
     });
-    return this.openChannel(created, queued);
-  }
-
-  /** Delivers the channel opening the declaration wrote; says so when it could not (yet). */
-  private async openChannel(incident: Incident, queued: readonly OutboxEntry[]): Promise<Incident> {
-    const report = await this.outbox.deliver(queued);
-    const current = (await this.store.getIncident(incident.id)) ?? incident;
+    // Said at once when the channel could not be set up (yet): the person is waiting for it.
+    const current = (await this.store.getIncident(created.id)) ?? created;
     const open = [...report.failed, ...report.retrying].find((r) => r.entry.op === 'open_channel');
     if (open) {
       const retrying = report.retrying.includes(open);
@@ -220,173 +164,6 @@ export class IncidentService {
       );
     }
     return current;
-  }
-
-  /**
-   * Opens the incident's channel (or finds the one an interrupted attempt made: the adapters adopt
-   * it), records it, then the card, invitations, topic and announcement follow as their own entries.
-   */
-  private async deliverOpenChannel(entry: OutboxEntry): Promise<HandlerResult | undefined> {
-    const incident = await this.store.getIncident(entry.incidentId!);
-    if (!incident) return undefined;
-    const chat = this.chatFor(incident);
-    const actor = entry.payload.actor as { id: string; name: string; bot: boolean };
-    let channel: ChannelRef;
-    if (incident.channelId) {
-      channel = { id: incident.channelId, name: incident.channelName ?? incident.channelId };
-    } else {
-      try {
-        channel = await this.createChannel(chat, incident);
-      } catch (err) {
-        // Once on the timeline, not at every retry.
-        if (entry.attempts === 1 || !isTransient(err)) {
-          await this.appendSystem(incident, `Opening the incident channel failed: ${describe(err)}`);
-        }
-        throw err;
-      }
-    }
-    const invitees = [...new Set([...(actor.bot ? [] : [actor.id]), ...this.options.responders])];
-    const who = actor.bot ? actor.name : chat.mention(actor.id);
-    return {
-      after: async (tx) => {
-        if (!incident.channelId) {
-          await this.patchIn(tx, incident.id, { channelId: channel.id, channelName: channel.name });
-        }
-      },
-      next: [
-        { incidentId: incident.id, op: 'card', payload: { initial: true } },
-        { incidentId: incident.id, op: 'invite', payload: { userIds: invitees } },
-        { incidentId: incident.id, op: 'topic', payload: {} },
-        ...this.announcement(
-          incident,
-          `${severityEmoji(incident.severity)} *${incidentRef(incident)} declared* (${incident.severity}): ${incident.title}\nDeclared by ${who} · join ${chat.channelLink(channel)}`,
-          actor.bot ? [] : [actor.id],
-        ),
-      ],
-    };
-  }
-
-  /** The card, drawn from the record when delivered: posted once (then updated), in the channel. */
-  private async deliverCard(entry: OutboxEntry): Promise<HandlerResult | undefined> {
-    const incident = await this.store.getIncident(entry.incidentId!);
-    if (!incident) return undefined;
-    if (!incident.channelId) throw notReady('the incident channel');
-    const chat = this.chatFor(incident);
-    const channelId = incident.channelId;
-    if (incident.cardMessageId) {
-      const { card } = await this.cardFor(chat, incident);
-      await chat.updateMessage(channelId, incident.cardMessageId, card);
-      return undefined;
-    }
-    // Only the channel's opening posts the card; a change made before it landed waits for it.
-    if (entry.payload.initial !== true) throw notReady('the incident card');
-    const messageId = await postOnce(
-      chat,
-      channelId,
-      entry,
-      async () => (await this.cardFor(chat, incident)).card,
-    );
-    return {
-      after: (tx) => this.patchIn(tx, incident.id, { cardMessageId: messageId }).then(() => undefined),
-    };
-  }
-
-  private async deliverTopic(entry: OutboxEntry): Promise<HandlerResult | undefined> {
-    const incident = await this.store.getIncident(entry.incidentId!);
-    if (!incident) return undefined;
-    if (!incident.channelId) throw notReady('the incident channel');
-    const chat = this.chatFor(incident);
-    const roles = await this.store.listRoles(incident.id);
-    const commander = roles.find((r) => r.role === 'commander');
-    await chat.setTopic(incident.channelId, channelTopic(incident, commander?.userName));
-    return undefined;
-  }
-
-  /**
-   * A message in the incident's channel (`to: 'incident'`) or its platform's announcement channel.
-   * Posted with the entry's id as its key; a retry first looks for the earlier post.
-   */
-  private async deliverPost(entry: OutboxEntry): Promise<HandlerResult | undefined> {
-    const incident = await this.store.getIncident(entry.incidentId!);
-    if (!incident) return undefined;
-    const chat = this.chatFor(incident);
-    const announce = entry.payload.to === 'announce';
-    const channelId = announce ? await chat.announceChannelId() : (incident.channelId ?? undefined);
-    if (!channelId) {
-      if (announce) return undefined;
-      throw notReady('the incident channel');
-    }
-    await postOnce(chat, channelId, entry, entry.payload.message as ChatMessage);
-    return undefined;
-  }
-
-  /** An idempotent call on the incident's channel (invite, archive, upload). */
-  private async deliverToChannel(
-    entry: OutboxEntry,
-    call: (chat: ChatPlatform, channelId: string) => Promise<void>,
-  ): Promise<HandlerResult | undefined> {
-    const incident = await this.store.getIncident(entry.incidentId!);
-    if (!incident) return undefined;
-    if (!incident.channelId) throw notReady('the incident channel');
-    await call(this.chatFor(incident), incident.channelId);
-    return undefined;
-  }
-
-  /** A chat call given up: the timeline says what did not reach the channel, and why. */
-  private async recordFailedCall(entry: OutboxEntry, err: unknown): Promise<void> {
-    if (!entry.incidentId || entry.op === 'open_channel') return;
-    const incident = await this.store.getIncident(entry.incidentId);
-    if (!incident) return;
-    const what = OP_LABEL[entry.op] ?? entry.op;
-    await this.appendSystem(incident, `Could not ${what} in chat: ${describe(err)}`);
-  }
-
-  /** A message for the incident's channel, as an outbox draft. */
-  post(incident: Incident, message: ChatMessage): OutboxDraft {
-    return { incidentId: incident.id, op: 'post', payload: { to: 'incident', message } };
-  }
-
-  /** The announcement, as a draft; none for a private incident (they stay out of shared channels). */
-  announcement(incident: Incident, text: string, mentions: readonly string[] = []): OutboxDraft[] {
-    if (incident.private) return [];
-    return [
-      { incidentId: incident.id, op: 'post', payload: { to: 'announce', message: note(text, mentions) } },
-    ];
-  }
-
-  /** The card and topic redrawn from the record, as drafts (when the incident has a channel). */
-  refreshDrafts(incident: Incident): OutboxDraft[] {
-    if (!incident.channelId) return [];
-    return [
-      { incidentId: incident.id, op: 'card', payload: {} },
-      { incidentId: incident.id, op: 'topic', payload: {} },
-    ];
-  }
-
-  /** Writes a patch inside a transaction, re-reading on a concurrent change. */
-  private async patchIn(tx: Store, id: string, patch: Omit<IncidentPatch, 'updatedAt'>): Promise<Incident> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const current = await tx.getIncident(id);
-      if (!current) throw new BotError('bot.incident.not_found', 'That incident no longer exists.');
-      const updated = await tx.updateIncident(id, current.version, { ...patch, updatedAt: this.clock.now() });
-      if (updated) return updated;
-    }
-    throw new BotError('bot.incident.busy', 'The incident kept changing while this was being saved.');
-  }
-
-  private async createChannel(chat: ChatPlatform, incident: Incident) {
-    for (const name of channelNameCandidates(incident.number, incident.title)) {
-      try {
-        // The topic is set in parallel with the rest, not as a second step of creation.
-        return await chat.createChannel({ name, topic: '', private: incident.private });
-      } catch (err) {
-        if (isBotError(err) && err.code === 'bot.chat.name_taken') continue;
-        throw err;
-      }
-    }
-    throw new BotError('bot.chat.name_taken', `Every channel name for ${incidentRef(incident)} is taken.`, {
-      hint: 'Archive or rename old inc-* channels.',
-    });
   }
 
   async changeStatus(incident: Incident, to: IncidentStatus, actor: Actor): Promise<Incident> {
@@ -432,10 +209,10 @@ export class IncidentService {
         posts: (updated) =>
           updated.channelId
             ? [
-                this.post(
+                post(
                   updated,
                   note(
-                    `${severityEmoji(to)} Severity changed to *${to}* by ${this.chatFor(updated).mention(actor.id)}.`,
+                    `${severityEmoji(to)} Severity changed to *${to}* by ${this.directory.chatFor(updated).mention(actor.id)}.`,
                     [actor.id],
                   ),
                 ),
@@ -474,10 +251,7 @@ export class IncidentService {
         alsoWrite: async (tx, updated) => {
           if (role === 'commander') await this.listener?.commanderAssigned(tx, updated);
         },
-        posts: (updated) =>
-          updated.channelId
-            ? [{ incidentId: updated.id, op: 'invite', payload: { userIds: [user.id] } }]
-            : [],
+        posts: (updated) => (updated.channelId ? [invite(updated, [user.id])] : []),
       };
     });
     return updated;
@@ -490,19 +264,19 @@ export class IncidentService {
       return {
         entries: [{ kind: 'update', actorId: actor.id, actorName: actor.name, text: body, key: true }],
         posts: (updated) => {
-          const chat = this.chatFor(updated);
+          const chat = this.directory.chatFor(updated);
           const message: ChatMessage = {
             text: `Status update for ${incidentRef(updated)}: ${body}`,
             header: `📣 Status update: ${incidentRef(updated)} (${updated.severity}, ${updated.status})`,
             sections: [body],
             context: [
-              `Posted by ${chat.mention(actor.id)} · ${formatTime(this.clock.now(), actor.timeZone ?? this.options.displayTimeZone)}`,
+              `Posted by ${chat.mention(actor.id)} · ${formatTime(this.clock.now(), actor.timeZone ?? this.directory.displayTimeZone)}`,
             ],
             mentions: [actor.id],
           };
           return [
-            ...(updated.channelId ? [this.post(updated, message)] : []),
-            ...this.announcement(
+            ...(updated.channelId ? [post(updated, message)] : []),
+            ...announcement(
               updated,
               `📣 *${incidentRef(updated)}* (${updated.severity}, ${updated.status}): ${body}`,
             ),
@@ -651,18 +425,6 @@ export class IncidentService {
     return out;
   }
 
-  chatFor(incident: Incident): ChatPlatform {
-    const chat = this.platforms.get(incident.platform);
-    if (!chat) {
-      throw new BotError(
-        'bot.chat.platform_missing',
-        `${incidentRef(incident)} lives on ${incident.platform}, which is not connected.`,
-        { hint: `Configure ${incident.platform} again to work on this incident.` },
-      );
-    }
-    return chat;
-  }
-
   /**
    * Read–decide–write with a compare-and-set on the incident's version: if another writer got in
    * between, decide again on what they wrote. A refusal (BotError) writes nothing.
@@ -672,8 +434,7 @@ export class IncidentService {
     decide: (current: Incident, tx: Store) => Change | Promise<Change>,
   ): Promise<Incident> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      let queued: OutboxEntry[] = [];
-      const result = await this.store.transaction(async (tx) => {
+      const { value } = await this.uow.commit(async (tx, send) => {
         const current = await tx.getIncident(id);
         if (!current) throw new BotError('bot.incident.not_found', 'That incident no longer exists.');
         const change = await decide(current, tx);
@@ -694,16 +455,10 @@ export class IncidentService {
         }
         await change.alsoWrite?.(tx, updated);
         // What the change shows in chat commits with it: the card and topic, then its own posts.
-        queued = await this.outbox.write(tx, [
-          ...(change.refresh === false ? [] : this.refreshDrafts(updated)),
-          ...(change.posts?.(updated) ?? []),
-        ]);
+        send(change.refresh === false ? [] : refresh(updated), change.posts?.(updated) ?? []);
         return updated;
       });
-      if (result) {
-        await this.outbox.deliver(queued);
-        return result;
-      }
+      if (value) return value;
     }
     throw new BotError('bot.incident.busy', 'The incident kept changing while this was being saved.', {
       hint: 'Try again in a moment.',
@@ -716,86 +471,24 @@ export class IncidentService {
 
   /** What closing says in chat: first in the channel, since once archived nothing more can be posted there. */
   private closingPosts(incident: Incident, actor: Actor): OutboxDraft[] {
-    const chat = this.chatFor(incident);
-    const archive = this.options.archiveOnClose && incident.channelId;
+    const chat = this.directory.chatFor(incident);
+    const archived = this.options.archiveOnClose && incident.channelId;
     return [
       ...(incident.channelId
         ? [
-            this.post(
+            post(
               incident,
               note(
-                `📁 ${incidentRef(incident)} closed by ${chat.mention(actor.id)}.${archive ? ' This channel is now archived.' : ''}`,
+                `📁 ${incidentRef(incident)} closed by ${chat.mention(actor.id)}.${archived ? ' This channel is now archived.' : ''}`,
                 [actor.id],
               ),
             ),
           ]
         : []),
-      ...this.announcement(incident, `📁 *${incidentRef(incident)}* closed: ${incident.title}`),
-      ...(archive ? [{ incidentId: incident.id, op: 'archive', payload: {} }] : []),
+      ...announcement(incident, `📁 *${incidentRef(incident)}* closed: ${incident.title}`),
+      ...(archived ? [archive(incident)] : []),
     ];
   }
-
-  /** The card, and the roles it was drawn from (the topic needs the commander too). */
-  private async cardFor(
-    chat: ChatPlatform,
-    incident: Incident,
-  ): Promise<{ card: ChatMessage; roles: RoleAssignment[] }> {
-    const [roles, last, alerts] = await Promise.all([
-      this.store.listRoles(incident.id),
-      this.store.latestTimelineEntry(incident.id, 'update'),
-      this.store.countIncidentAlerts(incident.id),
-    ]);
-    const card = renderCard({
-      incident,
-      roles,
-      lastUpdate: last ? { text: last.text, at: last.at, by: last.actorName ?? 'someone' } : undefined,
-      now: this.clock.now(),
-      time: (at, withDate) => this.channelTime(chat, at, withDate),
-      mention: (id) => (isBotActorId(id) ? 'an alert' : chat.mention(id)),
-      alerts,
-    });
-    return { card, roles };
-  }
-
-  /** A time in a shared message: each reader's zone where the platform can, else DISPLAY_TIMEZONE. */
-  channelTime(chat: ChatPlatform, at: Date, withDate = true): string {
-    const fallback = formatTime(at, this.options.displayTimeZone, withDate);
-    return chat.localTime ? chat.localTime(at, fallback, withDate) : fallback;
-  }
-
-  private async appendSystem(incident: Incident, text: string): Promise<void> {
-    try {
-      await this.store.appendTimeline({
-        incidentId: incident.id,
-        kind: 'note',
-        at: this.clock.now(),
-        actorId: null,
-        actorName: 'incident-bot',
-        text,
-      });
-    } catch (err) {
-      this.logger.error({ err }, 'could not record a system note');
-    }
-  }
-}
-
-const OP_LABEL: Readonly<Record<string, string>> = {
-  post: 'post a message',
-  card: 'update the incident card',
-  topic: 'set the channel topic',
-  invite: 'invite responders',
-  archive: 'archive the channel',
-  upload: 'upload a file',
-  action: 'update the action message',
-};
-
-function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.map(String) : [];
-}
-
-/** A one-section message; `mentions`: the people it pings on purpose (ChatMessage.mentions). */
-export function note(text: string, mentions: readonly string[] = []): ChatMessage {
-  return { text, sections: [text], ...(mentions.length ? { mentions } : {}) };
 }
 
 function requireText(text: string, what: string): string {
@@ -818,11 +511,6 @@ function closedError(incident: Incident): BotError {
   return new BotError('bot.incident.closed', `${incidentRef(incident)} is closed and can no longer change.`, {
     hint: 'Declare a new incident if the problem is back.',
   });
-}
-
-function describe(err: unknown): string {
-  if (isBotError(err)) return err.message;
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**

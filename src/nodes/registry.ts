@@ -49,7 +49,7 @@ export class NodeRegistry {
   canRun(node: string, capability: NodeCapability): boolean {
     if (!isValidNodeName(node)) return false;
     const adapter = this.adapters.find((a) => a.hasNode(node));
-    return adapter !== undefined && adapter.capabilities.has(capability);
+    return adapter?.capabilities.has(capability) === true;
   }
 
   /** Every node of every adapter that can list, in natural order; rejects if any adapter fails. */

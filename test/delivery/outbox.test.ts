@@ -1,12 +1,31 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
 import { BotError, ManualClock } from '../../src/core/index.ts';
-import { isTransient, newOutboxId, notReady, Outbox, type OutboxDraft } from '../../src/delivery/outbox.ts';
-import type { OutboxEntry, Store } from '../../src/store/port.ts';
+import {
+  isTransient,
+  newOutboxId,
+  notReady,
+  type OpHandlers,
+  Outbox,
+  type OutboxDraft,
+  type OutboxOptions,
+} from '../../src/delivery/outbox.ts';
+import type { Store } from '../../src/store/port.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
 
 const logger = pino({ level: 'silent' });
-const draft = (incidentId: string | null, text: string): OutboxDraft => ({
+
+/** The test's own ops: the outbox is generic over its op table. */
+const OPS = {
+  say: z.object({ text: z.string() }),
+  request: z.object({}),
+  update: z.object({}),
+  slow: z.object({}),
+};
+type Ops = typeof OPS;
+
+const draft = (incidentId: string | null, text: string): OutboxDraft<Ops> => ({
   incidentId,
   op: 'say',
   payload: { text },
@@ -21,18 +40,34 @@ describe('Outbox', () => {
   let failWith: Map<string, unknown>;
   let failed: { text: string; error: unknown }[];
 
-  const outbox = (owner: string, options: { ownerIsStable?: boolean } = {}) => {
-    const o = new Outbox(store, clock, logger, { owner, ...options, pollMs: 60_000 });
-    o.register('say', async (e: OutboxEntry) => {
-      const text = String(e.payload.text);
-      const err = failWith.get(text);
-      if (err) throw err;
-      said.push({ text, attempts: e.attempts });
-      return undefined;
-    });
-    o.setOnFailed(async (e, error) => {
-      failed.push({ text: String(e.payload.text), error });
-    });
+  const unused = async () => {
+    throw new Error('not used by this test');
+  };
+  /** An outbox of owner `owner` whose `say` records what it says or fails as told; `more` replaces handlers. */
+  const outbox = (
+    owner: string,
+    options: Omit<OutboxOptions, 'owner'> = {},
+    more: Partial<OpHandlers<Ops>> = {},
+  ) => {
+    const o = new Outbox(store, clock, logger, OPS, { owner, pollMs: 60_000, ...options });
+    o.attach(
+      {
+        say: async (e) => {
+          const { text } = e.payload;
+          const err = failWith.get(text);
+          if (err) throw err;
+          said.push({ text, attempts: e.attempts });
+          return undefined;
+        },
+        request: unused,
+        update: unused,
+        slow: unused,
+        ...more,
+      },
+      async (e, error) => {
+        failed.push({ text: String(e.payload.text), error });
+      },
+    );
     return o;
   };
 
@@ -96,13 +131,7 @@ describe('Outbox', () => {
   });
 
   it('gives up at once on a refusal, and after the last transient attempt; both are reported', async () => {
-    const o = new Outbox(store, clock, logger, { owner: 'a', maxAttempts: 2, pollMs: 60_000 });
-    o.register('say', async (e) => {
-      throw failWith.get(String(e.payload.text));
-    });
-    o.setOnFailed(async (e, error) => {
-      failed.push({ text: String(e.payload.text), error });
-    });
+    const o = outbox('a', { maxAttempts: 2 });
     failWith.set('refused', new BotError('bot.slack.channel_not_found', 'Slack refused: no such channel.'));
     failWith.set('flaky', new Error('socket hang up'));
     const entries = await store.transaction((tx) =>
@@ -131,25 +160,30 @@ describe('Outbox', () => {
   });
 
   it('retries an entry that waited as soon as what it waited for is delivered, not after its back-off', async () => {
-    const o = outbox('a');
-    await o.start();
     // The request message is being posted (slowly) while a click's update of it arrives.
     let release!: () => void;
     const gate = new Promise<void>((r) => {
       release = r;
     });
     let posted = false;
-    o.register('request', async () => {
-      await gate;
-      posted = true;
-      said.push({ text: 'request', attempts: 1 });
-      return undefined;
-    });
-    o.register('update', async (e) => {
-      if (!posted) throw notReady('the request message');
-      said.push({ text: 'update', attempts: e.attempts });
-      return undefined;
-    });
+    const o = outbox(
+      'a',
+      {},
+      {
+        request: async () => {
+          await gate;
+          posted = true;
+          said.push({ text: 'request', attempts: 1 });
+          return undefined;
+        },
+        update: async (e) => {
+          if (!posted) throw notReady('the request message');
+          said.push({ text: 'update', attempts: e.attempts });
+          return undefined;
+        },
+      },
+    );
+    await o.start();
     const request = await store.transaction((tx) =>
       o.write(tx, [{ incidentId: 'inc-1', op: 'request', payload: {} }]),
     );
@@ -193,16 +227,21 @@ describe('Outbox', () => {
   });
 
   it('never lets a sweep take an entry this process is still delivering', async () => {
-    const o = outbox('a');
     let release!: () => void;
     const gate = new Promise<void>((r) => {
       release = r;
     });
-    o.register('slow', async () => {
-      await gate;
-      said.push({ text: 'slow', attempts: 1 });
-      return undefined;
-    });
+    const o = outbox(
+      'a',
+      {},
+      {
+        slow: async () => {
+          await gate;
+          said.push({ text: 'slow', attempts: 1 });
+          return undefined;
+        },
+      },
+    );
     const entries = await store.transaction((tx) =>
       o.write(tx, [{ incidentId: 'inc-1', op: 'slow', payload: {} }]),
     );
@@ -222,5 +261,35 @@ describe('Outbox', () => {
     expect(isTransient(new BotError('bot.discord.503', 'x'))).toBe(true);
     expect(isTransient(new BotError('bot.slack.channel_not_found', 'x'))).toBe(false);
     expect(isTransient(new BotError('bot.discord.50013', 'x'))).toBe(false);
+  });
+
+  it('checks each payload against its op: a draft that does not fit is refused in its transaction', async () => {
+    const o = outbox('a');
+    const bad = { incidentId: 'inc-1', op: 'say', payload: { text: 42 } } as unknown as OutboxDraft<Ops>;
+    const err = await store.transaction((tx) => o.write(tx, [bad])).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BotError);
+    expect((err as BotError).code).toBe('bot.outbox.bad_payload');
+    expect((err as BotError).message).toMatch(
+      /^The stored say call is not one this version can read \(text: /,
+    );
+    expect(await store.countPendingOutbox()).toBe(0);
+  });
+
+  it('fails an entry read back in a shape it cannot read, saying why, without calling its handler', async () => {
+    const o = outbox('a', { ownerIsStable: true });
+    // As a crash, a bug or an older version could have left it on disk.
+    await store.enqueueOutbox(
+      [{ id: newOutboxId(), incidentId: 'inc-1', op: 'say', payload: { words: 'no text' } }],
+      clock.now(),
+      'a',
+      new Date(clock.now().getTime() + 60_000),
+    );
+    await o.start();
+    await o.stop();
+    expect(said).toEqual([]);
+    expect(failed).toHaveLength(1);
+    expect((failed[0]!.error as BotError).code).toBe('bot.outbox.bad_payload');
+    const [entry] = await store.claimOutbox(clock.now(), 'b', 1000);
+    expect(entry).toBeUndefined();
   });
 });

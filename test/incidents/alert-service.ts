@@ -1,10 +1,12 @@
 import { pino } from 'pino';
-import { DEFAULT_SEVERITY_MAPPING } from '../../src/alerts/severity.ts';
 import { AlertService, type AlertServiceOptions } from '../../src/incidents/alerts.ts';
 import type { LoadedRunbook } from '../../src/runbooks/schema.ts';
-import type { harness } from './harness.ts';
+import { ALERT_DEFAULTS, type harness } from './harness.ts';
 
-/** The alert worker on a harness, wired as main.ts wires it (defaults as in the YAML file). */
+/**
+ * An alert worker of its own on a harness (options as a test needs them), wired as createApp
+ * wires one: it writes through the harness's unit of work, whose outbox delivers its triage.
+ */
 export function alertService(
   h: Awaited<ReturnType<typeof harness>>,
   options: Partial<AlertServiceOptions> & { runbooks?: readonly LoadedRunbook[] } = {},
@@ -14,15 +16,7 @@ export function alertService(
     h.store,
     h.clock,
     pino({ level: 'silent' }),
-    { incidents: h.incidents, triage: h.triage, nodes: h.nodes, runbooks, chat: h.chat },
-    {
-      groupBy: ['alertname', 'cluster', 'node'],
-      groupByLabels: false,
-      nodeLabels: ['node', 'instance', 'host', 'hostname'],
-      severity: DEFAULT_SEVERITY_MAPPING,
-      maxNewPerMinute: 5,
-      actorName: 'Alertmanager',
-      ...rest,
-    },
+    { incidents: h.incidents, uow: h.app.uow, runbooks, chat: h.chat },
+    { ...ALERT_DEFAULTS, ...rest },
   );
 }

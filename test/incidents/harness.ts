@@ -1,13 +1,12 @@
 import { resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import { pino } from 'pino';
-import { commands } from '../../commands/index.ts';
-import { createInboundHandler, runCommand } from '../../src/app/inbound.ts';
+import { DEFAULT_SEVERITY_MAPPING } from '../../src/alerts/severity.ts';
+import { createApp } from '../../src/app/create-app.ts';
+import { runCommand } from '../../src/app/inbound.ts';
 import type { Reply } from '../../src/chat/message.ts';
 import { SandboxChat } from '../../src/chat/sandbox/adapter.ts';
 import { type SandboxTables, SandboxWorkspace } from '../../src/chat/sandbox/workspace.ts';
-import { CommandRegistry } from '../../src/commands/registry.ts';
-import type { Services } from '../../src/commands/services.ts';
 import {
   type Actor,
   type ApprovalPolicy,
@@ -17,11 +16,8 @@ import {
   ManualClock,
 } from '../../src/core/index.ts';
 import type { OutboxOptions } from '../../src/delivery/outbox.ts';
-import { ActionService, type EscalationPolicy } from '../../src/incidents/actions.ts';
-import { PostmortemPublisher } from '../../src/incidents/postmortem.ts';
+import type { EscalationPolicy } from '../../src/incidents/actions.ts';
 import { DEFAULT_REMINDERS, type ReminderOptions, ReminderService } from '../../src/incidents/reminders.ts';
-import { IncidentService } from '../../src/incidents/service.ts';
-import { TriageService } from '../../src/incidents/triage.ts';
 import type { NodeAdapter } from '../../src/nodes/port.ts';
 import { NodeRegistry } from '../../src/nodes/registry.ts';
 import { createSimulatedAdapter } from '../../src/nodes/simulated/index.ts';
@@ -29,6 +25,16 @@ import { createPostmortemService, type PostmortemConfig } from '../../src/postmo
 import { loadRunbooks } from '../../src/runbooks/loader.ts';
 import type { LoadedRunbook } from '../../src/runbooks/schema.ts';
 import { openSqliteStore } from '../../src/store/index.ts';
+
+/** The alert worker's settings as the YAML file's defaults give them. */
+export const ALERT_DEFAULTS = {
+  groupBy: ['alertname', 'cluster', 'node'],
+  groupByLabels: false,
+  nodeLabels: ['node', 'instance', 'host', 'hostname'],
+  severity: DEFAULT_SEVERITY_MAPPING,
+  maxNewPerMinute: 5,
+  actorName: 'Alertmanager',
+} as const;
 
 export const alice: Actor = { id: 'alice', name: 'Alice', groups: ['sre'] };
 export const bob: Actor = { id: 'bob', name: 'Bob', groups: ['sre'] };
@@ -73,54 +79,55 @@ export async function harness(
   );
   await chat.start(async () => undefined);
   const nodes = new NodeRegistry(options.adapters?.(clock) ?? [createSimulatedAdapter({ clock })]);
-  const incidents = new IncidentService(opened.store, clock, logger, new Map([[chat.id, chat]]), {
-    displayTimeZone: 'UTC',
-    responders: [],
-    archiveOnClose: true,
-    ...(options.outbox ? { outbox: options.outbox } : {}),
-  });
-  const actions = new ActionService(
-    opened.store,
-    clock,
-    logger,
-    nodes,
-    incidents,
-    { ...DEFAULT_POLICY, ...options.policy },
-    options.escalation,
-  );
   const reminderOptions: ReminderOptions = { ...DEFAULT_REMINDERS, ...options.reminders };
-  /** Another bot process on the same store: its own lease owner, the same clock and chat. */
-  const replica = (owner: string) =>
-    new ReminderService(opened.store, clock, logger, incidents, reminderOptions, owner);
-  const reminders = replica('replica-1');
-  incidents.setListener(reminders);
-  actions.setListener(reminders);
-  const triage = new TriageService(opened.store, clock, logger, nodes, actions);
   const { onResolve = false, ...llm } = options.postmortem ?? {};
   const redact = createRedactor();
   const postmortems = createPostmortemService(
     { store: opened.store, clock, logger, redact },
     { model: 'test-model', timeoutMs: 5000, displayTimeZone: 'UTC', ...llm },
   );
-  const postmortem = new PostmortemPublisher(opened.store, clock, logger, incidents, postmortems, {
-    onResolve,
-  });
-  incidents.setOnResolved((incident) => postmortem.resolved(incident));
+  const runbooks = options.runbooks ?? shippedRunbooks();
+  // The production wiring (src/app/create-app.ts), on the test's store, chat, fleet and clock.
+  const app = createApp(
+    {
+      store: opened.store,
+      clock,
+      logger,
+      platforms: new Map([[chat.id, chat]]),
+      nodes,
+      runbooks,
+      postmortems,
+      alertChat: chat,
+      redact,
+    },
+    {
+      displayTimeZone: 'UTC',
+      responders: [],
+      archiveOnClose: true,
+      policy: { ...DEFAULT_POLICY, ...options.policy },
+      ...(options.escalation ? { escalation: options.escalation } : {}),
+      reminders: reminderOptions,
+      postmortemOnResolve: onResolve,
+      ...(options.outbox?.owner
+        ? { owner: { name: options.outbox.owner, stable: options.outbox.ownerIsStable === true } }
+        : {}),
+      ...(options.outbox ? { outbox: options.outbox } : {}),
+      alerts: ALERT_DEFAULTS,
+    },
+  );
+  const { incidents, actions, triage, postmortem, reminders, services, registry } = app;
+  /** Another bot process on the same store: its own lease owner, the same clock and chat. */
+  const replica = (owner: string) =>
+    new ReminderService(
+      opened.store,
+      clock,
+      logger,
+      { uow: app.uow, directory: app.directory },
+      reminderOptions,
+      owner,
+    );
   const declare = (severity: Incident['severity'], title = 'GPU trouble'): Promise<Incident> =>
     incidents.declare(chat, { title, description: '', severity, private: false, actor: alice });
-  const runbooks = options.runbooks ?? shippedRunbooks();
-  const registry = new CommandRegistry(commands);
-  const services: Services = {
-    incidents,
-    actions,
-    triage,
-    nodes,
-    runbooks,
-    postmortem,
-    commands: registry.all,
-    displayTimeZone: 'UTC',
-    redact,
-  };
   /**
    * `/<group> <text>` typed by `actor` in `channelId`, through the same dispatch as a chat event
    * (src/app/inbound.ts runCommand); a BotError is thrown, not turned into a reply.
@@ -133,14 +140,7 @@ export async function harness(
       clock,
       logger,
     });
-  const inbound = createInboundHandler(chat, {
-    services,
-    registry,
-    store: opened.store,
-    clock,
-    logger,
-    reminders,
-  });
+  const inbound = app.inbound(chat);
   /** A click on a button of a posted message, through the same handler as a chat event; errors become replies. */
   const click = async (channelId: string, messageId: string, buttonId: string, actor: Actor = alice) =>
     inbound({
@@ -174,6 +174,11 @@ export async function harness(
     messages,
     reminders,
     replica,
-    close: opened.close,
+    app,
+    close: async () => {
+      await app.stop();
+      await app.uow.idle();
+      await opened.close();
+    },
   };
 }

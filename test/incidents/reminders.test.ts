@@ -385,10 +385,16 @@ describe('leases and restarts', () => {
     const quiet = await h.declare('SEV4', 'Minor');
     expect(await h.store.getTimer(incident.id, 'update')).toBeUndefined();
     h.clock.set(time(45));
-    const service = new ReminderService(h.store, h.clock, pino({ level: 'silent' }), h.incidents, {
-      ...DEFAULT_REMINDERS,
-      sweepSeconds: 1,
-    });
+    const service = new ReminderService(
+      h.store,
+      h.clock,
+      pino({ level: 'silent' }),
+      { uow: h.app.uow, directory: h.app.directory },
+      {
+        ...DEFAULT_REMINDERS,
+        sweepSeconds: 1,
+      },
+    );
     service.start();
     await vi.waitFor(async () => expect(await updateReminders(h, incident)).toHaveLength(1));
     await service.stop();

@@ -1,0 +1,220 @@
+import type { Logger } from 'pino';
+import { commands } from '../../commands/index.ts';
+import type { SeverityMapping } from '../alerts/index.ts';
+import type { ChatPlatform, InboundHandler } from '../chat/port.ts';
+import { CommandRegistry } from '../commands/registry.ts';
+import type { Services } from '../commands/services.ts';
+import type { ApprovalPolicy, Clock, Redactor } from '../core/index.ts';
+import { redact as builtInRedact } from '../core/index.ts';
+import { ChatDirectory } from '../delivery/directory.ts';
+import { CHAT_OPS } from '../delivery/ops.ts';
+import { Outbox, type OutboxOptions } from '../delivery/outbox.ts';
+import { UnitOfWork } from '../delivery/unit-of-work.ts';
+import { ActionMessages } from '../incidents/action-message.ts';
+import { ActionService, type EscalationPolicy } from '../incidents/actions.ts';
+import { AlertTriage } from '../incidents/alert-triage.ts';
+import { AlertService, alertActor } from '../incidents/alerts.ts';
+import { IncidentChannel } from '../incidents/channel.ts';
+import { PostmortemPublisher } from '../incidents/postmortem.ts';
+import { DEFAULT_REMINDERS, type ReminderOptions, ReminderService } from '../incidents/reminders.ts';
+import { IncidentService } from '../incidents/service.ts';
+import { TriageService } from '../incidents/triage.ts';
+import type { NodeRegistry } from '../nodes/registry.ts';
+import type { PostmortemService } from '../postmortem/index.ts';
+import type { LoadedRunbook } from '../runbooks/schema.ts';
+import type { Store } from '../store/port.ts';
+import { createInboundHandler, type InboundDeps } from './inbound.ts';
+
+/** What the app is built from: the opened store, the connected platforms, the fleet. */
+export interface AppParts {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly platforms: ReadonlyMap<string, ChatPlatform>;
+  readonly nodes: NodeRegistry;
+  readonly runbooks: readonly LoadedRunbook[];
+  readonly postmortems: PostmortemService;
+  /** Where alert incidents open. */
+  readonly alertChat: ChatPlatform;
+  /** The bot's redactor (built-in rules and the configured secrets). */
+  readonly redact?: Redactor;
+}
+
+/** How the app behaves: the configuration's settings, each with the YAML file's default. */
+export interface AppSettings {
+  readonly displayTimeZone: string;
+  readonly responders: readonly string[];
+  readonly archiveOnClose: boolean;
+  readonly policy: ApprovalPolicy;
+  readonly escalation?: EscalationPolicy;
+  readonly reminders?: ReminderOptions;
+  /** Draft the post-mortem when an incident is resolved. */
+  readonly postmortemOnResolve: boolean;
+  /**
+   * Whose leases (outbox, alert groups, timers) this process holds and runs actions as: `local`
+   * on SQLite, REPLICA_ID when set, both `stable` (the same after a restart, so what it held
+   * before a crash is its own); undefined: a random name per start.
+   */
+  readonly owner?: { readonly name: string; readonly stable: boolean };
+  /** The outbox's lease, sweep and attempts (tests shorten them). */
+  readonly outbox?: Omit<OutboxOptions, 'owner' | 'ownerIsStable'>;
+  readonly alerts: {
+    readonly groupBy: readonly string[];
+    readonly groupByLabels: boolean;
+    readonly nodeLabels: readonly string[];
+    readonly severity: SeverityMapping;
+    readonly maxNewPerMinute: number;
+    readonly actorName: string;
+  };
+}
+
+export interface App {
+  readonly directory: ChatDirectory;
+  readonly uow: UnitOfWork;
+  readonly incidents: IncidentService;
+  readonly actions: ActionService;
+  readonly reminders: ReminderService;
+  readonly triage: TriageService;
+  readonly postmortem: PostmortemPublisher;
+  readonly alerts: AlertService;
+  readonly channel: IncidentChannel;
+  readonly registry: CommandRegistry;
+  readonly services: Services;
+  readonly inboundDeps: InboundDeps;
+  /** The handler of one platform's inbound events. */
+  inbound(platform: ChatPlatform): InboundHandler;
+  /**
+   * The background work, after the platforms have started: recover actions a stopped process
+   * left (those older than `recoverOlderThanMs`; 0 on SQLite), then the outbox, the alert worker,
+   * reminders and the expiry sweep.
+   */
+  start(options: { readonly recoverOlderThanMs: number }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The app's wiring, the same for `npm start` (main.ts, which opens the parts from configuration)
+ * and for the tests' harness: every service gets what it uses at construction, and the outbox
+ * gets the handler of every op before anything can be delivered.
+ */
+export function createApp(parts: AppParts, settings: AppSettings): App {
+  const { store, clock, logger, nodes, runbooks } = parts;
+  const redact = parts.redact ?? builtInRedact;
+  const directory = new ChatDirectory(parts.platforms, settings.displayTimeZone);
+  const outbox = new Outbox(store, clock, logger, CHAT_OPS, {
+    ...settings.outbox,
+    // One process on SQLite, or a replica with a stable REPLICA_ID: its old leases are its own.
+    ...(settings.owner ? { owner: settings.owner.name, ownerIsStable: settings.owner.stable } : {}),
+  });
+  const named = settings.owner ? [settings.owner.name] : [];
+  const uow = new UnitOfWork(store, outbox);
+  // Reminders: durable timers the services schedule and cancel inside their transactions.
+  const reminders = new ReminderService(
+    store,
+    clock,
+    logger,
+    { uow, directory },
+    settings.reminders ?? DEFAULT_REMINDERS,
+    ...named,
+  );
+  const postmortem = new PostmortemPublisher(store, clock, logger, uow, parts.postmortems, {
+    onResolve: settings.postmortemOnResolve,
+  });
+  const incidents = new IncidentService(
+    store,
+    clock,
+    logger,
+    { uow, directory, listener: reminders, onResolved: (incident) => postmortem.resolved(incident) },
+    { responders: settings.responders, archiveOnClose: settings.archiveOnClose },
+  );
+  const actions = new ActionService(
+    store,
+    clock,
+    logger,
+    {
+      nodes,
+      uow,
+      directory,
+      listener: reminders,
+      runner: { name: outbox.owner, stable: outbox.ownerIsStable },
+      redact,
+    },
+    settings.policy,
+    settings.escalation,
+  );
+  const triage = new TriageService(store, clock, logger, nodes, actions);
+  const alerts = new AlertService(
+    store,
+    clock,
+    logger,
+    { incidents, uow, runbooks, chat: parts.alertChat },
+    { ...settings.alerts, ...(settings.owner ? { owner: settings.owner.name } : {}) },
+  );
+  const alertTriage = new AlertTriage(
+    store,
+    clock,
+    logger,
+    { directory, triage, nodes, runbooks },
+    alertActor(settings.alerts.actorName),
+  );
+  const channel = new IncidentChannel(store, clock, logger, directory, { responders: settings.responders });
+  const messages = new ActionMessages(store, clock, directory, settings.policy);
+  outbox.attach(
+    {
+      ...channel.handlers(),
+      action: (e) => messages.deliver(e),
+      alert_triage: (e) => alertTriage.deliver(e),
+    },
+    (entry, err) => channel.recordFailedCall(entry, err),
+  );
+
+  const registry = new CommandRegistry(commands);
+  const services: Services = {
+    incidents,
+    actions,
+    triage,
+    nodes,
+    runbooks,
+    postmortem,
+    commands: registry.all,
+    displayTimeZone: settings.displayTimeZone,
+    redact,
+  };
+  const inboundDeps: InboundDeps = { services, registry, store, clock, logger, reminders };
+
+  let started = false;
+  return {
+    directory,
+    uow,
+    incidents,
+    actions,
+    reminders,
+    triage,
+    postmortem,
+    alerts,
+    channel,
+    registry,
+    services,
+    inboundDeps,
+    inbound: (platform) => createInboundHandler(platform, inboundDeps),
+    async start({ recoverOlderThanMs }) {
+      await actions
+        .recoverInterrupted(recoverOlderThanMs)
+        .catch((err) => logger.error({ err }, 'recovering interrupted actions failed'));
+      actions.startExpirySweep();
+      // Chat calls a stopped process decided on but had not delivered: delivered now, in the background.
+      void outbox.start().catch((err) => logger.error({ err }, 'starting the outbox failed'));
+      alerts.start();
+      reminders.start();
+      started = true;
+    },
+    async stop() {
+      if (!started) return;
+      started = false;
+      actions.stopExpirySweep();
+      await reminders.stop();
+      await outbox.stop();
+      await alerts.stop();
+    },
+  };
+}

@@ -1,0 +1,134 @@
+import type { ActionKind, ActionResult } from '../core/index.ts';
+import { BotError } from '../core/index.ts';
+import type { CallOptions, NodeAdapter, NodeCapability } from '../nodes/port.ts';
+import type { NodeRegistry } from '../nodes/registry.ts';
+
+/** What a request resolved its target to: the stored target, the adapter's name, the node it is on. */
+export interface ResolvedTarget {
+  readonly target: string;
+  readonly adapter: NodeAdapter;
+  readonly node: string;
+  /** What the dry run says will happen. */
+  readonly preview: string;
+}
+
+/**
+ * One mitigation kind: the capability it needs, what it acts on, its dry run and its run. The one
+ * table of them is MITIGATIONS; the action service knows no kind by name.
+ */
+export interface Mitigation {
+  readonly capability: NodeCapability;
+  /** A whole node, or one workload on a node. */
+  readonly target: 'node' | 'workload';
+  /** Finds the target and says what running it will do; throws a BotError when it cannot. */
+  resolve(nodes: NodeRegistry, target: string, opts: CallOptions): Promise<ResolvedTarget>;
+  /** Runs it. A node answering "no" is a failed result, not a throw. */
+  run(adapter: NodeAdapter, target: string, opts: CallOptions): Promise<ActionResult>;
+}
+
+async function nodeTarget(
+  nodes: NodeRegistry,
+  node: string,
+  capability: NodeCapability,
+  preview: (adapter: NodeAdapter, opts: CallOptions) => Promise<string>,
+  opts: CallOptions,
+): Promise<ResolvedTarget> {
+  const adapter = await nodes.resolve(node, capability);
+  return { target: node, adapter, node, preview: await preview(adapter, opts) };
+}
+
+async function workloadTarget(
+  nodes: NodeRegistry,
+  ref: string,
+  kind: 'restart' | 'stop',
+  opts: CallOptions,
+): Promise<ResolvedTarget> {
+  const { adapter, workload } = await nodes.findWorkload(ref, opts);
+  if (!adapter.capabilities.has(kind)) {
+    throw new BotError('bot.node.unsupported', `Adapter ${adapter.name} cannot ${kind} workloads.`, {
+      hint: `Configure a ${kind} command for it, or do it outside the bot.`,
+    });
+  }
+  const state = `${workload.state}, ${workload.restartCount} restarts${workload.lastExitCode !== null ? `, last exit ${workload.lastExitCode}` : ''}`;
+  const preview =
+    kind === 'restart'
+      ? `${workload.name} on ${workload.node} (${state}) will be restarted${workload.gpus > 0 ? `; its ${workload.gpus} GPU(s) are briefly idle` : ''}.`
+      : `${workload.name} on ${workload.node} (${state}) will be stopped and stays stopped until someone starts it.`;
+  return { target: workload.id, adapter, node: workload.node, preview };
+}
+
+export const MITIGATIONS: Readonly<Record<ActionKind, Mitigation>> = {
+  cordon: {
+    capability: 'cordon',
+    target: 'node',
+    resolve: (nodes, node, opts) =>
+      nodeTarget(
+        nodes,
+        node,
+        'cordon',
+        async (adapter, o) => {
+          const workloads = await adapter.listWorkloads(node, o);
+          const running = workloads.filter((w) => w.state === 'running' || w.state === 'restarting');
+          return `${node} will stop receiving new work. ${running.length} running workload(s) keep running: ${running.map((w) => w.name).join(', ') || 'none'}.`;
+        },
+        opts,
+      ),
+    run: (adapter, node, opts) => adapter.cordon(node, opts),
+  },
+  uncordon: {
+    capability: 'uncordon',
+    target: 'node',
+    resolve: (nodes, node, opts) =>
+      nodeTarget(nodes, node, 'uncordon', async () => `${node} will accept new work again.`, opts),
+    run: (adapter, node, opts) => adapter.uncordon(node, opts),
+  },
+  drain: {
+    capability: 'drain',
+    target: 'node',
+    resolve: (nodes, node, opts) =>
+      nodeTarget(
+        nodes,
+        node,
+        'drain',
+        async (adapter, o) => {
+          const plan = await adapter.planDrain(node, o);
+          const lines = [
+            plan.alreadyCordoned
+              ? `${node} is already cordoned.`
+              : `${node} will be cordoned (no new work scheduled).`,
+            plan.evict.length
+              ? `${plan.evict.length} workload(s) will be moved off: ${plan.evict.map((w) => `${w.name} (${w.gpus} GPU)`).join(', ')}`
+              : 'No workloads need to move.',
+          ];
+          if (plan.skip.length) {
+            lines.push(
+              `Left in place: ${plan.skip.map((s) => `${s.workload.name} (${s.reason})`).join(', ')}`,
+            );
+          }
+          return lines.join('\n');
+        },
+        opts,
+      ),
+    run: (adapter, node, opts) => adapter.drain(node, opts),
+  },
+  restart: {
+    capability: 'restart',
+    target: 'workload',
+    resolve: (nodes, ref, opts) => workloadTarget(nodes, ref, 'restart', opts),
+    run: (adapter, workload, opts) => adapter.restartWorkload(workload, opts),
+  },
+  stop: {
+    capability: 'stop',
+    target: 'workload',
+    resolve: (nodes, ref, opts) => workloadTarget(nodes, ref, 'stop', opts),
+    run: (adapter, workload, opts) => adapter.stopWorkload(workload, opts),
+  },
+};
+
+/** Mitigations of a whole node; the others (restart, stop) act on one workload. */
+export type NodeActionKind = Extract<ActionKind, 'cordon' | 'uncordon' | 'drain'>;
+export type WorkloadActionKind = Extract<ActionKind, 'restart' | 'stop'>;
+
+export function isNodeKind(kind: ActionKind): kind is NodeActionKind {
+  return MITIGATIONS[kind].target === 'node';
+}
