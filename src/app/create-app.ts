@@ -13,7 +13,7 @@ import { UnitOfWork } from '../delivery/unit-of-work.ts';
 import { ActionMessages } from '../incidents/action-message.ts';
 import { ActionService, type EscalationPolicy } from '../incidents/actions.ts';
 import { AlertTriage } from '../incidents/alert-triage.ts';
-import { AlertService, alertActor } from '../incidents/alerts.ts';
+import { ALERT_POLL_MS, AlertService, alertActor } from '../incidents/alerts.ts';
 import { IncidentChannel } from '../incidents/channel.ts';
 import { PostmortemPublisher } from '../incidents/postmortem.ts';
 import { DEFAULT_REMINDERS, type ReminderOptions, ReminderService } from '../incidents/reminders.ts';
@@ -24,6 +24,7 @@ import type { PostmortemService } from '../postmortem/index.ts';
 import type { LoadedRunbook } from '../runbooks/schema.ts';
 import type { Store } from '../store/port.ts';
 import { createInboundHandler, type InboundDeps } from './inbound.ts';
+import { Sweeper } from './sweeper.ts';
 
 /** What the app is built from: the opened store, the connected platforms, the fleet. */
 export interface AppParts {
@@ -182,6 +183,34 @@ export function createApp(parts: AppParts, settings: AppSettings): App {
   };
   const inboundDeps: InboundDeps = { services, registry, store, clock, logger, reminders };
 
+  // The bot's background work, on one loop: what runs how often is here, the work in the services.
+  const reminderOptions = settings.reminders ?? DEFAULT_REMINDERS;
+  const sweeper = new Sweeper(logger, [
+    { name: 'outbox', everyMs: outbox.pollMs, run: () => outbox.sweep() },
+    { name: 'alerts', everyMs: ALERT_POLL_MS, run: () => alerts.poll() },
+    { name: 'action expiry', everyMs: 15_000, run: () => actions.expireDue() },
+    ...(reminderOptions.enabled
+      ? [
+          {
+            name: 'reminders',
+            everyMs: reminderOptions.sweepSeconds * 1000,
+            atStart: true,
+            // At start: open incidents declared before reminders (or while they were off) get theirs.
+            run: (() => {
+              let reconciled = false;
+              return async () => {
+                if (!reconciled) {
+                  await reminders.reconcile();
+                  reconciled = true;
+                }
+                await reminders.sweep();
+              };
+            })(),
+          },
+        ]
+      : []),
+  ]);
+
   let started = false;
   return {
     directory,
@@ -201,18 +230,16 @@ export function createApp(parts: AppParts, settings: AppSettings): App {
       await actions
         .recoverInterrupted(recoverOlderThanMs)
         .catch((err) => logger.error({ err }, 'recovering interrupted actions failed'));
-      actions.startExpirySweep();
       // Chat calls a stopped process decided on but had not delivered: delivered now, in the background.
       void outbox.start().catch((err) => logger.error({ err }, 'starting the outbox failed'));
       alerts.start();
-      reminders.start();
+      sweeper.start();
       started = true;
     },
     async stop() {
       if (!started) return;
       started = false;
-      actions.stopExpirySweep();
-      await reminders.stop();
+      await sweeper.stop();
       await outbox.stop();
       await alerts.stop();
     },

@@ -143,10 +143,10 @@ export class Outbox<T extends OpTable = ChatOps> {
   /** The owner names this process across restarts too: what it held before a crash is its own. */
   readonly ownerIsStable: boolean;
   private readonly leaseMs: number;
-  private readonly pollMs: number;
+  /** How often pending entries are looked for (the app's Sweeper runs `sweep` this often). */
+  readonly pollMs: number;
   private readonly maxAttempts: number;
   private onFailed: ((entry: OutboxEntry, error: unknown) => Promise<void>) | undefined;
-  private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private stopped = false;
   private started = false;
@@ -372,30 +372,19 @@ export class Outbox<T extends OpTable = ChatOps> {
   }
 
   /**
-   * Starts the sweep: now (the entries a stopped process left), then every `pollMs`. A stable owner
-   * (SQLite, REPLICA_ID) lets go of its predecessor's leases first.
+   * Delivers what a stopped process left, now; afterwards the app's Sweeper calls `sweep` every
+   * `pollMs`. A stable owner (SQLite, REPLICA_ID) lets go of its predecessor's leases first.
    */
   async start(): Promise<void> {
     if (this.ownerIsStable) await this.store.releaseOutbox(this.owner);
     this.stopped = false;
     this.started = true;
     await this.sweep();
-    this.schedule();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
     await this.sweeping;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      void this.sweep().finally(() => this.schedule());
-    }, this.pollMs);
-    this.timer.unref();
   }
 
   /** Delivers what is due and free: incidents side by side, each one's entries in order. */

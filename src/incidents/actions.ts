@@ -79,7 +79,6 @@ export class ActionService {
   private readonly listener: IncidentListener | undefined;
   private readonly runner: ActionServiceDeps['runner'];
   private readonly redactor: Redactor;
-  private sweep: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: Store,
@@ -95,18 +94,6 @@ export class ActionService {
     this.listener = deps.listener;
     this.runner = deps.runner;
     this.redactor = deps.redact ?? redact;
-  }
-
-  /** Expires unapproved actions on time, so their buttons go away even if nobody clicks. */
-  startExpirySweep(intervalMs = 15_000): void {
-    this.sweep = setInterval(() => {
-      this.expireDue().catch((err) => this.logger.warn({ err }, 'the action expiry sweep failed'));
-    }, intervalMs);
-    this.sweep.unref();
-  }
-
-  stopExpirySweep(): void {
-    if (this.sweep) clearInterval(this.sweep);
   }
 
   /**
@@ -165,7 +152,10 @@ export class ActionService {
     return count;
   }
 
-  /** Marks every action past its expiry as expired and updates its message; returns how many. */
+  /**
+   * Marks every action past its expiry as expired and updates its message (its buttons go away
+   * even if nobody clicks); returns how many. The app's Sweeper runs it every 15 s.
+   */
   async expireDue(): Promise<number> {
     let count = 0;
     for (const action of await this.store.listExpiredActions(this.clock.now())) {

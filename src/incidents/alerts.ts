@@ -73,7 +73,7 @@ const GROUPS_PER_TRANSACTION = 50;
 /** How long a claimed group stays this process's; a round takes well under this. */
 const CLAIM_MS = 120_000;
 /** Pending groups are looked for this often too, so a dead replica's claims are taken over. */
-const POLL_MS = 30_000;
+export const ALERT_POLL_MS = 30_000;
 /** Lets webhook requests in between the worker's steps (SQLite calls are synchronous). */
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 /**
@@ -130,7 +130,6 @@ export class AlertService {
   /** Groups whose processing failed, and when to try them again. */
   private readonly retryAt = new Map<string, number>();
   private retryTimer: NodeJS.Timeout | undefined;
-  private poll: NodeJS.Timeout | undefined;
   /** This process, as the owner of its claims on alert groups. */
   private readonly owner: string;
   /** Deliveries waiting for the next group commit. */
@@ -156,18 +155,24 @@ export class AlertService {
     this.owner = options.owner ?? randomUUID();
   }
 
-  /** Carries whatever was pending when the process last stopped. */
+  /** Carries whatever was pending when the process last stopped, and what arrives from now on. */
   start(): void {
     this.stopped = false;
     this.kick();
-    this.poll = setInterval(() => this.kick(), POLL_MS);
-    this.poll.unref();
+  }
+
+  /**
+   * Looks for pending groups (the app's Sweeper runs it every POLL_MS): a dead replica's claims
+   * run out and are taken over, and whatever a failed kick left is carried. Resolves when done.
+   */
+  async poll(): Promise<void> {
+    this.kick();
+    await this.running;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    if (this.poll) clearInterval(this.poll);
     await this.running;
     await this.deps.uow.idle();
   }

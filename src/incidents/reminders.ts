@@ -88,8 +88,6 @@ type ActionPayload = {
 export class ReminderService implements IncidentListener {
   /** This process, as the holder of timer leases. */
   readonly owner: string;
-  private interval: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
 
   constructor(
     private readonly store: Store,
@@ -100,33 +98,6 @@ export class ReminderService implements IncidentListener {
     owner: string = randomUUID(),
   ) {
     this.owner = owner;
-  }
-
-  /** Gives open incidents that lack one an update timer, then sweeps every `sweepSeconds`. */
-  start(): void {
-    if (!this.options.enabled || this.interval) return;
-    this.run(async () => {
-      await this.reconcile();
-      await this.sweep();
-    });
-    this.interval = setInterval(() => this.run(() => this.sweep()), this.options.sweepSeconds * 1000);
-    this.interval.unref();
-  }
-
-  async stop(): Promise<void> {
-    if (this.interval) clearInterval(this.interval);
-    this.interval = undefined;
-    await this.running;
-  }
-
-  /** One sweep at a time; a tick that finds one still running is skipped. */
-  private run(fn: () => Promise<unknown>): void {
-    if (this.running) return;
-    this.running = fn()
-      .catch((err) => this.logger.warn({ err }, 'the reminder sweep failed'))
-      .finally(() => {
-        this.running = undefined;
-      });
   }
 
   /**

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseFileConfig } from '../../src/config-file.ts';
 import type { Incident } from '../../src/core/index.ts';
 import { parseButtonId, snoozeButtonId } from '../../src/incidents/buttons.ts';
@@ -379,7 +379,7 @@ describe('leases and restarts', () => {
     await after.close();
   });
 
-  it('start() gives open incidents declared before reminders an update timer, sweeps, and stop() ends it', async () => {
+  it('reconcile() gives open incidents declared before reminders an update timer; the sweep then posts', async () => {
     const h = await harness({ reminders: { enabled: false } });
     const incident = await h.declare('SEV2');
     const quiet = await h.declare('SEV4', 'Minor');
@@ -395,9 +395,9 @@ describe('leases and restarts', () => {
         sweepSeconds: 1,
       },
     );
-    service.start();
-    await vi.waitFor(async () => expect(await updateReminders(h, incident)).toHaveLength(1));
-    await service.stop();
+    expect(await service.reconcile()).toBe(1);
+    await service.sweep();
+    expect(await updateReminders(h, incident)).toHaveLength(1);
     expect((await h.store.getTimer(incident.id, 'update'))?.dueAt).toEqual(time(75));
     expect(await h.store.getTimer(quiet.id, 'update')).toBeUndefined();
     // Declared before: no commander nudge is invented for it.
@@ -411,8 +411,8 @@ describe('leases and restarts', () => {
     expect(await h.store.getTimer(incident.id, 'update')).toBeUndefined();
     expect(await h.store.getTimer(incident.id, 'commander')).toBeUndefined();
     expect(await h.reminders.reconcile()).toBe(0);
-    h.reminders.start();
-    await h.reminders.stop();
+    h.clock.advance(3 * 3_600_000);
+    await h.reminders.sweep();
     expect(await posts(h, incident, '⏰')).toHaveLength(0);
     await h.close();
   });
