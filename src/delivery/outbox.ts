@@ -5,7 +5,7 @@ import type { ChatMessage } from '../chat/message.ts';
 import type { ChatPlatform } from '../chat/port.ts';
 import { BotError, type Clock, isBotError } from '../core/index.ts';
 import { outboxDelivered } from '../metrics.ts';
-import type { OutboxEntry, Store } from '../store/port.ts';
+import type { OutboxEntry, Store, Tx } from '../store/port.ts';
 import type { ChatOps } from './ops.ts';
 
 /** Op name → the schema of its payload (CHAT_OPS for the bot; tests bring their own). */
@@ -31,7 +31,7 @@ export type OpEntry<T extends OpTable, K extends keyof T & string> = Omit<Outbox
  * id of the message it posted, say), so the two commit together.
  */
 export interface HandlerResult<T extends OpTable = ChatOps> {
-  readonly after?: (tx: Store) => Promise<void>;
+  readonly after?: (tx: Tx) => Promise<void>;
   /** More entries the handler decided on (the card after the channel): written in that transaction. */
   readonly next?: readonly OutboxDraft<T>[];
 }
@@ -186,7 +186,7 @@ export class Outbox<T extends OpTable = ChatOps> {
    * Writes drafts in the caller's transaction, leased to this process; deliver the returned entries
    * once the transaction has committed (never before: it may still roll back).
    */
-  async write(tx: Store, drafts: readonly OutboxDraft<T>[]): Promise<OutboxEntry[]> {
+  async write(tx: Tx, drafts: readonly OutboxDraft<T>[]): Promise<OutboxEntry[]> {
     if (drafts.length === 0) return [];
     const now = this.clock.now();
     const entries: OutboxEntry[] = drafts.map((d) => ({

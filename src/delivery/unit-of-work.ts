@@ -1,4 +1,4 @@
-import type { Store } from '../store/port.ts';
+import type { Store, Tx } from '../store/port.ts';
 import type { ChatOps } from './ops.ts';
 import type { DeliveryReport, OpTable, Outbox, OutboxDraft } from './outbox.ts';
 
@@ -41,7 +41,7 @@ export class UnitOfWork<T extends OpTable = ChatOps> {
   ) {}
 
   async commit<V>(
-    work: (tx: Store, send: Send<T>) => Promise<V>,
+    work: (tx: Tx, send: Send<T>) => Promise<V>,
     options: CommitOptions<T> = {},
   ): Promise<Committed<V>> {
     let now: Awaited<ReturnType<Outbox<T>['write']>> = [];

@@ -29,7 +29,7 @@ import { alertChangesCarried, alertIncidentsOpened, alertsReceived } from '../me
 import { matchRunbook } from '../runbooks/match.ts';
 import { runbookMessage } from '../runbooks/message.ts';
 import type { LoadedRunbook } from '../runbooks/schema.ts';
-import type { AlertGroup, AlertRecord, NewAlertRecord, Store } from '../store/port.ts';
+import type { AlertGroup, AlertRecord, NewAlertRecord, Store, Tx } from '../store/port.ts';
 import { cardButtonId } from './buttons.ts';
 import { post, refresh } from './drafts.ts';
 import { incidentRef } from './format.ts';
@@ -94,7 +94,7 @@ const MAX_TITLE = 200;
  * replicas upserting overlapping batches then lock rows in the same order); the sort is stable,
  * so the later of two deliveries of one alert still wins.
  */
-async function recordInSlices(tx: Store, records: readonly NewAlertRecord[], at: Date): Promise<void> {
+async function recordInSlices(tx: Tx, records: readonly NewAlertRecord[], at: Date): Promise<void> {
   if (records.length <= ALERTS_PER_WRITE) {
     await tx.recordAlerts(records, at);
     return;
@@ -619,7 +619,7 @@ export class AlertService {
   }
 
   /** Every alert of the incident has resolved: propose resolving it (a person decides). */
-  private async resolveOffer(tx: Store, incident: Incident): Promise<OutboxDraft[]> {
+  private async resolveOffer(tx: Tx, incident: Incident): Promise<OutboxDraft[]> {
     if (incident.status === 'resolved' || incident.status === 'closed') return [];
     const counts = await tx.countIncidentAlerts(incident.id);
     if (counts.firing > 0 || counts.resolved === 0) return [];

@@ -20,7 +20,7 @@ import {
   type OpHandlers,
   postOnce,
 } from '../delivery/outbox.ts';
-import type { IncidentPatch, OutboxEntry, Store } from '../store/port.ts';
+import type { IncidentPatch, OutboxEntry, Store, Tx } from '../store/port.ts';
 import { channelTopic, renderCard } from './card.ts';
 import { announcement, invite } from './drafts.ts';
 import { incidentRef, severityEmoji } from './format.ts';
@@ -192,7 +192,7 @@ export class IncidentChannel {
   }
 
   /** Writes a patch inside a transaction, re-reading on a concurrent change. */
-  private async patchIn(tx: Store, id: string, patch: Omit<IncidentPatch, 'updatedAt'>): Promise<Incident> {
+  private async patchIn(tx: Tx, id: string, patch: Omit<IncidentPatch, 'updatedAt'>): Promise<Incident> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await tx.getIncident(id);
       if (!current) throw new BotError('bot.incident.not_found', 'That incident no longer exists.');

@@ -1,5 +1,5 @@
 import type { Action, Incident } from '../core/index.ts';
-import type { Store } from '../store/port.ts';
+import type { Tx } from '../store/port.ts';
 
 /**
  * Told about a change inside the transaction that commits it, so what it writes (the reminders'
@@ -7,9 +7,9 @@ import type { Store } from '../store/port.ts';
  * by ReminderService; the services that change incidents and actions get it at construction.
  */
 export interface IncidentListener {
-  declared(tx: Store, incident: Incident): Promise<void>;
-  severityChanged(tx: Store, incident: Incident): Promise<void>;
-  statusChanged(tx: Store, incident: Incident): Promise<void>;
-  commanderAssigned(tx: Store, incident: Incident): Promise<void>;
-  actionApproved(tx: Store, incident: Incident, action: Action): Promise<void>;
+  declared(tx: Tx, incident: Incident): Promise<void>;
+  severityChanged(tx: Tx, incident: Incident): Promise<void>;
+  statusChanged(tx: Tx, incident: Incident): Promise<void>;
+  commanderAssigned(tx: Tx, incident: Incident): Promise<void>;
+  actionApproved(tx: Tx, incident: Incident, action: Action): Promise<void>;
 }

@@ -14,7 +14,7 @@ import {
 } from '../core/index.ts';
 import type { ChatDirectory } from '../delivery/directory.ts';
 import type { UnitOfWork } from '../delivery/unit-of-work.ts';
-import type { Store, Timer } from '../store/port.ts';
+import type { Store, Timer, Tx } from '../store/port.ts';
 import {
   cardButtonId,
   REMINDER_KINDS,
@@ -204,7 +204,7 @@ export class ReminderService implements IncidentListener {
 
   // IncidentListener: called inside the transaction of the change, so use `tx` only.
 
-  async declared(tx: Store, incident: Incident): Promise<void> {
+  async declared(tx: Tx, incident: Incident): Promise<void> {
     if (!this.options.enabled) return;
     await this.scheduleUpdate(tx, incident);
     const after = minutesMs(this.options.commanderAfterMinutes);
@@ -219,12 +219,12 @@ export class ReminderService implements IncidentListener {
     }
   }
 
-  async severityChanged(tx: Store, incident: Incident): Promise<void> {
+  async severityChanged(tx: Tx, incident: Incident): Promise<void> {
     if (!this.options.enabled || !isOpen(incident.status)) return;
     await this.scheduleUpdate(tx, incident);
   }
 
-  async statusChanged(tx: Store, incident: Incident): Promise<void> {
+  async statusChanged(tx: Tx, incident: Incident): Promise<void> {
     if (!isOpen(incident.status)) {
       await tx.cancelTimers(incident.id);
       return;
@@ -235,11 +235,11 @@ export class ReminderService implements IncidentListener {
     }
   }
 
-  async commanderAssigned(tx: Store, incident: Incident): Promise<void> {
+  async commanderAssigned(tx: Tx, incident: Incident): Promise<void> {
     await tx.cancelTimers(incident.id, ['commander']);
   }
 
-  async actionApproved(tx: Store, incident: Incident, action: Action): Promise<void> {
+  async actionApproved(tx: Tx, incident: Incident, action: Action): Promise<void> {
     const after = minutesMs(this.options.actionNudgeAfterMinutes);
     if (!this.options.enabled || after === null || !action.decidedAt) return;
     const dueAt = new Date(action.decidedAt.getTime() + after);
@@ -259,7 +259,7 @@ export class ReminderService implements IncidentListener {
    * Schedules (or moves) the update timer by the incident's severity: one interval after the last
    * update or reminder, and no earlier than now; removes it when the severity has no reminders.
    */
-  private async scheduleUpdate(tx: Store, incident: Incident): Promise<void> {
+  private async scheduleUpdate(tx: Tx, incident: Incident): Promise<void> {
     const every = this.everyMs(incident.severity);
     if (every === null) {
       await tx.cancelTimers(incident.id, ['update']);

@@ -23,7 +23,7 @@ import {
 import type { ChatDirectory } from '../delivery/directory.ts';
 import type { OutboxDraft } from '../delivery/outbox.ts';
 import type { UnitOfWork } from '../delivery/unit-of-work.ts';
-import type { AlertRecord, IncidentPatch, Store } from '../store/port.ts';
+import type { AlertRecord, IncidentPatch, Store, Tx } from '../store/port.ts';
 import { describe } from './channel.ts';
 import { announcement, archive, invite, note, post, refresh } from './drafts.ts';
 import { formatTime, incidentRef, severityEmoji } from './format.ts';
@@ -60,7 +60,7 @@ interface Change {
   readonly entries: readonly Omit<NewTimelineEntry, 'incidentId' | 'at'>[];
   readonly assign?: RoleAssignment;
   /** More writes in the same transaction, once the change is in (the listener's). */
-  readonly alsoWrite?: (tx: Store, updated: Incident) => Promise<void>;
+  readonly alsoWrite?: (tx: Tx, updated: Incident) => Promise<void>;
   /** Chat calls the change makes, written to the outbox with it (after the card and topic). */
   readonly posts?: (updated: Incident) => OutboxDraft[];
   /** False: the card and topic do not show this change (only ids were recorded). */
@@ -101,7 +101,7 @@ export class IncidentService {
   async declare(
     chat: ChatPlatform,
     input: DeclareInput,
-    options: { readonly inTransaction?: (tx: Store, incident: Incident) => Promise<void> } = {},
+    options: { readonly inTransaction?: (tx: Tx, incident: Incident) => Promise<void> } = {},
   ): Promise<Incident> {
     const title = input.title.trim().replace(/\s+/g, ' ');
     if (!title) {
@@ -431,7 +431,7 @@ export class IncidentService {
    */
   private async apply(
     id: string,
-    decide: (current: Incident, tx: Store) => Change | Promise<Change>,
+    decide: (current: Incident, tx: Tx) => Change | Promise<Change>,
   ): Promise<Incident> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const { value } = await this.uow.commit(async (tx, send) => {

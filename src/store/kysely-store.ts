@@ -30,6 +30,7 @@ import type {
   StoredAlertStatus,
   StoredPostmortem,
   Timer,
+  Tx,
 } from './port.ts';
 import {
   flag,
@@ -67,7 +68,7 @@ export class KyselyStore implements Store {
     this.#dialect = options.dialect ?? 'sqlite';
   }
 
-  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     // A nested call joins the open transaction rather than nesting: a throw inside it therefore
     // rolls back the outer one too, unless the outer code catches it.
     if (this.#db.isTransaction) return fn(this);

@@ -168,20 +168,8 @@ export interface StoredPostmortem {
   readonly version: number;
 }
 
-/**
- * Persistence port. Every implementation passes test/store/contract.ts.
- *
- * Writes that belong together go through `transaction`, so a command either writes everything it
- * decided (incident change + timeline entry) or nothing.
- */
-export interface Store {
-  /**
-   * Runs `fn` in one transaction; the Store it receives writes inside it. Rolls back on throw.
-   * Inside `fn` use only `tx`: on SQLite there is one connection, and a call on the outer store
-   * waits for the transaction that is waiting for it. A nested `transaction` joins the outer one.
-   */
-  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
-
+/** Incidents, their numbers and their roles. */
+export interface IncidentRecords {
   /** Allocates the next incident number atomically. */
   createIncident(input: NewIncident): Promise<Incident>;
   getIncident(id: string): Promise<Incident | undefined>;
@@ -204,7 +192,10 @@ export interface Store {
   assignRole(assignment: RoleAssignment): Promise<void>;
   unassignRole(incidentId: string, role: Role, userId: string): Promise<boolean>;
   listRoles(incidentId: string): Promise<RoleAssignment[]>;
+}
 
+/** The incident's timeline: what happened, who did it, and what it came from. */
+export interface TimelineRecords {
   appendTimeline(entry: NewTimelineEntry): Promise<TimelineEntry>;
   /** Oldest first. */
   listTimeline(incidentId: string): Promise<TimelineEntry[]>;
@@ -218,7 +209,10 @@ export interface Store {
   /** Follows a deletion: the text is dropped, the entry stays as a marker. */
   markTimelineDeleted(id: number, deletedAt: Date): Promise<void>;
   setTimelineKey(id: number, key: boolean): Promise<void>;
+}
 
+/** Mitigations and their moves (every move a compare-and-set). */
+export interface ActionRecords {
   createAction(input: NewAction): Promise<Action>;
   getAction(id: string): Promise<Action | undefined>;
   listActions(incidentId: string): Promise<Action[]>;
@@ -237,7 +231,10 @@ export interface Store {
   listExpiredActions(now: Date, limit?: number): Promise<Action[]>;
   /** Actions in any of these statuses, oldest request first (recovery after a crash). */
   listActionsByStatus(statuses: readonly ActionStatus[], limit?: number): Promise<Action[]>;
+}
 
+/** Alerts as received, their groups, and which incident each group feeds. */
+export interface AlertRecords {
   /**
    * Inserts or updates each alert (by group key and fingerprint). A new alert, or one whose status
    * differs from what was last carried to its incident, becomes pending; a resend with nothing new
@@ -294,7 +291,10 @@ export interface Store {
    * one's transaction fails and rolls back its incident, so a group opens exactly one incident.
    */
   putAlertGroup(group: AlertGroup): Promise<void>;
+}
 
+/** Durable timers (reminders), leased to one replica at a time. */
+export interface TimerRecords {
   /** Creates the incident's timer of this kind, or moves it (a new due time clears any lease). */
   scheduleTimer(timer: Omit<Timer, 'createdAt'> & { readonly createdAt?: Date }): Promise<void>;
   getTimer(incidentId: string, kind: string): Promise<Timer | undefined>;
@@ -315,7 +315,10 @@ export interface Store {
     owner: string,
     next?: { readonly dueAt: Date; readonly payload?: Readonly<Record<string, unknown>> },
   ): Promise<boolean>;
+}
 
+/** The outbox of chat calls decided on and not yet known to be delivered. */
+export interface OutboxRecords {
   /**
    * Writes entries to the outbox, in order, leased to `owner` until `leaseUntil` with one attempt
    * counted: the writer delivers them itself right after its transaction commits.
@@ -341,15 +344,50 @@ export interface Store {
   countPendingOutbox(): Promise<number>;
   /** Deletes delivered and failed entries settled before `before`; how many went. */
   pruneOutbox(before: Date): Promise<number>;
+}
 
+/** Post-mortem drafts. */
+export interface PostmortemRecords {
   /** Stores the incident's post-mortem draft, replacing an earlier one (version + 1). */
   putPostmortem(p: Omit<StoredPostmortem, 'version'>): Promise<StoredPostmortem>;
   getPostmortem(incidentId: string): Promise<StoredPostmortem | undefined>;
+}
 
+/** Inbound event ids already acted on (redeliveries are dropped by them). */
+export interface EventRecords {
   /** Records an inbound event id; true the first time, false for a redelivery. */
   markEventProcessed(source: string, eventId: string, at: Date): Promise<boolean>;
   /** Forgets `source`'s event ids processed before `before` (past every redelivery); returns how many. */
   pruneProcessedEvents(source: string, before: Date): Promise<number>;
+}
+
+/**
+ * What a transaction hands out: every aggregate's reads and writes, inside the transaction. It
+ * cannot open another transaction (whose commit would not be one) nor close the store.
+ */
+export interface Tx
+  extends IncidentRecords,
+    TimelineRecords,
+    ActionRecords,
+    AlertRecords,
+    TimerRecords,
+    OutboxRecords,
+    PostmortemRecords,
+    EventRecords {}
+
+/**
+ * Persistence port. Every implementation passes test/store/contract.ts.
+ *
+ * Writes that belong together go through `transaction`, so a command either writes everything it
+ * decided (incident change + timeline entry) or nothing.
+ */
+export interface Store extends Tx {
+  /**
+   * Runs `fn` in one transaction; the Tx it receives writes inside it. Rolls back on throw.
+   * Inside `fn` use only `tx`: on SQLite there is one connection, and a call on the outer store
+   * waits for the transaction that is waiting for it.
+   */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
 
   /** Cheap round trip for /healthz. */
   ping(): Promise<void>;
