@@ -1,6 +1,6 @@
 /**
- * Triage of 100 SSH nodes, printed, never asserted (issue 4: "at most 1.3× the ideal of
- * ceil(100/32) × 100 ms, and at most 60 MB of extra RSS while it runs").
+ * Triage of 100 SSH nodes, printed, never asserted (the goal: at most 1.3× the
+ * ideal of ceil(100/32) × 100 ms, and at most 60 MB of extra RSS while it runs).
  *
  * Each fake node is a real ssh2 server on 127.0.0.1 answering every exec after 100 ms; the adapter
  * runs at concurrency 32 (per node 2). Three runs per fleet:
@@ -197,7 +197,7 @@ async function run(fleet: Fleet): Promise<void> {
 }
 
 console.log(
-  `ssh triage benchmark (node ${process.version}; issue 4 asks ≤ 1.3× ideal and ≤ 60 MB extra RSS)`,
+  `ssh triage benchmark (node ${process.version}; goal ≤ 1.3× ideal and ≤ 60 MB extra RSS)`,
 );
 await run(await inProcessFleet());
 await run(await childFleet());

@@ -12,7 +12,7 @@ import { sshAdapterOptions } from './nodes/ssh/options.ts';
 import { piiPatternProblem } from './postmortem/redact.ts';
 
 /**
- * The structure half of the configuration (DESIGN §8): one YAML file, validated by zod, every error
+ * The structure half of the configuration (the environment is the other, src/config.ts): one YAML file, validated by zod, every error
  * naming the file, line and key path. Keys are strict so a typo is an error, not a silent default.
  */
 /**

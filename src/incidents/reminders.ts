@@ -75,7 +75,7 @@ type ActionPayload = {
  * Update reminders by severity, a nudge when nobody is in command, and an "approved, no update
  * since" nudge after a mitigation. Each is a durable timer in the store (one per incident and
  * kind), leased to one process at a time, so reminders survive restarts and fire once across
- * replicas (DESIGN §6).
+ * replicas (docs/ARCHITECTURE.md, "Background work").
  *
  * Whether a reminder is still needed is decided when it fires, from the store, not when it was
  * scheduled: an update posted, a commander assigned or a severity changed in between (or a hook

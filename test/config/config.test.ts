@@ -445,7 +445,7 @@ describe('loadConfig: API_TOKEN and HOST', () => {
   });
 
   // Regression: the problem line echoes the rejected value (`(got "…")`), printing a secret to stderr
-  // (DESIGN §9.7: never log or send a secret).
+  // (the bot never logs or sends a secret).
   it('does not echo a rejected API_TOKEN in the error', () => {
     const err = configError(() => loadConfig({ API_TOKEN: 'my-secret-tok' }));
     expect(err.problems[0]).toMatch(/^API_TOKEN: /);

@@ -5,7 +5,7 @@ import { parseTemplate, TEMPLATE_PLACEHOLDERS, type TemplateName } from './templ
 import { DEFAULT_SYSTEM_WORKLOADS } from './workloads.ts';
 
 /**
- * The `type: ssh` entry under `adapters` in the config file (DESIGN §8). Strict: a misspelt key is
+ * The `type: ssh` entry under `adapters` in the config file (`incident-bot.example.yml`). Strict: a misspelt key is
  * an error, not a silent default. Paths may start with `~/`; relative ones are taken from the
  * working directory.
  */
