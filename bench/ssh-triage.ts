@@ -196,8 +196,6 @@ async function run(fleet: Fleet): Promise<void> {
   await fleet.close();
 }
 
-console.log(
-  `ssh triage benchmark (node ${process.version}; goal ≤ 1.3× ideal and ≤ 60 MB extra RSS)`,
-);
+console.log(`ssh triage benchmark (node ${process.version}; goal ≤ 1.3× ideal and ≤ 60 MB extra RSS)`);
 await run(await inProcessFleet());
 await run(await childFleet());
