@@ -6,9 +6,7 @@ import { DEFAULT_NODE_LABEL_KEYS } from './alerts/nodes.ts';
 import { DEFAULT_SEVERITY_MAPPING } from './alerts/severity.ts';
 import { ACTION_KINDS, DEFAULT_POLICY, SEVERITIES } from './core/index.ts';
 import { DEFAULT_REMINDERS } from './incidents/reminders.ts';
-import { httpAdapterOptions } from './nodes/http/options.ts';
-import { kubernetesAdapterOptions } from './nodes/kubernetes/options.ts';
-import { sshAdapterOptions } from './nodes/ssh/options.ts';
+import { NODE_ADAPTERS } from './nodes/adapters.ts';
 import { piiPatternProblem } from './postmortem/redact.ts';
 
 /**
@@ -48,12 +46,14 @@ const policySchema = z
   })
   .strict();
 
-const adapterSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('simulated'), name: z.string().min(1).default('simulated') }).strict(),
-  kubernetesAdapterOptions,
-  httpAdapterOptions,
-  sshAdapterOptions,
-]);
+// One entry per node adapter module (src/nodes/adapters.ts), told apart by `type`.
+const adapterSchema = z.discriminatedUnion(
+  'type',
+  NODE_ADAPTERS.map((m) => m.options) as unknown as [
+    (typeof NODE_ADAPTERS)[number]['options'],
+    ...(typeof NODE_ADAPTERS)[number]['options'][],
+  ],
+);
 
 const sandboxUserSchema = z
   .object({

@@ -18,9 +18,9 @@ import { Router } from './http/router.ts';
 import { createHttpServer, listen } from './http/server.ts';
 import { registerWebhooks } from './http/webhooks.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { createNodeAdapter } from './nodes/adapters.ts';
 import type { NodeAdapter } from './nodes/port.ts';
 import { NodeRegistry } from './nodes/registry.ts';
-import { createSimulatedAdapter } from './nodes/simulated/index.ts';
 import { createPostmortemService } from './postmortem/index.ts';
 import { loadRunbooks, RunbookError } from './runbooks/loader.ts';
 import { openStore } from './store/index.ts';
@@ -58,28 +58,9 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
   const sqlite = config.DATABASE_URL.startsWith('sqlite:');
 
   const adapters: NodeAdapter[] = [];
-  for (const a of config.file.adapters ?? [{ type: 'simulated' as const, name: 'simulated' }]) {
-    switch (a.type) {
-      case 'simulated':
-        adapters.push(createSimulatedAdapter({ clock, name: a.name }));
-        break;
-      case 'kubernetes': {
-        // Loaded only when configured: the Kubernetes client is large and most installs lack it.
-        const { createKubernetesAdapter } = await import('./nodes/kubernetes/index.ts');
-        adapters.push(createKubernetesAdapter(a, { clock, logger }));
-        break;
-      }
-      case 'ssh': {
-        const { createSshAdapter } = await import('./nodes/ssh/index.ts');
-        adapters.push(await createSshAdapter(a, { clock, logger, env: process.env }));
-        break;
-      }
-      case 'http': {
-        const { createHttpAdapter } = await import('./nodes/http/index.ts');
-        adapters.push(createHttpAdapter(a, { clock, logger, env: process.env }));
-        break;
-      }
-    }
+  for (const entry of config.file.adapters ?? [{ type: 'simulated' as const, name: 'simulated' }]) {
+    // Each module loads its adapter's code only now: most installs use one kind of fleet.
+    adapters.push(await createNodeAdapter(entry, { clock, logger, env: process.env }));
   }
   const nodes = new NodeRegistry(adapters);
   // API-backed adapters learn their node names by listing; start that now, without waiting for it.
