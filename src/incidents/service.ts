@@ -798,16 +798,16 @@ export function note(text: string, mentions: readonly string[] = []): ChatMessag
   return { text, sections: [text], ...(mentions.length ? { mentions } : {}) };
 }
 
-function requireText(text: string, what: string): string {
+function requireText(text: string, what: 'update' | 'note'): string {
   const body = text.trim();
   if (!body) {
-    throw new BotError(`bot.incident.${what}_empty`, `The ${what} is empty.`, {
+    throw new BotError(`bot.incident.${what}_empty` as const, `The ${what} is empty.`, {
       hint: `Write the ${what} after the command, e.g. /incident ${what} Drained gpu-node-5, errors dropping.`,
     });
   }
   if (body.length > 3000) {
     throw new BotError(
-      `bot.incident.${what}_too_long`,
+      `bot.incident.${what}_too_long` as const,
       `The ${what} is ${body.length} characters; at most 3000.`,
     );
   }

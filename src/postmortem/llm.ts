@@ -1,5 +1,5 @@
 import type OpenAI from 'openai';
-import { BotError, type Redactor } from '../core/index.ts';
+import { BotError, kindOfHttpStatus, type Redactor } from '../core/index.ts';
 
 export interface LlmMessage {
   readonly role: 'system' | 'user' | 'assistant';
@@ -152,6 +152,9 @@ export function llmError(err: unknown, timeoutMs: number, redact: Redactor, sign
       `The model server answered ${err.status}${detail ? `: ${detail}` : ''}.`,
       {
         cause: err,
+        ...(typeof err.status === 'number'
+          ? { kind: kindOfHttpStatus(err.status), platformCode: err.status }
+          : {}),
       },
     );
   }

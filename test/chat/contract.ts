@@ -2,12 +2,20 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src/chat/message.ts';
 import type { ChatPlatform, InboundEvent } from '../../src/chat/port.ts';
 import { isBotError } from '../../src/core/index.ts';
+import { isTransient } from '../../src/incidents/outbox.ts';
 
 /** A well-formed id of someone who is not on the platform at all. */
 const NOBODY: Record<string, string> = {
   slack: 'U0NOBODY00',
   discord: '100000000000000001',
   sandbox: 'nobody',
+};
+
+/** A well-formed id of a channel that does not exist. */
+const NO_CHANNEL: Record<string, string> = {
+  slack: 'C0NOCHANNEL',
+  discord: '100000000000000099',
+  sandbox: 'no-such-channel',
 };
 
 export interface ChatHarness {
@@ -49,7 +57,7 @@ export function chatPlatformContract(name: string, make: () => Promise<ChatHarne
       expect(c.maxTextLength).toBeGreaterThanOrEqual(2000);
     });
 
-    it('creates a channel with its topic, and refuses a taken name with bot.chat.name_taken', async () => {
+    it('creates a channel with its topic, and refuses a taken name with bot.chat.name_taken (a conflict)', async () => {
       const ref = await h.chat.createChannel({
         name: 'inc-1-contract',
         topic: 'SEV2 · declared',
@@ -61,6 +69,15 @@ export function chatPlatformContract(name: string, make: () => Promise<ChatHarne
         .createChannel({ name: 'inc-1-contract', topic: 'x', private: false })
         .catch((e) => e);
       expect(isBotError(again) && again.code).toBe('bot.chat.name_taken');
+      expect(isBotError(again) && again.kind).toBe('conflict');
+    });
+
+    it('refuses a message to a channel that does not exist as not_found, which is not retried', async () => {
+      const err = await h.chat
+        .postMessage(NO_CHANNEL[h.chat.id] ?? 'no-such-channel', { text: 'into the void' })
+        .catch((e: unknown) => e);
+      expect(isBotError(err) && err.kind).toBe('not_found');
+      expect(isTransient(err)).toBe(false);
     });
 
     it('a name taken by an archived channel is still taken', async () => {
