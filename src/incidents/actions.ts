@@ -14,6 +14,7 @@ import {
   type Clock,
   decideApproval,
   describeActionState,
+  describeError,
   expiresAt,
   type Incident,
   isBotActorId,
@@ -457,9 +458,7 @@ export class ActionService {
         : await adapter.stopWorkload(action.target, { signal });
     } catch (err) {
       // The hint says what a person should do next (check the node first, say): keep it.
-      const summary = isBotError(err)
-        ? `${err.message}${err.hint ? ` ${err.hint}` : ''}`
-        : 'the adapter failed unexpectedly; see the bot log';
+      const summary = describeError(err, { hint: 'inline' });
       if (!isBotError(err)) this.logger.error({ err, action: action.id }, 'mitigation threw');
       return { ok: false, summary, output: '' };
     }

@@ -18,6 +18,7 @@ import {
   type Actor,
   BOT_ACTOR_PREFIX,
   type Clock,
+  describeError,
   type Incident,
   isBotError,
   isMoreSevere,
@@ -761,7 +762,7 @@ export class AlertService {
       return { next };
     } catch (err) {
       this.logger.warn({ err, incident: incident.id }, 'the runbook triage of an alert incident failed');
-      const text = `⚠️ The automatic triage could not run: ${isBotError(err) ? err.message : 'see the bot’s log'}. Run /node triage by hand.`;
+      const text = `⚠️ The automatic triage could not run: ${describeError(err)} Run /node triage by hand.`;
       return { next: [this.deps.incidents.post(incident, { text, sections: [text] })] };
     }
   }

@@ -9,6 +9,7 @@ import {
   BotError,
   type Clock,
   channelNameCandidates,
+  describeError,
   type Incident,
   type IncidentStatus,
   isBotActorId,
@@ -210,7 +211,7 @@ export class IncidentService {
       const retrying = report.retrying.includes(open);
       throw new BotError(
         'bot.incident.channel_failed',
-        `${incidentRef(current)} is recorded, but its channel could not be set up: ${describe(open.error)}`,
+        `${incidentRef(current)} is recorded, but its channel could not be set up: ${describeError(open.error)}`,
         {
           hint: retrying
             ? 'The bot keeps trying in the background; the incident and its timeline are safe.'
@@ -240,7 +241,7 @@ export class IncidentService {
       } catch (err) {
         // Once on the timeline, not at every retry.
         if (entry.attempts === 1 || !isTransient(err)) {
-          await this.appendSystem(incident, `Opening the incident channel failed: ${describe(err)}`);
+          await this.appendSystem(incident, `Opening the incident channel failed: ${describeError(err)}`);
         }
         throw err;
       }
@@ -338,7 +339,7 @@ export class IncidentService {
     const incident = await this.store.getIncident(entry.incidentId);
     if (!incident) return;
     const what = OP_LABEL[entry.op] ?? entry.op;
-    await this.appendSystem(incident, `Could not ${what} in chat: ${describe(err)}`);
+    await this.appendSystem(incident, `Could not ${what} in chat: ${describeError(err)}`);
   }
 
   /** A message for the incident's channel, as an outbox draft. */
@@ -818,11 +819,6 @@ function closedError(incident: Incident): BotError {
   return new BotError('bot.incident.closed', `${incidentRef(incident)} is closed and can no longer change.`, {
     hint: 'Declare a new incident if the problem is back.',
   });
-}
-
-function describe(err: unknown): string {
-  if (isBotError(err)) return err.message;
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**

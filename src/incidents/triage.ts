@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ChatMessage } from '../chat/message.ts';
 import type { ChatPlatform } from '../chat/port.ts';
-import { type Actor, BotError, type Clock, type Incident, isBotError } from '../core/index.ts';
+import { type Actor, BotError, type Clock, describeError, type Incident, isBotError } from '../core/index.ts';
 import { NCCL_PORT } from '../nodes/commands.ts';
 import type { CommandResult, DiagnosticId, NodeAdapter } from '../nodes/port.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
@@ -324,10 +324,7 @@ export class TriageService {
           target = w.id;
         } catch (err) {
           this.logger.info({ err, recommendation: rec }, 'listing workloads for a recommendation failed');
-          notRequested(
-            `${action} of ${rec.container}`,
-            isBotError(err) ? err.message : 'the workloads could not be listed',
-          );
+          notRequested(`${action} of ${rec.container}`, describeError(err));
           continue;
         }
       }
@@ -347,7 +344,7 @@ export class TriageService {
       } catch (err) {
         // A capability the adapter lacks, or a policy refusal: the recommendation still shows.
         this.logger.info({ err, recommendation: rec }, 'a recommended mitigation was not requested');
-        notRequested(label, isBotError(err) ? err.message : 'the request failed');
+        notRequested(label, describeError(err));
       }
     }
     return out;
