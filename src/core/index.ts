@@ -11,4 +11,5 @@ export * from './roles.ts';
 export * from './severity.ts';
 export * from './status.ts';
 export * from './suggest.ts';
+export * from './text.ts';
 export * from './timeline.ts';

@@ -19,10 +19,12 @@ import {
   BOT_ACTOR_PREFIX,
   type Clock,
   describeError,
+  graphemeHead,
   type Incident,
   isBotError,
   isMoreSevere,
   type Severity,
+  truncateText,
 } from '../core/index.ts';
 import { alertChangesCarried, alertIncidentsOpened, alertsReceived } from '../metrics.ts';
 import { compareNodeNames } from '../nodes/node-names.ts';
@@ -779,8 +781,7 @@ function settled(alerts: readonly AlertRecord[]) {
 }
 
 function cut(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+  return truncateText(text.replace(/\s+/g, ' ').trim(), max);
 }
 
 /** One timeline entry per group and round: `Firing: A on n1` or `3 firing, 1 resolved: …`. */
@@ -844,7 +845,7 @@ export function alertsMessage(alerts: readonly AlertRecord[], groups = 0): ChatM
     );
   }
   return {
-    text: `${header}: ${listed.map((a) => a.name).join(', ')}`.slice(0, 3000),
+    text: graphemeHead(`${header}: ${listed.map((a) => a.name).join(', ')}`, 3000),
     header,
     sections: [lines.join('\n')],
     ...(groups > 1 ? { context: [`From ${groups} alert groups.`] } : {}),

@@ -10,6 +10,7 @@ import {
   type Clock,
   channelNameCandidates,
   describeError,
+  graphemeHead,
   type Incident,
   type IncidentStatus,
   isBotActorId,
@@ -831,8 +832,7 @@ export const MAX_TIMELINE_MESSAGE = 4000;
 /** A message as the timeline records it: its first 4,000 characters, and how much was cut. */
 export function timelineText(text: string): string {
   if (text.length <= MAX_TIMELINE_MESSAGE) return text;
-  let head = text.slice(0, MAX_TIMELINE_MESSAGE);
-  // Never half a surrogate pair.
-  if (/[\uD800-\uDBFF]$/.test(head)) head = head.slice(0, -1);
+  // Never half a character (src/core/text.ts).
+  const head = graphemeHead(text, MAX_TIMELINE_MESSAGE);
   return `${head} … [${(text.length - head.length).toLocaleString('en-US')} more characters not recorded]`;
 }

@@ -1,5 +1,5 @@
 import type OpenAI from 'openai';
-import { BotError, kindOfHttpStatus, type Redactor } from '../core/index.ts';
+import { BotError, graphemeHead, kindOfHttpStatus, type Redactor } from '../core/index.ts';
 
 export interface LlmMessage {
   readonly role: 'system' | 'user' | 'assistant';
@@ -103,7 +103,7 @@ export class OpenAiLlmClient implements LlmClient {
     if (choice?.message?.refusal) {
       throw new BotError(
         'bot.llm.refused',
-        `The model refused: ${this.options.redact(choice.message.refusal.slice(0, 400)).slice(0, 200)}`,
+        `The model refused: ${shown(choice.message.refusal, this.options.redact)}`,
       );
     }
     if (choice?.finish_reason === 'length') {
@@ -163,7 +163,7 @@ export function llmError(err: unknown, timeoutMs: number, redact: Redactor, sign
 
 /** At most 200 characters of `text`, redacted; cut to a margin first so a long error costs little. */
 function shown(text: string, redact: Redactor): string {
-  return redact(text.slice(0, 400)).slice(0, 200);
+  return graphemeHead(redact(graphemeHead(text, 400)), 200);
 }
 
 /**

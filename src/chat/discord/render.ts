@@ -1,3 +1,4 @@
+import { graphemeCut, graphemeHead, truncateText } from '../../core/index.ts';
 import { FENCED, honestLabel, INLINE_CODE, splitMap } from '../markup.ts';
 import type { ChatButton, ChatMessage } from '../message.ts';
 
@@ -110,13 +111,13 @@ export function toDiscordMarkdown(text: string): string {
   return splitMap(text, FENCED, (m) => m, inline);
 }
 
-/** Cuts at `max` with an ellipsis, never between the halves of a surrogate pair. */
+/** Cuts at `max` with an ellipsis, on a character boundary (src/core/text.ts). */
 export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let at = max - 1;
-  const code = text.charCodeAt(at - 1);
-  if (code >= 0xd800 && code <= 0xdbff) at -= 1;
-  return `${text.slice(0, at)}…`;
+  return truncateText(text, max);
+}
+
+function opensFence(text: string): boolean {
+  return (text.match(/```/g)?.length ?? 0) % 2 === 1;
 }
 
 /** Splits long text at paragraph or line boundaries into pieces of at most `max`. */
@@ -126,16 +127,19 @@ function splitText(text: string, max: number): string[] {
   while (rest.length > max) {
     let cut = rest.lastIndexOf('\n\n', max);
     if (cut < max / 2) cut = rest.lastIndexOf('\n', max);
-    if (cut < max / 2) cut = max;
+    if (cut < max / 2) cut = graphemeCut(rest, max) || max;
     let piece = rest.slice(0, cut);
-    // A code block cut in half is closed here and reopened in the next piece.
-    const fences = piece.match(/```/g)?.length ?? 0;
-    rest = rest.slice(cut).replace(/^\n+/, '');
-    if (fences % 2 === 1) {
-      piece = `${piece.slice(0, max - 4)}\n\`\`\``;
-      rest = `\`\`\`\n${rest}`;
+    // A code block cut in half is closed here and reopened in the next piece; what the closing
+    // fence has no room for goes to the next piece too, not away.
+    if (opensFence(piece) && piece.length > max - 4) piece = graphemeHead(piece, max - 4) || piece;
+    const next = rest.slice(piece.length).replace(/^\n+/, '');
+    if (opensFence(piece)) {
+      out.push(`${piece}\n\`\`\``);
+      rest = `\`\`\`\n${next}`;
+    } else {
+      out.push(piece);
+      rest = next;
     }
-    out.push(piece);
   }
   if (rest) out.push(rest);
   return out;
