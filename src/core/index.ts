@@ -2,6 +2,7 @@
 export * from './action.ts';
 export * from './channel-name.ts';
 export * from './clock.ts';
+export * from './duration.ts';
 export * from './errors.ts';
 export * from './incident.ts';
 export * from './lifecycle.ts';

@@ -174,7 +174,7 @@ describe('toBlocks: the incident card', () => {
       deny: { type: 'plain_text', text: 'Not yet', emoji: true },
     });
     expect(context.elements).toEqual([
-      { type: 'mrkdwn', text: 'Open for 30m' },
+      { type: 'mrkdwn', text: 'Open for 30 min' },
       { type: 'mrkdwn', text: 'Commands: /incident help' },
     ]);
   });
