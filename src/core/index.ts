@@ -6,6 +6,7 @@ export * from './duration.ts';
 export * from './errors.ts';
 export * from './incident.ts';
 export * from './lifecycle.ts';
+export * from './limits.ts';
 export * from './policy.ts';
 export * from './redact.ts';
 export * from './roles.ts';

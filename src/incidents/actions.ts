@@ -10,6 +10,7 @@ import {
   approvalSeverity,
   assertMayCancel,
   assertMayRequest,
+  BOT_LIMITS,
   BotError,
   type Clock,
   decideApproval,
@@ -61,7 +62,7 @@ export interface EscalationPolicy {
 
 /** A mitigation that hangs must not hold the node's lock forever. */
 const RUN_TIMEOUT_MS = 120_000;
-const MAX_OUTPUT = 2500;
+const MAX_OUTPUT = BOT_LIMITS.actionOutput;
 
 /**
  * Preview → approve → run once. An approval is a compare-and-set on the stored action, so a

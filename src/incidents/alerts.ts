@@ -17,6 +17,7 @@ import type { ChatPlatform } from '../chat/port.ts';
 import {
   type Actor,
   BOT_ACTOR_PREFIX,
+  BOT_LIMITS,
   type Clock,
   describeError,
   graphemeHead,
@@ -24,6 +25,7 @@ import {
   isBotError,
   isMoreSevere,
   type Severity,
+  SLACK_LIMITS,
   truncateText,
 } from '../core/index.ts';
 import { alertChangesCarried, alertIncidentsOpened, alertsReceived } from '../metrics.ts';
@@ -93,7 +95,7 @@ export const MAX_ALERT_TRIAGE_NODES = 32;
 /** Node names listed in one message at most; the rest are counted. */
 const MAX_NAMED_NODES = 20;
 const RETRY_MS = 30_000;
-const MAX_TITLE = 200;
+const MAX_TITLE = BOT_LIMITS.title;
 
 /**
  * recordAlerts, ALERTS_PER_WRITE at a time with a turn of the event loop between, inside the
@@ -797,7 +799,7 @@ function timelineText(alerts: readonly AlertRecord[]): string {
   const listed = alerts.slice(0, 10).map((a) => `${label(a)}: ${describe(a)}`);
   return cut(
     `${head}: ${listed.join('; ')}${alerts.length > 10 ? `; and ${alerts.length - 10} more` : ''}`,
-    3000,
+    BOT_LIMITS.alertTimelineText,
   );
 }
 
@@ -845,7 +847,7 @@ export function alertsMessage(alerts: readonly AlertRecord[], groups = 0): ChatM
     );
   }
   return {
-    text: graphemeHead(`${header}: ${listed.map((a) => a.name).join(', ')}`, 3000),
+    text: graphemeHead(`${header}: ${listed.map((a) => a.name).join(', ')}`, SLACK_LIMITS.fallbackText),
     header,
     sections: [lines.join('\n')],
     ...(groups > 1 ? { context: [`From ${groups} alert groups.`] } : {}),

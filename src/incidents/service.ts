@@ -6,6 +6,7 @@ import {
   type Action,
   type Actor,
   acknowledgeOnCommander,
+  BOT_LIMITS,
   BotError,
   type Clock,
   channelNameCandidates,
@@ -83,7 +84,7 @@ interface Change {
 }
 
 const PUSHPIN = new Set(['📌', 'pushpin', 'round_pushpin', '📍']);
-const MAX_TITLE = 200;
+const MAX_TITLE = BOT_LIMITS.title;
 
 /**
  * Incident use cases: each decides through core, writes through the store in one transaction, and
@@ -807,10 +808,10 @@ function requireText(text: string, what: 'update' | 'note'): string {
       hint: `Write the ${what} after the command, e.g. /incident ${what} Drained gpu-node-5, errors dropping.`,
     });
   }
-  if (body.length > 3000) {
+  if (body.length > BOT_LIMITS.updateText) {
     throw new BotError(
       `bot.incident.${what}_too_long` as const,
-      `The ${what} is ${body.length} characters; at most 3000.`,
+      `The ${what} is ${body.length} characters; at most ${BOT_LIMITS.updateText}.`,
     );
   }
   return body;
@@ -822,12 +823,8 @@ function closedError(incident: Incident): BotError {
   });
 }
 
-/**
- * The most of one chat message the timeline keeps. Slack allows 40,000 characters in a message;
- * a pasted log that long is noise in a timeline, and every read of it (the timeline command, the
- * post-mortem, its redaction) pays for all of it. The rest stays in the channel.
- */
-export const MAX_TIMELINE_MESSAGE = 4000;
+/** The most of one chat message the timeline keeps (src/core/limits.ts says why). */
+export const MAX_TIMELINE_MESSAGE = BOT_LIMITS.timelineMessage;
 
 /** A message as the timeline records it: its first 4,000 characters, and how much was cut. */
 export function timelineText(text: string): string {

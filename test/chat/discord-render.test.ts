@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DISCORD_LIMITS, toDiscordMarkdown, toDiscordMessage } from '../../src/chat/discord/render.ts';
+import { toDiscordMarkdown, toDiscordMessage } from '../../src/chat/discord/render.ts';
+import { DISCORD_LIMITS } from '../../src/core/index.ts';
 
 describe('toDiscordMessage: who may be notified', () => {
   it('allows no mention parsed from the text, only the declared ids the content mentions', () => {

@@ -1,29 +1,11 @@
-import { graphemeCut, graphemeHead, truncateText } from '../../core/index.ts';
+import { DISCORD_LIMITS, graphemeCut, graphemeHead, truncateText } from '../../core/index.ts';
 import { FENCED, honestLabel, INLINE_CODE, splitMap } from '../markup.ts';
 import type { ChatButton, ChatMessage } from '../message.ts';
 
 /**
- * Discord's message limits (discord.com/developers/docs: Message, Embed limits, Button). The API
- * refuses the whole message (50035 Invalid Form Body) when one is exceeded, so the renderer keeps
- * within every one of them.
+ * Discord's message limits (src/core/limits.ts). The API refuses the whole message (50035 Invalid
+ * Form Body) when one is exceeded, so the renderer keeps within every one of them.
  */
-export const DISCORD_LIMITS = {
-  content: 2000,
-  embedsPerMessage: 10,
-  /** Title, description, field names and values, footer and author, over all embeds of a message. */
-  embedTotal: 6000,
-  embedTitle: 256,
-  embedDescription: 4096,
-  embedFields: 25,
-  fieldName: 256,
-  fieldValue: 1024,
-  footerText: 2048,
-  actionRows: 5,
-  buttonsPerRow: 5,
-  buttonLabel: 80,
-  customId: 100,
-} as const;
-
 const L = DISCORD_LIMITS;
 
 /** Button styles (ButtonStyle in discord-api-types). */
@@ -66,8 +48,6 @@ export interface AllowedMentions {
   replied_user: false;
 }
 
-/** Discord's cap on `allowed_mentions.users` and `.roles` (maxItems in the API spec). */
-const MAX_ALLOWED_MENTIONS = 100;
 const USER_MENTION = /<@!?(\d{1,20})>/g;
 const ROLE_MENTION = /<@&(\d{1,20})>/g;
 
@@ -81,7 +61,7 @@ export function allowedMentions(message: ChatMessage, content: string): AllowedM
   const pick = (re: RegExp) =>
     [...new Set([...content.matchAll(re)].map((m) => m[1]!))]
       .filter((id) => declared.has(id))
-      .slice(0, MAX_ALLOWED_MENTIONS);
+      .slice(0, L.allowedMentions);
   return { parse: [], users: pick(USER_MENTION), roles: pick(ROLE_MENTION), replied_user: false };
 }
 

@@ -1,7 +1,7 @@
 import { App, type Receiver } from '@slack/bolt';
 import { type RetryOptions, WebClient, WebClientEvent } from '@slack/web-api';
 import type { Logger } from 'pino';
-import { type Actor, BotError, graphemeHead, isBotError } from '../../core/index.ts';
+import { type Actor, BotError, graphemeHead, isBotError, SLACK_LIMITS } from '../../core/index.ts';
 import { chatRateLimited } from '../../metrics.ts';
 import type { ChatMessage, Reply } from '../message.ts';
 import type {
@@ -61,7 +61,7 @@ export class SlackChat implements ChatPlatform {
     ephemeral: true,
     threads: true,
     fileUpload: true,
-    maxTextLength: 3000,
+    maxTextLength: SLACK_LIMITS.sectionText,
   };
   readonly app: App;
   readonly client: WebClient;
@@ -281,7 +281,7 @@ export class SlackChat implements ChatPlatform {
 
   async setTopic(channelId: string, topic: string): Promise<void> {
     // Slack refuses topics over 250 characters (too_long).
-    const text = graphemeHead(topic, 250);
+    const text = graphemeHead(topic, SLACK_LIMITS.topic);
     // Tier 2 allows about 20 a minute: skip a topic that is already set.
     if (this.topics.get(channelId) === text) return;
     await this.request('conversations.setTopic', { channel: channelId, topic: text });
