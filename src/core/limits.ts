@@ -94,8 +94,8 @@ export const BOT_LIMITS = {
    * post-mortem, its redaction) pays for all of it. The rest stays in the channel.
    */
   timelineMessage: 4000,
-  /** One timeline entry per alert group and round (`3 firing, 1 resolved: …`). */
-  alertTimelineText: 3000,
+  /** A timeline entry the bot writes for a batch: an alert group's round, a triage of many nodes. */
+  timelineSummary: 3000,
   /** An action's output posted with its result (the whole of it is on the action's record). */
   actionOutput: 2500,
   /** Incident channel names: Slack's 80, the shorter of the two platforms'. */

@@ -799,7 +799,7 @@ function timelineText(alerts: readonly AlertRecord[]): string {
   const listed = alerts.slice(0, 10).map((a) => `${label(a)}: ${describe(a)}`);
   return cut(
     `${head}: ${listed.join('; ')}${alerts.length > 10 ? `; and ${alerts.length - 10} more` : ''}`,
-    BOT_LIMITS.alertTimelineText,
+    BOT_LIMITS.timelineSummary,
   );
 }
 

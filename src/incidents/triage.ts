@@ -1,7 +1,16 @@
 import type { Logger } from 'pino';
 import type { ChatMessage } from '../chat/message.ts';
 import type { ChatPlatform } from '../chat/port.ts';
-import { type Actor, BotError, type Clock, describeError, type Incident, isBotError } from '../core/index.ts';
+import {
+  type Actor,
+  BOT_LIMITS,
+  BotError,
+  type Clock,
+  describeError,
+  graphemeHead,
+  type Incident,
+  isBotError,
+} from '../core/index.ts';
 import { NCCL_PORT } from '../nodes/commands.ts';
 import type { CommandResult, DiagnosticId, NodeAdapter } from '../nodes/port.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
@@ -418,9 +427,9 @@ export class TriageService {
       at: this.clock.now(),
       actorId: actor.id,
       actorName: actor.name,
-      text: `Triage of ${results.length} node(s) in ${incidentRef(incident)}${runbook ? ` (runbook ${runbook.name})` : ''}: ${lines.join(' | ')}`.slice(
-        0,
-        3000,
+      text: graphemeHead(
+        `Triage of ${results.length} node(s) in ${incidentRef(incident)}${runbook ? ` (runbook ${runbook.name})` : ''}: ${lines.join(' | ')}`,
+        BOT_LIMITS.timelineSummary,
       ),
       data: { nodes: results.map((t) => t.node), ...(runbook ? { runbook: runbook.name } : {}) },
       key: results.some((t) => t.unreachable || t.report?.findings.some((f) => f.level === 'critical')),
