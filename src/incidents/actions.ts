@@ -80,8 +80,11 @@ export class ActionService {
     private readonly incidents: IncidentService,
     private readonly policy: ApprovalPolicy,
     private readonly escalation: EscalationPolicy = { onCall: [], afterFailures: 2 },
-    /** main.ts passes the bot's redactor (with the configured secrets); alone, the built-in rules. */
-    private readonly redactor: Redactor = redact,
+    /**
+     * main.ts passes the bot's redactor (with the configured secrets); alone, the built-in rules.
+     * Triage shows what nodes printed through it too, so both redact alike.
+     */
+    readonly redactor: Redactor = redact,
   ) {
     this.incidents.outbox.register('action', (e) => this.deliverMessage(e));
   }

@@ -360,12 +360,16 @@ export class TriageService {
   }
 
   private render(t: NodeTriage, incident: Incident | undefined, runbook: Runbook | undefined): ChatMessage {
+    // What a node printed (process and container names, a probe's answer, a transport error) goes
+    // through the bot's redactor, the one action output and the model's prompts pass through.
+    const redact = this.actions.redactor;
     if (t.unreachable) {
-      const text = `⚫ ${t.node}: unreachable — ${t.unreachable}`;
+      const unreachable = redact(t.unreachable);
+      const text = `⚫ ${t.node}: unreachable — ${unreachable}`;
       return {
         text,
         header: `⚫ ${t.node}: unreachable`,
-        sections: [t.unreachable],
+        sections: [unreachable],
         context: ['Check the node from its BMC or console; the other nodes were triaged anyway.'],
       };
     }
@@ -380,8 +384,8 @@ export class TriageService {
     const header = `${critical ? '🔴' : warnings ? '🟠' : '🟢'} ${t.node}: ${verdict}`;
     const findings = r.findings.map((f) => `${LEVEL_EMOJI[f.level]} ${f.text}`);
     const sections = [
-      r.summary.join(' · ') || 'no readings',
-      ...(findings.length ? [findings.join('\n')] : []),
+      redact(r.summary.join(' · ')) || 'no readings',
+      ...(findings.length ? [redact(findings.join('\n'))] : []),
     ];
     if (runbook) {
       const lines = (t.recommended ?? []).map(recommendedLine);
@@ -428,7 +432,9 @@ export class TriageService {
       actorId: actor.id,
       actorName: actor.name,
       text: graphemeHead(
-        `Triage of ${results.length} node(s) in ${incidentRef(incident)}${runbook ? ` (runbook ${runbook.name})` : ''}: ${lines.join(' | ')}`,
+        this.actions.redactor(
+          `Triage of ${results.length} node(s) in ${incidentRef(incident)}${runbook ? ` (runbook ${runbook.name})` : ''}: ${lines.join(' | ')}`,
+        ),
         BOT_LIMITS.timelineSummary,
       ),
       data: { nodes: results.map((t) => t.node), ...(runbook ? { runbook: runbook.name } : {}) },

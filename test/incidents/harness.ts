@@ -60,6 +60,8 @@ export async function harness(
     outbox?: OutboxOptions;
     /** The fleet; default the simulated one on the harness's clock. */
     adapters?: (clock: ManualClock) => NodeAdapter[];
+    /** The configured secrets the redactor blanks as literals (main.ts: configuredSecrets). */
+    secrets?: readonly string[];
   } = {},
 ) {
   const clock = new ManualClock('2026-11-22T03:00:00Z');
@@ -79,6 +81,8 @@ export async function harness(
     archiveOnClose: true,
     ...(options.outbox ? { outbox: options.outbox } : {}),
   });
+  // One redactor for everything that leaves the bot, as main.ts has it.
+  const redact = createRedactor({ secrets: options.secrets ?? [] });
   const actions = new ActionService(
     opened.store,
     clock,
@@ -87,6 +91,7 @@ export async function harness(
     incidents,
     { ...DEFAULT_POLICY, ...options.policy },
     options.escalation,
+    redact,
   );
   const reminderOptions: ReminderOptions = { ...DEFAULT_REMINDERS, ...options.reminders };
   /** Another bot process on the same store: its own lease owner, the same clock and chat. */
@@ -97,7 +102,6 @@ export async function harness(
   actions.setListener(reminders);
   const triage = new TriageService(opened.store, clock, logger, nodes, actions);
   const { onResolve = false, ...llm } = options.postmortem ?? {};
-  const redact = createRedactor();
   const postmortems = createPostmortemService(
     { store: opened.store, clock, logger, redact },
     { model: 'test-model', timeoutMs: 5000, displayTimeZone: 'UTC', ...llm },
