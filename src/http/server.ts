@@ -74,7 +74,6 @@ const PROBE_PATHS = new Set(['/healthz', '/readyz']);
 /** Methods that change nothing, which another site's page may send (and not read the answer of). */
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
-/** HTTP status for a coded error: not-found codes are 404, body problems 4xx, the rest 400. */
 /** The HTTP status of each kind of error. */
 const STATUS_OF_KIND: Readonly<Record<ErrorKind, number>> = {
   invalid: 400,

@@ -37,8 +37,7 @@ const SLACK_ERRORS: Readonly<Record<string, { readonly kind: ErrorKind; readonly
   account_inactive: { kind: 'forbidden', text: 'the bot token belongs to a deactivated app or user' },
   token_revoked: { kind: 'forbidden', text: 'SLACK_BOT_TOKEN was revoked; reinstall the app' },
   token_expired: { kind: 'forbidden', text: 'SLACK_BOT_TOKEN has expired; reinstall the app' },
-  // Slack's own trouble: "the server could not complete your operation(s) without encountering an
-  // error, likely due to a transient issue on our end" (internal_error, fatal_error) and the like.
+  // Slack's own trouble, which a later attempt may get past, and its rate limit.
   ratelimited: { kind: 'rate_limited' },
   rate_limited: { kind: 'rate_limited' },
   internal_error: { kind: 'unavailable' },
