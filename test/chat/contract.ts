@@ -2,7 +2,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src/chat/message.ts';
 import type { ChatPlatform, InboundEvent } from '../../src/chat/port.ts';
 import { isBotError } from '../../src/core/index.ts';
-import { isTransient } from '../../src/incidents/outbox.ts';
 
 /** A well-formed id of someone who is not on the platform at all. */
 const NOBODY: Record<string, string> = {
@@ -72,12 +71,11 @@ export function chatPlatformContract(name: string, make: () => Promise<ChatHarne
       expect(isBotError(again) && again.kind).toBe('conflict');
     });
 
-    it('refuses a message to a channel that does not exist as not_found, which is not retried', async () => {
+    it('refuses a message to a channel that does not exist as not_found (a refusal, not retried)', async () => {
       const err = await h.chat
         .postMessage(NO_CHANNEL[h.chat.id] ?? 'no-such-channel', { text: 'into the void' })
         .catch((e: unknown) => e);
       expect(isBotError(err) && err.kind).toBe('not_found');
-      expect(isTransient(err)).toBe(false);
     });
 
     it('a name taken by an archived channel is still taken', async () => {
