@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ephemeral, inChannel } from '../../src/chat/message.ts';
 import { defineCommand } from '../../src/commands/define.ts';
 import { severityOption } from '../../src/commands/options.ts';
+import { BOT_LIMITS } from '../../src/core/index.ts';
 import { incidentRef } from '../../src/incidents/format.ts';
 
 export default defineCommand({
@@ -9,9 +10,14 @@ export default defineCommand({
   name: 'declare',
   description: 'Declare an incident: opens its channel, posts the card, announces it',
   options: z.object({
-    title: z.string().trim().min(1, 'the title is empty').max(200).describe('Short title of what is wrong'),
+    title: z
+      .string()
+      .trim()
+      .min(1, 'the title is empty')
+      .max(BOT_LIMITS.title)
+      .describe('Short title of what is wrong'),
     severity: severityOption.default('SEV3').describe('SEV1 (total outage) … SEV4 (minor); default SEV3'),
-    description: z.string().trim().max(3000).default('').describe('What is known so far'),
+    description: z.string().trim().max(BOT_LIMITS.description).default('').describe('What is known so far'),
     private: z.boolean().default(false).describe('Private channel, kept out of the announcement channel'),
   }),
   positional: ['title'],

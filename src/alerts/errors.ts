@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { BotError } from '../core/errors.ts';
+import { truncateText } from '../core/text.ts';
 
 /**
  * A webhook body the bot refuses. `message` is one line naming the path of the first problem
@@ -43,5 +44,5 @@ export function fromZodError(error: z.ZodError): AlertPayloadError {
 
 function oneLine(s: string): string {
   const flat = s.replace(/[\r\n\t]+/g, ' ');
-  return flat.length > 300 ? `${flat.slice(0, 299)}…` : flat;
+  return truncateText(flat, 300);
 }

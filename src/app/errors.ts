@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { ephemeral, type Reply } from '../chat/message.ts';
-import { isBotError } from '../core/index.ts';
+import { describeError, isBotError } from '../core/index.ts';
 
 /**
  * The one error handler: a BotError becomes its short message and hint; anything else is logged
@@ -9,12 +9,12 @@ import { isBotError } from '../core/index.ts';
  */
 export function errorReply(err: unknown, logger: Logger, context: Record<string, unknown>): Reply {
   if (isBotError(err)) {
-    logger.info({ code: err.code, ...context }, err.message);
-    const text = `❌ ${err.message}${err.hint ? `\n${err.hint}` : ''}`;
+    logger.info({ code: err.code, kind: err.kind, ...context }, err.message);
+    const text = `❌ ${describeError(err, { hint: 'line' })}`;
     return ephemeral({ text, sections: [text] });
   }
   const ref = Math.random().toString(36).slice(2, 8);
   logger.error({ err, ref, ...context }, 'unexpected error while handling an event');
-  const text = `❌ Something went wrong on the bot's side (ref ${ref}). Nothing was changed by the part that failed; the log has the details.`;
+  const text = `❌ ${describeError(err, { ref })}`;
   return ephemeral({ text, sections: [text] });
 }

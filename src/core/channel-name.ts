@@ -1,8 +1,9 @@
+import { BOT_LIMITS } from './limits.ts';
 /**
  * Channel names follow Slack's rules, the strictest of the platforms: lowercase, only [a-z0-9-_],
  * at most 80 characters. Discord accepts the same names.
  */
-export const MAX_CHANNEL_NAME = 80;
+export const MAX_CHANNEL_NAME = BOT_LIMITS.channelName;
 
 export function slugify(title: string): string {
   return (

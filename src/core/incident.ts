@@ -51,13 +51,3 @@ export function durations(incident: Incident): IncidentDurations {
     toResolve: since(incident.resolvedAt),
   };
 }
-
-export function formatDuration(ms: number): string {
-  const totalMinutes = Math.floor(ms / 60_000);
-  if (totalMinutes < 1) return `${Math.max(0, Math.floor(ms / 1000))}s`;
-  const h = Math.floor(totalMinutes / 60);
-  const m = totalMinutes % 60;
-  if (h === 0) return `${m}m`;
-  const d = Math.floor(h / 24);
-  return d > 0 ? `${d}d ${h % 24}h ${m}m` : `${h}h ${m}m`;
-}

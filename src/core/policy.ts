@@ -1,5 +1,6 @@
 import type { Action, ActionKind } from './action.ts';
 import { isFinal, notPendingError } from './action.ts';
+import { formatDuration } from './duration.ts';
 import { BotError } from './errors.ts';
 import type { Incident, RoleAssignment } from './incident.ts';
 import { isMoreSevere, type Severity } from './severity.ts';
@@ -113,8 +114,8 @@ export function needsSecondPerson(action: Action, incident: Incident, policy: Ap
 }
 
 function minutesAgo(now: Date, at: Date): string {
-  const m = Math.max(0, Math.round((now.getTime() - at.getTime()) / 60_000));
-  return m === 0 ? 'just now' : m === 1 ? '1 minute ago' : `${m} minutes ago`;
+  const ms = now.getTime() - at.getTime();
+  return ms < 60_000 ? 'just now' : `${formatDuration(ms)} ago`;
 }
 
 /**
@@ -178,7 +179,7 @@ export function decideApproval(input: {
     if (lowered) {
       throw new BotError(
         'bot.action.same_person',
-        `You lowered ${incidentLabel(incident)} from ${lowered.from} to ${lowered.to} ${minutesAgo(now, lowered.at)}, so a second person must approve your own ${action.kind} for ${SEVERITY_CHANGE_WINDOW_MS / 60_000} minutes after.`,
+        `You lowered ${incidentLabel(incident)} from ${lowered.from} to ${lowered.to} ${minutesAgo(now, lowered.at)}, so a second person must approve your own ${action.kind} for ${formatDuration(SEVERITY_CHANGE_WINDOW_MS)} after.`,
         ask,
       );
     }
@@ -190,7 +191,7 @@ export function decideApproval(input: {
     if (raised) {
       throw new BotError(
         'bot.action.same_person',
-        `You raised ${incidentLabel(incident)} from ${raised.from} to ${raised.to} ${minutesAgo(now, raised.at)}, so at ${severity} someone else must approve this ${action.kind} for ${SEVERITY_CHANGE_WINDOW_MS / 60_000} minutes after.`,
+        `You raised ${incidentLabel(incident)} from ${raised.from} to ${raised.to} ${minutesAgo(now, raised.at)}, so at ${severity} someone else must approve this ${action.kind} for ${formatDuration(SEVERITY_CHANGE_WINDOW_MS)} after.`,
         ask,
       );
     }

@@ -1,3 +1,5 @@
+import { graphemeHead } from './text.ts';
+
 /**
  * Blanks out secrets in text that leaves the bot: command output posted in chat, action results
  * stored on the timeline, model errors and prompts sent to an LLM. Patterns, not certainty: it errs
@@ -135,6 +137,5 @@ export const REDACT_MARGIN = 1024;
  * cuts the result to `max` its own way (an ellipsis, a fence).
  */
 export function redactHead(redactor: Redactor, text: string, max: number): string {
-  const limit = max + REDACT_MARGIN;
-  return redactor(text.length > limit ? text.slice(0, limit) : text);
+  return redactor(graphemeHead(text, max + REDACT_MARGIN));
 }

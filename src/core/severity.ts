@@ -1,3 +1,4 @@
+import { formatDuration } from './duration.ts';
 import { BotError } from './errors.ts';
 
 export const SEVERITIES = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const;
@@ -36,7 +37,7 @@ export const SEVERITY_INFO: Record<Severity, SeverityInfo> = {
 export function responseTargetLabel(sev: Severity): string {
   const m = SEVERITY_INFO[sev].responseTargetMinutes;
   if (m === 0) return 'immediate';
-  return m < 60 ? `< ${m} min` : `< ${m / 60} h`;
+  return `< ${formatDuration(m * 60_000)}`;
 }
 
 /** Accepts `SEV2`, `sev2`, `2`, `S2`, `P2`: people type all of them at 3 a.m. */

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { ChatMessage } from '../chat/message.ts';
 import type { ChatPlatform } from '../chat/port.ts';
-import { BotError, type Clock, isBotError } from '../core/index.ts';
+import { BotError, type Clock, errorKind, isBotError } from '../core/index.ts';
 import { outboxDelivered } from '../metrics.ts';
 import type { OutboxEntry, Store, Tx } from '../store/port.ts';
 import type { ChatOps } from './ops.ts';
@@ -99,30 +99,16 @@ export function newOutboxId(): string {
   return id;
 }
 
-/** Platform error codes that a later attempt may get past; everything else a platform refused is final. */
-const TRANSIENT_CODES = new Set([
-  'bot.outbox.not_ready',
-  'bot.chat.not_started',
-  'bot.slack.request_failed',
-  'bot.slack.ratelimited',
-  'bot.slack.rate_limited',
-  'bot.slack.internal_error',
-  'bot.slack.fatal_error',
-  'bot.slack.service_unavailable',
-  'bot.slack.request_timeout',
-  'bot.slack.team_added_to_org',
-  'bot.discord.request_failed',
-  'bot.discord.429',
-  'bot.discord.500',
-  'bot.discord.502',
-  'bot.discord.503',
-  'bot.discord.504',
-]);
-
-/** Whether a later attempt could succeed: network trouble, 5xx, rate limits, not started yet. */
+/**
+ * Whether a later attempt could succeed: the platform was down, slow or not ready
+ * (`unavailable`, also the channel not open yet) or asked the bot to slow down (`rate_limited`).
+ * A refusal is final. Anything that is not a BotError is a bug (`internal`): retried for twenty
+ * minutes it would only hide itself, so it fails at once and is logged as one. Adapters wrap what
+ * the network does to a request (resets, timeouts) as `unavailable`, so an outage is still retried.
+ */
 export function isTransient(err: unknown): boolean {
-  if (!isBotError(err)) return true;
-  return TRANSIENT_CODES.has(err.code) || /^bot\.discord\.5\d\d$/.test(err.code);
+  const kind = errorKind(err);
+  return kind === 'unavailable' || kind === 'rate_limited';
 }
 
 /** Thrown by a handler whose target does not exist yet (the channel is still being opened). */
@@ -329,8 +315,8 @@ export class Outbox<T extends OpTable = ChatOps> {
       await this.settle(entry, { status: 'failed', error: message });
       outboxDelivered.inc({ op: entry.op, outcome: 'failed' });
       this.logger.error(
-        { err: error, entry: entry.id, op: entry.op, attempts: entry.attempts },
-        'a chat call failed for good',
+        { err: error, entry: entry.id, op: entry.op, attempts: entry.attempts, kind: errorKind(error) },
+        isBotError(error) ? 'a chat call failed for good' : 'a chat call hit a bug in the bot; not retried',
       );
       await this.onFailed?.(entry, error).catch((err) =>
         this.logger.error({ err }, 'recording a failed chat call failed'),

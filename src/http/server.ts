@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { BotError, isBotError } from '../core/index.ts';
+import { BotError, type ErrorKind, isBotError } from '../core/index.ts';
 import {
   crossSite,
   type HostPolicy,
@@ -74,14 +74,22 @@ const PROBE_PATHS = new Set(['/healthz', '/readyz']);
 /** Methods that change nothing, which another site's page may send (and not read the answer of). */
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
-/** HTTP status for a coded error: not-found codes are 404, body problems 4xx, the rest 400. */
-function statusFor(code: string): number {
-  if (code.endsWith('.not_found')) return 404;
-  if (code === 'bot.http.too_large') return 413;
-  if (code === 'bot.http.content_type') return 415;
-  if (code.endsWith('.forbidden') || code.endsWith('.same_person')) return 403;
-  if (code.endsWith('.busy')) return 409;
-  return 400;
+/** The HTTP status of each kind of error. */
+const STATUS_OF_KIND: Readonly<Record<ErrorKind, number>> = {
+  invalid: 400,
+  not_found: 404,
+  forbidden: 403,
+  conflict: 409,
+  unavailable: 503,
+  rate_limited: 429,
+  internal: 500,
+};
+
+/** By the error's kind; the two refusals of a body that HTTP has its own statuses for, by code. */
+export function statusFor(err: BotError): number {
+  if (err.code === 'bot.http.too_large') return 413;
+  if (err.code === 'bot.http.content_type') return 415;
+  return STATUS_OF_KIND[err.kind];
 }
 
 function safeEqual(a: string, b: string): boolean {
@@ -200,7 +208,7 @@ export function createHttpServer(options: HttpOptions): Server {
         return;
       }
       const [status, code, message, hint] = isBotError(err)
-        ? [statusFor(err.code), err.code, err.message, err.hint]
+        ? [statusFor(err), err.code, err.message, err.hint]
         : [
             500,
             'bot.internal',

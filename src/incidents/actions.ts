@@ -9,10 +9,12 @@ import {
   type ApprovalPolicy,
   assertMayCancel,
   assertMayRequest,
+  BOT_LIMITS,
   BotError,
   type Clock,
   decideApproval,
   describeActionState,
+  describeError,
   expiresAt,
   type Incident,
   isBotError,
@@ -63,7 +65,7 @@ export interface ActionServiceDeps {
 /** A mitigation that hangs must not hold the node's lock forever. */
 const RUN_TIMEOUT_MS = 120_000;
 const PREVIEW_TIMEOUT_MS = 30_000;
-const MAX_OUTPUT = 2500;
+const MAX_OUTPUT = BOT_LIMITS.actionOutput;
 
 /**
  * Preview → approve → run once. An approval is a compare-and-set on the stored action, so a
@@ -78,7 +80,8 @@ export class ActionService {
   private readonly directory: ChatDirectory;
   private readonly listener: IncidentListener | undefined;
   private readonly runner: ActionServiceDeps['runner'];
-  private readonly redactor: Redactor;
+  /** The bot's redactor: triage shows what nodes printed through it too, so both redact alike. */
+  readonly redactor: Redactor;
 
   constructor(
     private readonly store: Store,
@@ -434,9 +437,7 @@ export class ActionService {
       return await mitigation.run(adapter, action.target, { signal });
     } catch (err) {
       // The hint says what a person should do next (check the node first, say): keep it.
-      const summary = isBotError(err)
-        ? `${err.message}${err.hint ? ` ${err.hint}` : ''}`
-        : 'the adapter failed unexpectedly; see the bot log';
+      const summary = describeError(err, { hint: 'inline' });
       if (!isBotError(err)) this.logger.error({ err, action: action.id }, 'mitigation threw');
       return { ok: false, summary, output: '' };
     }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type Actor, type Clock, isBotError } from '../core/index.ts';
+import { type Actor, type Clock, describeError } from '../core/index.ts';
 import type { ChatDirectory } from '../delivery/directory.ts';
 import type { ChatOps } from '../delivery/ops.ts';
 import { type HandlerResult, notReady, type OpEntry, type OutboxDraft } from '../delivery/outbox.ts';
@@ -94,7 +94,7 @@ export class AlertTriage {
       return { next };
     } catch (err) {
       this.logger.warn({ err, incident: incident.id }, 'the runbook triage of an alert incident failed');
-      const text = `⚠️ The automatic triage could not run: ${isBotError(err) ? err.message : 'see the bot’s log'}. Run /node triage by hand.`;
+      const text = `⚠️ The automatic triage could not run: ${describeError(err)} Run /node triage by hand.`;
       return { next: [post(incident, { text, sections: [text] })] };
     }
   }

@@ -17,11 +17,15 @@ import type { ChatPlatform } from '../chat/port.ts';
 import {
   type Actor,
   BOT_ACTOR_PREFIX,
+  BOT_LIMITS,
   type Clock,
+  graphemeHead,
   type Incident,
   isBotError,
   isMoreSevere,
   type Severity,
+  SLACK_LIMITS,
+  truncateText,
 } from '../core/index.ts';
 import type { OutboxDraft } from '../delivery/outbox.ts';
 import type { UnitOfWork } from '../delivery/unit-of-work.ts';
@@ -86,7 +90,7 @@ const ALERTS_PER_WRITE = 1_000;
 /** A group's pending alerts are read this many at a time (about 20 ms a page on SQLite). */
 const ALERTS_PER_READ = 2_000;
 const RETRY_MS = 30_000;
-const MAX_TITLE = 200;
+const MAX_TITLE = BOT_LIMITS.title;
 
 /**
  * recordAlerts, ALERTS_PER_WRITE at a time with a turn of the event loop between, inside the
@@ -684,8 +688,7 @@ function settled(alerts: readonly AlertRecord[]) {
 }
 
 function cut(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+  return truncateText(text.replace(/\s+/g, ' ').trim(), max);
 }
 
 /** One timeline entry per group and round: `Firing: A on n1` or `3 firing, 1 resolved: …`. */
@@ -701,7 +704,7 @@ function timelineText(alerts: readonly AlertRecord[]): string {
   const listed = alerts.slice(0, 10).map((a) => `${label(a)}: ${describe(a)}`);
   return cut(
     `${head}: ${listed.join('; ')}${alerts.length > 10 ? `; and ${alerts.length - 10} more` : ''}`,
-    3000,
+    BOT_LIMITS.timelineSummary,
   );
 }
 
@@ -749,7 +752,7 @@ export function alertsMessage(alerts: readonly AlertRecord[], groups = 0): ChatM
     );
   }
   return {
-    text: `${header}: ${listed.map((a) => a.name).join(', ')}`.slice(0, 3000),
+    text: graphemeHead(`${header}: ${listed.map((a) => a.name).join(', ')}`, SLACK_LIMITS.fallbackText),
     header,
     sections: [lines.join('\n')],
     ...(groups > 1 ? { context: [`From ${groups} alert groups.`] } : {}),

@@ -5,6 +5,7 @@ import {
   BotError,
   type Clock,
   channelNameCandidates,
+  describeError,
   type Incident,
   isBotActorId,
   isBotError,
@@ -77,7 +78,7 @@ export class IncidentChannel {
     const incident = await this.store.getIncident(entry.incidentId);
     if (!incident) return;
     const what = OP_LABEL[entry.op] ?? entry.op;
-    await this.appendSystem(incident, `Could not ${what} in chat: ${describe(err)}`);
+    await this.appendSystem(incident, `Could not ${what} in chat: ${describeError(err)}`);
   }
 
   /** The card and the roles it was drawn from, as the channel shows it now. */
@@ -117,7 +118,7 @@ export class IncidentChannel {
       } catch (err) {
         // Once on the timeline, not at every retry.
         if (entry.attempts === 1 || !isTransient(err)) {
-          await this.appendSystem(incident, `Opening the incident channel failed: ${describe(err)}`);
+          await this.appendSystem(incident, `Opening the incident channel failed: ${describeError(err)}`);
         }
         throw err;
       }
@@ -260,8 +261,3 @@ const OP_LABEL: Readonly<Record<string, string>> = {
   upload: 'upload a file',
   action: 'update the action message',
 };
-
-export function describe(err: unknown): string {
-  if (isBotError(err)) return err.message;
-  return err instanceof Error ? err.message : String(err);
-}

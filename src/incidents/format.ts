@@ -1,4 +1,4 @@
-import type { Incident } from '../core/index.ts';
+import { type Incident, truncateText } from '../core/index.ts';
 
 /** `2026-11-22 14:03 UTC`, in the reader's zone when known. Stored times stay UTC. */
 export function formatTime(at: Date, timeZone = 'UTC', withDate = true): string {
@@ -44,9 +44,7 @@ export function severityEmoji(severity: Incident['severity']): string {
   return SEVERITY_EMOJI[severity];
 }
 
-/** Cuts text to a platform's limit without splitting a surrogate pair, saying that it was cut. */
+/** Cuts text to a platform's limit on a character boundary (src/core/text.ts), saying that it was cut. */
 export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const marker = '… (cut)';
-  return Array.from(text.slice(0, Math.max(0, max - marker.length))).join('') + marker;
+  return truncateText(text, max, '… (cut)');
 }

@@ -6,6 +6,7 @@ import {
   type Actor,
   BotError,
   type Clock,
+  formatDuration,
   type Incident,
   type IncidentStatus,
   isOpen,
@@ -316,7 +317,7 @@ export class ReminderService implements IncidentListener {
     const since = last
       ? `The last one was ${ago(now, last.at)} ago`
       : `None since it was declared ${ago(now, incident.createdAt)} ago`;
-    const cadence = `${incident.severity} asks for one every ${minutesLabel(every)}`;
+    const cadence = `${incident.severity} asks for one every ${formatDuration(every)}`;
     const who = commander
       ? `${chat.mention(commander.userId)}, please tell people where things stand: \`/incident update <text>\`.`
       : 'No commander yet: take command below or with `/incident assign commander me`, then post an update with `/incident update <text>`.';
@@ -477,7 +478,7 @@ function snoozeChoices(everyMs: number): number[] {
 function snoozeButton(kind: ReminderKind, minutes: number, incident: Incident): ChatButton {
   return {
     id: snoozeButtonId(kind, minutes, incident.id),
-    label: `Snooze ${minutesLabel(minutes * MINUTE)}`,
+    label: `Snooze ${formatDuration(minutes * MINUTE)}`,
   };
 }
 
@@ -486,16 +487,6 @@ function takeCommandButton(incident: Incident): ChatButton {
   return { id: cardButtonId('take-command', incident.id), label: 'Take command', style: 'primary' };
 }
 
-/** `45 s`, `12 min`, `2 h`, `1 h 30 min`. */
-function minutesLabel(ms: number): string {
-  if (ms < MINUTE) return `${Math.max(0, Math.round(ms / 1000))} s`;
-  const total = Math.round(ms / MINUTE);
-  const h = Math.floor(total / 60);
-  const m = total % 60;
-  if (h === 0) return `${m} min`;
-  return m === 0 ? `${h} h` : `${h} h ${m} min`;
-}
-
 function ago(now: Date, then: Date): string {
-  return minutesLabel(now.getTime() - then.getTime());
+  return formatDuration(now.getTime() - then.getTime());
 }

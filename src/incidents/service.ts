@@ -5,8 +5,11 @@ import type { ChatPlatform } from '../chat/port.ts';
 import {
   type Actor,
   acknowledgeOnCommander,
+  BOT_LIMITS,
   BotError,
   type Clock,
+  describeError,
+  graphemeHead,
   type Incident,
   type IncidentStatus,
   isKeyByKind,
@@ -24,7 +27,6 @@ import type { ChatDirectory } from '../delivery/directory.ts';
 import type { OutboxDraft } from '../delivery/outbox.ts';
 import type { UnitOfWork } from '../delivery/unit-of-work.ts';
 import type { AlertRecord, IncidentPatch, Store, Tx } from '../store/port.ts';
-import { describe } from './channel.ts';
 import { announcement, archive, invite, note, post, refresh } from './drafts.ts';
 import { formatTime, incidentRef, severityEmoji } from './format.ts';
 import type { IncidentListener } from './listener.ts';
@@ -68,7 +70,7 @@ interface Change {
 }
 
 const PUSHPIN = new Set(['📌', 'pushpin', 'round_pushpin', '📍']);
-const MAX_TITLE = 200;
+const MAX_TITLE = BOT_LIMITS.title;
 
 /**
  * Incident use cases: each decides through core, writes through the store in one transaction
@@ -154,7 +156,7 @@ export class IncidentService {
       const retrying = report.retrying.includes(open);
       throw new BotError(
         'bot.incident.channel_failed',
-        `${incidentRef(current)} is recorded, but its channel could not be set up: ${describe(open.error)}`,
+        `${incidentRef(current)} is recorded, but its channel could not be set up: ${describeError(open.error)}`,
         {
           hint: retrying
             ? 'The bot keeps trying in the background; the incident and its timeline are safe.'
@@ -491,17 +493,17 @@ export class IncidentService {
   }
 }
 
-function requireText(text: string, what: string): string {
+function requireText(text: string, what: 'update' | 'note'): string {
   const body = text.trim();
   if (!body) {
-    throw new BotError(`bot.incident.${what}_empty`, `The ${what} is empty.`, {
+    throw new BotError(`bot.incident.${what}_empty` as const, `The ${what} is empty.`, {
       hint: `Write the ${what} after the command, e.g. /incident ${what} Drained gpu-node-5, errors dropping.`,
     });
   }
-  if (body.length > 3000) {
+  if (body.length > BOT_LIMITS.updateText) {
     throw new BotError(
-      `bot.incident.${what}_too_long`,
-      `The ${what} is ${body.length} characters; at most 3000.`,
+      `bot.incident.${what}_too_long` as const,
+      `The ${what} is ${body.length} characters; at most ${BOT_LIMITS.updateText}.`,
     );
   }
   return body;
@@ -513,18 +515,13 @@ function closedError(incident: Incident): BotError {
   });
 }
 
-/**
- * The most of one chat message the timeline keeps. Slack allows 40,000 characters in a message;
- * a pasted log that long is noise in a timeline, and every read of it (the timeline command, the
- * post-mortem, its redaction) pays for all of it. The rest stays in the channel.
- */
-export const MAX_TIMELINE_MESSAGE = 4000;
+/** The most of one chat message the timeline keeps (src/core/limits.ts says why). */
+export const MAX_TIMELINE_MESSAGE = BOT_LIMITS.timelineMessage;
 
 /** A message as the timeline records it: its first 4,000 characters, and how much was cut. */
 export function timelineText(text: string): string {
   if (text.length <= MAX_TIMELINE_MESSAGE) return text;
-  let head = text.slice(0, MAX_TIMELINE_MESSAGE);
-  // Never half a surrogate pair.
-  if (/[\uD800-\uDBFF]$/.test(head)) head = head.slice(0, -1);
+  // Never half a character (src/core/text.ts).
+  const head = graphemeHead(text, MAX_TIMELINE_MESSAGE);
   return `${head} … [${(text.length - head.length).toLocaleString('en-US')} more characters not recorded]`;
 }

@@ -1,7 +1,16 @@
 import type { Logger } from 'pino';
 import type { ChatMessage } from '../chat/message.ts';
 import type { ChatPlatform } from '../chat/port.ts';
-import { type Actor, BotError, type Clock, type Incident, isBotError } from '../core/index.ts';
+import {
+  type Actor,
+  BOT_LIMITS,
+  BotError,
+  type Clock,
+  describeError,
+  graphemeHead,
+  type Incident,
+  isBotError,
+} from '../core/index.ts';
 import { NCCL_PORT } from '../nodes/commands.ts';
 import type { CommandResult, DiagnosticId, NodeAdapter } from '../nodes/port.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
@@ -324,10 +333,7 @@ export class TriageService {
           target = w.id;
         } catch (err) {
           this.logger.info({ err, recommendation: rec }, 'listing workloads for a recommendation failed');
-          notRequested(
-            `${action} of ${rec.container}`,
-            isBotError(err) ? err.message : 'the workloads could not be listed',
-          );
+          notRequested(`${action} of ${rec.container}`, describeError(err));
           continue;
         }
       }
@@ -347,19 +353,23 @@ export class TriageService {
       } catch (err) {
         // A capability the adapter lacks, or a policy refusal: the recommendation still shows.
         this.logger.info({ err, recommendation: rec }, 'a recommended mitigation was not requested');
-        notRequested(label, isBotError(err) ? err.message : 'the request failed');
+        notRequested(label, describeError(err));
       }
     }
     return out;
   }
 
   private render(t: NodeTriage, incident: Incident | undefined, runbook: Runbook | undefined): ChatMessage {
+    // What a node printed (process and container names, a probe's answer, a transport error) goes
+    // through the bot's redactor, the one action output and the model's prompts pass through.
+    const redact = this.actions.redactor;
     if (t.unreachable) {
-      const text = `⚫ ${t.node}: unreachable — ${t.unreachable}`;
+      const unreachable = redact(t.unreachable);
+      const text = `⚫ ${t.node}: unreachable — ${unreachable}`;
       return {
         text,
         header: `⚫ ${t.node}: unreachable`,
-        sections: [t.unreachable],
+        sections: [unreachable],
         context: ['Check the node from its BMC or console; the other nodes were triaged anyway.'],
       };
     }
@@ -374,8 +384,8 @@ export class TriageService {
     const header = `${critical ? '🔴' : warnings ? '🟠' : '🟢'} ${t.node}: ${verdict}`;
     const findings = r.findings.map((f) => `${LEVEL_EMOJI[f.level]} ${f.text}`);
     const sections = [
-      r.summary.join(' · ') || 'no readings',
-      ...(findings.length ? [findings.join('\n')] : []),
+      redact(r.summary.join(' · ')) || 'no readings',
+      ...(findings.length ? [redact(findings.join('\n'))] : []),
     ];
     if (runbook) {
       const lines = (t.recommended ?? []).map(recommendedLine);
@@ -421,9 +431,11 @@ export class TriageService {
       at: this.clock.now(),
       actorId: actor.id,
       actorName: actor.name,
-      text: `Triage of ${results.length} node(s) in ${incidentRef(incident)}${runbook ? ` (runbook ${runbook.name})` : ''}: ${lines.join(' | ')}`.slice(
-        0,
-        3000,
+      text: graphemeHead(
+        this.actions.redactor(
+          `Triage of ${results.length} node(s) in ${incidentRef(incident)}${runbook ? ` (runbook ${runbook.name})` : ''}: ${lines.join(' | ')}`,
+        ),
+        BOT_LIMITS.timelineSummary,
       ),
       data: { nodes: results.map((t) => t.node), ...(runbook ? { runbook: runbook.name } : {}) },
       key: results.some((t) => t.unreachable || t.report?.findings.some((f) => f.level === 'critical')),

@@ -1,4 +1,5 @@
 import { BotError } from '../core/errors.ts';
+import { graphemeHead } from '../core/text.ts';
 import type { NodeCapability } from './port.ts';
 
 /**
@@ -18,7 +19,7 @@ export function invalidNodeNameError(node: string): BotError {
   // The raw text may be hostile (it was about to reach a shell on some adapters): quote it as JSON.
   return new BotError(
     'bot.node.invalid_name',
-    `${JSON.stringify(node.slice(0, 80))} is not a valid node name.`,
+    `${JSON.stringify(graphemeHead(node, 80))} is not a valid node name.`,
     {
       hint: `Node names are letters, digits, dots, dashes and underscores. ${NODE_LIST_HINT}`,
     },
@@ -34,7 +35,7 @@ export function unknownWorkloadError(workloadId: string): BotError {
 export function invalidLogTailError(tail: number, max: number): BotError {
   return new BotError(
     'bot.workload.invalid_tail',
-    `${JSON.stringify(String(tail).slice(0, 40))} is not a number of log lines the bot reads.`,
+    `${JSON.stringify(graphemeHead(String(tail), 40))} is not a number of log lines the bot reads.`,
     { hint: `Ask for a whole number of lines from 1 to ${max}.` },
   );
 }
@@ -42,7 +43,7 @@ export function invalidLogTailError(tail: number, max: number): BotError {
 export function invalidPortError(port: number): BotError {
   return new BotError(
     'bot.node.invalid_port',
-    `${JSON.stringify(String(port).slice(0, 40))} is not a TCP port.`,
+    `${JSON.stringify(graphemeHead(String(port), 40))} is not a TCP port.`,
     { hint: 'A port is a whole number from 1 to 65535 (NCCL listens on 29500).' },
   );
 }

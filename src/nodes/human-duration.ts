@@ -1,4 +1,5 @@
-// Shared by the adapters that answer diagnostics in the shell tools' own words.
+// Shared by the adapters that answer diagnostics in the shell tools' own words. Not the bot's own
+// duration format (src/core/duration.ts): this one copies Docker's, byte for byte, as `docker ps` prints it.
 
 /** Docker's `units.HumanDuration` (go-units): `Up 3 days`, `Exited (137) 14 minutes ago`. */
 export function humanDuration(ms: number): string {

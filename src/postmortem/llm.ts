@@ -1,5 +1,5 @@
 import type OpenAI from 'openai';
-import { BotError, type Redactor } from '../core/index.ts';
+import { BotError, graphemeHead, kindOfHttpStatus, type Redactor } from '../core/index.ts';
 
 export interface LlmMessage {
   readonly role: 'system' | 'user' | 'assistant';
@@ -103,7 +103,7 @@ export class OpenAiLlmClient implements LlmClient {
     if (choice?.message?.refusal) {
       throw new BotError(
         'bot.llm.refused',
-        `The model refused: ${this.options.redact(choice.message.refusal.slice(0, 400)).slice(0, 200)}`,
+        `The model refused: ${shown(choice.message.refusal, this.options.redact)}`,
       );
     }
     if (choice?.finish_reason === 'length') {
@@ -129,7 +129,7 @@ export class OpenAiLlmClient implements LlmClient {
 export function llmError(err: unknown, timeoutMs: number, redact: Redactor, signal?: AbortSignal): BotError {
   if (err instanceof BotError) return err;
   if (signal?.aborted && signal.reason instanceof BotError) return signal.reason;
-  if (!sdk) return failed(err, redact);
+  if (!sdk) return failed(err);
   if (err instanceof sdk.APIConnectionTimeoutError) {
     return new BotError('bot.llm.timeout', `The model did not answer within ${timeoutMs} ms.`, {
       cause: err,
@@ -152,23 +152,29 @@ export function llmError(err: unknown, timeoutMs: number, redact: Redactor, sign
       `The model server answered ${err.status}${detail ? `: ${detail}` : ''}.`,
       {
         cause: err,
+        ...(typeof err.status === 'number'
+          ? { kind: kindOfHttpStatus(err.status), platformCode: err.status }
+          : {}),
       },
     );
   }
-  return failed(err, redact);
+  return failed(err);
 }
 
 /** At most 200 characters of `text`, redacted; cut to a margin first so a long error costs little. */
 function shown(text: string, redact: Redactor): string {
-  return redact(text.slice(0, 400)).slice(0, 200);
+  return graphemeHead(redact(graphemeHead(text, 400)), 200);
 }
 
-function failed(err: unknown, redact: Redactor): BotError {
+/**
+ * Neither the SDK's error nor the network's: a bug on the bot's side (internal). Its words stay in
+ * the log (the post-mortem service logs the cause of an internal failure); the channel and the
+ * draft's note say only that it happened.
+ */
+function failed(err: unknown): BotError {
   return new BotError(
     'bot.llm.failed',
-    `The model request failed: ${shown((err as Error)?.message ?? String(err), redact)}`,
-    {
-      cause: err,
-    },
+    'The model request failed on the bot’s side; the bot’s log has the details.',
+    { cause: err },
   );
 }

@@ -1,4 +1,10 @@
-import { formatDuration, REDACT_MARGIN, SEVERITY_INFO, type TimelineEntry } from '../core/index.ts';
+import {
+  formatDuration,
+  REDACT_MARGIN,
+  SEVERITY_INFO,
+  type TimelineEntry,
+  truncateText,
+} from '../core/index.ts';
 import { describePerson, type PostmortemFacts } from './facts.ts';
 import type { Claim, Narrative } from './narrative.ts';
 import { cut } from './prompt.ts';
@@ -234,7 +240,7 @@ function unbreak(s: string): string {
 
 function oneLine(s: string, max: number): string {
   const flat = unbreak(s).replace(/\|/g, '\\|').trim();
-  return flat.length <= max ? flat : `${cut(flat, max - 1)}…`;
+  return truncateText(flat, max);
 }
 
 /** Entries a question points the author at: where the answer is likely to be found. */

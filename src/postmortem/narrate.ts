@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { BotError } from '../core/index.ts';
+import { BotError, type ErrorCode, type ErrorKind } from '../core/index.ts';
 import type { PostmortemFacts } from './facts.ts';
 import { type LlmClient, type LlmMessage, type LlmResponse, llmError } from './llm.ts';
 import {
@@ -67,12 +67,14 @@ export interface NarrateStats {
 /** A narrative could not be had; `stats` says how far it got. */
 export class NarrateError extends BotError {
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     readonly stats: NarrateStats,
     cause?: unknown,
+    /** The model's error's own kind (an HTTP status), when it had one. */
+    kind?: ErrorKind,
   ) {
-    super(code, message, cause === undefined ? {} : { cause });
+    super(code, message, { ...(cause === undefined ? {} : { cause }), ...(kind ? { kind } : {}) });
   }
 }
 
@@ -111,8 +113,8 @@ export async function narrate(
   if (options.signal?.aborted) onCancel();
   options.signal?.addEventListener('abort', onCancel, { once: true });
 
-  const fail = (code: string, message: string, cause?: unknown): never => {
-    throw new NarrateError(code, message, stats, cause);
+  const fail = (code: ErrorCode, message: string, cause?: unknown, kind?: ErrorKind): never => {
+    throw new NarrateError(code, message, stats, cause, kind);
   };
 
   const call = async (
@@ -143,7 +145,7 @@ export async function narrate(
       return res;
     } catch (err) {
       const coded = llmError(err, options.timeoutMs, options.redact, ctl.signal);
-      return fail(coded.code, coded.message, err);
+      return fail(coded.code, coded.message, err, coded.kind);
     } finally {
       clearTimeout(timer);
       run.signal.removeEventListener('abort', onRun);
@@ -251,7 +253,7 @@ export async function narrate(
   } catch (err) {
     if (err instanceof NarrateError) throw err;
     const coded = llmError(err, options.timeoutMs, options.redact);
-    throw new NarrateError(coded.code, coded.message, stats, err);
+    throw new NarrateError(coded.code, coded.message, stats, err, coded.kind);
   } finally {
     options.signal?.removeEventListener('abort', onCancel);
   }

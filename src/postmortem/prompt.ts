@@ -1,4 +1,10 @@
-import { REDACT_MARGIN, SEVERITY_INFO, type TimelineEntry } from '../core/index.ts';
+import {
+  graphemeHead,
+  REDACT_MARGIN,
+  SEVERITY_INFO,
+  type TimelineEntry,
+  truncateText,
+} from '../core/index.ts';
 import { describePerson, type PostmortemFacts } from './facts.ts';
 import type { LlmMessage } from './llm.ts';
 import type { Redactor } from './redact.ts';
@@ -46,8 +52,7 @@ function flatten(text: string): string {
 }
 
 function clip(text: string, max: number): string {
-  const flat = flatten(text);
-  return flat.length <= max ? flat : `${cut(flat, max - 1)}…`;
+  return truncateText(flatten(text), max);
 }
 
 /**
@@ -59,10 +64,9 @@ export function shownText(text: string, max: number, redact: Redactor): string {
   return clip(redact(cut(flatten(text), max + REDACT_MARGIN)), max);
 }
 
-/** The first `max` UTF-16 units, without splitting a surrogate pair. */
+/** The first `max` UTF-16 units, without splitting a character (src/core/text.ts). */
 export function cut(text: string, max: number): string {
-  const head = text.slice(0, max);
-  return /[\uD800-\uDBFF]$/.test(head) ? head.slice(0, -1) : head;
+  return graphemeHead(text, max);
 }
 
 /** `#12 2026-11-22T03:02Z status (key) Alice: Status declared → investigating` */
@@ -207,7 +211,7 @@ export const RETRY_RESERVE_TOKENS = Math.ceil(RETRY_MAX_CHARS / CHARS_PER_TOKEN)
 export function retryMessage(reasons: readonly string[]): LlmMessage {
   let text = 'Your answer was rejected:\n';
   for (const r of reasons) {
-    const next = `- ${r.slice(0, 300)}\n`;
+    const next = `- ${graphemeHead(r, 300)}\n`;
     if (text.length + next.length > RETRY_MAX_CHARS) {
       text += '- (more of the same)\n';
       break;

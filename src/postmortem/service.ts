@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock, Incident } from '../core/index.ts';
-import { extendRedactor } from '../core/index.ts';
+import { describeError, extendRedactor } from '../core/index.ts';
 import type { Store, StoredPostmortem } from '../store/port.ts';
 import { buildFacts, type PostmortemFacts } from './facts.ts';
 import { type LlmClient, OpenAiLlmClient } from './llm.ts';
@@ -131,8 +131,13 @@ export class PostmortemService {
         // Posted in the channel and kept in the draft: a server's error may echo what it was sent.
         fallback = {
           code: err.code,
-          reason: this.redact(`${err.message} The deterministic draft was used.`),
+          reason: this.redact(`${describeError(err)} The deterministic draft was used.`),
         };
+        // A bug, not the model's doing: its cause is an error of the bot's own, not a prompt or an
+        // answer, so it is logged whole.
+        if (err.kind === 'internal') {
+          this.logger.error({ err: err.cause, incident: current.id }, 'post-mortem narrative hit a bug');
+        }
         // The reason only: prompts and answers may hold incident text and are never logged.
         this.logger.warn(
           {

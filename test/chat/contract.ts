@@ -10,6 +10,13 @@ const NOBODY: Record<string, string> = {
   sandbox: 'nobody',
 };
 
+/** A well-formed id of a channel that does not exist. */
+const NO_CHANNEL: Record<string, string> = {
+  slack: 'C0NOCHANNEL',
+  discord: '100000000000000099',
+  sandbox: 'no-such-channel',
+};
+
 export interface ChatHarness {
   readonly chat: ChatPlatform;
   /** A user id that exists on the platform. */
@@ -49,7 +56,7 @@ export function chatPlatformContract(name: string, make: () => Promise<ChatHarne
       expect(c.maxTextLength).toBeGreaterThanOrEqual(2000);
     });
 
-    it('creates a channel with its topic, and refuses a taken name with bot.chat.name_taken', async () => {
+    it('creates a channel with its topic, and refuses a taken name with bot.chat.name_taken (a conflict)', async () => {
       const ref = await h.chat.createChannel({
         name: 'inc-1-contract',
         topic: 'SEV2 · declared',
@@ -61,6 +68,14 @@ export function chatPlatformContract(name: string, make: () => Promise<ChatHarne
         .createChannel({ name: 'inc-1-contract', topic: 'x', private: false })
         .catch((e) => e);
       expect(isBotError(again) && again.code).toBe('bot.chat.name_taken');
+      expect(isBotError(again) && again.kind).toBe('conflict');
+    });
+
+    it('refuses a message to a channel that does not exist as not_found (a refusal, not retried)', async () => {
+      const err = await h.chat
+        .postMessage(NO_CHANNEL[h.chat.id] ?? 'no-such-channel', { text: 'into the void' })
+        .catch((e: unknown) => e);
+      expect(isBotError(err) && err.kind).toBe('not_found');
     });
 
     it('a name taken by an archived channel is still taken', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toDiscordMarkdown, toDiscordMessage } from '../../src/chat/discord/render.ts';
+import { DISCORD_LIMITS } from '../../src/core/index.ts';
 
 describe('toDiscordMessage: who may be notified', () => {
   it('allows no mention parsed from the text, only the declared ids the content mentions', () => {
@@ -32,5 +33,24 @@ describe('toDiscordMarkdown: links show where they go', () => {
     ['<https://grafana.example/d/1|grafana.example>', '[grafana.example](https://grafana.example/d/1)'],
   ])('%j → %j', (input, expected) => {
     expect(toDiscordMarkdown(input)).toBe(expected);
+  });
+});
+
+describe('long sections over several embeds', () => {
+  it('closes and reopens a code block it splits, losing none of its text', () => {
+    // One line of a log longer than an embed, inside a code block: split inside the line.
+    const log = Array.from({ length: 1100 }, (_, i) => `l${i}`).join(' ');
+    const { embeds } = toDiscordMessage({
+      text: 'log',
+      header: 'Output',
+      sections: [`\`\`\`\n${log}\n\`\`\``],
+    });
+    const parts = embeds.map((e) => e.description ?? '');
+    for (const p of parts) {
+      expect(p.length).toBeLessThanOrEqual(DISCORD_LIMITS.embedDescription);
+      expect((p.match(/```/g) ?? []).length % 2).toBe(0);
+    }
+    const joined = parts.map((p) => p.replace(/^```\n/, '').replace(/\n```$/, '')).join('');
+    expect(joined).toBe(log);
   });
 });

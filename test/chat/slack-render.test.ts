@@ -6,11 +6,10 @@ import { splitMrkdwn, toMrkdwn } from '../../src/chat/slack/mrkdwn.ts';
 import {
   DECLARE_CALLBACK_ID,
   declareModal,
-  SLACK_LIMITS as L,
   parseDeclareSubmission,
   toBlocks,
 } from '../../src/chat/slack/render.ts';
-import { SEVERITIES } from '../../src/core/index.ts';
+import { SLACK_LIMITS as L, SEVERITIES } from '../../src/core/index.ts';
 import { cardButtonId } from '../../src/incidents/buttons.ts';
 import { renderCard } from '../../src/incidents/card.ts';
 import { makeIncident, T0 } from '../core/fixtures.ts';
@@ -174,7 +173,7 @@ describe('toBlocks: the incident card', () => {
       deny: { type: 'plain_text', text: 'Not yet', emoji: true },
     });
     expect(context.elements).toEqual([
-      { type: 'mrkdwn', text: 'Open for 30m' },
+      { type: 'mrkdwn', text: 'Open for 30 min' },
       { type: 'mrkdwn', text: 'Commands: /incident help' },
     ]);
   });

@@ -268,7 +268,7 @@ describe('decideApproval', () => {
       );
       expect(err.code).toBe('bot.action.same_person');
       expect(err.message).toBe(
-        'You lowered INC-7 from SEV1 to SEV3 3 minutes ago, so a second person must approve your own drain for 10 minutes after.',
+        'You lowered INC-7 from SEV1 to SEV3 3 min ago, so a second person must approve your own drain for 10 min after.',
       );
       // Someone else lowering it, a change within the two-person range, or an old change: no hold.
       expect(
@@ -300,7 +300,7 @@ describe('decideApproval', () => {
         );
         expect(err.code).toBe('bot.action.same_person');
         expect(err.message).toBe(
-          'You raised INC-7 from SEV3 to SEV1 2 minutes ago, so at SEV1 someone else must approve this drain for 10 minutes after.',
+          'You raised INC-7 from SEV3 to SEV1 2 min ago, so at SEV1 someone else must approve this drain for 10 min after.',
         );
         expect(err.hint).toBe('Ask another responder to approve.');
         expect(decide({ action: byBot(), severity: 'SEV1', actor: bob, changes: raised })).toEqual({

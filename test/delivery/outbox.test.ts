@@ -1,6 +1,8 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { discordError } from '../../src/chat/discord/errors.ts';
+import { slackApiError, slackError } from '../../src/chat/slack/errors.ts';
 import { BotError, ManualClock } from '../../src/core/index.ts';
 import {
   isTransient,
@@ -102,10 +104,7 @@ describe('Outbox', () => {
 
   it('retries a transient failure later, holding back the incident’s later entries until then', async () => {
     const o = outbox('a');
-    failWith.set(
-      'card',
-      new BotError('bot.slack.internal_error', 'Slack refused chat.update: internal_error.'),
-    );
+    failWith.set('card', slackApiError('chat.update', 'internal_error'));
     const entries = await store.transaction((tx) =>
       o.write(tx, [draft('inc-1', 'card'), draft('inc-1', 'after the card'), draft('inc-2', 'elsewhere')]),
     );
@@ -132,8 +131,12 @@ describe('Outbox', () => {
 
   it('gives up at once on a refusal, and after the last transient attempt; both are reported', async () => {
     const o = outbox('a', { maxAttempts: 2 });
-    failWith.set('refused', new BotError('bot.slack.channel_not_found', 'Slack refused: no such channel.'));
-    failWith.set('flaky', new Error('socket hang up'));
+    failWith.set('refused', slackApiError('chat.postMessage', 'channel_not_found'));
+    // What the adapter makes of a connection that dropped: unavailable, so tried again.
+    failWith.set(
+      'flaky',
+      slackError('chat.postMessage', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })),
+    );
     const entries = await store.transaction((tx) =>
       o.write(tx, [draft('a', 'refused'), draft('b', 'flaky')]),
     );
@@ -256,11 +259,58 @@ describe('Outbox', () => {
     const ids = new Set(Array.from({ length: 1000 }, newOutboxId));
     expect(ids.size).toBe(1000);
     for (const id of ids) expect(id).toMatch(/^ob[A-Za-z0-9]{22}$/);
-    expect(isTransient(new Error('ECONNRESET'))).toBe(true);
-    expect(isTransient(new BotError('bot.slack.ratelimited', 'x'))).toBe(true);
-    expect(isTransient(new BotError('bot.discord.503', 'x'))).toBe(true);
-    expect(isTransient(new BotError('bot.slack.channel_not_found', 'x'))).toBe(false);
-    expect(isTransient(new BotError('bot.discord.50013', 'x'))).toBe(false);
+    expect(isTransient(slackApiError('chat.postMessage', 'ratelimited'))).toBe(true);
+    expect(isTransient(slackApiError('chat.update', 'service_unavailable'))).toBe(true);
+    expect(isTransient(discordError('post a message', { code: 0, status: 503, message: 'x' }))).toBe(true);
+    expect(isTransient(discordError('post a message', { code: 0, status: 429, message: 'x' }))).toBe(true);
+    expect(isTransient(notReady('the incident channel'))).toBe(true);
+    expect(isTransient(new BotError('bot.chat.not_started', 'x'))).toBe(true);
+    expect(isTransient(slackApiError('chat.postMessage', 'channel_not_found'))).toBe(false);
+    expect(isTransient(discordError('post a message', { code: 50013, status: 403, message: 'x' }))).toBe(
+      false,
+    );
+    // Not a BotError: a bug, however it is worded.
+    expect(isTransient(new Error('ECONNRESET'))).toBe(false);
+    expect(isTransient(new TypeError("Cannot read properties of undefined (reading 'ts')"))).toBe(false);
+  });
+
+  it('fails a handler’s bug (not a BotError) at once, after one attempt, and logs it as a bug', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    let calls = 0;
+    const o = new Outbox(store, clock, log, OPS, { owner: 'a', pollMs: 60_000 });
+    o.attach(
+      {
+        say: async () => {
+          calls++;
+          // What a slip in a handler throws: not the platform's doing, and no retry will mend it.
+          throw new TypeError("Cannot read properties of undefined (reading 'ts')");
+        },
+        request: unused,
+        update: unused,
+        slow: unused,
+      },
+      async (e, error) => {
+        failed.push({ text: String(e.payload.text), error });
+      },
+    );
+    const entries = await store.transaction((tx) => o.write(tx, [draft('inc-1', 'buggy')]));
+    const report = await o.deliver(entries);
+    expect(report.retrying).toEqual([]);
+    expect(report.failed.map((f) => f.error)).toEqual([expect.any(TypeError)]);
+    expect(await store.getOutboxEntry(entries[0]!.id)).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(failed.map((f) => f.text)).toEqual(['buggy']);
+    // Nothing is left to try again later.
+    clock.advance(3_600_000);
+    await o.sweep();
+    expect(calls).toBe(1);
+    const logged = lines.filter((l) => l.level === 50);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({
+      msg: 'a chat call hit a bug in the bot; not retried',
+      kind: 'internal',
+    });
+    expect((logged[0]!.err as { type: string }).type).toBe('TypeError');
   });
 
   it('checks each payload against its op: a draft that does not fit is refused in its transaction', async () => {

@@ -80,7 +80,8 @@ describe('sandbox access and retries', () => {
       user: 'alice',
       text: 'rewritten',
     });
-    expect(edit.status).toBe(400);
+    // A conflict with the channel's state, not a malformed request.
+    expect(edit.status).toBe(409);
     expect(edit.body.error.code).toBe('bot.chat.archived');
     const post = await alice.request('POST', '/sandbox/api/send', {
       user: 'alice',

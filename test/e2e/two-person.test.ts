@@ -87,7 +87,7 @@ describe('two-person rule when the severity moves', () => {
     const { messageId, buttonId } = await approveButton(alice, channel, '🛠️ cordon gpu-node-4');
     const refused = replyText(await alice.click(channel, messageId, buttonId));
     expect(refused).toMatch(
-      new RegExp(`You lowered INC-${number} from SEV2 to SEV3 (just now|1 minute ago), so a second person`),
+      new RegExp(`You lowered INC-${number} from SEV2 to SEV3 (just now|1 min ago), so a second person`),
     );
     expect(await statusOf(number)).toBe('requested');
     expect(replyText(await bob.click(channel, messageId, buttonId))).toContain(
@@ -134,7 +134,7 @@ describe('two-person rule when the severity moves', () => {
     const refused = replyText(await bob.click(channel, messageId, buttonId));
     expect(refused).toMatch(
       new RegExp(
-        `You raised INC-${incident.number} from SEV3 to SEV1 (just now|1 minute ago), so at SEV1 someone else`,
+        `You raised INC-${incident.number} from SEV3 to SEV1 (just now|1 min ago), so at SEV1 someone else`,
       ),
     );
     expect((await alice.incident(incident.number)).actions[0].status).toBe('requested');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isBotError } from '../../src/core/index.ts';
+import { createSimulatedAdapter } from '../../src/nodes/simulated/index.ts';
 import { alice, bob, dave, harness } from './harness.ts';
 
 async function refusal(p: Promise<unknown>): Promise<{ code: string; message: string }> {
@@ -118,6 +119,41 @@ describe('mitigations: preview → approval → one run', () => {
       code: 'bot.node.unknown',
       message: 'No node named gpu-nod-5. Did you mean gpu-node-5?',
     });
+    await h.close();
+  });
+});
+
+describe('a mitigation whose adapter has a bug', () => {
+  it('records the failure in the words of the one error handler, never the bug’s own', async () => {
+    const h = await harness({
+      // The simulated fleet, with a cordon that trips over its own code.
+      adapters: (clock) => {
+        const fleet = createSimulatedAdapter({ clock });
+        return [
+          new Proxy(fleet, {
+            get(target, prop) {
+              if (prop === 'cordon') {
+                return async () => {
+                  throw new TypeError("Cannot read properties of undefined (reading 'nodeName')");
+                };
+              }
+              const value = Reflect.get(target, prop);
+              return typeof value === 'function' ? value.bind(target) : value;
+            },
+          }),
+        ];
+      },
+    });
+    const incident = await h.declare('SEV3');
+    const action = await h.actions.request(incident, 'cordon', 'gpu-node-2', alice);
+    expect((await h.actions.approve(action.id, bob)).status).toBe('failed');
+    const result = (await h.store.listTimeline(incident.id)).find((e) => e.kind === 'action_result')!;
+    expect(result.text).toBe(
+      "cordon of gpu-node-2 failed: Something went wrong on the bot's side; the log has the details.",
+    );
+    const posts = (await h.messages(incident.channelId!)).map((m) => m.message.text).join('\n');
+    expect(posts).toContain("❌ cordon of gpu-node-2: Something went wrong on the bot's side");
+    expect(posts).not.toContain('nodeName');
     await h.close();
   });
 });

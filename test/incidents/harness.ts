@@ -66,6 +66,8 @@ export async function harness(
     outbox?: OutboxOptions;
     /** The fleet; default the simulated one on the harness's clock. */
     adapters?: (clock: ManualClock) => NodeAdapter[];
+    /** The configured secrets the redactor blanks as literals (main.ts: configuredSecrets). */
+    secrets?: readonly string[];
   } = {},
 ) {
   const clock = new ManualClock('2026-11-22T03:00:00Z');
@@ -81,7 +83,8 @@ export async function harness(
   const nodes = new NodeRegistry(options.adapters?.(clock) ?? [createSimulatedAdapter({ clock })]);
   const reminderOptions: ReminderOptions = { ...DEFAULT_REMINDERS, ...options.reminders };
   const { onResolve = false, ...llm } = options.postmortem ?? {};
-  const redact = createRedactor();
+  // One redactor for everything that leaves the bot, as main.ts has it.
+  const redact = createRedactor({ secrets: options.secrets ?? [] });
   const postmortems = createPostmortemService(
     { store: opened.store, clock, logger, redact },
     { model: 'test-model', timeoutMs: 5000, displayTimeZone: 'UTC', ...llm },

@@ -60,7 +60,7 @@ describe('post-mortem drafts with a model (the real openai client against a fake
     const id = (kind: string, pred: (t: string) => boolean = () => true) =>
       s.timeline.find((e) => e.kind === kind && pred(e.text))!.id;
     expect(md).toContain('- **Date:** 2026-11-22');
-    expect(md).toContain('- **Duration:** 40m (declared 03:00 → resolved 03:40 UTC)');
+    expect(md).toContain('- **Duration:** 40 min (declared 03:00 → resolved 03:40 UTC)');
     expect(md).toContain('- **Severity:** SEV2 (Major degradation)');
     expect(md).toMatch(/- \*\*Impact:\*\* The qwen2-72b training job stalled .* \[#\d+\]/);
     expect(md).toContain('- **People:** Alice (commander), Bob (responder)');
@@ -71,7 +71,7 @@ describe('post-mortem drafts with a model (the real openai client against a fake
       `| 03:20 | Mitigated (service restored) | [#${id('status', (t) => t.includes('→ mitigated'))}] |`,
     );
     expect(md).toContain(`| 03:40 | Resolved | [#${id('status', (t) => t.includes('→ resolved'))}] |`);
-    expect(md).toContain('Time to acknowledge 1m · to mitigate 20m · to resolve 40m');
+    expect(md).toContain('Time to acknowledge 1 min · to mitigate 20 min · to resolve 40 min');
     expect(md).toMatch(
       /1\. \*\*drain gpu-node-5\*\*: succeeded; requested by Alice at 03:06, approved by Bob at 03:07, ran at 03:07\./,
     );
@@ -314,7 +314,7 @@ describe('post-mortem drafts with a model (the real openai client against a fake
     const s = await setup({}, { resolve: false });
     s.fake.enqueue(answer);
     const md = (await s.service.draft(s.incident)).postmortem.markdown;
-    expect(md).toContain('- **Duration:** ongoing, 20m so far (declared 03:00 UTC)');
+    expect(md).toContain('- **Duration:** ongoing, 20 min so far (declared 03:00 UTC)');
     expect(md).toContain('- **Status:** mitigated');
     expect(md).not.toContain('| Resolved |');
   });

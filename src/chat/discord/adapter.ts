@@ -18,7 +18,7 @@ import {
   Routes,
 } from 'discord.js';
 import type { Logger } from 'pino';
-import { type Actor, BotError } from '../../core/index.ts';
+import { type Actor, BotError, DISCORD_LIMITS, graphemeHead } from '../../core/index.ts';
 import type { ChatButton, ChatMessage } from '../message.ts';
 import type {
   ChannelRef,
@@ -347,7 +347,7 @@ export class DiscordChat implements ChatPlatform {
    * the last ten minutes and nobody has used yet is the one an earlier, failed call made.
    */
   async createChannel(input: CreateChannelInput): Promise<ChannelRef> {
-    const topic = input.topic.slice(0, 1024);
+    const topic = graphemeHead(input.topic, DISCORD_LIMITS.topic);
     const same = this.channels().filter((c) => c.type === ChannelType.GuildText && c.name === input.name);
     if (same.length > 0) {
       const mine = this.adoptable(same, input);
@@ -438,7 +438,7 @@ export class DiscordChat implements ChatPlatform {
   ): GuildBasedChannel | undefined {
     const categoryName = this.options.category.toLowerCase();
     const wanted = this.ownOverwrites(input.private);
-    const topic = input.topic.slice(0, 1024);
+    const topic = graphemeHead(input.topic, DISCORD_LIMITS.topic);
     const now = Date.now();
     const untouched = (c: GuildBasedChannel): boolean => {
       if (c.type !== ChannelType.GuildText) return false;
@@ -469,7 +469,7 @@ export class DiscordChat implements ChatPlatform {
       { channel: channel.id, name: channel.name },
       `adopted the channel ${from} had made`,
     );
-    this.topics.set(channel.id, input.topic.slice(0, 1024));
+    this.topics.set(channel.id, graphemeHead(input.topic, DISCORD_LIMITS.topic));
     return { id: channel.id, name: channel.name };
   }
 
@@ -494,7 +494,7 @@ export class DiscordChat implements ChatPlatform {
   }
 
   async setTopic(channelId: string, topic: string): Promise<void> {
-    const text = Array.from(topic).slice(0, 1024).join('');
+    const text = graphemeHead(topic, DISCORD_LIMITS.topic);
     if (this.topics.get(channelId) === text) return;
     this.topics.set(channelId, text);
     await this.pacer.edit(channelId, { topic: text });
@@ -658,7 +658,7 @@ export class DiscordChat implements ChatPlatform {
     try {
       await this.client.rest.post(Routes.channelMessages(channelId), {
         body: {
-          content: `📎 ${file.title}`.slice(0, 2000),
+          content: graphemeHead(`📎 ${file.title}`, DISCORD_LIMITS.content),
           allowed_mentions: { parse: [] },
           // As for posts: a repeat of the key within Discord's nonce window returns the first upload.
           ...nonceFields(options.key),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { CommandDefinition } from '../../commands/define.ts';
 import { type OptionSpec, optionSpecs } from '../../commands/option-spec.ts';
 import { effectiveDefinition } from '../../commands/registry.ts';
+import { DISCORD_LIMITS, truncateText } from '../../core/index.ts';
 
 /** ApplicationCommandOptionType (discord-api-types v10). */
 export const OPTION_TYPE = { subcommand: 1, string: 3, integer: 4, boolean: 5 } as const;
@@ -12,8 +13,8 @@ export const OPTION_TYPE = { subcommand: 1, string: 3, integer: 4, boolean: 5 } 
  * required options listed before optional ones.
  */
 const NAME = /^[-_\p{Ll}\p{N}]{1,32}$/u;
-const DESCRIPTION_MAX = 100;
-const MAX_ITEMS = 25;
+const DESCRIPTION_MAX = DISCORD_LIMITS.commandDescription;
+const MAX_ITEMS = DISCORD_LIMITS.commandItems;
 
 export interface DiscordOptionJson {
   type: number;
@@ -38,7 +39,7 @@ export interface DiscordCommandJson {
 
 function describe(text: string): string {
   const t = text.replace(/\s+/g, ' ').trim() || '—';
-  return t.length <= DESCRIPTION_MAX ? t : `${t.slice(0, DESCRIPTION_MAX - 1)}…`;
+  return truncateText(t, DESCRIPTION_MAX);
 }
 
 function checkName(name: string, where: string): string {

@@ -1,28 +1,11 @@
+import { DISCORD_LIMITS, graphemeCut, graphemeHead, truncateText } from '../../core/index.ts';
 import { FENCED, honestLabel, INLINE_CODE, splitMap } from '../markup.ts';
 import type { ChatButton, ChatMessage } from '../message.ts';
 
 /**
- * Discord's message limits (discord.com/developers/docs: Message, Embed limits, Button). The API
- * refuses the whole message (50035 Invalid Form Body) when one is exceeded, so the renderer keeps
- * within every one of them.
+ * Discord's message limits (src/core/limits.ts). The API refuses the whole message (50035 Invalid
+ * Form Body) when one is exceeded, so the renderer keeps within every one of them.
  */
-export const DISCORD_LIMITS = {
-  content: 2000,
-  embedsPerMessage: 10,
-  /** Title, description, field names and values, footer and author, over all embeds of a message. */
-  embedTotal: 6000,
-  embedTitle: 256,
-  embedDescription: 4096,
-  embedFields: 25,
-  fieldName: 256,
-  fieldValue: 1024,
-  footerText: 2048,
-  actionRows: 5,
-  buttonsPerRow: 5,
-  buttonLabel: 80,
-  customId: 100,
-} as const;
-
 const L = DISCORD_LIMITS;
 
 /** Button styles (ButtonStyle in discord-api-types). */
@@ -65,8 +48,6 @@ export interface AllowedMentions {
   replied_user: false;
 }
 
-/** Discord's cap on `allowed_mentions.users` and `.roles` (maxItems in the API spec). */
-const MAX_ALLOWED_MENTIONS = 100;
 const USER_MENTION = /<@!?(\d{1,20})>/g;
 const ROLE_MENTION = /<@&(\d{1,20})>/g;
 
@@ -80,7 +61,7 @@ export function allowedMentions(message: ChatMessage, content: string): AllowedM
   const pick = (re: RegExp) =>
     [...new Set([...content.matchAll(re)].map((m) => m[1]!))]
       .filter((id) => declared.has(id))
-      .slice(0, MAX_ALLOWED_MENTIONS);
+      .slice(0, L.allowedMentions);
   return { parse: [], users: pick(USER_MENTION), roles: pick(ROLE_MENTION), replied_user: false };
 }
 
@@ -110,13 +91,13 @@ export function toDiscordMarkdown(text: string): string {
   return splitMap(text, FENCED, (m) => m, inline);
 }
 
-/** Cuts at `max` with an ellipsis, never between the halves of a surrogate pair. */
+/** Cuts at `max` with an ellipsis, on a character boundary (src/core/text.ts). */
 export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let at = max - 1;
-  const code = text.charCodeAt(at - 1);
-  if (code >= 0xd800 && code <= 0xdbff) at -= 1;
-  return `${text.slice(0, at)}…`;
+  return truncateText(text, max);
+}
+
+function opensFence(text: string): boolean {
+  return (text.match(/```/g)?.length ?? 0) % 2 === 1;
 }
 
 /** Splits long text at paragraph or line boundaries into pieces of at most `max`. */
@@ -126,16 +107,19 @@ function splitText(text: string, max: number): string[] {
   while (rest.length > max) {
     let cut = rest.lastIndexOf('\n\n', max);
     if (cut < max / 2) cut = rest.lastIndexOf('\n', max);
-    if (cut < max / 2) cut = max;
+    if (cut < max / 2) cut = graphemeCut(rest, max) || max;
     let piece = rest.slice(0, cut);
-    // A code block cut in half is closed here and reopened in the next piece.
-    const fences = piece.match(/```/g)?.length ?? 0;
-    rest = rest.slice(cut).replace(/^\n+/, '');
-    if (fences % 2 === 1) {
-      piece = `${piece.slice(0, max - 4)}\n\`\`\``;
-      rest = `\`\`\`\n${rest}`;
+    // A code block cut in half is closed here and reopened in the next piece; what the closing
+    // fence has no room for goes to the next piece too, not away.
+    if (opensFence(piece) && piece.length > max - 4) piece = graphemeHead(piece, max - 4) || piece;
+    const next = rest.slice(piece.length).replace(/^\n+/, '');
+    if (opensFence(piece)) {
+      out.push(`${piece}\n\`\`\``);
+      rest = `\`\`\`\n${next}`;
+    } else {
+      out.push(piece);
+      rest = next;
     }
-    out.push(piece);
   }
   if (rest) out.push(rest);
   return out;

@@ -1,4 +1,5 @@
 import { PermissionFlagsBits, PermissionsBitField } from 'discord.js';
+import { DISCORD_LIMITS } from '../../core/index.ts';
 
 /**
  * What the bot needs in its server, and why: the invite URL asks for exactly these, and start-up
@@ -34,5 +35,5 @@ export function inviteUrl(applicationId: string, guildId?: string): string {
 }
 
 /** Discord allows 50 channels in a category and 500 in a server. */
-export const CATEGORY_MAX_CHANNELS = 50;
-export const GUILD_MAX_CHANNELS = 500;
+export const CATEGORY_MAX_CHANNELS = DISCORD_LIMITS.categoryChannels;
+export const GUILD_MAX_CHANNELS = DISCORD_LIMITS.guildChannels;

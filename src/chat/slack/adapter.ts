@@ -1,7 +1,7 @@
 import { App, type Receiver } from '@slack/bolt';
-import { WebClient, WebClientEvent } from '@slack/web-api';
+import { type RetryOptions, WebClient, WebClientEvent } from '@slack/web-api';
 import type { Logger } from 'pino';
-import { type Actor, BotError, isBotError } from '../../core/index.ts';
+import { type Actor, BotError, graphemeHead, isBotError, SLACK_LIMITS } from '../../core/index.ts';
 import { chatRateLimited } from '../../metrics.ts';
 import type { ChatMessage, Reply } from '../message.ts';
 import type {
@@ -14,6 +14,7 @@ import type {
   PostOptions,
 } from '../port.ts';
 import { boltLogger } from './bolt-logger.ts';
+import { isSlackError, slackApiError, slackError } from './errors.ts';
 import { registerListeners } from './listeners.ts';
 import { SlackOutbound } from './outbound.ts';
 import { MountedHttpReceiver } from './receiver.ts';
@@ -38,34 +39,15 @@ export interface SlackOptions {
   /** A channel id, or a #name the bot resolves at start. */
   readonly announceChannel?: string | undefined;
   readonly logger: Logger;
+  /**
+   * How WebClient retries 429s, 5xx answers and timeouts before a call fails and the outbox's own,
+   * slower retries take over. Default: 8 retries, backing off from 250 ms to 30 s.
+   */
+  readonly retryConfig?: RetryOptions;
 }
-
-/** Slack error codes that mean "this will never work", as opposed to transient trouble. */
-const SLACK_ERROR_TEXT: Record<string, string> = {
-  name_taken: 'that channel name is taken',
-  not_in_channel: 'the bot is not in that channel; invite it with /invite @incident-bot',
-  channel_not_found: 'the channel does not exist or the bot cannot see it',
-  is_archived: 'the channel is archived',
-  missing_scope: 'the Slack app lacks a permission; reinstall it from manifest.yml',
-  restricted_action: 'a workspace setting forbids this (ask a Slack admin)',
-  invalid_auth: 'SLACK_BOT_TOKEN is not valid',
-  not_authed: 'SLACK_BOT_TOKEN is missing',
-  account_inactive: 'the bot token belongs to a deactivated app or user',
-  token_revoked: 'SLACK_BOT_TOKEN was revoked; reinstall the app',
-};
 
 /** The metadata event type of the bot's keyed posts (Slack message metadata). */
 const POST_EVENT_TYPE = 'incident_bot_post';
-
-export function slackError(method: string, err: unknown): BotError {
-  const code = (err as { data?: { error?: string } }).data?.error;
-  if (code === 'name_taken')
-    return new BotError('bot.chat.name_taken', 'That channel name is taken in Slack.');
-  const text = code ? (SLACK_ERROR_TEXT[code] ?? code) : err instanceof Error ? err.message : String(err);
-  return new BotError(`bot.slack.${code ?? 'request_failed'}`, `Slack refused ${method}: ${text}.`, {
-    cause: err,
-  });
-}
 
 /**
  * Slack as a ChatPlatform, on the real Bolt app. Outbound calls go through SlackOutbound (pacing,
@@ -79,7 +61,7 @@ export class SlackChat implements ChatPlatform {
     ephemeral: true,
     threads: true,
     fileUpload: true,
-    maxTextLength: 3000,
+    maxTextLength: SLACK_LIMITS.sectionText,
   };
   readonly app: App;
   readonly client: WebClient;
@@ -98,7 +80,13 @@ export class SlackChat implements ChatPlatform {
       ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
       // A stuck request must not hold the queue: time out, and let the retry policy try again.
       timeout: 10_000,
-      retryConfig: { retries: 8, factor: 2, minTimeout: 250, maxTimeout: 30_000, randomize: true },
+      retryConfig: options.retryConfig ?? {
+        retries: 8,
+        factor: 2,
+        minTimeout: 250,
+        maxTimeout: 30_000,
+        randomize: true,
+      },
       logger,
     };
     this.client = new WebClient(options.botToken, clientOptions);
@@ -153,7 +141,7 @@ export class SlackChat implements ChatPlatform {
       }
       throw new BotError(
         'bot.slack.auth_failed',
-        `Slack did not accept SLACK_BOT_TOKEN: ${slackError('auth.test', err).message}`,
+        `Slack did not accept SLACK_BOT_TOKEN: ${slackApiError('auth.test', code, err).message}`,
         {
           hint: 'Copy the Bot User OAuth Token (xoxb-…) from the app’s OAuth & Permissions page.',
           cause: err,
@@ -287,13 +275,13 @@ export class SlackChat implements ChatPlatform {
 
   async archiveChannel(channelId: string): Promise<void> {
     await this.request('conversations.archive', { channel: channelId }).catch((err) => {
-      if ((err as BotError).code !== 'bot.slack.already_archived') throw err;
+      if (!isSlackError(err, 'already_archived')) throw err;
     });
   }
 
   async setTopic(channelId: string, topic: string): Promise<void> {
     // Slack refuses topics over 250 characters (too_long).
-    const text = Array.from(topic).slice(0, 250).join('');
+    const text = graphemeHead(topic, SLACK_LIMITS.topic);
     // Tier 2 allows about 20 a minute: skip a topic that is already set.
     if (this.topics.get(channelId) === text) return;
     await this.request('conversations.setTopic', { channel: channelId, topic: text });
@@ -307,9 +295,9 @@ export class SlackChat implements ChatPlatform {
       await this.request('conversations.invite', { channel: channelId, users: users.join(','), force: true });
     } catch (err) {
       // One bad id fails the whole call; invite the rest one by one so nobody is left out.
-      const code = (err as BotError).code;
-      if (code === 'bot.slack.already_in_channel' || users.length === 1) {
-        if (code !== 'bot.slack.already_in_channel') throw err;
+      const already = isSlackError(err, 'already_in_channel');
+      if (already || users.length === 1) {
+        if (!already) throw err;
         return;
       }
       for (const user of users) {

@@ -1,6 +1,13 @@
 import type { types } from '@slack/bolt';
 import { z } from 'zod';
-import { responseTargetLabel, SEVERITIES, SEVERITY_INFO, type Severity } from '../../core/index.ts';
+import {
+  BOT_LIMITS,
+  responseTargetLabel,
+  SEVERITIES,
+  SEVERITY_INFO,
+  type Severity,
+  SLACK_LIMITS,
+} from '../../core/index.ts';
 import { truncatePlain } from './mrkdwn.ts';
 
 /** The view's callback_id: what `app.view(...)` routes the submission on. */
@@ -15,20 +22,21 @@ const BLOCK = {
 } as const;
 
 /** The limits of `/incident declare` (commands/incident/declare.ts), enforced by the form as well. */
-const TITLE_MAX = 200;
-const DESCRIPTION_MAX = 3000;
+const TITLE_MAX = BOT_LIMITS.title;
+const DESCRIPTION_MAX = BOT_LIMITS.description;
 const DEFAULT_SEVERITY: Severity = 'SEV3';
 const PRIVATE = 'private';
 
 const plain = (text: string) => ({ type: 'plain_text' as const, text, emoji: true });
 
 /** Option text and description: 75 characters each (option object reference). */
+const OPTION_MAX = SLACK_LIMITS.optionText;
 function severityOption(severity: Severity): types.PlainTextOption {
   const info = SEVERITY_INFO[severity];
   return {
-    text: plain(truncatePlain(`${severity} · ${info.impact}`, 75)),
+    text: plain(truncatePlain(`${severity} · ${info.impact}`, OPTION_MAX)),
     description: plain(
-      truncatePlain(`e.g. ${info.example} · response: ${responseTargetLabel(severity)}`, 75),
+      truncatePlain(`e.g. ${info.example} · response: ${responseTargetLabel(severity)}`, OPTION_MAX),
     ),
     value: severity,
   };

@@ -1,3 +1,4 @@
+import { graphemeCut, truncateText } from '../../core/index.ts';
 import { FENCED, honestLabel, INLINE_CODE, splitMap } from '../markup.ts';
 
 /**
@@ -67,15 +68,7 @@ export function toMrkdwn(text: string, mentions: ReadonlySet<string> = NO_MENTIO
 
 /** Plain text (header, button labels, dialogs): one line when asked, cut with an ellipsis. */
 export function truncatePlain(text: string, max: number, oneLine = false): string {
-  const t = oneLine ? text.replace(/\s+/g, ' ').trim() : text;
-  if (t.length <= max) return t;
-  return `${sliceSafe(t, max - ELLIPSIS.length)}${ELLIPSIS}`;
-}
-
-/** Cuts at `at` or before, never between the halves of a surrogate pair. */
-function sliceSafe(s: string, at: number): string {
-  const code = s.charCodeAt(at - 1);
-  return s.slice(0, code >= 0xd800 && code <= 0xdbff ? at - 1 : at);
+  return truncateText(oneLine ? text.replace(/\s+/g, ' ').trim() : text, max, ELLIPSIS);
 }
 
 function togglesFence(line: string): boolean {
@@ -84,8 +77,8 @@ function togglesFence(line: string): boolean {
 
 /**
  * The last place at or before `limit` where escaped mrkdwn can be cut without breaking an entity
- * (`&amp;`), a token (`<url|label>`), a run of backticks or a surrogate pair; a space in the last
- * quarter is preferred so words stay whole.
+ * (`&amp;`), a token (`<url|label>`), a run of backticks or a character (an emoji with its skin
+ * tone, a flag: src/core/text.ts); a space in the last quarter is preferred so words stay whole.
  */
 export function safeCut(s: string, limit: number): number {
   if (s.length <= limit) return s.length;
@@ -100,10 +93,10 @@ export function safeCut(s: string, limit: number): number {
     if (semi === -1 || semi >= at) at = amp;
   }
   while (at > 1 && s[at - 1] === '`' && s[at] === '`') at--;
-  const code = s.charCodeAt(at - 1);
-  if (code >= 0xd800 && code <= 0xdbff) at--;
-  // A token or word longer than the whole limit: cut inside it rather than not at all.
-  return at > 0 ? at : Math.max(1, limit);
+  at = graphemeCut(s, at);
+  // A token or word longer than the whole limit: cut inside it rather than not at all (still on a
+  // character boundary, unless one character is longer than the limit).
+  return at > 0 ? at : graphemeCut(s, limit) || Math.max(1, limit);
 }
 
 /** Cuts escaped mrkdwn to `max`, closing a code block it cut open and saying that it was cut. */

@@ -1,4 +1,5 @@
 import type { types } from '@slack/bolt';
+import { SLACK_LIMITS } from '../../core/index.ts';
 import type { ChatButton, ChatField, ChatMessage } from '../message.ts';
 import { splitMrkdwn, toMrkdwn, truncateMrkdwn, truncatePlain } from './mrkdwn.ts';
 
@@ -16,31 +17,9 @@ type ContextBlock = types.ContextBlock;
 type Button = types.Button;
 
 /**
- * Block Kit limits (docs.slack.dev/reference/block-kit: blocks, section/header/actions/context
- * blocks, button element, confirmation dialog object). Slack rejects the whole message
- * (`invalid_blocks`) when one is exceeded, so the renderer keeps within every one of them.
+ * Block Kit's limits (src/core/limits.ts). Slack rejects the whole message (`invalid_blocks`)
+ * when one is exceeded, so the renderer keeps within every one of them.
  */
-export const SLACK_LIMITS = {
-  /** Blocks per message (modals and Home tabs allow 100). */
-  messageBlocks: 50,
-  /** Section `text`, and any text object. */
-  sectionText: 3000,
-  headerText: 150,
-  fieldsPerSection: 10,
-  fieldText: 2000,
-  elementsPerActions: 25,
-  buttonText: 75,
-  actionId: 255,
-  buttonValue: 2000,
-  elementsPerContext: 10,
-  contextText: 3000,
-  confirmTitle: 100,
-  confirmText: 300,
-  confirmButton: 30,
-  /** Our own cap for the notification fallback `text`; Slack cuts at 40,000. */
-  fallbackText: 3000,
-} as const;
-
 const L = SLACK_LIMITS;
 
 const plain = (text: string) => ({ type: 'plain_text' as const, text, emoji: true });

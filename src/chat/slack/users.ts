@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Actor } from '../../core/index.ts';
+import { slackError } from './errors.ts';
 import type { SlackOutbound } from './outbound.ts';
 
 interface SlackUser {
@@ -33,6 +34,15 @@ export class SlackDirectory {
     private readonly outbound: SlackOutbound,
     private readonly logger: Logger,
   ) {}
+
+  /** A Web API call whose failure is coded as the adapter's are (an invite retries on an outage). */
+  private async call<T>(method: string, params: Record<string, unknown>): Promise<T> {
+    try {
+      return await this.outbound.call<T>(method, params);
+    } catch (err) {
+      throw slackError(method, err);
+    }
+  }
 
   async actor(userId: string): Promise<Actor> {
     const [user, groups] = await Promise.all([this.user(userId), this.groupsOf(userId)]);
@@ -84,7 +94,7 @@ export class SlackDirectory {
     const cached = this.users.get(id);
     if (cached && Date.now() - cached.at < TTL_MS) return cached.user;
     try {
-      const r = await this.outbound.call<{ user?: SlackUser }>('users.info', { user: id });
+      const r = await this.call<{ user?: SlackUser }>('users.info', { user: id });
       if (r.user) this.users.set(id, { user: r.user, at: Date.now() });
       return r.user;
     } catch (err) {
@@ -97,7 +107,7 @@ export class SlackDirectory {
     const all: SlackUser[] = [];
     let cursor: string | undefined;
     do {
-      const r = await this.outbound.call<{
+      const r = await this.call<{
         members?: SlackUser[];
         response_metadata?: { next_cursor?: string };
       }>('users.list', { limit: 200, ...(cursor ? { cursor } : {}) });
@@ -113,7 +123,7 @@ export class SlackDirectory {
   private async listGroups(): Promise<UserGroup[]> {
     if (this.groups && Date.now() - this.groups.at < TTL_MS) return this.groups.list;
     try {
-      const r = await this.outbound.call<{ usergroups?: UserGroup[] }>('usergroups.list', {
+      const r = await this.call<{ usergroups?: UserGroup[] }>('usergroups.list', {
         include_users: true,
       });
       this.groups = { list: r.usergroups ?? [], at: Date.now() };
@@ -128,7 +138,7 @@ export class SlackDirectory {
   private async members(groupId: string): Promise<string[]> {
     const group = (await this.listGroups()).find((g) => g.id === groupId);
     if (group?.users) return group.users;
-    const r = await this.outbound.call<{ users?: string[] }>('usergroups.users.list', { usergroup: groupId });
+    const r = await this.call<{ users?: string[] }>('usergroups.users.list', { usergroup: groupId });
     return r.users ?? [];
   }
 

@@ -1,5 +1,6 @@
 import type { Clock } from '../../core/clock.ts';
 import { BotError } from '../../core/errors.ts';
+import { truncateText } from '../../core/text.ts';
 import type { Logger } from '../../logger.ts';
 import { NODE_LIST_HINT, unknownNodeError, unknownWorkloadError } from '../errors.ts';
 import type { CallOptions } from '../port.ts';
@@ -91,7 +92,7 @@ export class ControlPlane {
       .replace(/\p{Cc}+/gu, ' ')
       .replace(/\s+/g, ' ')
       .trim();
-    return clean.length > 200 ? `${clean.slice(0, 199)}…` : clean;
+    return truncateText(clean, 200);
   }
 
   describe(endpoint: Endpoint, values: Values, query?: Query): string {

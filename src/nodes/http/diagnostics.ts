@@ -1,3 +1,4 @@
+import { formatDuration } from '../../core/duration.ts';
 import { DIAGNOSTIC_COMMANDS } from '../commands.ts';
 import type { DiagnosticId } from '../port.ts';
 import { gpuCsv, mib, type NodeView, type PoolView, workloadState } from './views.ts';
@@ -24,21 +25,13 @@ export interface Rendered {
   readonly stderr: string;
 }
 
-export function duration(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  if (s < 120) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 120) return `${m} min`;
-  const h = Math.floor(m / 60);
-  return h < 48 ? `${h} h ${m % 60} min` : `${Math.floor(h / 24)} d ${h % 24} h`;
-}
-
 /** "status online, registered 3 d 4 h ago, last heartbeat 2 s ago, version 0.1.0". */
 export function registryFacts(view: NodeView): string {
   const facts = [`status ${view.deregistered ? 'deregistered by the bot' : view.status}`];
-  if (view.registeredAgeMs !== undefined) facts.push(`registered ${duration(view.registeredAgeMs)} ago`);
+  if (view.registeredAgeMs !== undefined)
+    facts.push(`registered ${formatDuration(view.registeredAgeMs)} ago`);
   if (view.heartbeatAgeMs !== undefined) {
-    facts.push(`last heartbeat ${duration(view.heartbeatAgeMs)} ago${view.stale ? ' (stale)' : ''}`);
+    facts.push(`last heartbeat ${formatDuration(view.heartbeatAgeMs)} ago${view.stale ? ' (stale)' : ''}`);
   }
   if (view.version) facts.push(`version ${view.version}`);
   return facts.join(', ');

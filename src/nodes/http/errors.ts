@@ -1,4 +1,5 @@
 import { BotError } from '../../core/errors.ts';
+import { graphemeHead } from '../../core/text.ts';
 
 /**
  * The http adapter's coded errors. Transport failures are the port's `bot.node.unreachable` and
@@ -110,7 +111,7 @@ export function adapterClosedError(adapter: string): BotError {
 export function invalidWorkloadIdError(id: string): BotError {
   return new BotError(
     'bot.workload.invalid_id',
-    `${JSON.stringify(id.slice(0, 80))} is not a valid workload id.`,
+    `${JSON.stringify(graphemeHead(id, 80))} is not a valid workload id.`,
     {
       hint: 'Workload ids look like `<node>/<pool>`, each part letters, digits, dots, dashes and underscores.',
     },

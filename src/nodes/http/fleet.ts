@@ -1,4 +1,5 @@
 import { isBotError } from '../../core/errors.ts';
+import { graphemeHead } from '../../core/text.ts';
 import type { Logger } from '../../logger.ts';
 import { invalidNodeNameError, unknownNodeError } from '../errors.ts';
 import { compareNodeNames, isValidNodeName } from '../node-names.ts';
@@ -105,7 +106,7 @@ export class Fleet {
         if (!view || view.name !== node) {
           throw apiError(
             { what, adapter, baseUrl, request },
-            `answered the record of another node (${JSON.stringify((view?.name ?? '').slice(0, 80))}): check paths.node`,
+            `answered the record of another node (${JSON.stringify(graphemeHead(view?.name ?? '', 80))}): check paths.node`,
           );
         }
         found = { view, request };

@@ -1,5 +1,5 @@
 import { ApiException } from '@kubernetes/client-node';
-import { BotError } from '../../core/errors.ts';
+import { BotError, kindOfHttpStatus } from '../../core/errors.ts';
 
 /**
  * What the Kubernetes API said, turned into the node layer's coded errors. The API's own words
@@ -126,7 +126,13 @@ export function toBotError(err: unknown, ctx: ErrorContext): BotError {
     return new BotError(
       'bot.node.api_error',
       `${ctx.what} failed: the Kubernetes API answered ${err.code}${status.message ? `: ${status.message}` : ''}.`,
-      { hint: 'Look at the API server and its events; the bot log has the full response.', cause: err },
+      {
+        hint: 'Look at the API server and its events; the bot log has the full response.',
+        cause: err,
+        // A 409 (the object changed meanwhile) or a 422 is a refusal; a 5xx is the API server's trouble.
+        kind: kindOfHttpStatus(err.code),
+        platformCode: err.code,
+      },
     );
   }
   const code = systemCode(err);
@@ -151,8 +157,10 @@ export function toBotError(err: unknown, ctx: ErrorContext): BotError {
     );
   }
   if (err instanceof Error && err.name === 'FetchError') return unreachableError(ctx, message, err);
+  // Neither an answer nor the network: client-node's own complaint, or a bug on the bot's side.
   return new BotError('bot.node.api_error', `${ctx.what} failed: ${message}`, {
     hint: 'The bot log has the cause.',
     cause: err,
+    kind: 'internal',
   });
 }

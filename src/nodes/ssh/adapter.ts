@@ -1,5 +1,5 @@
 import type { Clock } from '../../core/clock.ts';
-import { BotError, isBotError } from '../../core/errors.ts';
+import { BotError, describeError, isBotError } from '../../core/errors.ts';
 import type { Logger } from '../../logger.ts';
 import { DIAGNOSTIC_COMMANDS } from '../commands.ts';
 import {
@@ -380,7 +380,7 @@ export async function createSshAdapter(
       if (err.code !== 'bot.node.unreachable') throw err;
       return {
         ok: false,
-        summary: `Drain of ${node} interrupted after: ${done.join(', ')}. ${err.message}${err.hint ? ` ${err.hint}` : ''}`,
+        summary: `Drain of ${node} interrupted after: ${done.join(', ')}. ${describeError(err, { hint: 'inline' })}`,
         output: lines.join('\n'),
       };
     }

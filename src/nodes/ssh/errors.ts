@@ -1,4 +1,5 @@
 import { BotError } from '../../core/errors.ts';
+import { graphemeHead } from '../../core/text.ts';
 
 /**
  * The SSH adapter's coded errors. Transport failures are `bot.node.unreachable` / `bot.node.timeout`
@@ -86,7 +87,7 @@ export function connectionLostError(node: string, what: string): BotError {
 export function invalidWorkloadNameError(name: string): BotError {
   return new BotError(
     'bot.workload.invalid_id',
-    `${JSON.stringify(name.slice(0, 80))} is not a valid container name.`,
+    `${JSON.stringify(graphemeHead(name, 80))} is not a valid container name.`,
     {
       hint: 'Workload ids look like `<node>/<name>`, the name being letters, digits, dots, dashes and underscores.',
     },

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { BotError } from '../../core/errors.ts';
+import { graphemeHead } from '../../core/text.ts';
 import { checkPort, invalidNodeNameError } from '../errors.ts';
 import { checkLogTail } from '../logs.ts';
 import { PEER_PROBE_TIMEOUT_S } from '../peer-probe.ts';
@@ -165,7 +166,7 @@ export function isPeerHost(host: string): boolean {
 export function invalidPeerHostError(host: string): BotError {
   return new BotError(
     'bot.node.invalid_host',
-    `${JSON.stringify(host.slice(0, 80))} is not a hostname or an IP address.`,
+    `${JSON.stringify(graphemeHead(host, 80))} is not a hostname or an IP address.`,
     { hint: "Fix the node's `host` in the adapter's inventory." },
   );
 }

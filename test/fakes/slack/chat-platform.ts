@@ -8,6 +8,7 @@ import type {
   InboundHandler,
   PostOptions,
 } from '../../../src/chat/port.ts';
+import { slackApiError, slackErrorKind } from '../../../src/chat/slack/errors.ts';
 import { type Actor, BotError } from '../../../src/core/index.ts';
 import { completeUpload, receiveUpload, startUpload } from './uploads.ts';
 import type { SlackResult, Workspace } from './workspace.ts';
@@ -17,21 +18,10 @@ export interface FakeSlackChatOptions {
   readonly announceChannel?: string | null;
 }
 
-/** Slack error codes → the port's coded errors. */
-const CODES: Record<string, string> = {
-  name_taken: 'bot.chat.name_taken',
-  channel_not_found: 'bot.chat.channel_not_found',
-  message_not_found: 'bot.chat.message_not_found',
-  is_archived: 'bot.chat.archived',
-  is_inactive: 'bot.chat.archived',
-  not_in_channel: 'bot.chat.forbidden',
-  cant_update_message: 'bot.chat.forbidden',
-  posting_to_channel_denied: 'bot.chat.forbidden',
-};
-
-function unwrap<T>(r: SlackResult<T>, what: string): T {
+/** Slack's refusal as the real adapter raises it: the same code and kind (src/chat/slack/errors.ts). */
+function unwrap<T>(r: SlackResult<T>, method: string): T {
   if (r.ok) return r.value;
-  throw new BotError(CODES[r.error] ?? 'bot.chat.slack_error', `Slack refused to ${what}: ${r.error}.`);
+  throw slackApiError(method, r.error);
 }
 
 /** Block Kit for a platform-neutral message, the plain way (the fake's own renderer). */
@@ -116,35 +106,37 @@ export class FakeSlackChat implements ChatPlatform {
   }
 
   async createChannel(input: CreateChannelInput): Promise<ChannelRef> {
-    const c = unwrap(this.ws.createChannel(this.bot, input.name, input.private), 'create the channel');
-    if (input.topic) unwrap(this.ws.setTopic(this.bot, c.id, input.topic), 'set the topic');
+    const c = unwrap(this.ws.createChannel(this.bot, input.name, input.private), 'conversations.create');
+    if (input.topic) unwrap(this.ws.setTopic(this.bot, c.id, input.topic), 'conversations.setTopic');
     return { id: c.id, name: c.name };
   }
 
   async renameChannel(channelId: string, name: string): Promise<void> {
-    unwrap(this.ws.renameChannel(this.bot, channelId, name), 'rename the channel');
+    unwrap(this.ws.renameChannel(this.bot, channelId, name), 'conversations.rename');
   }
 
   async archiveChannel(channelId: string): Promise<void> {
     const r = this.ws.archiveChannel(this.bot, channelId);
     if (!r.ok && r.error === 'already_archived') return;
-    unwrap(r, 'archive the channel');
+    unwrap(r, 'conversations.archive');
   }
 
   async setTopic(channelId: string, topic: string): Promise<void> {
-    unwrap(this.ws.setTopic(this.bot, channelId, topic), 'set the topic');
+    unwrap(this.ws.setTopic(this.bot, channelId, topic), 'conversations.setTopic');
   }
 
   async invite(channelId: string, userIds: readonly string[]): Promise<void> {
     const wanted = userIds.filter((id) => id !== this.bot);
     if (wanted.length === 0) return;
     const r = this.ws.invite(this.bot, channelId, wanted, true);
-    const value = unwrap(r, 'invite');
+    const value = unwrap(r, 'conversations.invite');
     const real = value.errors.filter((e) => e.error !== 'already_in_channel');
     if (real.length > 0) {
+      // Slack answers each refused person with their own error; the first one says what kind it is.
       throw new BotError(
-        'bot.chat.invite_failed',
+        'bot.slack.api_error',
         `Slack could not invite ${real.map((e) => e.user).join(', ')}.`,
+        { kind: slackErrorKind(real[0]!.error), platformCode: real[0]!.error },
       );
     }
   }
@@ -170,7 +162,7 @@ export class FakeSlackChat implements ChatPlatform {
           ? { metadata: { event_type: 'incident_bot_post', event_payload: { key: options.key } } }
           : {}),
       }),
-      'post the message',
+      'chat.postMessage',
     );
     return { messageId: m.ts };
   }
@@ -193,7 +185,7 @@ export class FakeSlackChat implements ChatPlatform {
         text: message.text,
         blocks: renderBlocks(message),
       }),
-      'update the message',
+      'chat.update',
     );
   }
 
@@ -205,7 +197,7 @@ export class FakeSlackChat implements ChatPlatform {
         text: message.text,
         blocks: renderBlocks(message),
       }),
-      'post the ephemeral message',
+      'chat.postEphemeral',
     );
   }
 
@@ -224,12 +216,12 @@ export class FakeSlackChat implements ChatPlatform {
     const bytes = Buffer.from(file.content, 'utf8');
     const f = unwrap(
       startUpload(this.ws, this.bot, { filename: file.filename, length: bytes.length }),
-      'upload',
+      'files.getUploadURLExternal',
     );
     receiveUpload(this.ws, f.ticket, bytes);
     unwrap(
       completeUpload(this.ws, this.bot, { files: [{ id: f.id, title: file.title }], channel: channelId }),
-      'upload',
+      'files.completeUploadExternal',
     );
   }
 
@@ -271,6 +263,6 @@ export class FakeSlackChat implements ChatPlatform {
 
   /** A message permalink like chat.getPermalink gives. */
   permalink(channelId: string, messageId: string): string {
-    return unwrap(this.ws.permalink(this.origin(), channelId, messageId), 'link the message');
+    return unwrap(this.ws.permalink(this.origin(), channelId, messageId), 'chat.getPermalink');
   }
 }
