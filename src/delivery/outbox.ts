@@ -3,8 +3,9 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { ChatMessage } from '../chat/message.ts';
 import type { ChatPlatform } from '../chat/port.ts';
-import { BotError, type Clock, errorKind, isBotError } from '../core/index.ts';
+import { BotError, type Clock, errorKind, isBotError, isNetworkError } from '../core/index.ts';
 import { outboxDelivered } from '../metrics.ts';
+import { isTransientStoreError } from '../store/errors.ts';
 import type { OutboxEntry, Store, Tx } from '../store/port.ts';
 import type { ChatOps } from './ops.ts';
 
@@ -104,11 +105,15 @@ export function newOutboxId(): string {
  * (`unavailable`, also the channel not open yet) or asked the bot to slow down (`rate_limited`).
  * A refusal is final. Anything that is not a BotError is a bug (`internal`): retried for twenty
  * minutes it would only hide itself, so it fails at once and is logged as one. Adapters wrap what
- * the network does to a request (resets, timeouts) as `unavailable`, so an outage is still retried.
+ * the network does to a request (resets, timeouts) as `unavailable`, so an outage is still retried;
+ * the database's own passing failures (a lost connection, a busy file) are retried too: the call
+ * itself was never the problem.
  */
 export function isTransient(err: unknown): boolean {
   const kind = errorKind(err);
-  return kind === 'unavailable' || kind === 'rate_limited';
+  return (
+    kind === 'unavailable' || kind === 'rate_limited' || isTransientStoreError(err) || isNetworkError(err)
+  );
 }
 
 /** Thrown by a handler whose target does not exist yet (the channel is still being opened). */

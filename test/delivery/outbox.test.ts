@@ -343,3 +343,19 @@ describe('Outbox', () => {
     expect(entry).toBeUndefined();
   });
 });
+
+describe('isTransient', () => {
+  it('retries what the database or the network did to a call, not a bug', () => {
+    const pg = (code: string) => Object.assign(new Error('db'), { code });
+    expect(isTransient(pg('08006'))).toBe(true); // connection failure
+    expect(isTransient(pg('57P01'))).toBe(true); // admin shutdown
+    expect(isTransient(pg('40001'))).toBe(true); // serialization failure
+    expect(isTransient(pg('40P01'))).toBe(true); // deadlock
+    expect(isTransient(pg('SQLITE_BUSY'))).toBe(true);
+    expect(isTransient(new Error('Connection terminated unexpectedly'))).toBe(true);
+    expect(isTransient(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))).toBe(true);
+    expect(isTransient(pg('23505'))).toBe(false); // unique violation: a bug, not a passing failure
+    expect(isTransient(pg('42P01'))).toBe(false); // undefined table
+    expect(isTransient(new TypeError("Cannot read properties of undefined (reading 'ts')"))).toBe(false);
+  });
+});
