@@ -2,39 +2,29 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   type AlertSource,
-  groupKeyFor,
-  incidentKeyFor,
   labelSeverity,
-  type NormalizedAlert,
-  nodesFromLabels,
-  normalizeAlertPayloadSliced,
   type SeverityMapping,
   STORM_WINDOW_MS,
   StormGuard,
 } from '../alerts/index.ts';
-import type { ChatMessage } from '../chat/message.ts';
 import type { ChatPlatform } from '../chat/port.ts';
 import {
   type Actor,
   BOT_ACTOR_PREFIX,
   BOT_LIMITS,
   type Clock,
-  graphemeHead,
   type Incident,
   isBotError,
   isMoreSevere,
   type Severity,
-  SLACK_LIMITS,
-  truncateText,
 } from '../core/index.ts';
-import type { OutboxDraft } from '../delivery/outbox.ts';
 import type { UnitOfWork } from '../delivery/unit-of-work.ts';
-import { alertChangesCarried, alertIncidentsOpened, alertsReceived } from '../metrics.ts';
+import { alertChangesCarried, alertIncidentsOpened } from '../metrics.ts';
 import { matchRunbook } from '../runbooks/match.ts';
-import { runbookMessage } from '../runbooks/message.ts';
 import type { LoadedRunbook } from '../runbooks/schema.ts';
-import type { AlertGroup, AlertRecord, NewAlertRecord, Store, Tx } from '../store/port.ts';
-import { cardButtonId } from './buttons.ts';
+import type { AlertGroup, AlertRecord, Store } from '../store/port.ts';
+import { ALERTS_PER_WRITE, AlertIntake, type Received, yieldToIo } from './alert-intake.ts';
+import { alertsMessage, cut, resolveOffer, runbookDrafts, timelineText } from './alert-messages.ts';
 import { post, refresh } from './drafts.ts';
 import { incidentRef } from './format.ts';
 import type { IncidentService } from './service.ts';
@@ -56,12 +46,7 @@ export interface AlertServiceOptions {
   readonly owner?: string;
 }
 
-export interface Received {
-  /** Alerts in the delivery. */
-  readonly alerts: number;
-  /** The group keys (`source:groupKey`) they were stored under. */
-  readonly groups: readonly string[];
-}
+export type { Received } from './alert-intake.ts';
 
 /** Who alert incidents, their requests and their triage are attributed to: the bot, never a person. */
 export function alertActor(name: string): Actor {
@@ -70,7 +55,7 @@ export function alertActor(name: string): Actor {
 
 /** The alert_groups key of the storm incident; real keys start with their source. */
 const STORM_KEY = '!storm';
-const MAX_LISTED = 20;
+const _MAX_LISTED = 20;
 /** Groups the worker takes per round, and per transaction when carrying them. */
 const ROUND = 200;
 const GROUPS_PER_TRANSACTION = 50;
@@ -78,42 +63,10 @@ const GROUPS_PER_TRANSACTION = 50;
 const CLAIM_MS = 120_000;
 /** Pending groups are looked for this often too, so a dead replica's claims are taken over. */
 export const ALERT_POLL_MS = 30_000;
-/** Lets webhook requests in between the worker's steps (SQLite calls are synchronous). */
-const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
-/**
- * Alerts written per statement batch before the next turn of the event loop. A storm's
- * 60,000-alert notification written at once held the event loop for about a second on SQLite
- * (better-sqlite3 is synchronous); 1,000 at a time is about 20 ms each. They are all still one
- * transaction, committed before the 200.
- */
-const ALERTS_PER_WRITE = 1_000;
 /** A group's pending alerts are read this many at a time (about 20 ms a page on SQLite). */
 const ALERTS_PER_READ = 2_000;
 const RETRY_MS = 30_000;
 const MAX_TITLE = BOT_LIMITS.title;
-
-/**
- * recordAlerts, ALERTS_PER_WRITE at a time with a turn of the event loop between, inside the
- * caller's transaction. In key order across the slices, as recordAlerts orders one call (two
- * replicas upserting overlapping batches then lock rows in the same order); the sort is stable,
- * so the later of two deliveries of one alert still wins.
- */
-async function recordInSlices(tx: Tx, records: readonly NewAlertRecord[], at: Date): Promise<void> {
-  if (records.length <= ALERTS_PER_WRITE) {
-    await tx.recordAlerts(records, at);
-    return;
-  }
-  // (group key, fingerprint) as pairs: the alerts of one delivery share one group key string,
-  // so this compares fingerprints only, about half the time of sorting joined keys.
-  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
-  const ordered = [...records].sort((a, b) =>
-    a.groupKey === b.groupKey ? cmp(a.fingerprint, b.fingerprint) : cmp(a.groupKey, b.groupKey),
-  );
-  for (let i = 0; i < ordered.length; i += ALERTS_PER_WRITE) {
-    if (i > 0) await yieldToIo();
-    await tx.recordAlerts(ordered.slice(i, i + ALERTS_PER_WRITE), at);
-  }
-}
 
 /**
  * Alerts in, incidents out. `receive` validates a webhook body and stores its alerts durably (the
@@ -136,9 +89,7 @@ export class AlertService {
   private retryTimer: NodeJS.Timeout | undefined;
   /** This process, as the owner of its claims on alert groups. */
   private readonly owner: string;
-  /** Deliveries waiting for the next group commit. */
-  private readonly writes: { records: readonly NewAlertRecord[]; done: (err?: unknown) => void }[] = [];
-  private writing = false;
+  private readonly intake: AlertIntake;
 
   constructor(
     private readonly store: Store,
@@ -157,6 +108,7 @@ export class AlertService {
     this.storm = new StormGuard({ maxNewPerMinute: options.maxNewPerMinute, clock });
     this.actor = alertActor(options.actorName);
     this.owner = options.owner ?? randomUUID();
+    this.intake = new AlertIntake(store, clock, options);
   }
 
   /** Carries whatever was pending when the process last stopped, and what arrives from now on. */
@@ -182,80 +134,13 @@ export class AlertService {
   }
 
   /**
-   * Validates and stores one webhook body, all of it or nothing, then wakes the worker. Throws
-   * AlertPayloadError (a 400) for a body that is not the source's shape.
+   * Validates and stores one webhook body, all of it or nothing (AlertIntake), then wakes the
+   * worker. Throws AlertPayloadError (a 400) for a body that is not the source's shape.
    */
   async receive(source: AlertSource, body: unknown): Promise<Received> {
-    const receivedAt = this.clock.now();
-    // A big body is validated, normalised and written in slices, the event loop turning between
-    // them, so /healthz and every other request keep being answered meanwhile. All of it is
-    // validated before anything is written (a 400 stores nothing), and the answer still waits
-    // for the one commit.
-    const batch = await normalizeAlertPayloadSliced(
-      source,
-      body,
-      { receivedAt, groupBy: this.options.groupBy },
-      yieldToIo,
-    );
-    const batchKey = incidentKeyFor(batch);
-    const records: NewAlertRecord[] = [];
-    for (let i = 0; i < batch.alerts.length; i += ALERTS_PER_WRITE) {
-      if (i > 0) await yieldToIo();
-      for (const a of batch.alerts.slice(i, i + ALERTS_PER_WRITE))
-        records.push(this.record(source, a, batchKey));
-    }
-    await this.persist(records);
-    alertsReceived.inc({ source }, records.length);
+    const received = await this.intake.receive(source, body);
     this.kick();
-    return { alerts: records.length, groups: [...new Set(records.map((r) => r.groupKey))] };
-  }
-
-  /**
-   * Group commit: deliveries that arrive while a write is in progress go into the next write
-   * together, so a burst costs one transaction (one fsync) per round instead of one per delivery.
-   * Each caller's promise settles only once its alerts are committed.
-   */
-  private persist(records: readonly NewAlertRecord[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.writes.push({ records, done: (err) => (err === undefined ? resolve() : reject(err)) });
-      if (!this.writing) void this.flushWrites();
-    });
-  }
-
-  private async flushWrites(): Promise<void> {
-    this.writing = true;
-    try {
-      while (this.writes.length > 0) {
-        const round = this.writes.splice(0);
-        const at = this.clock.now();
-        try {
-          await this.store.transaction((tx) =>
-            recordInSlices(
-              tx,
-              round.flatMap((w) => w.records),
-              at,
-            ),
-          );
-          for (const w of round) w.done();
-        } catch (err) {
-          if (round.length === 1) {
-            round[0]!.done(err);
-            continue;
-          }
-          // Something broke the shared transaction: write each delivery alone, so only its own fails.
-          for (const w of round) {
-            try {
-              await this.store.transaction((tx) => recordInSlices(tx, w.records, at));
-              w.done();
-            } catch (own) {
-              w.done(own ?? new Error('write failed'));
-            }
-          }
-        }
-      }
-    } finally {
-      this.writing = false;
-    }
+    return received;
   }
 
   /** Resolves once the worker, and the triage it started, have nothing left to do (tests, benchmarks). */
@@ -264,28 +149,6 @@ export class AlertService {
       await this.running;
       await this.deps.uow.idle();
     } while (this.running);
-  }
-
-  private record(source: AlertSource, a: NormalizedAlert, batchKey: string): NewAlertRecord {
-    const groupKey =
-      this.options.groupByLabels && source !== 'generic'
-        ? `${source}:${groupKeyFor(a.labels, this.options.groupBy)}`
-        : batchKey;
-    return {
-      groupKey,
-      fingerprint: a.fingerprint,
-      source,
-      name: a.name,
-      status: a.status,
-      labels: a.labels,
-      annotations: a.annotations,
-      nodes: nodesFromLabels(a.labels, this.options.nodeLabels),
-      ...(a.summary ? { summary: a.summary } : {}),
-      ...(a.runbookUrl ? { runbookUrl: a.runbookUrl } : {}),
-      ...(a.generatorUrl ? { generatorUrl: a.generatorUrl } : {}),
-      startsAt: a.startsAt,
-      endsAt: a.endsAt,
-    };
   }
 
   /** Starts the worker, or tells the running one to look again when it is done. */
@@ -609,8 +472,8 @@ export class AlertService {
           if (last) {
             send(
               post(incident, alertsMessage(pending, groups.length)),
-              pending.some((a) => a.status === 'resolved') ? await this.resolveOffer(tx, incident) : [],
-              firstOwn ? this.runbookDrafts(incident, pending) : [],
+              pending.some((a) => a.status === 'resolved') ? await resolveOffer(tx, incident) : [],
+              firstOwn ? runbookDrafts(this.deps.runbooks, incident, pending) : [],
               raise ? [] : refresh(incident),
             );
           }
@@ -621,96 +484,10 @@ export class AlertService {
     }
     if (raise) await this.deps.incidents.changeSeverity(incident, raise, this.actor);
   }
-
-  /** Every alert of the incident has resolved: propose resolving it (a person decides). */
-  private async resolveOffer(tx: Tx, incident: Incident): Promise<OutboxDraft[]> {
-    if (incident.status === 'resolved' || incident.status === 'closed') return [];
-    const counts = await tx.countIncidentAlerts(incident.id);
-    if (counts.firing > 0 || counts.resolved === 0) return [];
-    const text = `✅ All ${counts.resolved} alert${counts.resolved === 1 ? '' : 's'} of ${incidentRef(incident)} ${counts.resolved === 1 ? 'has' : 'have'} resolved. Resolve the incident?`;
-    return [
-      post(incident, {
-        text,
-        sections: [text],
-        buttons: [
-          {
-            id: cardButtonId('resolve', incident.id),
-            label: `Resolve ${incidentRef(incident)}`,
-            style: 'primary',
-            confirm: {
-              title: `Resolve ${incidentRef(incident)}?`,
-              text: 'Every alert has resolved. Resolve if the impact has ended too.',
-              confirm: 'Resolve',
-              deny: 'Not yet',
-            },
-          },
-        ],
-        context: ['Alerts can resolve before the impact ends; check before resolving.'],
-      }),
-    ];
-  }
-
-  /**
-   * A new alert incident's runbook message and its triage, as outbox entries written with the
-   * alerts: after a crash they still happen (the triage again from the start; it does not request
-   * a mitigation that is already pending).
-   */
-  private runbookDrafts(incident: Incident, alerts: readonly AlertRecord[]): OutboxDraft[] {
-    const firing = alerts.filter((a) => a.status === 'firing');
-    // The first alert that matches a runbook decides it (not every alert of a storm group matched).
-    let runbook: LoadedRunbook | undefined;
-    for (const a of firing) {
-      runbook = matchRunbook(this.deps.runbooks, a);
-      if (runbook) break;
-    }
-    const runbookUrl = firing.find((a) => a.runbookUrl)?.runbookUrl;
-    const drafts: OutboxDraft[] = [];
-    if (runbook) {
-      drafts.push(post(incident, runbookMessage(runbook, runbookUrl ? { runbookUrl } : {})));
-    } else if (runbookUrl) {
-      const text = `📘 The alert’s runbook: <${runbookUrl}|${runbookUrl}>`;
-      drafts.push(post(incident, { text, sections: [text] }));
-    }
-    const nodes = [...new Set(firing.flatMap((a) => a.nodes))];
-    if (nodes.length > 0 && !(runbook && runbook.diagnostics.length === 0)) {
-      drafts.push({
-        incidentId: incident.id,
-        op: 'alert_triage',
-        payload: { nodes, ...(runbook ? { runbook: runbook.name } : {}) },
-      });
-    }
-    return drafts;
-  }
 }
 
 function settled(alerts: readonly AlertRecord[]) {
   return alerts.map((a) => ({ fingerprint: a.fingerprint, status: a.status }));
-}
-
-function cut(text: string, max: number): string {
-  return truncateText(text.replace(/\s+/g, ' ').trim(), max);
-}
-
-/** One timeline entry per group and round: `Firing: A on n1` or `3 firing, 1 resolved: …`. */
-function timelineText(alerts: readonly AlertRecord[]): string {
-  const label = (a: AlertRecord) =>
-    a.status === 'resolved' ? 'Resolved' : a.postedStatus === 'resolved' ? 'Firing again' : 'Firing';
-  if (alerts.length === 1) return `${label(alerts[0]!)}: ${describe(alerts[0]!)}`;
-  const firing = alerts.filter((a) => a.status === 'firing').length;
-  const resolved = alerts.length - firing;
-  const head = [...(firing ? [`${firing} firing`] : []), ...(resolved ? [`${resolved} resolved`] : [])].join(
-    ', ',
-  );
-  const listed = alerts.slice(0, 10).map((a) => `${label(a)}: ${describe(a)}`);
-  return cut(
-    `${head}: ${listed.join('; ')}${alerts.length > 10 ? `; and ${alerts.length - 10} more` : ''}`,
-    BOT_LIMITS.timelineSummary,
-  );
-}
-
-function describe(a: AlertRecord): string {
-  const where = a.nodes.length ? ` on ${a.nodes.join(', ')}` : '';
-  return cut(`${a.name}${where}${a.summary ? `: ${a.summary}` : ''}`, 500);
 }
 
 /** Thrown inside a declaration when the storm guard's shared count is full. */
@@ -726,35 +503,4 @@ interface Carry {
     readonly link?: AlertGroup;
   }[];
   opened?: 'own' | 'storm';
-}
-
-/** One message for one round's changes: what fires, what resolved, with their links. */
-export function alertsMessage(alerts: readonly AlertRecord[], groups = 0): ChatMessage {
-  const firing = alerts.filter((a) => a.status === 'firing');
-  const resolved = alerts.filter((a) => a.status === 'resolved');
-  const heads = [
-    ...(firing.length ? [`🔥 ${firing.length} alert${firing.length === 1 ? '' : 's'} firing`] : []),
-    ...(resolved.length ? [`✅ ${resolved.length} resolved`] : []),
-  ];
-  const header = heads.join(' · ');
-  const line = (a: AlertRecord) => {
-    const links = [
-      ...(a.generatorUrl ? [`<${a.generatorUrl}|source>`] : []),
-      ...(a.runbookUrl ? [`<${a.runbookUrl}|runbook>`] : []),
-    ];
-    return `${a.status === 'firing' ? '🔥' : '✅'} ${describe(a)}${links.length ? ` · ${links.join(' · ')}` : ''}`;
-  };
-  const listed = [...firing, ...resolved];
-  const lines = listed.slice(0, MAX_LISTED).map(line);
-  if (listed.length > MAX_LISTED) {
-    lines.push(
-      `…and ${listed.length - MAX_LISTED} more: all of them are on the timeline (/incident timeline).`,
-    );
-  }
-  return {
-    text: graphemeHead(`${header}: ${listed.map((a) => a.name).join(', ')}`, SLACK_LIMITS.fallbackText),
-    header,
-    sections: [lines.join('\n')],
-    ...(groups > 1 ? { context: [`From ${groups} alert groups.`] } : {}),
-  };
 }
