@@ -52,7 +52,7 @@ describe('parseRole', () => {
       const err = catchBotError(() => parseRole(input));
       expect(err.code).toBe('bot.role.unknown');
       expect(err.message).toBe(`Unknown role "${input}".`);
-      expect(err.hint).toBe('Use commander (ic), comms (communications lead) or responder.');
+      expect(err.hint).toBe('Use commander (ic), communications (comms) or responder.');
     },
   );
 
