@@ -3,6 +3,7 @@ import type { Reply } from '../chat/message.ts';
 import { ephemeral } from '../chat/message.ts';
 import type { ChatPlatform, InboundEvent, InboundHandler } from '../chat/port.ts';
 import type { CommandContext, CommandDefinition } from '../commands/define.ts';
+import { checkNeeds } from '../commands/needs.ts';
 import { parseOptions } from '../commands/parse.ts';
 import type { CommandRegistry } from '../commands/registry.ts';
 import type { Services } from '../commands/services.ts';
@@ -124,6 +125,10 @@ async function route(chat: ChatPlatform, event: InboundEvent, deps: InboundDeps)
   }
 }
 
+/**
+ * `/<group> <text>` through its command: parse its options, check what it needs from the fleet,
+ * find its incident, check who may run it, run it.
+ */
 export async function runCommand(
   chat: ChatPlatform,
   group: string,
@@ -136,32 +141,17 @@ export async function runCommand(
   // The subcommand is the first word as typed (quoted or not); the rest is the command's own text.
   const first = /^("[^"]*"|'[^']*'|\S+)/.exec(trimmed)?.[0] ?? '';
   const [sub = 'help'] = splitArgs(first);
-  const rest = trimmed.slice(first.length);
   const def = deps.registry.resolve(group, sub);
-  const options = parseOptions(def, rest) as Record<string, unknown>;
+  const options: Record<string, unknown> = parseOptions(def, trimmed.slice(first.length));
   // Capabilities first: "this adapter cannot drain" beats a half-run command.
-  for (const capability of def.needs?.node ?? []) {
-    if (typeof options.node === 'string') deps.services.nodes.require(options.node, capability);
-  }
-  const incident = await findIncident(
-    chat,
-    def,
-    channelId,
-    options.incident as number | undefined,
-    actor,
-    deps,
-  );
-  if (incident) await checkPermission(def, incident, actor, deps);
-  const ctx: CommandContext = {
-    actor,
-    chat,
-    channelId,
-    incident,
-    services: deps.services,
-    clock: deps.clock,
-  };
-  const { incident: _ignored, ...own } = options;
-  return def.execute(ctx, def.incident === 'required' ? own : options);
+  await checkNeeds(def, options, deps.services.nodes);
+  const base = { actor, chat, channelId, services: deps.services, clock: deps.clock };
+  if (def.incident === 'none') return def.execute({ ...base, incident: undefined }, options);
+  const { incident: number, ...own } = options;
+  const incident = await findIncident(chat, def, channelId, number as number | undefined, actor, deps);
+  await checkPermission(def, incident, actor, deps);
+  const ctx: CommandContext<'required'> = { ...base, incident };
+  return def.execute(ctx, own);
 }
 
 async function findIncident(
@@ -171,8 +161,7 @@ async function findIncident(
   number: number | undefined,
   actor: Actor,
   deps: InboundDeps,
-): Promise<Incident | undefined> {
-  if (def.incident !== 'required') return undefined;
+): Promise<Incident> {
   const { incidents } = deps.services;
   if (number !== undefined) {
     const incident = await incidents.byNumber(number);

@@ -35,6 +35,17 @@ export const roleOption = wordOption(ROLES, toRole, ROLE_WORDS);
 export const textOption = (what: string, max = 3000) =>
   z.string().trim().min(1, `the ${what} is empty`).max(max, `the ${what} is longer than ${max} characters`);
 
+/** One node, by name; the registry checks the name before any adapter sees it. */
+export const nodeOption = z.string().trim().min(1).max(253).describe('Node name, e.g. gpu-node-5');
+
+/** Node names separated by spaces or commas, as a list without repeats. */
+export const nodeListOption = z
+  .string()
+  .trim()
+  .max(4000)
+  .transform((text) => [...new Set(text.split(/[\s,]+/).filter(Boolean))])
+  .describe('Node names, separated by spaces or commas');
+
 /** A workload as /workload list shows it: an id such as gpu-node-3/vllm or ml/pod-abc, or a name. */
 export const workloadOption = z
   .string()
