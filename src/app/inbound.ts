@@ -4,7 +4,7 @@ import { ephemeral } from '../chat/message.ts';
 import type { ChatPlatform, InboundEvent, InboundHandler } from '../chat/port.ts';
 import type { CommandContext, CommandDefinition } from '../commands/define.ts';
 import { checkNeeds } from '../commands/needs.ts';
-import { parseOptions } from '../commands/parse.ts';
+import { parseOptions, readTypedOptions, type TypedOptions } from '../commands/parse.ts';
 import type { CommandRegistry } from '../commands/registry.ts';
 import type { Services } from '../commands/services.ts';
 import { splitArgs } from '../commands/split.ts';
@@ -91,7 +91,7 @@ async function route(chat: ChatPlatform, event: InboundEvent, deps: InboundDeps)
   const { incidents } = deps.services;
   switch (event.type) {
     case 'command':
-      return runCommand(chat, event.command, event.text, event.actor, event.channelId, deps);
+      return runCommand(chat, event.command, event.text, event.actor, event.channelId, deps, event.options);
     case 'button':
       return clickButton(chat, event.buttonId, event.actor, deps, {
         channelId: event.channelId,
@@ -126,8 +126,8 @@ async function route(chat: ChatPlatform, event: InboundEvent, deps: InboundDeps)
 }
 
 /**
- * `/<group> <text>` through its command: parse its options, check what it needs from the fleet,
- * find its incident, check who may run it, run it.
+ * `/<group> <text>` through its command: parse (or, given `typed`, read the platform's typed
+ * options), check what it needs from the fleet, find its incident, check who may run it, run it.
  */
 export async function runCommand(
   chat: ChatPlatform,
@@ -136,13 +136,17 @@ export async function runCommand(
   actor: Actor,
   channelId: string,
   deps: InboundDeps,
+  /** Option values the platform delivered typed; `text` is then only the subcommand. */
+  typed?: TypedOptions,
 ): Promise<Reply> {
   const trimmed = text.trim();
   // The subcommand is the first word as typed (quoted or not); the rest is the command's own text.
   const first = /^("[^"]*"|'[^']*'|\S+)/.exec(trimmed)?.[0] ?? '';
   const [sub = 'help'] = splitArgs(first);
   const def = deps.registry.resolve(group, sub);
-  const options: Record<string, unknown> = parseOptions(def, trimmed.slice(first.length));
+  const options: Record<string, unknown> = typed
+    ? readTypedOptions(def, typed)
+    : parseOptions(def, trimmed.slice(first.length));
   // Capabilities first: "this adapter cannot drain" beats a half-run command.
   await checkNeeds(def, options, deps.services.nodes);
   const base = { actor, chat, channelId, services: deps.services, clock: deps.clock };
