@@ -23,7 +23,7 @@ export default defineCommand({
         hint: 'Mention them (@name), or write "me".',
       });
     }
-    await ctx.services.incidents.assignRole(ctx.incident!, o.role, user, ctx.actor);
+    await ctx.services.incidents.assignRole(ctx.incident, o.role, user, ctx.actor);
     return ephemeral(`${ctx.chat.mention(user.id)} is now ${ROLE_LABEL[o.role].toLowerCase()}.`, [user.id]);
   },
 });

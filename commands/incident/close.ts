@@ -11,7 +11,7 @@ export default defineCommand({
   permission: 'commander',
   incident: 'required',
   async execute(ctx) {
-    const incident = await ctx.services.incidents.changeStatus(ctx.incident!, 'closed', ctx.actor);
+    const incident = await ctx.services.incidents.changeStatus(ctx.incident, 'closed', ctx.actor);
     // The channel notice is posted by the service before the channel is archived.
     return ephemeral(`${incidentRef(incident)} closed.`);
   },

@@ -1,25 +1,13 @@
-import { z } from 'zod';
 import { ephemeral, inChannel } from '../../src/chat/message.ts';
+import { declareOptions } from '../../src/commands/declare-options.ts';
 import { defineCommand } from '../../src/commands/define.ts';
-import { severityOption } from '../../src/commands/options.ts';
-import { BOT_LIMITS } from '../../src/core/index.ts';
 import { incidentRef } from '../../src/incidents/format.ts';
 
 export default defineCommand({
   group: 'incident',
   name: 'declare',
   description: 'Declare an incident: opens its channel, posts the card, announces it',
-  options: z.object({
-    title: z
-      .string()
-      .trim()
-      .min(1, 'the title is empty')
-      .max(BOT_LIMITS.title)
-      .describe('Short title of what is wrong'),
-    severity: severityOption.default('SEV3').describe('SEV1 (total outage) … SEV4 (minor); default SEV3'),
-    description: z.string().trim().max(BOT_LIMITS.description).default('').describe('What is known so far'),
-    private: z.boolean().default(false).describe('Private channel, kept out of the announcement channel'),
-  }),
+  options: declareOptions,
   positional: ['title'],
   short: { severity: 's', description: 'd' },
   examples: ['/incident declare gpu-node-5 fell off the bus --severity SEV2'],

@@ -11,7 +11,7 @@ export default defineCommand({
   permission: 'anyone',
   incident: 'required',
   async execute(ctx) {
-    const incident = await ctx.services.incidents.changeStatus(ctx.incident!, 'mitigated', ctx.actor);
+    const incident = await ctx.services.incidents.changeStatus(ctx.incident, 'mitigated', ctx.actor);
     return inChannel(`🩹 ${incidentRef(incident)} marked mitigated by ${ctx.chat.mention(ctx.actor.id)}.`, [
       ctx.actor.id,
     ]);

@@ -13,7 +13,7 @@ export default defineCommand({
   permission: 'anyone',
   incident: 'required',
   async execute(ctx, o) {
-    const entry = await ctx.services.incidents.addNote(ctx.incident!, o.text, ctx.actor);
+    const entry = await ctx.services.incidents.addNote(ctx.incident, o.text, ctx.actor);
     return ephemeral(`Noted on the timeline (entry #${entry.id}).`);
   },
 });

@@ -12,14 +12,14 @@ export default defineCommand({
   permission: 'anyone',
   incident: 'required',
   async execute(ctx) {
-    const draft = await ctx.services.postmortem.publish(ctx.incident!, ctx.actor);
+    const draft = await ctx.services.postmortem.publish(ctx.incident, ctx.actor);
     const { postmortem } = draft;
     const how =
       postmortem.source === 'llm'
         ? `written with ${postmortem.model}`
         : `deterministic (${draft.fallbackReason ?? 'no model configured'})`;
     return ephemeral(
-      `Post-mortem draft v${postmortem.version} for ${incidentRef(ctx.incident!)} posted in the channel: ${how}.`,
+      `Post-mortem draft v${postmortem.version} for ${incidentRef(ctx.incident)} posted in the channel: ${how}.`,
     );
   },
 });

@@ -11,7 +11,7 @@ export default defineCommand({
   permission: 'anyone',
   incident: 'required',
   async execute(ctx) {
-    const incident = await ctx.services.incidents.changeStatus(ctx.incident!, 'resolved', ctx.actor);
+    const incident = await ctx.services.incidents.changeStatus(ctx.incident, 'resolved', ctx.actor);
     return inChannel(
       `✅ ${incidentRef(incident)} resolved by ${ctx.chat.mention(ctx.actor.id)}. Close it with /incident close once the follow-ups are written down.`,
       [ctx.actor.id],

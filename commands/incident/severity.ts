@@ -14,7 +14,7 @@ export default defineCommand({
   permission: 'anyone',
   incident: 'required',
   async execute(ctx, o) {
-    const incident = await ctx.services.incidents.changeSeverity(ctx.incident!, o.severity, ctx.actor);
+    const incident = await ctx.services.incidents.changeSeverity(ctx.incident, o.severity, ctx.actor);
     return ephemeral(`${incidentRef(incident)} is now ${incident.severity}.`);
   },
 });

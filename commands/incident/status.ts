@@ -17,7 +17,7 @@ export default defineCommand({
   permission: 'anyone',
   incident: 'required',
   async execute(ctx, o) {
-    const incident = ctx.incident!;
+    const incident = ctx.incident;
     const { incidents } = ctx.services;
     if (o.status) {
       const updated = await incidents.changeStatus(incident, o.status, ctx.actor);

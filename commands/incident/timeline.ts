@@ -23,7 +23,7 @@ export default defineCommand({
   permission: 'anyone',
   incident: 'required',
   async execute(ctx, o) {
-    const incident = ctx.incident!;
+    const incident = ctx.incident;
     const all = (await ctx.services.incidents.timeline(incident)).filter((e) => !o.key || e.key);
     const shown = all.slice(-o.last);
     const tz = ctx.actor.timeZone ?? ctx.services.displayTimeZone;

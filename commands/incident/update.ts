@@ -14,7 +14,7 @@ export default defineCommand({
   permission: 'anyone',
   incident: 'required',
   async execute(ctx, o) {
-    const incident = await ctx.services.incidents.postUpdate(ctx.incident!, o.text, ctx.actor);
+    const incident = await ctx.services.incidents.postUpdate(ctx.incident, o.text, ctx.actor);
     return ephemeral(`Update posted for ${incidentRef(incident)}.`);
   },
 });

@@ -1,17 +1,19 @@
 import { z } from 'zod';
 import { ephemeral } from '../../src/chat/message.ts';
 import { defineCommand } from '../../src/commands/define.ts';
+import { nodeOption } from '../../src/commands/options.ts';
 
 export default defineCommand({
   group: 'node',
   name: 'status',
   description: 'One node’s health: load, memory and every GPU',
-  options: z.object({ node: z.string().trim().min(1).max(253).describe('Node name, e.g. gpu-node-5') }),
+  options: z.object({ node: nodeOption }),
   positional: ['node'],
   examples: ['/node status gpu-node-5'],
   permission: 'anyone',
   incident: 'none',
   needs: { node: ['health'] },
+  target: { node: 'node' },
   async execute(ctx, o) {
     const adapter = ctx.services.nodes.require(o.node, 'health');
     const h = await adapter.health(o.node, { signal: AbortSignal.timeout(30_000) });

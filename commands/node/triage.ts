@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ephemeral } from '../../src/chat/message.ts';
 import { defineCommand } from '../../src/commands/define.ts';
+import { nodeListOption } from '../../src/commands/options.ts';
 import { BotError } from '../../src/core/index.ts';
 
 export default defineCommand({
@@ -8,7 +9,7 @@ export default defineCommand({
   name: 'triage',
   description: 'The first 60 seconds: health, GPUs, Xid errors, OOM kills, crash loops on nodes',
   options: z.object({
-    nodes: z.string().trim().max(4000).optional().describe('Node names, separated by spaces or commas'),
+    nodes: nodeListOption.optional(),
     all: z.boolean().default(false).describe('Every node in the fleet'),
   }),
   positional: ['nodes'],
@@ -17,14 +18,15 @@ export default defineCommand({
   permission: 'anyone',
   incident: 'none',
   needs: { node: ['diagnose'] },
+  target: { nodes: 'nodes' },
   async execute(ctx, o) {
-    const named = (o.nodes ?? '').split(/[\s,]+/).filter(Boolean);
+    const named = o.nodes ?? [];
     if (o.all === named.length > 0) {
       throw new BotError('bot.command.missing_option', 'Name the nodes to triage, or use --all (not both).', {
         hint: 'Usage: /node triage <node…> or /node triage --all',
       });
     }
-    const nodes = o.all ? (await ctx.services.nodes.listNodes()).map((n) => n.name) : [...new Set(named)];
+    const nodes = o.all ? (await ctx.services.nodes.listNodes()).map((n) => n.name) : named;
     // In an incident channel the results go on its timeline and findings become requests.
     const incident = await ctx.services.incidents.byChannel(ctx.chat.id, ctx.channelId);
     const results = await ctx.services.triage.run({

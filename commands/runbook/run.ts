@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { inChannel } from '../../src/chat/message.ts';
 import { defineCommand } from '../../src/commands/define.ts';
-import { runbookOption } from '../../src/commands/options.ts';
+import { nodeListOption, runbookOption } from '../../src/commands/options.ts';
 import { BotError } from '../../src/core/index.ts';
 import { findRunbook } from '../../src/runbooks/find.ts';
 import { runbookMessage } from '../../src/runbooks/message.ts';
@@ -12,10 +12,7 @@ export default defineCommand({
   description: "Run a runbook's diagnostics on nodes and request the mitigations its hints recommend",
   options: z.object({
     name: runbookOption,
-    nodes: z
-      .string()
-      .trim()
-      .max(4000)
+    nodes: nodeListOption
       .optional()
       .describe("Node names, separated by spaces or commas; default: the nodes the incident's alerts name"),
   }),
@@ -28,12 +25,13 @@ export default defineCommand({
   permission: 'anyone',
   incident: 'required',
   needs: { node: ['diagnose'] },
+  target: { nodes: 'nodes' },
   async execute(ctx, o) {
     const runbook = findRunbook(ctx.services.runbooks, o.name);
-    const given = (o.nodes ?? '').split(/[\s,]+/).filter(Boolean);
+    const given = o.nodes ?? [];
     const nodes = given.length
-      ? [...new Set(given)]
-      : [...new Set((await ctx.services.incidents.alerts(ctx.incident!)).flatMap((a) => a.nodes))];
+      ? given
+      : [...new Set((await ctx.services.incidents.alerts(ctx.incident)).flatMap((a) => a.nodes))];
     if (nodes.length === 0) {
       throw new BotError('bot.command.missing_option', 'Name the nodes to run the runbook on.', {
         hint: `No alert of this incident names a node. Usage: /runbook run ${runbook.name} <node…>`,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ephemeral } from '../../src/chat/message.ts';
 import { defineCommand } from '../../src/commands/define.ts';
+import { nodeOption } from '../../src/commands/options.ts';
 
 const STATE_EMOJI: Record<string, string> = { running: '🟢', restarting: '🔁', exited: '⚪', stopped: '⏹️' };
 
@@ -8,12 +9,13 @@ export default defineCommand({
   group: 'workload',
   name: 'list',
   description: 'Workloads (containers, pods, jobs) with their state and restart counts',
-  options: z.object({ node: z.string().trim().min(1).max(253).optional().describe('Only this node') }),
+  options: z.object({ node: nodeOption.optional().describe('Only this node') }),
   short: { node: 'n' },
   examples: ['/workload list', '/workload list --node gpu-node-3'],
   permission: 'anyone',
   incident: 'none',
   needs: { node: ['workloads'] },
+  target: { node: 'node' },
   async execute(ctx, o) {
     const { nodes } = ctx.services;
     const signal = AbortSignal.timeout(30_000);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ephemeral } from '../../src/chat/message.ts';
 import { defineCommand } from '../../src/commands/define.ts';
 import { workloadOption } from '../../src/commands/options.ts';
-import { BotError, redactHead } from '../../src/core/index.ts';
+import { redactHead } from '../../src/core/index.ts';
 import { truncate } from '../../src/incidents/format.ts';
 
 export default defineCommand({
@@ -25,14 +25,11 @@ export default defineCommand({
   permission: 'anyone',
   incident: 'none',
   needs: { node: ['logs'] },
+  target: { workload: 'workload' },
   async execute(ctx, o) {
     const signal = AbortSignal.timeout(30_000);
+    // Its adapter can read logs: the dispatcher checked `needs` against it.
     const { adapter, workload } = await ctx.services.nodes.findWorkload(o.workload, { signal });
-    if (!adapter.capabilities.has('logs')) {
-      throw new BotError('bot.node.unsupported', `Adapter ${adapter.name} cannot read workload logs.`, {
-        hint: 'Read them on the node itself.',
-      });
-    }
     const result = await adapter.workloadLogs(workload.id, o.tail, { signal });
     // Leave room for the fences and the header within the platform's limit.
     const max = ctx.chat.capabilities.maxTextLength - 200;

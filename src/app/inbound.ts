@@ -3,7 +3,8 @@ import type { Reply } from '../chat/message.ts';
 import { ephemeral } from '../chat/message.ts';
 import type { ChatPlatform, InboundEvent, InboundHandler } from '../chat/port.ts';
 import type { CommandContext, CommandDefinition } from '../commands/define.ts';
-import { parseOptions } from '../commands/parse.ts';
+import { checkNeeds } from '../commands/needs.ts';
+import { parseOptions, readTypedOptions, type TypedOptions } from '../commands/parse.ts';
 import type { CommandRegistry } from '../commands/registry.ts';
 import type { Services } from '../commands/services.ts';
 import { splitArgs } from '../commands/split.ts';
@@ -90,7 +91,7 @@ async function route(chat: ChatPlatform, event: InboundEvent, deps: InboundDeps)
   const { incidents } = deps.services;
   switch (event.type) {
     case 'command':
-      return runCommand(chat, event.command, event.text, event.actor, event.channelId, deps);
+      return runCommand(chat, event.command, event.text, event.actor, event.channelId, deps, event.options);
     case 'button':
       return clickButton(chat, event.buttonId, event.actor, deps, {
         channelId: event.channelId,
@@ -124,6 +125,10 @@ async function route(chat: ChatPlatform, event: InboundEvent, deps: InboundDeps)
   }
 }
 
+/**
+ * `/<group> <text>` through its command: parse (or, given `typed`, read the platform's typed
+ * options), check what it needs from the fleet, find its incident, check who may run it, run it.
+ */
 export async function runCommand(
   chat: ChatPlatform,
   group: string,
@@ -131,37 +136,26 @@ export async function runCommand(
   actor: Actor,
   channelId: string,
   deps: InboundDeps,
+  /** Option values the platform delivered typed; `text` is then only the subcommand. */
+  typed?: TypedOptions,
 ): Promise<Reply> {
   const trimmed = text.trim();
   // The subcommand is the first word as typed (quoted or not); the rest is the command's own text.
   const first = /^("[^"]*"|'[^']*'|\S+)/.exec(trimmed)?.[0] ?? '';
   const [sub = 'help'] = splitArgs(first);
-  const rest = trimmed.slice(first.length);
   const def = deps.registry.resolve(group, sub);
-  const options = parseOptions(def, rest) as Record<string, unknown>;
+  const options: Record<string, unknown> = typed
+    ? readTypedOptions(def, typed)
+    : parseOptions(def, trimmed.slice(first.length));
   // Capabilities first: "this adapter cannot drain" beats a half-run command.
-  for (const capability of def.needs?.node ?? []) {
-    if (typeof options.node === 'string') deps.services.nodes.require(options.node, capability);
-  }
-  const incident = await findIncident(
-    chat,
-    def,
-    channelId,
-    options.incident as number | undefined,
-    actor,
-    deps,
-  );
-  if (incident) await checkPermission(def, incident, actor, deps);
-  const ctx: CommandContext = {
-    actor,
-    chat,
-    channelId,
-    incident,
-    services: deps.services,
-    clock: deps.clock,
-  };
-  const { incident: _ignored, ...own } = options;
-  return def.execute(ctx, def.incident === 'required' ? own : options);
+  await checkNeeds(def, options, deps.services.nodes);
+  const base = { actor, chat, channelId, services: deps.services, clock: deps.clock };
+  if (def.incident === 'none') return def.execute({ ...base, incident: undefined }, options);
+  const { incident: number, ...own } = options;
+  const incident = await findIncident(chat, def, channelId, number as number | undefined, actor, deps);
+  await checkPermission(def, incident, actor, deps);
+  const ctx: CommandContext<'required'> = { ...base, incident };
+  return def.execute(ctx, own);
 }
 
 async function findIncident(
@@ -171,8 +165,7 @@ async function findIncident(
   number: number | undefined,
   actor: Actor,
   deps: InboundDeps,
-): Promise<Incident | undefined> {
-  if (def.incident !== 'required') return undefined;
+): Promise<Incident> {
   const { incidents } = deps.services;
   if (number !== undefined) {
     const incident = await incidents.byNumber(number);

@@ -46,7 +46,18 @@ interface InboundBase {
 }
 
 export type InboundEvent =
-  | (InboundBase & { readonly type: 'command'; readonly command: string; readonly text: string })
+  | (InboundBase & {
+      readonly type: 'command';
+      /** The slash command without its slash: `incident`. */
+      readonly command: string;
+      /** What follows it as typed (`declare GPU 5 down --severity sev2`); with `options`, only the subcommand. */
+      readonly text: string;
+      /**
+       * Option values the platform delivered typed, by name (Discord's slash options, Slack's declare
+       * form): the command's own schema reads them as they are, never re-typed as text.
+       */
+      readonly options?: Readonly<Record<string, string | number | boolean>>;
+    })
   | (InboundBase & { readonly type: 'button'; readonly buttonId: string; readonly messageId: string })
   | (InboundBase & {
       readonly type: 'message';

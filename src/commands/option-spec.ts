@@ -14,10 +14,13 @@ export interface OptionSpec {
 }
 
 /** Looks through optional/default/pipe wrappers to the type a person actually types. */
-function unwrap(schema: z.ZodType): { inner: z.ZodType; required: boolean } {
+function unwrap(schema: z.ZodType): { inner: z.ZodType; required: boolean; description?: string } {
   let s: z.ZodType = schema;
   let required = true;
+  // The outermost description wins: `nodeListOption.optional().describe(…)` over the list's own.
+  let description: string | undefined;
   for (let depth = 0; depth < 10; depth++) {
+    description ??= s.description;
     if (s instanceof z.ZodOptional || s instanceof z.ZodDefault) {
       required = false;
       s = s.unwrap() as z.ZodType;
@@ -29,7 +32,8 @@ function unwrap(schema: z.ZodType): { inner: z.ZodType; required: boolean } {
       break;
     }
   }
-  return { inner: s, required };
+  description ??= s.description;
+  return { inner: s, required, ...(description !== undefined ? { description } : {}) };
 }
 
 /**
@@ -39,7 +43,7 @@ function unwrap(schema: z.ZodType): { inner: z.ZodType; required: boolean } {
 export function optionSpecs(def: CommandDefinition): OptionSpec[] {
   const shape = def.options.shape;
   return Object.entries(shape).map(([name, schema]) => {
-    const { inner, required } = unwrap(schema as z.ZodType);
+    const { inner, required, description = name } = unwrap(schema as z.ZodType);
     let kind: OptionKind = 'string';
     let choices: readonly string[] | undefined;
     if (inner instanceof z.ZodBoolean) kind = 'boolean';
@@ -48,7 +52,6 @@ export function optionSpecs(def: CommandDefinition): OptionSpec[] {
       kind = 'enum';
       choices = inner.options.map(String);
     }
-    const description = (schema as z.ZodType).description ?? inner.description ?? name;
     const short = (def.short as Record<string, string> | undefined)?.[name];
     return {
       name,

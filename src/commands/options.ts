@@ -1,35 +1,51 @@
 import { z } from 'zod';
-import { ROLES, SEVERITIES, STATUSES } from '../core/index.ts';
+import {
+  BOT_LIMITS,
+  ROLE_WORDS,
+  ROLES,
+  SEVERITIES,
+  SEVERITY_WORDS,
+  STATUS_WORDS,
+  STATUSES,
+  toRole,
+  toSeverity,
+  toStatus,
+} from '../core/index.ts';
+
+/**
+ * An option whose value is one of core's words, read by core's own parser (so `lead`, `SEV 2` or
+ * `Investigating` mean here what they mean everywhere). The enum behind it gives Discord its
+ * choices and the usage line its `a|b|c`; a word the parser does not know fails the enum.
+ */
+function wordOption<const W extends readonly [string, ...string[]]>(
+  words: W,
+  read: (input: string) => W[number] | undefined,
+  expected: string,
+) {
+  return z.preprocess(
+    (v) => (typeof v === 'string' ? (read(v) ?? v) : v),
+    z.enum(words, { error: `must be ${expected}` }),
+  );
+}
 
 /** Shared option schemas, so `SEV2`, `sev2` and `2` mean the same in every command. */
-export const severityOption = z.preprocess(
-  (v) =>
-    typeof v === 'string'
-      ? v
-          .trim()
-          .toUpperCase()
-          .replace(/^(?:S|P|SEV)?-?([1-4])$/, 'SEV$1')
-      : v,
-  z.enum(SEVERITIES, { error: 'must be one of SEV1, SEV2, SEV3, SEV4 (SEV1 is the most severe)' }),
-);
+export const severityOption = wordOption(SEVERITIES, toSeverity, SEVERITY_WORDS);
+export const statusOption = wordOption(STATUSES, toStatus, STATUS_WORDS);
+export const roleOption = wordOption(ROLES, toRole, ROLE_WORDS);
 
-export const statusOption = z.preprocess(
-  (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
-  z.enum(STATUSES, { error: `must be one of ${STATUSES.join(', ')}` }),
-);
-
-const ROLE_ALIASES: Record<string, string> = {
-  ic: 'commander',
-  comms: 'communications',
-  cl: 'communications',
-};
-export const roleOption = z.preprocess(
-  (v) => (typeof v === 'string' ? (ROLE_ALIASES[v.trim().toLowerCase()] ?? v.trim().toLowerCase()) : v),
-  z.enum(ROLES, { error: 'must be commander (ic), communications (comms) or responder' }),
-);
-
-export const textOption = (what: string, max = 3000) =>
+export const textOption = (what: string, max: number = BOT_LIMITS.updateText) =>
   z.string().trim().min(1, `the ${what} is empty`).max(max, `the ${what} is longer than ${max} characters`);
+
+/** One node, by name; the registry checks the name before any adapter sees it. */
+export const nodeOption = z.string().trim().min(1).max(253).describe('Node name, e.g. gpu-node-5');
+
+/** Node names separated by spaces or commas, as a list without repeats. */
+export const nodeListOption = z
+  .string()
+  .trim()
+  .max(4000)
+  .transform((text) => [...new Set(text.split(/[\s,]+/).filter(Boolean))])
+  .describe('Node names, separated by spaces or commas');
 
 /** A workload as /workload list shows it: an id such as gpu-node-3/vllm or ml/pod-abc, or a name. */
 export const workloadOption = z

@@ -18,10 +18,11 @@ export function workloadActionCommand(kind: WorkloadActionKind, description: str
     permission: 'anyone',
     incident: 'required',
     needs: { node: [kind] },
+    target: { workload: 'workload' },
     async execute(ctx, o) {
-      const action = await ctx.services.actions.request(ctx.incident!, kind, o.workload, ctx.actor);
+      const action = await ctx.services.actions.request(ctx.incident, kind, o.workload, ctx.actor);
       return ephemeral(
-        `Requested ${kind} of ${action.target}. It runs once someone approves it${ctx.services.actions.needsSecondPerson(action, ctx.incident!) ? ' (a second person, at this severity)' : ''}.`,
+        `Requested ${kind} of ${action.target}. It runs once someone approves it${ctx.services.actions.needsSecondPerson(action, ctx.incident) ? ' (a second person, at this severity)' : ''}.`,
       );
     },
   });

@@ -26,11 +26,18 @@ const ALIASES: Record<string, Role> = {
   responders: 'responder',
 };
 
-export function parseRole(input: string): Role {
+/** What a role may be, as refusals say it: "must be …", "Use …". */
+export const ROLE_WORDS = 'commander (ic), communications (comms) or responder';
+
+/** The one reading of a role word, for commands and chat options alike; undefined for anything else. */
+export function toRole(input: string): Role | undefined {
   const key = input.trim().toLowerCase();
   // Own keys only: `constructor` or `__proto__` must not resolve through Object.prototype.
-  if (Object.hasOwn(ALIASES, key)) return ALIASES[key]!;
-  throw new BotError('bot.role.unknown', `Unknown role "${input}".`, {
-    hint: 'Use commander (ic), comms (communications lead) or responder.',
-  });
+  return Object.hasOwn(ALIASES, key) ? ALIASES[key] : undefined;
+}
+
+export function parseRole(input: string): Role {
+  const role = toRole(input);
+  if (role) return role;
+  throw new BotError('bot.role.unknown', `Unknown role "${input}".`, { hint: `Use ${ROLE_WORDS}.` });
 }

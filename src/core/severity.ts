@@ -40,15 +40,24 @@ export function responseTargetLabel(sev: Severity): string {
   return `< ${formatDuration(m * 60_000)}`;
 }
 
-/** Accepts `SEV2`, `sev2`, `2`, `S2`, `P2`: people type all of them at 3 a.m. */
-export function parseSeverity(input: string): Severity {
+/** What a severity may be, as refusals say it: "must be …", "Use …". */
+export const SEVERITY_WORDS = 'one of SEV1, SEV2, SEV3, SEV4 (SEV1 is the most severe)';
+
+/**
+ * The one reading of a severity word, for commands, forms and chat options alike. Accepts `SEV2`,
+ * `sev2`, `2`, `S2`, `P2`: people type all of them at 3 a.m. Undefined when it is none of them.
+ */
+export function toSeverity(input: string): Severity | undefined {
   const m = /^\s*(?:sev|s|p)?\s*-?([1-4])\s*$/i.exec(input);
-  if (!m) {
-    throw new BotError('bot.severity.unknown', `Unknown severity "${input}".`, {
-      hint: 'Use one of SEV1, SEV2, SEV3, SEV4 (SEV1 is the most severe).',
-    });
-  }
-  return `SEV${m[1]}` as Severity;
+  return m ? (`SEV${m[1]}` as Severity) : undefined;
+}
+
+export function parseSeverity(input: string): Severity {
+  const severity = toSeverity(input);
+  if (severity) return severity;
+  throw new BotError('bot.severity.unknown', `Unknown severity "${input}".`, {
+    hint: `Use ${SEVERITY_WORDS}.`,
+  });
 }
 
 export function isMoreSevere(a: Severity, b: Severity): boolean {

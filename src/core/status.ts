@@ -32,12 +32,19 @@ export function assertTransition(from: IncidentStatus, to: IncidentStatus): void
   throw new BotError('bot.incident.illegal_transition', message, { hint });
 }
 
-export function parseStatus(input: string): IncidentStatus {
+/** What a status may be, as refusals say it: "must be …", "Use …". */
+export const STATUS_WORDS = `one of ${STATUSES.join(', ')}`;
+
+/** The one reading of a status word, for commands and chat options alike; undefined for anything else. */
+export function toStatus(input: string): IncidentStatus | undefined {
   const s = input.trim().toLowerCase();
-  if ((STATUSES as readonly string[]).includes(s)) return s as IncidentStatus;
-  throw new BotError('bot.status.unknown', `Unknown status "${input}".`, {
-    hint: `Use one of ${STATUSES.join(', ')}.`,
-  });
+  return (STATUSES as readonly string[]).includes(s) ? (s as IncidentStatus) : undefined;
+}
+
+export function parseStatus(input: string): IncidentStatus {
+  const status = toStatus(input);
+  if (status) return status;
+  throw new BotError('bot.status.unknown', `Unknown status "${input}".`, { hint: `Use ${STATUS_WORDS}.` });
 }
 
 export function isOpen(status: IncidentStatus): boolean {

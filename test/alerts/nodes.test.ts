@@ -5,7 +5,6 @@ import { NODE_NAME_PATTERN } from '../../src/nodes/port.ts';
 
 describe('nodesFromLabels', () => {
   it('reads node, instance, host, hostname in that order, stripping ports and duplicates', () => {
-    expect(DEFAULT_NODE_LABEL_KEYS).toEqual(['node', 'instance', 'host', 'hostname']);
     expect(nodesFromLabels({ instance: 'gpu-node-5:9100' })).toEqual(['gpu-node-5']);
     expect(nodesFromLabels({ node: 'gpu-node-5', instance: 'gpu-node-5:9400' })).toEqual(['gpu-node-5']);
     expect(nodesFromLabels({ hostname: 'b', host: 'a.rack2.local', node: 'c' })).toEqual([

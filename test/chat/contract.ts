@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src/chat/message.ts';
 import type { ChatPlatform, InboundEvent } from '../../src/chat/port.ts';
 import { isBotError } from '../../src/core/index.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 /** A well-formed id of someone who is not on the platform at all. */
 const NOBODY: Record<string, string> = {
@@ -24,7 +25,27 @@ export interface ChatHarness {
   /** Reads back what the platform shows in a channel (through its API or the fake's record). */
   messages(channelId: string): Promise<{ id: string; text: string; buttons: string[] }[]>;
   channel(channelId: string): Promise<{ name: string; topic: string; archived: boolean; members: string[] }>;
+  /**
+   * How a person (`userId`) acts on the platform, sent the way the platform sends it (Socket Mode
+   * envelopes, gateway packets, the sandbox page's requests); or why this chat has no inbound side.
+   */
+  readonly person: PersonDriver | { readonly none: string };
   close(): Promise<void>;
+}
+
+/** A person acting in a channel the bot and they are both in. Each resolves once it was sent. */
+export interface PersonDriver {
+  say(channelId: string, text: string): Promise<{ messageId: string }>;
+  edit(channelId: string, messageId: string, text: string): Promise<void>;
+  remove(channelId: string, messageId: string): Promise<void>;
+  /** A 📌 reaction. */
+  pushpin(channelId: string, messageId: string): Promise<void>;
+  pin(channelId: string, messageId: string): Promise<void>;
+  /** `/<group> <sub>` with its options, typed the platform's way (words, or typed options). */
+  command(channelId: string, group: string, sub: string, options: Record<string, string>): Promise<void>;
+  click(channelId: string, messageId: string, buttonId: string): Promise<void>;
+  /** Events whose actor the platform does not say (Discord: who deleted a message). */
+  readonly actorUnknown?: readonly InboundEvent['type'][];
 }
 
 /**
@@ -100,7 +121,7 @@ export function chatPlatformContract(name: string, make: () => Promise<ChatHarne
 
     it('says who is in a private channel, where it can tell', async (ctx) => {
       const isMember = h.chat.isMember?.bind(h.chat);
-      if (!isMember) return ctx.skip();
+      if (!isMember) return ctx.skip(`${name} has no isMember: only the incident's record says who belongs`);
       const ref = await h.chat.createChannel({ name: 'inc-5-members', topic: '', private: true });
       expect(await isMember(ref.id, h.userId)).toBe(false);
       await h.chat.invite(ref.id, [h.userId]);
@@ -172,6 +193,92 @@ export function chatPlatformContract(name: string, make: () => Promise<ChatHarne
     it('has an announcement channel or says it has none', async () => {
       const id = await h.chat.announceChannelId();
       if (id !== undefined) expect((await h.channel(id)).archived).toBe(false);
+    });
+
+    /*
+     * Inbound: what a person does arrives as one InboundEvent of the right type, with the
+     * platform's own event id, the person, the channel, and the message it is about.
+     */
+    describe('what people do arrives as InboundEvents', () => {
+      let person: PersonDriver;
+      let channelId: string;
+      const arrived = <T extends InboundEvent['type']>(
+        type: T,
+        match: (e: InboundEvent & { type: T }) => boolean,
+      ) =>
+        waitFor(
+          () => received.find((e): e is InboundEvent & { type: T } => e.type === type && match(e as never)),
+          `a ${type} event`,
+        );
+      const fromPerson = (e: InboundEvent) => {
+        expect(e.eventId).toEqual(expect.any(String));
+        expect(e.eventId.length).toBeGreaterThan(0);
+        expect(e.channelId).toBe(channelId);
+        expect(e.at).toBeInstanceOf(Date);
+        expect(Number.isFinite(e.at.getTime())).toBe(true);
+        if (person.actorUnknown?.includes(e.type)) expect(e.actor.id.length).toBeGreaterThan(0);
+        else expect(e.actor.id).toBe(h.userId);
+      };
+
+      beforeEach(async (ctx) => {
+        if ('none' in h.person) return ctx.skip(h.person.none);
+        person = h.person;
+        const ref = await h.chat.createChannel({ name: 'inc-8-inbound', topic: '', private: false });
+        await h.chat.invite(ref.id, [h.userId]);
+        channelId = ref.id;
+      });
+
+      it('a message, its edit and its deletion', async () => {
+        const { messageId } = await person.say(channelId, 'gpu-node-5 is back');
+        fromPerson(
+          await arrived('message', (e) => e.messageId === messageId && e.text === 'gpu-node-5 is back'),
+        );
+        await person.edit(channelId, messageId, 'gpu-node-5 is back, for now');
+        fromPerson(
+          await arrived(
+            'message_edited',
+            (e) => e.messageId === messageId && e.text === 'gpu-node-5 is back, for now',
+          ),
+        );
+        await person.remove(channelId, messageId);
+        fromPerson(await arrived('message_deleted', (e) => e.messageId === messageId));
+        const ids = received.map((e) => e.eventId);
+        expect(new Set(ids).size).toBe(ids.length);
+      });
+
+      it('a 📌 reaction and a pin, on the message they are about', async () => {
+        const { messageId } = await person.say(channelId, 'the root cause');
+        await person.pushpin(channelId, messageId);
+        const reaction = await arrived('reaction', (e) => e.messageId === messageId);
+        fromPerson(reaction);
+        expect(reaction).toMatchObject({ emoji: '📌', added: true });
+        await person.pin(channelId, messageId);
+        fromPerson(await arrived('pin', (e) => e.messageId === messageId && e.added));
+      });
+
+      it('a slash command, with its options', async () => {
+        await person.command(channelId, 'incident', 'note', { text: 'ticket 4411 looks related' });
+        const command = await arrived('command', (e) => e.command === 'incident');
+        fromPerson(command);
+        // Words (Slack, the sandbox) or typed options (Discord): the same command either way.
+        if (command.options)
+          expect(command).toMatchObject({ text: 'note', options: { text: 'ticket 4411 looks related' } });
+        else expect(command.text).toBe('note ticket 4411 looks related');
+      });
+
+      it('a button click, on the message it is on', async () => {
+        const { messageId } = await h.chat.postMessage(channelId, {
+          text: 'INC-8 card',
+          buttons: [{ id: 'card:take-command:inbound-contract', label: 'Take command' }],
+        });
+        await person.click(channelId, messageId, 'card:take-command:inbound-contract');
+        fromPerson(
+          await arrived(
+            'button',
+            (e) => e.messageId === messageId && e.buttonId === 'card:take-command:inbound-contract',
+          ),
+        );
+      });
     });
   });
 }

@@ -7,12 +7,11 @@ import type { DiscordChat } from '../../src/chat/discord/adapter.ts';
 import {
   buildDiscordCommands,
   type InteractionOption,
-  interactionText,
+  interactionCommand,
   OPTION_TYPE,
 } from '../../src/chat/discord/commands.ts';
 import type { Reply } from '../../src/chat/message.ts';
 import type { InboundEvent, InboundHandler } from '../../src/chat/port.ts';
-import { splitArgs } from '../../src/commands/split.ts';
 import { type FakeDiscord, type FakeInteraction, startFakeDiscord } from '../fakes/discord/index.ts';
 import { snowflake } from '../fakes/discord/state.ts';
 import { harness } from '../incidents/harness.ts';
@@ -34,7 +33,7 @@ import {
  * What Discord sends the bot is outside input: gateway packets (messages, edits, deletions,
  * reactions, pins), read raw in src/chat/discord/listeners.ts, and interactions (slash commands,
  * button clicks), which discord.js turns into objects and the listeners into command text
- * (interactionText) and InboundEvents. "No crash, only clear errors": whatever arrives, the
+ * with typed options (interactionCommand) and InboundEvents. "No crash, only clear errors": whatever arrives, the
  * listeners never throw, hand the core only well-formed InboundEvents, answer every command and
  * click they accept within Discord's 3 seconds, and every answer names the problem without a stack
  * trace. The real discord.js client runs against the fake Discord; packets are sent through the
@@ -174,7 +173,7 @@ function editInteraction(
   return p;
 }
 
-// ---------------------------------------------------------------- slash command options → text
+// ---------------------------------------------------------------- slash command options, typed
 
 /** Option trees as discord.js hands them over (`interaction.options.data`), of any content. */
 const anyOptions: fc.Arbitrary<InteractionOption[]> = fc.letrec<{ option: any; list: any }>((tie) => ({
@@ -201,40 +200,37 @@ const typed = fc.oneof(
     .map((parts) => parts.join('')),
 );
 
-describe('interactionText: Discord options → command text', () => {
-  it('takes any option tree without throwing, and starts with the subcommand or help', () => {
+describe('interactionCommand: Discord options, typed', () => {
+  it('takes any option tree without throwing: the subcommand (or help) and only scalar values', () => {
     fc.assert(
       fc.property(anyOptions, (options) => {
-        const text = interactionText(options);
-        expect(typeof text).toBe('string');
+        const { text, options: typed } = interactionCommand(options);
         const sub = options.find((o) => o.type === OPTION_TYPE.subcommand);
-        expect(text.startsWith(sub ? String(sub.name) : 'help')).toBe(true);
+        expect(text).toBe(sub ? sub.name : 'help');
+        for (const v of Object.values(typed)) expect(['string', 'number', 'boolean']).toContain(typeof v);
       }),
       { numRuns: 500 },
     );
   });
 
-  it('every value comes back word for word through the one splitter', () => {
+  it('every value arrives as it was typed: no quoting, no re-reading as text', () => {
     const option = fc.oneof(
       fc.record({ name: optionName, type: fc.constant(OPTION_TYPE.string), value: typed }),
       fc.record({ name: optionName, type: fc.constant(OPTION_TYPE.integer), value: fc.integer() }),
       fc.record({ name: optionName, type: fc.constant(OPTION_TYPE.boolean), value: fc.boolean() }),
     );
     fc.assert(
-      fc.property(optionName, fc.array(option, { maxLength: 6 }), (sub, options) => {
-        const text = interactionText([{ name: sub, type: OPTION_TYPE.subcommand, options }]);
-        const expected = [
-          sub,
-          ...options.flatMap((o) =>
-            o.type === OPTION_TYPE.boolean
-              ? o.value
-                ? [`--${o.name}`]
-                : []
-              : [`--${o.name}=${String(o.value)}`],
-          ),
-        ];
-        expect(splitArgs(text)).toEqual(expected);
-      }),
+      fc.property(
+        optionName,
+        fc.uniqueArray(option, { maxLength: 6, selector: (o) => o.name }),
+        (sub, options) => {
+          const read = interactionCommand([{ name: sub, type: OPTION_TYPE.subcommand, options }]);
+          expect(read).toEqual({
+            text: sub,
+            options: Object.fromEntries(options.map((o) => [o.name, o.value])),
+          });
+        },
+      ),
       { numRuns: 500 },
     );
   });

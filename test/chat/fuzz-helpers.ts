@@ -49,7 +49,13 @@ const base = {
 };
 /** The port's InboundEvent, as the core trusts it to be (src/chat/port.ts). */
 export const inboundEvent = z.discriminatedUnion('type', [
-  z.object({ ...base, type: z.literal('command'), command: nonEmpty, text: z.string() }),
+  z.object({
+    ...base,
+    type: z.literal('command'),
+    command: nonEmpty,
+    text: z.string(),
+    options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  }),
   z.object({ ...base, type: z.literal('button'), buttonId: nonEmpty, messageId: nonEmpty }),
   z.object({
     ...base,

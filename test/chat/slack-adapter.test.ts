@@ -15,5 +15,5 @@ chatPlatformContract('slack adapter', async () => {
     announceChannel: '#incidents',
     logger: pino({ level: 'silent' }),
   });
-  return slackHarness(fake, chat);
+  return slackHarness(fake, chat, 'socket-mode');
 });

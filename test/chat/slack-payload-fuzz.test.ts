@@ -670,11 +670,12 @@ describe('Slack payloads (fuzz)', () => {
             return;
           }
           // zod counts characters (code points), as Slack's max_length does.
-          expect(parsed.title.length).toBeGreaterThan(0);
-          expect([...parsed.title].length).toBeLessThanOrEqual(200);
-          expect(['SEV1', 'SEV2', 'SEV3', 'SEV4']).toContain(parsed.severity);
-          expect([...parsed.description].length).toBeLessThanOrEqual(3000);
-          expect(typeof parsed.private).toBe('boolean');
+          const o = parsed.options;
+          expect(o.title.length).toBeGreaterThan(0);
+          expect([...o.title].length).toBeLessThanOrEqual(200);
+          expect(['SEV1', 'SEV2', 'SEV3', 'SEV4']).toContain(o.severity);
+          expect([...o.description].length).toBeLessThanOrEqual(3000);
+          expect(typeof o.private).toBe('boolean');
           expect(parsed.channelId).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
         },
       ),
@@ -727,9 +728,9 @@ describe('Slack payloads (fuzz)', () => {
             {
               command: 'incident declare',
               options: {
-                title: form.title,
+                title: form.options.title,
                 severity,
-                description: form.description,
+                description: form.options.description,
                 private: isPrivate,
               },
             },

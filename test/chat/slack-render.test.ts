@@ -561,25 +561,19 @@ describe('declare modal', () => {
     expect(
       parseDeclareSubmission(submitted({ title: '  gpu-node-5 down ', severity: 'SEV2', private: true })),
     ).toEqual({
-      title: 'gpu-node-5 down',
-      severity: 'SEV2',
-      description: '',
-      private: true,
+      options: { title: 'gpu-node-5 down', severity: 'SEV2', description: '', private: true },
       channelId: 'C0GENERAL',
     });
     expect(
       parseDeclareSubmission(submitted({ title: 'x', severity: 'SEV4', description: 'd' })),
-    ).toMatchObject({
-      description: 'd',
-      private: false,
-    });
+    ).toMatchObject({ options: { description: 'd', private: false } });
   });
 
-  it('answers bad fields with errors keyed by block id', () => {
+  it('answers bad fields with /incident declare’s own words, keyed by block id', () => {
     expect(parseDeclareSubmission(submitted({ title: '   ', severity: 'SEV9' }))).toEqual({
       errors: {
-        title: 'Give the incident a short title.',
-        severity: 'Pick a severity: SEV1 (total outage) … SEV4 (minor).',
+        title: 'The title is empty.',
+        severity: 'Severity must be one of SEV1, SEV2, SEV3, SEV4 (SEV1 is the most severe).',
       },
     });
     expect(
@@ -588,8 +582,8 @@ describe('declare modal', () => {
       ),
     ).toEqual({
       errors: {
-        title: 'Keep the title to 200 characters.',
-        description: 'Keep the description to 3000 characters.',
+        title: 'The title is longer than 200 characters.',
+        description: 'The description is longer than 3000 characters.',
       },
     });
   });

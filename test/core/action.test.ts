@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ActionStatus } from '../../src/core/action.ts';
 import {
-  ACTION_KINDS,
   ACTION_STATUSES,
   canMoveAction,
   describeActionState,
@@ -27,30 +26,6 @@ const ALLOWED: Record<ActionStatus, ActionStatus[]> = {
 const ALL_PAIRS = ACTION_STATUSES.flatMap((from) =>
   ACTION_STATUSES.map((to): [ActionStatus, ActionStatus, boolean] => [from, to, ALLOWED[from].includes(to)]),
 );
-
-describe('ACTION_KINDS and ACTION_STATUSES', () => {
-  it('lists the mitigation kinds', () => {
-    expect(ACTION_KINDS).toEqual(['cordon', 'uncordon', 'drain', 'restart', 'stop']);
-  });
-
-  it('lists the statuses', () => {
-    expect(ACTION_STATUSES).toEqual([
-      'requested',
-      'approved',
-      'cancelled',
-      'expired',
-      'running',
-      'succeeded',
-      'failed',
-      'unknown',
-    ]);
-  });
-
-  it('covers all 64 pairs, 8 of them allowed', () => {
-    expect(ALL_PAIRS).toHaveLength(64);
-    expect(ALL_PAIRS.filter(([, , ok]) => ok)).toHaveLength(8);
-  });
-});
 
 describe('canMoveAction', () => {
   it.each(ALL_PAIRS)('%s → %s allowed: %s', (from, to, expected) => {

@@ -22,17 +22,6 @@ function policy(overrides: Partial<ApprovalPolicy> = {}): ApprovalPolicy {
   return { ...DEFAULT_POLICY, ...overrides };
 }
 
-describe('DEFAULT_POLICY', () => {
-  it('lets anyone request and approve, needs two people for SEV1/SEV2, expires after 10 min', () => {
-    expect(DEFAULT_POLICY).toEqual({
-      approvers: [],
-      requesters: [],
-      twoPersonSeverities: ['SEV1', 'SEV2'],
-      expiryMinutes: 10,
-    });
-  });
-});
-
 describe('matchesList', () => {
   it('an empty list matches anyone', () => {
     expect(matchesList(carol, [])).toBe(true);

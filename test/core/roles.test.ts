@@ -1,21 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Role } from '../../src/core/roles.ts';
-import { isSingleHolder, parseRole, ROLE_LABEL, ROLES } from '../../src/core/roles.ts';
+import { isSingleHolder, parseRole, ROLES } from '../../src/core/roles.ts';
 import { catchBotError } from './fixtures.ts';
-
-describe('ROLES', () => {
-  it('is commander, communications, responder', () => {
-    expect(ROLES).toEqual(['commander', 'communications', 'responder']);
-  });
-
-  it.each([
-    ['commander', 'Commander'],
-    ['communications', 'Communications lead'],
-    ['responder', 'Responder'],
-  ] as const)('%s is labelled %s', (role, label) => {
-    expect(ROLE_LABEL[role]).toBe(label);
-  });
-});
 
 describe('isSingleHolder', () => {
   it.each([
@@ -52,7 +38,7 @@ describe('parseRole', () => {
       const err = catchBotError(() => parseRole(input));
       expect(err.code).toBe('bot.role.unknown');
       expect(err.message).toBe(`Unknown role "${input}".`);
-      expect(err.hint).toBe('Use commander (ic), comms (communications lead) or responder.');
+      expect(err.hint).toBe('Use commander (ic), communications (comms) or responder.');
     },
   );
 

@@ -1,37 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Severity } from '../../src/core/severity.ts';
-import {
-  isMoreSevere,
-  parseSeverity,
-  responseTargetLabel,
-  SEVERITIES,
-  SEVERITY_INFO,
-} from '../../src/core/severity.ts';
+import { isMoreSevere, parseSeverity, responseTargetLabel, SEVERITIES } from '../../src/core/severity.ts';
 import { catchBotError } from './fixtures.ts';
-
-describe('SEVERITIES', () => {
-  it('lists SEV1..SEV4, most severe first', () => {
-    expect(SEVERITIES).toEqual(['SEV1', 'SEV2', 'SEV3', 'SEV4']);
-  });
-});
-
-describe('SEVERITY_INFO', () => {
-  it.each([
-    ['SEV1', 'Total outage', 0],
-    ['SEV2', 'Major degradation', 15],
-    ['SEV3', 'Partial impact', 60],
-    ['SEV4', 'Minor issue', 240],
-  ] as const)('%s: %s, response within %i min', (sev, impact, minutes) => {
-    expect(SEVERITY_INFO[sev].severity).toBe(sev);
-    expect(SEVERITY_INFO[sev].impact).toBe(impact);
-    expect(SEVERITY_INFO[sev].responseTargetMinutes).toBe(minutes);
-    expect(SEVERITY_INFO[sev].example.length).toBeGreaterThan(0);
-  });
-
-  it('has an entry for every severity and nothing else', () => {
-    expect(Object.keys(SEVERITY_INFO).sort()).toEqual([...SEVERITIES]);
-  });
-});
 
 describe('responseTargetLabel', () => {
   it.each([

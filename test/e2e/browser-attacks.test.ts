@@ -34,66 +34,79 @@ describe('browser attacks on the default bot (loopback, no tokens)', () => {
 
   const incidents = async () => ((await (await fetch(`${bot.url}/api/incidents`)).json()) as any).incidents;
 
-  it('refuses the cross-site simple request that opened SEV1 incidents', async () => {
-    const res = await raw(bot.url, 'POST', '/webhooks/generic', EVIL_PAGE, SEV1);
-    expect(res.status).toBe(403);
-    expect(res.json.error.code).toBe('bot.http.cross_site');
-    // The same body without the browser's headers, as an old browser might send it: not JSON.
-    const bare = await raw(
-      bot.url,
-      'POST',
-      '/webhooks/generic',
-      { 'content-type': 'text/plain;application/json' },
-      SEV1,
-    );
-    expect(bare.status).toBe(415);
-    expect(bare.json.error.code).toBe('bot.http.content_type');
-  });
-
-  it('refuses a rebound DNS name in Host, on the page, the API and the webhooks', async () => {
-    const host = { host: `evil.example:${new URL(bot.url).port}` };
-    for (const [method, path] of [
-      ['GET', '/'],
-      ['GET', '/api/incidents'],
-      ['GET', '/sandbox/api/workspace?user=alice'],
-    ]) {
-      const res = await raw(bot.url, method!, path!, host);
-      expect(res.status, path).toBe(421);
-      expect(res.json.error.code).toBe('bot.http.host');
-    }
-    const hook = await raw(
-      bot.url,
-      'POST',
-      '/webhooks/generic',
-      { ...host, 'content-type': 'application/json' },
-      SEV1,
-    );
-    expect(hook.status).toBe(421);
-  });
-
-  it('refuses a page on another localhost port clicking in the sandbox', async () => {
-    const general = (
-      (await (await fetch(`${bot.url}/sandbox/api/workspace?user=alice`)).json()) as any
-    ).channels.find((c: any) => c.name === 'general').id;
-    const body = JSON.stringify({
-      user: 'alice',
-      channelId: general,
-      text: '/incident declare forged --severity SEV1',
-    });
-    const res = await raw(
-      bot.url,
-      'POST',
-      '/sandbox/api/send',
-      { 'content-type': 'application/json', origin: 'http://localhost:8081', 'sec-fetch-site': 'same-site' },
-      body,
-    );
-    expect(res.status).toBe(403);
-    expect(res.json.error.code).toBe('bot.http.cross_site');
-  });
-
-  it('opened no incident for any of them', async () => {
+  /** Runs the attack and checks it opened no incident (the alert worker had time to). */
+  const opensNothing = async (attack: () => Promise<void>) => {
+    const before = (await incidents()).length;
+    await attack();
     await new Promise((r) => setTimeout(r, 300));
-    expect(await incidents()).toEqual([]);
+    expect(await incidents()).toHaveLength(before);
+  };
+
+  it('refuses the cross-site simple request that opened SEV1 incidents, and opens nothing', async () => {
+    await opensNothing(async () => {
+      const res = await raw(bot.url, 'POST', '/webhooks/generic', EVIL_PAGE, SEV1);
+      expect(res.status).toBe(403);
+      expect(res.json.error.code).toBe('bot.http.cross_site');
+      // The same body without the browser's headers, as an old browser might send it: not JSON.
+      const bare = await raw(
+        bot.url,
+        'POST',
+        '/webhooks/generic',
+        { 'content-type': 'text/plain;application/json' },
+        SEV1,
+      );
+      expect(bare.status).toBe(415);
+      expect(bare.json.error.code).toBe('bot.http.content_type');
+    });
+  });
+
+  it('refuses a rebound DNS name in Host, on the page, the API and the webhooks, and opens nothing', async () => {
+    await opensNothing(async () => {
+      const host = { host: `evil.example:${new URL(bot.url).port}` };
+      for (const [method, path] of [
+        ['GET', '/'],
+        ['GET', '/api/incidents'],
+        ['GET', '/sandbox/api/workspace?user=alice'],
+      ]) {
+        const res = await raw(bot.url, method!, path!, host);
+        expect(res.status, path).toBe(421);
+        expect(res.json.error.code).toBe('bot.http.host');
+      }
+      const hook = await raw(
+        bot.url,
+        'POST',
+        '/webhooks/generic',
+        { ...host, 'content-type': 'application/json' },
+        SEV1,
+      );
+      expect(hook.status).toBe(421);
+    });
+  });
+
+  it('refuses a page on another localhost port clicking in the sandbox, and opens nothing', async () => {
+    await opensNothing(async () => {
+      const general = (
+        (await (await fetch(`${bot.url}/sandbox/api/workspace?user=alice`)).json()) as any
+      ).channels.find((c: any) => c.name === 'general').id;
+      const body = JSON.stringify({
+        user: 'alice',
+        channelId: general,
+        text: '/incident declare forged --severity SEV1',
+      });
+      const res = await raw(
+        bot.url,
+        'POST',
+        '/sandbox/api/send',
+        {
+          'content-type': 'application/json',
+          origin: 'http://localhost:8081',
+          'sec-fetch-site': 'same-site',
+        },
+        body,
+      );
+      expect(res.status).toBe(403);
+      expect(res.json.error.code).toBe('bot.http.cross_site');
+    });
   });
 
   it('sends the anti-framing and nosniff headers with the page', async () => {

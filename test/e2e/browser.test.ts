@@ -3,13 +3,13 @@ import { dirname, resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BotProcess, startBotProcess, tempDir } from '../helpers/bot-process.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 /**
  * The sandbox page driven by a real Chromium against the real bot process. Never downloads a
  * browser: it uses the system one, and fails (not skips) when it is missing.
  */
 const CHROMIUM = '/usr/bin/chromium';
-const CHANNEL = 'inc-1-gpu-node-5-fell-off-the-bus';
 // The README's picture comes from here: copy test-results/sandbox.png to docs/ when the page changes.
 const SCREENSHOT = resolve(import.meta.dirname, '../../test-results/sandbox.png');
 const TIME_ZONE = 'America/New_York';
@@ -86,19 +86,30 @@ describe('sandbox page in a browser', () => {
     await page.getByTestId('composer').press('Enter');
   }
 
-  function card() {
-    return page.getByTestId('message').filter({ hasText: 'INC-1: GPU node 5 fell off the bus' });
+  /** Each test starts as `user` in #general: none relies on where an earlier one left the page. */
+  async function atGeneral(user = 'alice'): Promise<void> {
+    await page.getByTestId('user-select').selectOption(user);
+    await page.getByTestId('channel-general').click();
   }
 
   it('runs an incident: declare as alice, take command as bob, resolve behind a confirmation', async () => {
     requireChromium();
-    await page.getByTestId('user-select').selectOption('alice');
-    await send('/incident declare GPU node 5 fell off the bus --severity SEV2');
+    await atGeneral('alice');
+    const typed = '/incident declare GPU node 5 fell off the bus --severity SEV2';
+    await send(typed);
+    const number = await waitFor(async () => {
+      const { incidents } = (await (await fetch(`${bot!.url}/api/incidents`)).json()) as {
+        incidents: { number: number; title: string }[];
+      };
+      return incidents.find((i) => i.title === 'GPU node 5 fell off the bus')?.number;
+    }, 'the declared incident');
+    const card = () =>
+      page.getByTestId('message').filter({ hasText: `INC-${number}: GPU node 5 fell off the bus` });
 
     // The stream announces the new channel; it is one click away.
-    const channelItem = page.getByTestId(`channel-${CHANNEL}`);
+    const channelItem = page.getByTestId(`channel-inc-${number}-gpu-node-5-fell-off-the-bus`);
     await channelItem.waitFor({ timeout: 10_000 });
-    const declare = posts.find((p) => p.url.endsWith('/sandbox/api/send'));
+    const declare = posts.find((p) => p.url.endsWith('/sandbox/api/send') && p.body.text === typed);
     expect(declare?.body).toMatchObject({ user: 'alice', timeZone: TIME_ZONE });
     expect(declare?.body.eventId).toMatch(
       /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
@@ -132,7 +143,7 @@ describe('sandbox page in a browser', () => {
       .filter({ hasText: 'commander' })
       .waitFor();
 
-    const afterCommand = await incident(1);
+    const afterCommand = await incident(number);
     expect(afterCommand.roles).toContainEqual(expect.objectContaining({ role: 'commander', userId: 'bob' }));
     expect(afterCommand.timeline.some((e) => e.kind === 'role')).toBe(true);
 
@@ -143,10 +154,10 @@ describe('sandbox page in a browser', () => {
     // A double click is one click: the button is disabled while its request is in flight.
     await card().getByTestId('button-Investigating').dblclick();
     await expect
-      .poll(async () => (await incident(1)).incident.status, { timeout: 10_000 })
+      .poll(async () => (await incident(number)).incident.status, { timeout: 10_000 })
       .toBe('investigating');
     await card().getByTestId('button-Investigating').waitFor({ state: 'detached' });
-    const toInvestigating = (await incident(1)).timeline.filter(
+    const toInvestigating = (await incident(number)).timeline.filter(
       (e) => e.kind === 'status' && e.data.to === 'investigating',
     );
     expect(toInvestigating).toHaveLength(1);
@@ -156,15 +167,17 @@ describe('sandbox page in a browser', () => {
     const dialog = page.getByTestId('confirm-dialog');
     await card().getByTestId('button-Resolve').click();
     await dialog.waitFor();
-    expect(await dialog.textContent()).toContain('Resolve INC-1?');
+    expect(await dialog.textContent()).toContain(`Resolve INC-${number}?`);
     await page.getByTestId('confirm-deny').click();
     await dialog.waitFor({ state: 'hidden' });
-    expect((await incident(1)).incident.status).toBe('investigating');
+    expect((await incident(number)).incident.status).toBe('investigating');
 
     await card().getByTestId('button-Resolve').click();
     await dialog.waitFor();
     await page.getByTestId('confirm-ok').click();
-    await expect.poll(async () => (await incident(1)).incident.status, { timeout: 10_000 }).toBe('resolved');
+    await expect
+      .poll(async () => (await incident(number)).incident.status, { timeout: 10_000 })
+      .toBe('resolved');
     await card().getByTestId('button-Close incident').waitFor();
     expect(await card().getByTestId('field-Status').textContent()).toContain('resolved');
     expect(pageErrors).toEqual([]);
@@ -172,8 +185,7 @@ describe('sandbox page in a browser', () => {
 
   it('escapes HTML and renders the chat markup', async () => {
     requireChromium();
-    await page.getByTestId('user-select').selectOption('alice');
-    await page.getByTestId('channel-general').click();
+    await atGeneral();
     await send(
       '<img src=x onerror="window.__xss=1"> *loud* _soft_ `gpu_5` <https://example.com/runbook|runbook>',
     );
@@ -190,6 +202,7 @@ describe('sandbox page in a browser', () => {
 
   it('edits, reacts to, pins and deletes a message', async () => {
     requireChromium();
+    await atGeneral();
     await send('node 5 is back');
     const message = page.getByTestId('message').filter({ hasText: 'node 5 is back' });
     await message.waitFor();
@@ -215,6 +228,7 @@ describe('sandbox page in a browser', () => {
 
   it('shows an HTTP error with its hint and keeps what was typed', async () => {
     requireChromium();
+    await atGeneral();
     const tooLong = 'x'.repeat(4001);
     await send(tooLong);
     const bar = page.getByTestId('error-bar');
@@ -227,10 +241,17 @@ describe('sandbox page in a browser', () => {
 
   it('recalls the last command with the up arrow', async () => {
     requireChromium();
+    await atGeneral();
     const composer = page.getByTestId('composer');
+    await send('/incident list --all');
+    await page
+      .getByTestId('message')
+      .filter({ hasText: /Incidents \(\d+\)|No incidents yet/ })
+      .first()
+      .waitFor();
     await composer.fill('');
     await composer.press('ArrowUp');
-    expect(await composer.inputValue()).toBe('/incident declare GPU node 5 fell off the bus --severity SEV2');
+    expect(await composer.inputValue()).toBe('/incident list --all');
     await composer.press('ArrowDown');
     expect(await composer.inputValue()).toBe('');
   });
@@ -245,6 +266,7 @@ describe('sandbox page in a browser', () => {
     await other.getByTestId('channel-general').click();
     await other.locator('[data-testid="connection"][data-state="polling"]').waitFor({ timeout: 10_000 });
 
+    await atGeneral();
     await send('seen by polling');
     await other.getByTestId('message').filter({ hasText: 'seen by polling' }).waitFor({ timeout: 10_000 });
     await other.close();

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCommands } from '../../scripts/discord-register.ts';
 import { botOverwrite } from '../chat/discord-chat.ts';
-import { type FakeDiscord, type FakeInteraction, startFakeDiscord } from '../fakes/discord/index.ts';
+import { type FakeDiscord, startFakeDiscord } from '../fakes/discord/index.ts';
 import { type BotProcess, startBotProcess, tempDir } from '../helpers/bot-process.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -23,13 +23,27 @@ describe('Discord losing the answer to a channel creation', () => {
   let fake: FakeDiscord;
   let bot: BotProcess;
 
-  const declare = async (title: string): Promise<FakeInteraction> => {
+  /** Declares as alice and returns the new incident's number, from the answer. */
+  const declare = async (title: string): Promise<number> => {
     const cmd = fake.as(fake.users.alice).command(fake.channels.general, 'incident', 'declare', {
       title,
       severity: 'SEV2',
     });
-    await waitFor(() => fake.answer(cmd), 'the answer to the declaration', 15_000);
-    return cmd;
+    const answer = await waitFor(() => fake.answer(cmd), 'the answer to the declaration', 15_000);
+    const n = /^INC-(\d+) declared/.exec(answer.text)?.[1];
+    if (!n) throw new Error(`declare ${title}: ${answer.text}`);
+    return Number(n);
+  };
+
+  /**
+   * The number the next incident gets, to seed a channel of the name it will want. Tests in a file
+   * run one at a time, so nothing declares in between.
+   */
+  const nextNumber = async (): Promise<number> => {
+    const { incidents } = (await (await fetch(`${bot.url}/api/incidents`)).json()) as {
+      incidents: { number: number }[];
+    };
+    return Math.max(0, ...incidents.map((i) => i.number)) + 1;
   };
 
   /** The incident's channel once the card is in it. */
@@ -70,10 +84,10 @@ describe('Discord losing the answer to a channel creation', () => {
 
   it('a 5xx after the channel was made: one channel, the incident uses it', async () => {
     fake.failNext('POST', GUILD_CHANNELS, { status: 500, applied: true });
-    await declare('GPU node 5 fell off the bus');
-    const used = await channelOf(1);
-    expect(incChannels(1).map((c) => [c.id, c.name])).toEqual([
-      [used.id, 'inc-1-gpu-node-5-fell-off-the-bus'],
+    const n = await declare('GPU node 5 fell off the bus');
+    const used = await channelOf(n);
+    expect(incChannels(n).map((c) => [c.id, c.name])).toEqual([
+      [used.id, `inc-${n}-gpu-node-5-fell-off-the-bus`],
     ]);
     expect(fake.message(used.id, used.cardId)).toBeDefined();
     expect(fake.messages(used.id).filter((m) => m.authorId === fake.botId)).toHaveLength(1);
@@ -82,38 +96,40 @@ describe('Discord losing the answer to a channel creation', () => {
 
   it('a dropped connection after the channel was made: one channel, the incident uses it', async () => {
     fake.failNext('POST', GUILD_CHANNELS, { drop: true, applied: true });
-    await declare('NVLink errors on rack 2');
-    const used = await channelOf(2);
-    expect(incChannels(2).map((c) => c.id)).toEqual([used.id]);
-    expect(fake.channel(used.id)!.name).toBe('inc-2-nvlink-errors-on-rack-2');
+    const n = await declare('NVLink errors on rack 2');
+    const used = await channelOf(n);
+    expect(incChannels(n).map((c) => c.id)).toEqual([used.id]);
+    expect(fake.channel(used.id)!.name).toBe(`inc-${n}-nvlink-errors-on-rack-2`);
     await waitFor(() => fake.channel(used.id)?.topic?.includes('SEV2'), 'the topic');
   });
 
   it('leaves an old channel of the same name alone and opens a new one', async () => {
-    const old = fake.seedChannel('inc-3-ecc-storm-on-gpu-node-7', {
+    const next = await nextNumber();
+    const old = fake.seedChannel(`inc-${next}-ecc-storm-on-gpu-node-7`, {
       category: 'Incidents',
       createdAt: Date.now() - 30 * 60_000,
       overwrites: [botOverwrite(fake)],
     });
-    await declare('ECC storm on gpu-node-7');
-    const used = await channelOf(3);
+    expect(await declare('ECC storm on gpu-node-7')).toBe(next);
+    const used = await channelOf(next);
     expect(used.id).not.toBe(old.id);
-    expect(fake.channel(used.id)!.name).toMatch(/^inc-3-/);
+    expect(fake.channel(used.id)!.name).toMatch(new RegExp(`^inc-${next}-`));
     expect(fake.messages(old.id)).toEqual([]);
-    expect(incChannels(3)).toHaveLength(2);
+    expect(incChannels(next)).toHaveLength(2);
   });
 
   it('leaves a fresh channel of the same name that people use alone and opens a new one', async () => {
     // Made by the bot moments ago, as the create would make it, but someone has written in it since.
-    const touched = fake.seedChannel('inc-4-psu-failure-rack-9', {
+    const next = await nextNumber();
+    const touched = fake.seedChannel(`inc-${next}-psu-failure-rack-9`, {
       category: 'Incidents',
       overwrites: [botOverwrite(fake)],
     });
     fake.as(fake.users.bob).post(touched.id, 'anyone looking at rack 9?');
-    await declare('PSU failure rack 9');
-    const used = await channelOf(4);
+    expect(await declare('PSU failure rack 9')).toBe(next);
+    const used = await channelOf(next);
     expect(used.id).not.toBe(touched.id);
     expect(fake.messages(touched.id)).toHaveLength(1);
-    expect(incChannels(4)).toHaveLength(2);
+    expect(incChannels(next)).toHaveLength(2);
   });
 });

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commands } from '../../commands/index.ts';
 import { registerCommands } from '../../scripts/discord-register.ts';
 import {
   buttonsOf,
@@ -44,7 +45,6 @@ describe('Discord, end to end', () => {
   const tmp = tempDir();
   let fake: FakeDiscord;
   let bot: BotProcess;
-  let channel: string;
   let alice: string;
   let bob: string;
   let carol: string;
@@ -58,7 +58,7 @@ describe('Discord, end to end', () => {
       guildId: fake.guildId,
       apiUrl: fake.apiUrl,
     });
-    expect(registered.names.sort()).toEqual(['incident', 'node', 'runbook', 'workload']);
+    expect(registered.names.sort()).toEqual([...new Set(commands.map((c) => c.group))].sort());
     writeFileSync(`${tmp.dir}/bot.yml`, CONFIG);
     bot = await startBotProcess(botEnv(fake, tmp.dir));
     await fake.waitForConnection();
@@ -70,6 +70,19 @@ describe('Discord, end to end', () => {
     tmp.remove();
   });
 
+  /** `/incident declare` by alice in #general, once its card is posted: each test declares its own. */
+  async function declare(options: Record<string, unknown>): Promise<{ number: number; channel: string }> {
+    const answer = await answerTo(
+      fake,
+      fake.as(alice).command(fake.channels.general, 'incident', 'declare', options),
+    );
+    const m = /^INC-(\d+) declared .*→ \[#(inc-[a-z0-9-]+)\]/.exec(answer.text);
+    if (!m) throw new Error(`declare: ${answer.text}`);
+    const channel = (await waitFor(() => fake.channel(m[2]!), 'the incident channel')).id;
+    await waitFor(() => fake.messages(channel).find((x) => x.authorId === fake.botId), 'the card');
+    return { number: Number(m[1]), channel };
+  }
+
   it('declares: a channel under the category, responders by role, the card and the announcement', async () => {
     const cmd = fake.as(alice).command(fake.channels.general, 'incident', 'declare', {
       title: 'GPU node 5 fell off the bus',
@@ -77,12 +90,18 @@ describe('Discord, end to end', () => {
     });
     const answer = await answerTo(fake, cmd);
     expect(answer.ephemeral).toBe(false);
+    const number = Number(/^INC-(\d+) /.exec(answer.text)?.[1]);
     expect(answer.text).toMatch(
-      /^INC-1 declared \(SEV2\): GPU node 5 fell off the bus → \[#inc-1-gpu-node-5-fell-off-the-bus\]/,
+      new RegExp(
+        `^INC-${number} declared \\(SEV2\\): GPU node 5 fell off the bus → \\[#inc-${number}-gpu-node-5-fell-off-the-bus\\]`,
+      ),
     );
 
-    const ch = await waitFor(() => fake.channel('inc-1-gpu-node-5-fell-off-the-bus'), 'the incident channel');
-    channel = ch.id;
+    const ch = await waitFor(
+      () => fake.channel(`inc-${number}-gpu-node-5-fell-off-the-bus`),
+      'the incident channel',
+    );
+    const channel = ch.id;
     expect(ch.parent_id).toBe(fake.category('Incidents')?.id);
     await waitFor(() => fake.channel(channel)?.topic?.includes('SEV2'), 'the topic');
     // Alice (the declarer) and the SRE role (the responders) have overwrites that let them in.
@@ -96,7 +115,7 @@ describe('Discord, end to end', () => {
       () => fake.messages(channel).find((m) => m.authorId === fake.botId),
       'the card',
     );
-    expect(card.embeds[0]?.title).toContain('INC-1: GPU node 5 fell off the bus');
+    expect(card.embeds[0]?.title).toContain(`INC-${number}: GPU node 5 fell off the bus`);
     expect(buttonsOf(card).map((b) => b.label)).toEqual([
       'Take command',
       'Investigating',
@@ -108,12 +127,12 @@ describe('Discord, end to end', () => {
     // Resolve asks first: Discord buttons have no confirmation of their own.
     expect(buttonsOf(card).find((b) => b.label === 'Resolve')?.customId).toMatch(/^ask:card:resolve:/);
     const announced = await waitFor(
-      () => fake.messages(fake.channels.incidents).find((m) => m.content.includes('INC-1 declared')),
+      () => fake.messages(fake.channels.incidents).find((m) => m.content.includes(`INC-${number} declared`)),
       'the announcement',
     );
-    expect(announced.content).toMatch(/\*\*INC-1 declared\*\* \(SEV2\)/);
+    expect(announced.content).toContain(`**INC-${number} declared** (SEV2)`);
 
-    const detail = await apiJson(bot, '/api/incidents/1');
+    const detail = await apiJson(bot, `/api/incidents/${number}`);
     expect(detail.incident).toMatchObject({
       platform: 'discord',
       channelId: channel,
@@ -128,14 +147,21 @@ describe('Discord, end to end', () => {
     });
     const answer = await answerTo(fake, cmd);
     expect(answer.ephemeral).toBe(true);
-    const ch = await waitFor(() => fake.channel('inc-2-customer-data-in-logs'), 'the private channel');
+    const number = Number(/^INC-(\d+) declared/.exec(answer.text)?.[1]);
+    const ch = await waitFor(
+      () => fake.channel(`inc-${number}-customer-data-in-logs`),
+      'the private channel',
+    );
     await waitFor(() => fake.viewers(ch.id).includes(alice), 'the SRE role let in');
     expect(fake.viewers(ch.id)).toEqual(expect.arrayContaining([bob, alice, fake.botId]));
     expect(fake.viewers(ch.id)).not.toContain(carol);
-    expect(fake.messages(fake.channels.incidents).some((m) => m.content.includes('INC-2'))).toBe(false);
+    expect(fake.messages(fake.channels.incidents).some((m) => m.content.includes(`INC-${number}`))).toBe(
+      false,
+    );
   });
 
   it('runs a drain once a second person from the SRE role approves, and refuses the others', async () => {
+    const { number, channel } = await declare({ title: 'gpu-node-5 fell off the bus', severity: 'SEV2' });
     const drain = fake.as(alice).command(channel, 'node', 'drain', { node: 'gpu-node-5' });
     expect((await answerTo(fake, drain)).text).toMatch(/Requested drain of gpu-node-5/);
     const request = await waitFor(
@@ -172,7 +198,7 @@ describe('Discord, end to end', () => {
     // Discord redelivers the same interaction; it acts once and is answered once.
     fake.redeliver(click);
     await new Promise((r) => setTimeout(r, 500));
-    const { actions, timeline } = await apiJson(bot, '/api/incidents/1');
+    const { actions, timeline } = await apiJson(bot, `/api/incidents/${number}`);
     expect(actions).toHaveLength(1);
     expect(actions[0]).toMatchObject({ status: 'succeeded', requestedBy: alice, decidedBy: bob });
     expect(timeline.filter((e: any) => e.kind === 'action_approved')).toHaveLength(1);
@@ -183,15 +209,17 @@ describe('Discord, end to end', () => {
   });
 
   it('acts once on a redelivered command', async () => {
+    const { number, channel } = await declare({ title: 'Vendor escalation' });
     const cmd = fake.as(bob).command(channel, 'incident', 'note', { text: 'vendor ticket 4411 opened' });
     fake.redeliver(cmd);
     await answerTo(fake, cmd);
     await new Promise((r) => setTimeout(r, 300));
-    const { timeline } = await apiJson(bot, '/api/incidents/1');
+    const { timeline } = await apiJson(bot, `/api/incidents/${number}`);
     expect(timeline.filter((e: any) => e.kind === 'note')).toHaveLength(1);
   });
 
   it('builds the timeline from the channel: messages, edits, deletions and 📌', async () => {
+    const { number, channel } = await declare({ title: 'Xid 79 on GPU 4' });
     const said = fake.as(alice).post(channel, 'dmesg shows Xid 79 on GPU 4 <- hardware');
     const typo = fake.as(alice).post(channel, 'rebootign');
     fake.as(alice).edit(channel, typo.id, 'rebooting');
@@ -201,11 +229,11 @@ describe('Discord, end to end', () => {
     fake.as(bob).react(channel, said.id, '📌');
     fake.as(alice).pin(channel, pinned.id);
     await waitFor(async () => {
-      const { timeline } = await apiJson(bot, '/api/incidents/1');
+      const { timeline } = await apiJson(bot, `/api/incidents/${number}`);
       const msgs = timeline.filter((e: any) => e.kind === 'message');
       return msgs.length === 4 && msgs[0].key && msgs[1].editedAt && msgs[2].deletedAt && msgs[3].key;
     }, 'the timeline from the channel');
-    const { timeline } = await apiJson(bot, '/api/incidents/1');
+    const { timeline } = await apiJson(bot, `/api/incidents/${number}`);
     expect(timeline.filter((e: any) => e.kind === 'message').map((e: any) => [e.actorId, e.text])).toEqual([
       [alice, 'dmesg shows Xid 79 on GPU 4 <- hardware'],
       [alice, 'rebooting'],

@@ -4,7 +4,8 @@ import { replyText, SandboxClient } from '../helpers/sandbox-client.ts';
 
 /**
  * The whole incident lifecycle through the sandbox's JSON API, against the real composition root
- * in its own process, then a `kill -9` and a restart on the same SQLite file.
+ * in its own process, then a `kill -9` and a restart on the same SQLite file. One bot process for
+ * the file; each test declares the incident it works on.
  */
 describe('incident lifecycle in the sandbox', () => {
   const tmp = tempDir();
@@ -13,7 +14,6 @@ describe('incident lifecycle in the sandbox', () => {
   let alice: SandboxClient;
   let bob: SandboxClient;
   let general: string;
-  let incChannel: string;
 
   beforeAll(async () => {
     bot = await startBotProcess(env);
@@ -34,20 +34,15 @@ describe('incident lifecycle in the sandbox', () => {
   });
 
   it('declares an incident: channel, card, announcement', async () => {
-    const reply = await alice.send(
-      general,
-      '/incident declare "GPU node 5 fell off the bus" --severity sev2',
-    );
+    const { number, channel, reply } = await alice.declare('"GPU node 5 fell off the bus" --severity sev2');
     expect(reply.reply.visibility).toBe('channel');
-    expect(replyText(reply)).toContain('INC-1 declared (SEV2): GPU node 5 fell off the bus');
-
-    const channel = await alice.channel('inc-1-gpu-node-5-fell-off-the-bus');
-    incChannel = channel.id;
+    expect(replyText(reply)).toContain(`INC-${number} declared (SEV2): GPU node 5 fell off the bus`);
+    expect(channel.name).toBe(`inc-${number}-gpu-node-5-fell-off-the-bus`);
     expect(channel.members).toContain('alice');
     expect(channel.topic).toContain('SEV2');
 
-    const messages = await alice.messages(incChannel);
-    const card = messages.find((m) => m.message.header?.startsWith('🟠 INC-1'));
+    const messages = await alice.messages(channel.id);
+    const card = messages.find((m) => m.message.header?.startsWith(`🟠 INC-${number}`));
     expect(card).toBeDefined();
     expect(card.message.buttons.map((b: any) => b.label)).toEqual([
       'Take command',
@@ -59,14 +54,16 @@ describe('incident lifecycle in the sandbox', () => {
     ]);
 
     const announce = await alice.messages((await alice.channel('incidents')).id);
-    expect(announce.map((m) => m.message.text).join('\n')).toMatch(/INC-1 declared.*SEV2/);
+    expect(announce.map((m) => m.message.text).join('\n')).toMatch(
+      new RegExp(`INC-${number} declared.*SEV2`),
+    );
   });
 
   it('records human messages, edits, deletions and 📌 on the timeline', async () => {
+    const { number, channel } = await alice.declare('"Xid 79 on gpu-node-5"');
+    const incChannel = channel.id;
     const sent = await bob.send(incChannel, 'dmesg shows Xid 79 on GPU 3');
-    await bob.send(incChannel, 'typo message');
-    const messages = await bob.messages(incChannel);
-    const typo = messages.find((m) => m.message.text === 'typo message');
+    const typo = (await bob.send(incChannel, 'typo message')).message;
 
     let r = await bob.request('POST', `/sandbox/api/messages/${typo.id}/edit`, {
       user: 'bob',
@@ -90,7 +87,7 @@ describe('incident lifecycle in the sandbox', () => {
     });
     expect(r.status).toBe(403);
 
-    const { timeline } = await alice.incident(1);
+    const { timeline } = await alice.incident(number);
     const human = timeline.filter((e: any) => e.kind === 'message');
     expect(human.map((e: any) => [e.actorId, e.text, e.key, !!e.editedAt, !!e.deletedAt])).toEqual([
       ['bob', 'dmesg shows Xid 79 on GPU 3', true, false, false],
@@ -100,7 +97,12 @@ describe('incident lifecycle in the sandbox', () => {
   });
 
   it('changes severity, status and roles, and posts an update', async () => {
-    expect(replyText(await alice.send(incChannel, '/incident severity SEV1'))).toContain('INC-1 is now SEV1');
+    const { number, channel } = await alice.declare('"Inference pool degraded" --severity sev2');
+    const incChannel = channel.id;
+    const ref = `INC-${number}`;
+    expect(replyText(await alice.send(incChannel, '/incident severity SEV1'))).toContain(
+      `${ref} is now SEV1`,
+    );
     expect(replyText(await alice.send(incChannel, '/incident status investigating'))).toContain(
       'investigating',
     );
@@ -115,7 +117,7 @@ describe('incident lifecycle in the sandbox', () => {
     ).toContain('Update posted');
     await bob.send(incChannel, '/incident note Vendor ticket 4411 opened');
 
-    const { incident, roles, timeline } = await alice.incident(1);
+    const { incident, roles, timeline } = await alice.incident(number);
     expect(incident.severity).toBe('SEV1');
     expect(incident.status).toBe('investigating');
     expect(incident.acknowledgedAt).not.toBeNull();
@@ -129,16 +131,19 @@ describe('incident lifecycle in the sandbox', () => {
       expect.arrayContaining(['declared', 'severity', 'status', 'role', 'update', 'note']),
     );
 
-    const card = (await alice.messages(incChannel)).find((m) => m.message.header?.startsWith('🔴 INC-1'));
+    const card = (await alice.messages(incChannel)).find((m) => m.message.header?.startsWith(`🔴 ${ref}`));
     const fields = Object.fromEntries(card.message.fields.map((f: any) => [f.label, f.value]));
     expect(fields.Commander).toBe('@bob');
     expect(fields.Status).toContain('investigating');
     expect(card.message.sections.join('\n')).toContain('Drained gpu-node-5');
-    expect((await alice.channel('inc-1-gpu-node-5-fell-off-the-bus')).topic).toContain('IC: Bob');
+    expect((await alice.channel(channel.name)).topic).toContain('IC: Bob');
   });
 
   it('answers bad input with one clear line and writes nothing', async () => {
-    const before = (await alice.incident(1)).timeline.length;
+    const { number, channel } = await alice.declare('"Bad input drill"');
+    const incChannel = channel.id;
+    await alice.send(incChannel, '/incident status investigating');
+    const before = (await alice.incident(number)).timeline.length;
     const cases: [string, RegExp][] = [
       ['/incident frobnicate', /Unknown command "\/incident frobnicate"/],
       ['/incident severity SEV9', /severity: must be one of SEV1, SEV2, SEV3, SEV4/],
@@ -158,28 +163,33 @@ describe('incident lifecycle in the sandbox', () => {
     }
     // A quoted subcommand is the subcommand, not part of the options.
     expect(replyText(await alice.send(incChannel, '/incident "timeline" --key'))).toContain(
-      'Timeline of INC-1 (key events)',
+      `Timeline of INC-${number} (key events)`,
     );
     // Outside an incident channel, incident commands say where to run them.
     expect(replyText(await alice.send(general, '/incident status'))).toMatch(
       /needs an incident.*--incident/s,
     );
-    expect((await alice.incident(1)).timeline.length).toBe(before);
+    expect((await alice.incident(number)).timeline.length).toBe(before);
   });
 
   it('keeps the lifecycle in order and lets only the commander close', async () => {
+    const { number, channel } = await alice.declare('"Lifecycle in order"');
+    const incChannel = channel.id;
+    const ref = `INC-${number}`;
+    await alice.send(incChannel, '/incident status investigating');
+    await alice.send(incChannel, '/incident assign commander @bob');
     expect(replyText(await bob.send(incChannel, '/incident close'))).toMatch(
       /cannot go from investigating to closed/,
     );
     await alice.send(incChannel, '/incident mitigated');
     await alice.send(incChannel, '/incident resolve');
     expect(replyText(await alice.send(incChannel, '/incident close'))).toMatch(
-      /Only the commander of INC-1 \(Bob/,
+      new RegExp(`Only the commander of ${ref} \\(Bob`),
     );
-    expect(replyText(await bob.send(incChannel, '/incident close'))).toContain('INC-1 closed');
+    expect(replyText(await bob.send(incChannel, '/incident close'))).toContain(`${ref} closed`);
     const notices = (await bob.messages(incChannel)).filter((m) => !m.visibleTo).map((m) => m.message.text);
-    expect(notices.at(-1)).toBe('📁 INC-1 closed by @bob. This channel is now archived.');
-    const { incident } = await alice.incident(1);
+    expect(notices.at(-1)).toBe(`📁 ${ref} closed by @bob. This channel is now archived.`);
+    const { incident } = await alice.incident(number);
     expect(incident.status).toBe('closed');
     expect(incident.mitigatedAt).not.toBeNull();
     expect(incident.resolvedAt).not.toBeNull();
@@ -195,22 +205,25 @@ describe('incident lifecycle in the sandbox', () => {
   });
 
   it('loses nothing that was acknowledged across kill -9 and a restart', async () => {
-    const before = await alice.incident(1);
+    const { number, channel } = await alice.declare('"Before the crash" --severity sev2');
+    await bob.send(channel.id, 'rebooting gpu-node-5');
+    await alice.send(channel.id, '/incident status investigating');
+    const before = await alice.incident(number);
     // Ephemeral replies live in memory, as on real platforms; everything else must survive.
     const persisted = (ms: any[]) => ms.filter((m) => !m.visibleTo);
-    const beforeMessages = persisted(await alice.messages(incChannel));
-    await alice.send(general, '/incident declare Written just before the crash --severity SEV3');
+    const beforeMessages = persisted(await alice.messages(channel.id));
+    const last = await alice.declare('"Written just before the crash" --severity SEV3');
     await bot.kill();
 
     bot = await startBotProcess(env);
     alice = new SandboxClient(bot.url, 'alice');
-    const after = await alice.incident(1);
+    bob = alice.as('bob');
+    const after = await alice.incident(number);
     expect(after).toEqual(before);
-    expect(persisted(await alice.messages(incChannel))).toEqual(beforeMessages);
+    expect(persisted(await alice.messages(channel.id))).toEqual(beforeMessages);
     const titles = (await alice.request('GET', '/api/incidents')).body.incidents.map((i: any) => i.title);
     expect(titles).toContain('Written just before the crash');
     // The restarted bot keeps numbering where it left off.
-    const reply = await alice.send(general, '/incident declare After the restart');
-    expect(replyText(reply)).toContain('INC-4 declared');
+    expect((await alice.declare('"After the restart"')).number).toBe(last.number + 1);
   });
 });

@@ -27,6 +27,8 @@ describe('mentions on Slack', () => {
   const tmp = tempDir();
   let fake: FakeSlack;
   let bot: BotProcess;
+  /** An incident for the tests that post into one (an update, failed restarts); each reads back its own. */
+  let channel: string;
 
   beforeAll(async () => {
     fake = await startFakeSlack();
@@ -44,6 +46,7 @@ describe('mentions on Slack', () => {
       WEBHOOK_TOKEN,
     });
     await fake.waitForConnection();
+    channel = (await declare('gpu-node-2 ECC errors --severity SEV3')).channel;
   }, 30_000);
 
   afterAll(async () => {
@@ -53,6 +56,23 @@ describe('mentions on Slack', () => {
   });
 
   const botPosts = (channel: string): FakeMessage[] => fake.messages(channel).filter((m) => m.byBot);
+
+  /** `/incident declare` by alice in #general: the new incident's number and channel, once announced. */
+  async function declare(args: string): Promise<{ number: number; channel: string }> {
+    const cmd = await fake.as('U0ALICE').command('C0GENERAL', `declare ${args}`);
+    const answer = await waitFor(
+      () => fake.responseUrlPosts().find((p) => p.url === cmd.payload.response_url),
+      'the answer',
+    );
+    const m = /^INC-(\d+) declared .*→ <#(C[A-Z0-9]+)/.exec(String((answer.body as { text?: unknown }).text));
+    if (!m) throw new Error(`declare ${args}: ${JSON.stringify(answer.body)}`);
+    const number = Number(m[1]);
+    await waitFor(
+      () => botPosts('C0INCIDENTS').some((x) => x.text.includes(`INC-${number} declared`)),
+      'the announcement',
+    );
+    return { number, channel: m[2]! };
+  }
 
   it('shows the mentions in an alert summary literally and notifies nobody', async () => {
     const res = await fetch(`${bot.url}/webhooks/generic`, {
@@ -72,10 +92,11 @@ describe('mentions on Slack', () => {
     });
     expect(res.status).toBe(200);
     const channel = await waitFor(
-      () => fake.channels().find((c) => c.name.startsWith('inc-1-')),
+      () => fake.channels().find((c) => /^inc-\d+-gpuxiderror/.test(c.name)),
       'the alert incident channel',
       15_000,
     );
+    const number = /^inc-(\d+)-/.exec(channel.name)![1];
     const alert = await waitFor(
       () => botPosts(channel.id).find((m) => m.text.startsWith('🔥 1 alert firing')),
       'the alert in the channel',
@@ -84,22 +105,21 @@ describe('mentions on Slack', () => {
     expect(JSON.stringify(alert.blocks)).toContain(
       '&lt;!subteam^S0123|@sre&gt; &lt;@U0123&gt; &lt;!channel&gt;',
     );
-    await waitFor(() => botPosts('C0INCIDENTS').some((m) => m.text.includes('INC-1')), 'the announcement');
-    for (const m of [...botPosts(channel.id), ...botPosts('C0INCIDENTS')]) expect(m.mentions).toEqual(NOBODY);
+    await waitFor(
+      () => botPosts('C0INCIDENTS').some((m) => m.text.includes(`INC-${number} declared`)),
+      'the announcement',
+    );
+    const about = botPosts('C0INCIDENTS').filter((m) => m.text.includes(`INC-${number} `));
+    expect(about.length).toBeGreaterThan(0);
+    for (const m of [...botPosts(channel.id), ...about]) expect(m.mentions).toEqual(NOBODY);
   });
 
   it('shows a title’s mentions literally; the card names (and so notifies) only the people it means', async () => {
-    await fake
-      .as('U0ALICE')
-      .command(
-        'C0GENERAL',
-        'declare Ask <@U0CAROL> and <!subteam^S0SRE|@sre> about gpu-node-2 --severity SEV3',
-      );
-    const channel = await waitFor(() => fake.channels().find((c) => c.name.startsWith('inc-2-')), 'INC-2');
-    const announced = await waitFor(
-      () => botPosts('C0INCIDENTS').find((m) => m.text.includes('INC-2 declared')),
-      'the announcement',
+    const { number, channel: id } = await declare(
+      'Ask <@U0CAROL> and <!subteam^S0SRE|@sre> about gpu-node-2 --severity SEV3',
     );
+    const channel = fake.channel(id)!;
+    const announced = botPosts('C0INCIDENTS').find((m) => m.text.includes(`INC-${number} declared`))!;
     expect(announced.text).toContain('Ask &lt;@U0CAROL&gt; and &lt;!subteam^S0SRE|@sre&gt;');
     // "Declared by" is the bot's own mention of the declarer: that one notifies.
     expect(announced.mentions).toEqual({ users: ['U0ALICE'], groups: [], broadcasts: [] });
@@ -118,7 +138,6 @@ describe('mentions on Slack', () => {
   });
 
   it('shows a link whose label names another address with its real target', async () => {
-    const channel = fake.channels().find((c) => c.name.startsWith('inc-2-'))!.id;
     await fake
       .as('U0ALICE')
       .command(
@@ -126,7 +145,11 @@ describe('mentions on Slack', () => {
         'update Log in at <https://evil.example/login|https://good.example/login> or <https://good.example/d|dashboard>',
       );
     const update = await waitFor(
-      () => botPosts(channel).find((m) => m.text.startsWith('Status update for INC-2')),
+      () =>
+        botPosts(channel).find(
+          (m) =>
+            m.text.startsWith('Status update for INC-') && JSON.stringify(m.blocks).includes('Log in at'),
+        ),
       'the update',
     );
     const shown = JSON.stringify(update.blocks);
@@ -135,7 +158,6 @@ describe('mentions on Slack', () => {
   });
 
   it('pages exactly the configured on-call after two failed mitigations', async () => {
-    const channel = fake.channels().find((c) => c.name.startsWith('inc-2-'))!.id;
     for (let i = 1; i <= 2; i++) {
       await fake.as('U0ALICE').command(channel, `restart ${FAILING}`, { command: '/workload' });
       const request = await waitFor(
@@ -152,7 +174,7 @@ describe('mentions on Slack', () => {
       );
     }
     const page = await waitFor(
-      () => botPosts(channel).find((m) => m.text.startsWith('📟 Escalating INC-2')),
+      () => botPosts(channel).find((m) => m.text.startsWith('📟 Escalating INC-')),
       'the page',
       15_000,
     );

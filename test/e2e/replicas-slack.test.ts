@@ -76,7 +76,7 @@ const GPU5_TITLE = 'GPU node 5 fell off the bus';
  * behind one fake Slack, every inbound payload delivered to both (at once, or one after the other
  * as a retry). One incident, one channel, one card, each message once on the timeline, a drain
  * approved by a second person and executed once: no duplicate channel, no double execution and no
- * lost timeline entry.
+ * lost timeline entry. Each test declares its own incident on the two replicas.
  */
 pgDescribe('two replicas on one PostgreSQL schema behind one Slack workspace', () => {
   let schema: string;
@@ -85,7 +85,6 @@ pgDescribe('two replicas on one PostgreSQL schema behind one Slack workspace', (
   const bots: BotProcess[] = [];
   const events = () => bots.map((b) => `${b.url}/slack/events`);
   const fanOut = new FanOut(events);
-  let channel: string;
 
   const count = async (query: string): Promise<number> =>
     Number((await admin<{ n: string }>(`select count(*) as n from "${schema}".${query}`))[0]?.n);
@@ -100,8 +99,27 @@ pgDescribe('two replicas on one PostgreSQL schema behind one Slack workspace', (
         return `${body?.text ?? ''}\n${JSON.stringify(body?.blocks ?? [])}`;
       });
 
-  const detail = async (bot: BotProcess = bots[0]!) =>
-    (await (await fetch(`${bot.url}/api/incidents/1`)).json()) as any;
+  const detail = async (n: number, bot: BotProcess = bots[0]!) =>
+    (await (await fetch(`${bot.url}/api/incidents/${n}`)).json()) as any;
+
+  /** The incident's card, once one replica has posted it. */
+  const cardsIn = (channel: string) =>
+    fake.messages(channel).filter((m) => m.byBot && JSON.stringify(m.blocks).includes('Take command'));
+
+  /** `/incident declare` by alice, through both replicas: the number and channel, once the card is up. */
+  async function declare(title: string) {
+    const cmd = await fake.as('U0ALICE').command('C0GENERAL', `declare ${title} --severity SEV2`);
+    const answer = await waitFor(() => answersTo(cmd)[0], 'the answer to the declare', 10_000);
+    const m = /^INC-(\d+) declared .*→ <#(C[A-Z0-9]+)/.exec(answer);
+    if (!m) throw new Error(`declare ${title}: ${answer}`);
+    const channel = m[2]!;
+    await waitFor(() => cardsIn(channel).length > 0, 'the card', 10_000);
+    return { cmd, number: Number(m[1]), channel };
+  }
+
+  const noErrorsLogged = () => {
+    for (const bot of bots) expect(bot.output.filter((l) => l.includes('"level":50'))).toEqual([]);
+  };
 
   beforeAll(async () => {
     ({ schema, drop } = await freshSchema());
@@ -126,15 +144,10 @@ pgDescribe('two replicas on one PostgreSQL schema behind one Slack workspace', (
   });
 
   it('declares once from one slash command both replicas receive at once, and again as a retry', async () => {
-    const cmd = await fake.as('U0ALICE').command('C0GENERAL', `declare ${GPU5_TITLE} --severity SEV2`);
+    const created = fake.calls('conversations.create').filter((c) => c.ok).length;
+    const { cmd, number, channel } = await declare(GPU5_TITLE);
+    // Its delivery, to both replicas at once (nothing else has reached them since).
     expect(fanOut.deliveries.at(-1)!.statuses).toEqual([200, 200]);
-    const ch = await waitFor(() => fake.channel('inc-1-gpu-node-5-fell-off-the-bus'), 'the channel', 10_000);
-    channel = ch.id;
-    await waitFor(
-      () => fake.messages(channel).some((m) => m.byBot && JSON.stringify(m.blocks).includes('Take command')),
-      'the card',
-      10_000,
-    );
     // Slack retries the same command on the second replica a moment later.
     const retry = await fake.postSigned(events()[1]!, 'command', cmd.payload, {
       retryNum: 1,
@@ -143,23 +156,25 @@ pgDescribe('two replicas on one PostgreSQL schema behind one Slack workspace', (
     expect(retry.status).toBe(200);
     await new Promise((r) => setTimeout(r, 1000));
 
-    expect(await count('incidents')).toBe(1);
-    expect(fake.channels().filter((c) => c.name.startsWith('inc-'))).toHaveLength(1);
-    expect(fake.calls('conversations.create').filter((c) => c.ok)).toHaveLength(1);
-    const cards = fake
-      .messages(channel)
-      .filter((m) => m.byBot && JSON.stringify(m.blocks).includes('Take command'));
+    expect(await count(`incidents where title = '${GPU5_TITLE}'`)).toBe(1);
+    expect(fake.channels().filter((c) => c.name.startsWith(`inc-${number}-`))).toHaveLength(1);
+    expect(fake.calls('conversations.create').filter((c) => c.ok)).toHaveLength(created + 1);
+    const cards = cardsIn(channel);
     expect(cards).toHaveLength(1);
     // One answer to the person, the sensible one.
     const answers = answersTo(cmd);
     expect(answers).toHaveLength(1);
-    expect(answers[0]).toMatch(/^INC-1 declared \(SEV2\): GPU node 5 fell off the bus → <#C/);
-    const { incident, timeline } = await detail(bots[1]);
-    expect(incident).toMatchObject({ number: 1, channelId: channel, cardMessageId: cards[0]!.ts });
+    expect(answers[0]).toMatch(
+      new RegExp(`^INC-${number} declared \\(SEV2\\): GPU node 5 fell off the bus → <#C`),
+    );
+    const { incident, timeline } = await detail(number, bots[1]);
+    expect(incident).toMatchObject({ number, channelId: channel, cardMessageId: cards[0]!.ts });
     expect(timeline.filter((e: any) => e.kind === 'declared')).toHaveLength(1);
+    noErrorsLogged();
   });
 
   it('records every channel message once, whichever replica gets it and however often', async () => {
+    const { number, channel } = await declare('Xid 79 chatter on gpu-node-5');
     const alice = fake.as('U0ALICE');
     const bob = fake.as('U0BOB');
     await alice.join(channel).catch(() => undefined);
@@ -202,7 +217,7 @@ pgDescribe('two replicas on one PostgreSQL schema behind one Slack workspace', (
       'ok',
       'ECC errors were climbing since 09:10',
     ];
-    const messages = async () => (await detail()).timeline.filter((e: any) => e.kind === 'message');
+    const messages = async () => (await detail(number)).timeline.filter((e: any) => e.kind === 'message');
     await waitFor(
       async () => {
         const got = (await messages()).map((e: any) => e.text);
@@ -216,13 +231,18 @@ pgDescribe('two replicas on one PostgreSQL schema behind one Slack workspace', (
     expect(recorded.map((e: any) => e.text).sort()).toEqual([...texts].sort());
     const ids = recorded.map((e: any) => e.sourceMessageId);
     expect(new Set(ids).size).toBe(recorded.length);
-    // Both replicas read the same timeline.
-    expect((await detail(bots[1])).timeline).toEqual((await detail(bots[0])).timeline);
+    // Both replicas read the same timeline, and it has nothing twice: every (kind, source, text) once.
+    const { timeline } = await detail(number, bots[0]);
+    expect((await detail(number, bots[1])).timeline).toEqual(timeline);
+    const keys = timeline.map((e: any) => `${e.kind}|${e.sourceMessageId ?? ''}|${e.text}`);
+    expect(new Set(keys).size).toBe(keys.length);
     expect(burst.every((b) => b.delivery?.status === 200)).toBe(true);
     expect(fanOut.deliveries.every((d) => d.statuses.every((s) => s === 200))).toBe(true);
+    noErrorsLogged();
   });
 
   it('runs a drain once when the approving click reaches both replicas, twice over', async () => {
+    const { number, channel } = await declare('Drain gpu-node-5 before the reboot');
     const drain = await fake.as('U0ALICE').command(channel, 'drain gpu-node-5', { command: '/node' });
     const request = await waitFor(
       () => fake.messages(channel).find((m) => m.byBot && m.text.startsWith('🛠️ drain gpu-node-5')),
@@ -260,7 +280,14 @@ pgDescribe('two replicas on one PostgreSQL schema behind one Slack workspace', (
       retryNum: 1,
       retryReason: 'http_timeout',
     });
-    await waitFor(() => answersTo(second).length > 0, 'the answer to the second click');
+    // Both clicks are answered once the replica that ran the drain has delivered what it queued
+    // (Slack's Tier 2 pacing of the topic updates can hold that back for seconds); a third answer
+    // would show up within the second after.
+    await waitFor(
+      () => answersTo(click).length > 0 && answersTo(second).length > 0,
+      'the answers to both clicks',
+      15_000,
+    );
     await new Promise((r) => setTimeout(r, 1000));
 
     const answers = [...answersTo(click), ...answersTo(second)];
@@ -277,8 +304,9 @@ pgDescribe('two replicas on one PostgreSQL schema behind one Slack workspace', (
     expect(answers).toHaveLength(2);
 
     // The store: one action, executed once, decided by bob.
-    expect(await count('actions')).toBe(1);
-    const { actions, timeline } = await detail(bots[1]);
+    const { incident, actions, timeline } = await detail(number, bots[1]);
+    expect(await count(`actions where incident_id = '${incident.id}'`)).toBe(1);
+    expect(actions.filter((a: any) => a.startedAt)).toHaveLength(1);
     expect(actions).toEqual([
       expect.objectContaining({
         kind: 'drain',
@@ -307,37 +335,6 @@ pgDescribe('two replicas on one PostgreSQL schema behind one Slack workspace', (
       }),
     );
     expect(fleets.filter((f) => /gpu-node-5` cordoned/.test(f))).toHaveLength(1);
-  });
-
-  it('ends with no duplicate channel, no double execution and no lost timeline entry', async () => {
-    const { incident, timeline, actions } = await detail();
-    expect(
-      fake
-        .channels()
-        .filter((c) => c.name.startsWith('inc-'))
-        .map((c) => c.id),
-    ).toEqual([channel]);
-    expect(await count('incidents')).toBe(1);
-    expect(incident.channelId).toBe(channel);
-    expect(actions.filter((a: any) => a.startedAt)).toHaveLength(1);
-    // Nothing recorded twice: every (kind, source message, text) once.
-    const keys = timeline.map((e: any) => `${e.kind}|${e.sourceMessageId ?? ''}|${e.text}`);
-    expect(new Set(keys).size).toBe(keys.length);
-    expect(timeline.filter((e: any) => e.kind === 'message')).toHaveLength(9);
-    expect(timeline.map((e: any) => e.kind)).toEqual(
-      expect.arrayContaining(['declared', 'message', 'action_requested', 'action_approved', 'action_result']),
-    );
-    // The only refusals anyone saw: the requester approving their own SEV2 drain, and bob's
-    // second click; a duplicate delivery is dropped without a word.
-    const refusals = fake
-      .responseUrlPosts()
-      .map((p) => String((p.body as { text?: string })?.text ?? ''))
-      .filter((t) => t.startsWith('❌'));
-    expect(refusals).toEqual([
-      expect.stringMatching(/SEV2 needs a second person/),
-      expect.stringMatching(/no longer waiting for approval/),
-    ]);
-    // No replica logged an error.
-    for (const bot of bots) expect(bot.output.filter((l) => l.includes('"level":50'))).toEqual([]);
+    noErrorsLogged();
   });
 });

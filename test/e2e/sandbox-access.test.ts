@@ -10,6 +10,7 @@ describe('sandbox access and retries', () => {
   let bob: SandboxClient;
   let general: string;
   let secret: any;
+  let secretNumber: number;
 
   beforeAll(async () => {
     bot = await startBotProcess({ DATABASE_URL: `sqlite:${tmp.dir}/bot.db` });
@@ -22,7 +23,8 @@ describe('sandbox access and retries', () => {
     );
     // The private incident's name is told to the declarer only.
     expect(reply.reply.visibility).toBe('ephemeral');
-    secret = await alice.channel('inc-1-customer-data-exposure');
+    secret = await alice.channel(/→ #(\S+)/.exec(replyText(reply))![1]!);
+    secretNumber = Number(/INC-(\d+)/.exec(replyText(reply))![1]);
   });
 
   afterAll(async () => {
@@ -31,7 +33,7 @@ describe('sandbox access and retries', () => {
   });
 
   it('keeps a private incident channel from non-members: list, read, post, click', async () => {
-    expect((await bob.channels()).map((c) => c.name)).not.toContain('inc-1-customer-data-exposure');
+    expect((await bob.channels()).map((c) => c.name)).not.toContain(secret.name);
     expect((await bob.request('GET', `/sandbox/api/channels/${secret.id}/messages?user=bob`)).status).toBe(
       403,
     );
@@ -43,7 +45,7 @@ describe('sandbox access and retries', () => {
     expect(post.status).toBe(403);
     expect(post.body.error.message).toContain('is private and bob is not a member');
 
-    const card = (await alice.messages(secret.id)).find((m) => m.message.header?.includes('INC-1'));
+    const card = (await alice.messages(secret.id)).find((m) => m.message.buttons?.length);
     const take = card.message.buttons[0];
     // Naming a channel bob can see does not help: the message says where it lives.
     const click = await bob.request('POST', '/sandbox/api/click', {
@@ -53,7 +55,7 @@ describe('sandbox access and retries', () => {
       buttonId: take.id,
     });
     expect(click.status).toBe(403);
-    expect((await alice.incident(1)).roles).toEqual([]);
+    expect((await alice.incident(secretNumber)).roles).toEqual([]);
     const announced = (await alice.messages((await alice.channel('incidents')).id)).map(
       (m) => m.message.text,
     );
@@ -70,12 +72,12 @@ describe('sandbox access and retries', () => {
   });
 
   it('freezes a closed incident’s channel, but still answers commands there', async () => {
-    await alice.send(secret.id, 'last words before closing');
-    await alice.send(secret.id, '/incident resolve');
-    await alice.send(secret.id, '/incident close');
-    const last = (await alice.messages(secret.id)).find(
-      (m) => m.message.text === 'last words before closing',
-    );
+    const { number, channel } = await alice.declare('"Closed for good" --private');
+    const closed = channel.id as string;
+    await alice.send(closed, 'last words before closing');
+    await alice.send(closed, '/incident resolve');
+    await alice.send(closed, '/incident close');
+    const last = (await alice.messages(closed)).find((m) => m.message.text === 'last words before closing');
     const edit = await alice.request('POST', `/sandbox/api/messages/${last.id}/edit`, {
       user: 'alice',
       text: 'rewritten',
@@ -85,14 +87,14 @@ describe('sandbox access and retries', () => {
     expect(edit.body.error.code).toBe('bot.chat.archived');
     const post = await alice.request('POST', '/sandbox/api/send', {
       user: 'alice',
-      channelId: secret.id,
+      channelId: closed,
       text: 'x',
     });
     expect(post.body.error.code).toBe('bot.chat.archived');
-    const timeline = await alice.send(secret.id, '/incident timeline --key');
+    const timeline = await alice.send(closed, '/incident timeline --key');
     expect(timeline.reply.visibility).toBe('ephemeral');
     expect(replyText(timeline)).toContain('Status resolved → closed');
-    expect((await alice.incident(1)).timeline.find((e: any) => e.kind === 'message').text).toBe(
+    expect((await alice.incident(number)).timeline.find((e: any) => e.kind === 'message').text).toBe(
       'last words before closing',
     );
   });

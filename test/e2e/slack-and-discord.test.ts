@@ -46,22 +46,28 @@ describe('Slack and Discord in one bot', () => {
     ((await (await fetch(`${bot.url}/api/incidents`)).json()) as { incidents: any[] }).incidents;
 
   it('keeps each incident on the platform it was declared on', async () => {
+    const titled = (title: string) =>
+      waitFor(async () => (await incidents()).find((i) => i.title === title && i.channelName), title);
     await slack.as('U0ALICE').command('C0GENERAL', 'declare Slack-side incident --severity SEV3');
-    await waitFor(() => slack.channel('inc-1-slack-side-incident'), 'the Slack channel');
+    const onSlack = await titled('Slack-side incident');
+    await waitFor(() => slack.channel(onSlack.channelName), 'the Slack channel');
     discord.as(discord.users.alice).command(discord.channels.general, 'incident', 'declare', {
       title: 'Discord-side incident',
       severity: 'SEV3',
     });
-    await waitFor(() => discord.channel('inc-2-discord-side-incident'), 'the Discord channel');
-    const byNumber = new Map((await incidents()).map((i) => [i.number, i]));
-    expect(byNumber.get(1)).toMatchObject({ platform: 'slack', channelName: 'inc-1-slack-side-incident' });
-    expect(byNumber.get(2)).toMatchObject({
+    const onDiscord = await titled('Discord-side incident');
+    await waitFor(() => discord.channel(onDiscord.channelName), 'the Discord channel');
+    expect(onSlack).toMatchObject({
+      platform: 'slack',
+      channelName: `inc-${onSlack.number}-slack-side-incident`,
+    });
+    expect(onDiscord).toMatchObject({
       platform: 'discord',
-      channelName: 'inc-2-discord-side-incident',
+      channelName: `inc-${onDiscord.number}-discord-side-incident`,
     });
     // Neither platform got the other's channel.
-    expect(slack.channel('inc-2-discord-side-incident')).toBeUndefined();
-    expect(discord.channel('inc-1-slack-side-incident')).toBeUndefined();
+    expect(slack.channel(onDiscord.channelName)).toBeUndefined();
+    expect(discord.channel(onSlack.channelName)).toBeUndefined();
   });
 
   it('opens alert incidents on the configured platform', async () => {

@@ -29,6 +29,18 @@ describe('Slack in HTTP mode, end to end', () => {
   });
 
   const incidents = async () => ((await (await fetch(`${bot.url}/api/incidents`)).json()) as any).incidents;
+  const titles = async () => (await incidents()).map((i: any) => i.title as string);
+
+  /** Declares by a signed slash command as carol; the incident, once its channel has her in it. */
+  async function declare(title: string): Promise<{ number: number; channel: string }> {
+    await fake.as('U0CAROL').command('C0GENERAL', `declare ${title}`);
+    const incident = await waitFor(
+      async () => (await incidents()).find((i: any) => i.title === title && i.channelName),
+      title,
+    );
+    await waitFor(() => fake.channel(incident.channelName)?.members.includes('U0CAROL'), 'the channel');
+    return { number: incident.number, channel: fake.channel(incident.channelName)!.id };
+  }
 
   it('answers Slack’s URL verification', async () => {
     const r = await fake.postSigned(events, 'event', fake.build.urlVerification('challenge-123'));
@@ -42,15 +54,20 @@ describe('Slack in HTTP mode, end to end', () => {
       .command('C0GENERAL', 'declare NCCL timeouts on rack r2 --severity SEV1');
     expect(cmd.delivery.status).toBe(200);
     expect(cmd.delivery.ms).toBeLessThan(3000);
+    const incident = await waitFor(
+      async () => (await incidents()).find((i: any) => i.title === 'NCCL timeouts on rack r2'),
+      'the incident',
+    );
+    expect(incident).toMatchObject({ severity: 'SEV1', platform: 'slack' });
     const ch = await waitFor(
-      () => fake.channel('inc-1-nccl-timeouts-on-rack-r2')?.members.includes('U0CAROL'),
+      () => fake.channel(`inc-${incident.number}-nccl-timeouts-on-rack-r2`)?.members.includes('U0CAROL'),
       'channel',
     );
     expect(ch).toBe(true);
-    expect((await incidents())[0]).toMatchObject({ severity: 'SEV1', platform: 'slack' });
   });
 
   it('refuses a forged signature and a replayed (stale) request, and changes nothing', async () => {
+    const before = await titles();
     const forged = fake.build.slashCommand({ user: 'U0CAROL', channel: 'C0GENERAL', text: 'declare forged' });
     const r1 = await fake.postSigned(events, 'command', forged.payload, { forgeSignature: true });
     expect(r1.status).toBe(401);
@@ -63,11 +80,12 @@ describe('Slack in HTTP mode, end to end', () => {
     const r2 = await fake.postSigned(events, 'command', stale.payload, { timestamp: tenMinutesAgo });
     expect(r2.status).toBe(401);
     await new Promise((r) => setTimeout(r, 300));
-    expect((await incidents()).map((i: any) => i.title)).toEqual(['NCCL timeouts on rack r2']);
+    expect(await titles()).toEqual(before);
   });
 
   // Bolt only refuses timestamps in the past: one an hour ahead would stay "fresh" for an hour.
   it('refuses a request signed with a timestamp from the future, and an unsigned one, changing nothing', async () => {
+    const before = await titles();
     const ahead = fake.build.slashCommand({
       user: 'U0CAROL',
       channel: 'C0GENERAL',
@@ -86,19 +104,19 @@ describe('Slack in HTTP mode, end to end', () => {
     expect(r2.status).toBe(401);
     expect(((await r2.json()) as any).error.code).toBe('bot.slack.unsigned');
     await new Promise((r) => setTimeout(r, 300));
-    expect((await incidents()).map((i: any) => i.title)).toEqual(['NCCL timeouts on rack r2']);
+    expect(await titles()).toEqual(before);
   });
 
   it('acts once on an event Slack retries (X-Slack-Retry-Num)', async () => {
-    const ch = fake.channel('inc-1-nccl-timeouts-on-rack-r2')!;
-    const said = await fake.as('U0CAROL').post(ch.id, 'ib0 link flapping on gpu-node-6');
+    const { number, channel } = await declare('ib0 flapping on gpu-node-6');
+    const said = await fake.as('U0CAROL').post(channel, 'ib0 link flapping on gpu-node-6');
     await fake.redeliver(said, { retryAttempt: 1, retryReason: 'http_timeout' });
     await waitFor(async () => {
-      const detail = (await (await fetch(`${bot.url}/api/incidents/1`)).json()) as any;
+      const detail = (await (await fetch(`${bot.url}/api/incidents/${number}`)).json()) as any;
       return detail.timeline.some((e: any) => e.kind === 'message');
     }, 'the message on the timeline');
     await new Promise((r) => setTimeout(r, 200));
-    const detail = (await (await fetch(`${bot.url}/api/incidents/1`)).json()) as any;
+    const detail = (await (await fetch(`${bot.url}/api/incidents/${number}`)).json()) as any;
     expect(detail.timeline.filter((e: any) => e.kind === 'message')).toHaveLength(1);
   });
 });

@@ -35,7 +35,12 @@ describe('Slack in Socket Mode, end to end', () => {
   const tmp = tempDir();
   let fake: FakeSlack;
   let bot: BotProcess;
-  let channel: string;
+  /**
+   * An incident the tests that only add records of their own (a note, an update, messages) write
+   * to, each reading back only what it wrote: declaring one per test would spend Slack's Tier 2
+   * budget (conversations.create, setTopic: 20 a minute) that the bot rightly paces.
+   */
+  let records: { number: number; channel: string };
 
   beforeAll(async () => {
     fake = await startFakeSlack();
@@ -49,6 +54,7 @@ describe('Slack in Socket Mode, end to end', () => {
       SLACK_ANNOUNCE_CHANNEL: '#incidents',
     });
     await fake.waitForConnection();
+    records = await declare('Records from the channel');
   });
 
   afterAll(async () => {
@@ -57,23 +63,46 @@ describe('Slack in Socket Mode, end to end', () => {
     tmp.remove();
   });
 
+  /**
+   * `/incident declare <args>` typed by alice in #general, once its channel has the card and the
+   * announcement is out: each test declares the incident it works on.
+   */
+  async function declare(args: string): Promise<{ number: number; channel: string; answer: string }> {
+    const cmd = await fake.as('U0ALICE').command('C0GENERAL', `declare ${args}`);
+    const answer = await answerTo(fake, cmd);
+    const m = /^INC-(\d+) declared .*→ <#(C[A-Z0-9]+)/.exec(answer);
+    if (!m) throw new Error(`declare ${args}: ${answer}`);
+    const [number, channel] = [Number(m[1]), m[2]!];
+    await waitFor(() => fake.messages(channel).find((x) => x.byBot), 'the card');
+    await waitFor(
+      () => fake.messages('C0INCIDENTS').find((x) => x.text.includes(`INC-${number} declared`)),
+      'the announcement',
+    );
+    return { number, channel, answer };
+  }
+
   it('declares by text: channel, topic, invitations, card and announcement', async () => {
     const cmd = await fake
       .as('U0ALICE')
       .command('C0GENERAL', 'declare GPU node 5 fell off the bus --severity SEV2');
     // Acked at once, with the work done after the ack.
     expect(cmd.delivery.ms).toBeLessThan(3000);
-    expect(await answerTo(fake, cmd)).toMatch(/^INC-1 declared \(SEV2\): GPU node 5 fell off the bus → <#C/);
+    const answer = await answerTo(fake, cmd);
+    expect(answer).toMatch(/^INC-\d+ declared \(SEV2\): GPU node 5 fell off the bus → <#C/);
+    const number = Number(/^INC-(\d+)/.exec(answer)![1]);
 
-    const ch = await waitFor(() => fake.channel('inc-1-gpu-node-5-fell-off-the-bus'), 'the incident channel');
-    channel = ch.id;
+    const ch = await waitFor(
+      () => fake.channel(`inc-${number}-gpu-node-5-fell-off-the-bus`),
+      'the incident channel',
+    );
+    const channel = ch.id;
     await waitFor(() => fake.channel(channel)?.topic.includes('SEV2'), 'the topic');
     // The declarer and the @sre group (alice, bob) are invited; carol is not.
     expect(fake.channel(channel)!.members).toEqual(expect.arrayContaining(['U0ALICE', 'U0BOB', 'U0BOT']));
     expect(fake.channel(channel)!.members).not.toContain('U0CAROL');
 
-    const card = fake.messages(channel).find((m) => m.byBot)!;
-    expect(JSON.stringify(card.blocks)).toContain('INC-1: GPU node 5 fell off the bus');
+    const card = await waitFor(() => fake.messages(channel).find((m) => m.byBot), 'the card');
+    expect(JSON.stringify(card.blocks)).toContain(`INC-${number}: GPU node 5 fell off the bus`);
     expect(fake.buttons(channel, card.ts).map((b) => b.label)).toEqual([
       'Take command',
       'Investigating',
@@ -82,42 +111,56 @@ describe('Slack in Socket Mode, end to end', () => {
       'Lower to SEV3',
       'Resolve',
     ]);
-    const announced = fake.messages('C0INCIDENTS').map((m) => m.text);
-    expect(announced.join('\n')).toMatch(/INC-1 declared\* \(SEV2\)/);
+    const announced = await waitFor(
+      () => fake.messages('C0INCIDENTS').find((m) => m.text.includes(`INC-${number} declared`)),
+      'the announcement',
+    );
+    expect(announced.text).toMatch(new RegExp(`INC-${number} declared\\* \\(SEV2\\)`));
 
     // Slack keeps the bot's own posts out of the timeline; the API shows where it lives.
-    const detail = await apiJson(bot, '/api/incidents/1');
+    const detail = await apiJson(bot, `/api/incidents/${number}`);
     expect(detail.incident).toMatchObject({ platform: 'slack', channelId: channel, cardMessageId: card.ts });
   });
 
   it('declares through the modal when /incident declare has no arguments', async () => {
+    const before = new Set(fake.views().map((v) => v.id));
     const cmd = await fake.as('U0BOB').command('C0GENERAL', 'declare');
     const view = await waitFor(
-      () => fake.views().find((v) => v.callbackId === 'incident_declare'),
+      () => fake.views().find((v) => v.callbackId === 'incident_declare' && !before.has(v.id)),
       'the modal',
     );
     expect(view.userId).toBe('U0BOB');
     expect(cmd.triggerId).toBeTruthy();
-    // A missing title is refused in the form itself.
+    // A missing title is refused in the form itself, in /incident declare's own words.
     const bad = await fake.as('U0BOB').submit(view.id, { title: { title: '   ' } });
-    expect(bad.delivery.response).toMatchObject({ response_action: 'errors' });
+    expect(bad.delivery.response).toEqual({
+      response_action: 'errors',
+      errors: { title: 'The title is empty.' },
+    });
     await fake.as('U0BOB').submit(view.id, {
       title: { title: 'Inference p99 over 2 s' },
       severity: { severity: 'SEV3' },
       description: { description: 'vLLM queue depth climbing on the inference pool' },
     });
-    await waitFor(
-      () => fake.channel('inc-2-inference-p99-over-2-s')?.members.includes('U0BOB'),
+    const ch = await waitFor(
+      () =>
+        fake
+          .channels()
+          .find((c) => /^inc-\d+-inference-p99-over-2-s$/.test(c.name) && c.members.includes('U0BOB')),
       'the modal incident with its declarer',
     );
-    const detail = await apiJson(bot, '/api/incidents/2');
+    const number = Number(/^inc-(\d+)-/.exec(ch.name)![1]);
+    const detail = await apiJson(bot, `/api/incidents/${number}`);
     expect(detail.incident).toMatchObject({
+      title: 'Inference p99 over 2 s',
       severity: 'SEV3',
       description: 'vLLM queue depth climbing on the inference pool',
+      createdBy: 'U0BOB',
     });
   });
 
   it('keeps the card current and records status, severity and roles', async () => {
+    const { number, channel } = await declare('Inference pool degraded --severity SEV2');
     const card = fake.messages(channel).find((m) => m.byBot)!;
     await fake.as('U0ALICE').command(channel, 'status investigating');
     await fake.as('U0ALICE').click(channel, card.ts, 'Take command');
@@ -133,13 +176,14 @@ describe('Slack in Socket Mode, end to end', () => {
       // conversations.setTopic is Tier 2 (about 20 a minute): the bot paces it.
       10_000,
     );
-    const { incident, timeline } = await apiJson(bot, '/api/incidents/1');
+    const { incident, timeline } = await apiJson(bot, `/api/incidents/${number}`);
     expect(timeline.map((e: any) => e.kind)).toEqual(expect.arrayContaining(['declared', 'status', 'role']));
     expect(incident.severity).toBe('SEV1');
     expect(timeline.filter((e: any) => e.kind === 'severity')).toHaveLength(1);
   });
 
   it('runs a drain once a second person from @sre approves, and refuses the others', async () => {
+    const { number, channel } = await declare('gpu-node-5 fell off the bus --severity SEV1');
     const drain = await fake.as('U0ALICE').command(channel, 'drain gpu-node-5', { command: '/node' });
     expect(await answerTo(fake, drain)).toMatch(/Requested drain of gpu-node-5/);
     const request = await waitFor(
@@ -160,7 +204,7 @@ describe('Slack in Socket Mode, end to end', () => {
     await waitFor(() => fake.message(channel, request.ts)?.text.includes('succeeded'), 'the drain result');
     // Slack redelivers; the same click acts once.
     await fake.redeliver(click);
-    const { actions, timeline } = await apiJson(bot, '/api/incidents/1');
+    const { actions, timeline } = await apiJson(bot, `/api/incidents/${number}`);
     expect(actions).toHaveLength(1);
     expect(actions[0]).toMatchObject({ status: 'succeeded', requestedBy: 'U0ALICE', decidedBy: 'U0BOB' });
     expect(timeline.filter((e: any) => e.kind === 'action_approved')).toHaveLength(1);
@@ -168,14 +212,17 @@ describe('Slack in Socket Mode, end to end', () => {
   });
 
   it('acts once on a redelivered command', async () => {
+    const { number, channel } = records;
     const cmd = await fake.as('U0BOB').command(channel, 'note vendor ticket 4411 opened');
     await fake.redeliver(cmd);
     await waitFor(async () => {
-      const { timeline } = await apiJson(bot, '/api/incidents/1');
-      return timeline.some((e: any) => e.kind === 'note');
+      const { timeline } = await apiJson(bot, `/api/incidents/${number}`);
+      return timeline.some((e: any) => e.kind === 'note' && e.text.includes('vendor ticket 4411'));
     }, 'the note');
-    const { timeline } = await apiJson(bot, '/api/incidents/1');
-    expect(timeline.filter((e: any) => e.kind === 'note')).toHaveLength(1);
+    const { timeline } = await apiJson(bot, `/api/incidents/${number}`);
+    expect(
+      timeline.filter((e: any) => e.kind === 'note' && e.text.includes('vendor ticket 4411')),
+    ).toHaveLength(1);
   });
 
   it('handles a command whose answer has nowhere to go, saying so in the log only', async () => {
@@ -199,6 +246,7 @@ describe('Slack in Socket Mode, end to end', () => {
   });
 
   it('waits out a 429 with Retry-After and still posts the update', async () => {
+    const { channel } = records;
     fake.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
     await fake.as('U0BOB').command(channel, 'update Drained gpu-node-5; training resumed on gpu-node-6');
     const update = await waitFor(
@@ -217,6 +265,7 @@ describe('Slack in Socket Mode, end to end', () => {
   });
 
   it('builds the timeline from the channel: messages, threads, edits, deletions and 📌', async () => {
+    const { number, channel } = records;
     const alice = fake.as('U0ALICE');
     const said = await alice.post(channel, 'dmesg shows Xid 79 on GPU 4 &lt;- hardware');
     await alice.post(channel, 'checking the BMC', { threadTs: said.ts });
@@ -226,11 +275,11 @@ describe('Slack in Socket Mode, end to end', () => {
     await alice.delete(channel, oops.ts);
     await fake.as('U0BOB').react(channel, said.ts, 'pushpin');
     await waitFor(async () => {
-      const { timeline } = await apiJson(bot, '/api/incidents/1');
+      const { timeline } = await apiJson(bot, `/api/incidents/${number}`);
       const msgs = timeline.filter((e: any) => e.kind === 'message');
       return msgs.length === 4 && msgs[0].key && msgs[3].deletedAt && msgs[2].editedAt;
     }, 'the timeline from the channel');
-    const { timeline } = await apiJson(bot, '/api/incidents/1');
+    const { timeline } = await apiJson(bot, `/api/incidents/${number}`);
     const msgs = timeline.filter((e: any) => e.kind === 'message');
     expect(msgs.map((e: any) => [e.actorId, e.text])).toEqual([
       ['U0ALICE', 'dmesg shows Xid 79 on GPU 4 <- hardware'],

@@ -14,7 +14,6 @@ describe('SSH fleet through the sandbox', () => {
   let bot: BotProcess;
   let alice: SandboxClient;
   let bob: SandboxClient;
-  let channel: string;
 
   beforeAll(async () => {
     // Node i answers as the simulated gpu-node-i: 3 crash-loops, 5 lost a GPU (Xid 79).
@@ -22,9 +21,6 @@ describe('SSH fleet through the sandbox', () => {
     bot = await startBotOnSshFleet(tmp.dir, fleet);
     alice = new SandboxClient(bot.url, 'alice');
     bob = alice.as('bob');
-    const general = (await alice.channel('general')).id;
-    await alice.send(general, '/incident declare GPU fell off the bus on gpu-node-5 --severity SEV1');
-    channel = (await alice.channel('inc-1-gpu-fell-off-the-bus-on-gpu-node-5')).id;
   });
 
   afterAll(async () => {
@@ -34,6 +30,7 @@ describe('SSH fleet through the sandbox', () => {
   });
 
   it('lists the SSH fleet and triages over SSH', async () => {
+    const channel = (await alice.declare('"GPU fell off the bus on gpu-node-5" --severity SEV1')).channel.id;
     expect(replyText(await alice.send(channel, '/node list'))).toMatch(/Fleet: 5 nodes/);
     const reply = await alice.send(channel, '/node triage gpu-node-5 gpu-node-3');
     expect(replyText(reply)).toContain('Triage finished: 2 node(s)');
@@ -45,8 +42,11 @@ describe('SSH fleet through the sandbox', () => {
   });
 
   it('runs the approved drain once, over SSH, with the node name quoted', async () => {
+    const { number, channel: ch } = await alice.declare('"gpu-node-4 keeps failing jobs" --severity SEV1');
+    const channel = ch.id as string;
+    await alice.send(channel, '/node drain gpu-node-4');
     const request = (await alice.messages(channel)).find(
-      (m) => m.message.header === '🛠️ drain gpu-node-5: waiting for approval',
+      (m) => m.message.header === '🛠️ drain gpu-node-4: waiting for approval',
     );
     const approve = request.message.buttons.find((b: any) => b.label === 'Approve');
     expect(replyText(await alice.click(channel, request.id, approve.id))).toMatch(
@@ -57,13 +57,13 @@ describe('SSH fleet through the sandbox', () => {
       bob.click(channel, request.id, approve.id),
     ]);
     expect(clicks.map(replyText).filter((t) => t.includes('Approved'))).toHaveLength(1);
-    const { actions, timeline } = await alice.incident(1);
+    const { actions, timeline } = await alice.incident(number);
     const drain = actions.find((a: any) => a.kind === 'drain');
     expect(drain.status).toBe('succeeded');
     expect(timeline.filter((e: any) => e.kind === 'action_result')).toHaveLength(1);
     const cordons = fleet.commands.filter((c) => c.command.includes('scontrol update nodename='));
     expect(cordons.map((c) => c.command)).toEqual([
-      "scontrol update nodename='gpu-node-5' state=drain reason=incident-bot",
+      "scontrol update nodename='gpu-node-4' state=drain reason=incident-bot",
     ]);
   });
 });

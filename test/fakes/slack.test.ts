@@ -546,6 +546,34 @@ describe('fake Slack HTTP mode: signed requests', () => {
     });
   }
 
+  // A slash command's fields are form fields, so text on the wire whatever a test put in them:
+  // the fuzz replaces fields by any JSON value, and String() throws for a null-prototype object or
+  // one whose own toString is not a function.
+  it('sends any value a slash-command field holds as text, the way a form can carry it', async () => {
+    const { url, seen } = await capture();
+    const odd = {
+      command: '/incident',
+      text: Object.assign(Object.create(null), { a: 1 }),
+      user_id: { toString: 1, valueOf: 'x' },
+      channel_id: ['C1', { toString: null }],
+      trigger_id: 12.5,
+      team_id: false,
+      response_url: null,
+      api_app_id: undefined,
+    };
+    await fake.postSigned(url, 'command', odd);
+    expect(seen).toHaveLength(1);
+    verify(seen[0]!);
+    expect(Object.fromEntries(new URLSearchParams(seen[0]!.body))).toEqual({
+      command: '/incident',
+      text: '{"a":1}',
+      user_id: '{"toString":1,"valueOf":"x"}',
+      channel_id: '["C1",{"toString":null}]',
+      trigger_id: '12.5',
+      team_id: 'false',
+    });
+  });
+
   it('signs like Slack, so verifySlackRequest accepts it, and forges and replays on request', async () => {
     const { url, seen } = await capture();
     const command = fake.build.slashCommand({ user: 'U0BOB', channel: 'C0GENERAL', text: 'status' }).payload;

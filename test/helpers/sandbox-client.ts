@@ -66,6 +66,17 @@ export class SandboxClient {
     return r.body;
   }
 
+  /**
+   * `/incident declare <args>` typed in #general: the new incident's number, its channel (as this
+   * person sees it) and the reply. Each test declares its own, so none depends on another's.
+   */
+  async declare(args: string): Promise<{ number: number; channel: any; reply: any }> {
+    const reply = await this.send((await this.channel('general')).id, `/incident declare ${args}`);
+    const m = /INC-(\d+) declared .*→ #(\S+)/.exec(replyText(reply));
+    if (!m) throw new Error(`declare ${args}: ${replyText(reply)}`);
+    return { number: Number(m[1]), channel: await this.channel(m[2]!), reply };
+  }
+
   async incident(ref: string | number): Promise<any> {
     const r = await this.request('GET', `/api/incidents/${ref}`);
     if (r.status !== 200) throw new Error(`incident ${ref}: ${r.status} ${JSON.stringify(r.body)}`);

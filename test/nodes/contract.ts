@@ -44,6 +44,10 @@ export function nodeAdapterContract(name: string, make: () => Promise<NodeAdapte
       return adapter.listNodes();
     }
 
+    /** Why a test is skipped: the capabilities it needs and this adapter does not declare. */
+    const lacks = (...needed: NodeCapability[]) =>
+      `${name} does not declare ${needed.filter((c) => !adapter.capabilities.has(c)).join(' and ')}`;
+
     async function readyNode(): Promise<NodeInfo | undefined> {
       return (await nodes()).find((n) => n.state === 'ready');
     }
@@ -54,7 +58,7 @@ export function nodeAdapterContract(name: string, make: () => Promise<NodeAdapte
     });
 
     it('lists nodes with valid names that it owns', async (ctx) => {
-      if (!adapter.capabilities.has('list')) return ctx.skip();
+      if (!adapter.capabilities.has('list')) return ctx.skip(lacks('list'));
       const list = await nodes();
       expect(list.length).toBeGreaterThan(0);
       expect(new Set(list.map((n) => n.name)).size).toBe(list.length);
@@ -69,7 +73,7 @@ export function nodeAdapterContract(name: string, make: () => Promise<NodeAdapte
     });
 
     it('reports health for every node', async (ctx) => {
-      if (!adapter.capabilities.has('health')) return ctx.skip();
+      if (!adapter.capabilities.has('health')) return ctx.skip(lacks('health'));
       for (const n of await nodes()) {
         const h = await adapter.health(n.name);
         expect(h.node).toBe(n.name);
@@ -83,7 +87,7 @@ export function nodeAdapterContract(name: string, make: () => Promise<NodeAdapte
     });
 
     it('runs every diagnostic and returns a CommandResult', async (ctx) => {
-      if (!adapter.capabilities.has('diagnose')) return ctx.skip();
+      if (!adapter.capabilities.has('diagnose')) return ctx.skip(lacks('diagnose'));
       const [node] = await nodes();
       for (const id of Object.keys(DIAGNOSTICS) as DiagnosticId[]) {
         const r = await adapter.diagnose(node!.name, id);
@@ -123,10 +127,11 @@ export function nodeAdapterContract(name: string, make: () => Promise<NodeAdapte
     });
 
     it('reads at most `tail` lines of a listed workload’s log, and bot.workload.unknown for one it does not have', async (ctx) => {
-      if (!adapter.capabilities.has('logs') || !adapter.capabilities.has('workloads')) return ctx.skip();
+      if (!adapter.capabilities.has('logs') || !adapter.capabilities.has('workloads'))
+        return ctx.skip(lacks('logs', 'workloads'));
       const all = await adapter.listWorkloads();
       const workload = all.find((w) => w.state === 'running') ?? all[0];
-      if (!workload) return ctx.skip();
+      if (!workload) return ctx.skip(`${name} lists no workload to read the log of`);
       for (const tail of [1, 3, 50]) {
         const r = await adapter.workloadLogs(workload.id, tail);
         expect(r.command, workload.id).toMatch(/\S/);
@@ -145,7 +150,7 @@ export function nodeAdapterContract(name: string, make: () => Promise<NodeAdapte
     });
 
     it('lists workloads on a node, all belonging to it', async (ctx) => {
-      if (!adapter.capabilities.has('workloads')) return ctx.skip();
+      if (!adapter.capabilities.has('workloads')) return ctx.skip(lacks('workloads'));
       for (const n of await nodes()) {
         for (const w of await adapter.listWorkloads(n.name)) {
           expect(w.node).toBe(n.name);
@@ -156,9 +161,10 @@ export function nodeAdapterContract(name: string, make: () => Promise<NodeAdapte
     });
 
     it('cordons and uncordons a ready node, idempotently', async (ctx) => {
-      if (!adapter.capabilities.has('cordon') || !adapter.capabilities.has('uncordon')) return ctx.skip();
+      if (!adapter.capabilities.has('cordon') || !adapter.capabilities.has('uncordon'))
+        return ctx.skip(lacks('cordon', 'uncordon'));
       const node = await readyNode();
-      if (!node) return ctx.skip();
+      if (!node) return ctx.skip(`${name} has no ready node to cordon`);
       const stateOf = async () => (await nodes()).find((n) => n.name === node.name)?.state;
 
       expect((await adapter.cordon(node.name)).ok).toBe(true);
@@ -173,9 +179,10 @@ export function nodeAdapterContract(name: string, make: () => Promise<NodeAdapte
     });
 
     it('plans a drain without changing anything', async (ctx) => {
-      if (!adapter.capabilities.has('drain') || !adapter.capabilities.has('workloads')) return ctx.skip();
+      if (!adapter.capabilities.has('drain') || !adapter.capabilities.has('workloads'))
+        return ctx.skip(lacks('drain', 'workloads'));
       const node = await readyNode();
-      if (!node) return ctx.skip();
+      if (!node) return ctx.skip(`${name} has no ready node to plan a drain of`);
       const before = { nodes: await nodes(), workloads: await adapter.listWorkloads() };
 
       const plan = await adapter.planDrain(node.name);
@@ -201,7 +208,8 @@ export function nodeAdapterContract(name: string, make: () => Promise<NodeAdapte
     });
 
     it('drains what the plan said it would, and leaves what it skipped', async (ctx) => {
-      if (!adapter.capabilities.has('drain') || !adapter.capabilities.has('workloads')) return ctx.skip();
+      if (!adapter.capabilities.has('drain') || !adapter.capabilities.has('workloads'))
+        return ctx.skip(lacks('drain', 'workloads'));
       let target: string | undefined;
       for (const n of await nodes()) {
         if (n.state === 'ready' && (await adapter.planDrain(n.name)).evict.length > 0) {
@@ -209,7 +217,7 @@ export function nodeAdapterContract(name: string, make: () => Promise<NodeAdapte
           break;
         }
       }
-      if (!target) return ctx.skip();
+      if (!target) return ctx.skip(`${name} has no ready node with workloads to drain`);
       const plan = await adapter.planDrain(target);
 
       const result = await adapter.drain(target);
@@ -232,9 +240,10 @@ export function nodeAdapterContract(name: string, make: () => Promise<NodeAdapte
 
     it('probes a peer (when it can): an answer either way, and its own nodes only', async (ctx) => {
       const probe = adapter.probePeer?.bind(adapter);
-      if (!probe || !adapter.capabilities.has('list')) return ctx.skip();
+      if (!probe) return ctx.skip(`${name} has no probePeer`);
+      if (!adapter.capabilities.has('list')) return ctx.skip(lacks('list'));
       const [a, b] = await nodes();
-      if (!a || !b) return ctx.skip();
+      if (!a || !b) return ctx.skip(`${name} has fewer than two nodes to probe between`);
       const r = await probe(a.name, b.name, 29500);
       expect(typeof r.reachable).toBe('boolean');
       expect(r.detail).toMatch(/\S/);

@@ -131,27 +131,23 @@ export interface InteractionOption {
   readonly options?: readonly InteractionOption[];
 }
 
-function quote(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+/** A slash-command interaction as the inbound event carries it: the subcommand and its typed options. */
+export interface InteractionCommand {
+  readonly text: string;
+  readonly options: Readonly<Record<string, string | number | boolean>>;
 }
 
 /**
- * A slash-command interaction as the command text the Slack path produces (`declare --title="…"
- * --severity=SEV2 --private`), so the one parser (parseOptions) reads both. Every option is sent
- * as `--name=value`: a value beginning with `-` is then still a value, and positional options
- * accept their flag form too.
+ * Reads a slash-command interaction's subcommand and its options, typed as Discord sent them; the
+ * command's schema checks them (src/commands/parse.ts readTypedOptions). No subcommand reads as
+ * help. Options without a value (Discord omits unset ones) are left out.
  */
-export function interactionText(options: readonly InteractionOption[]): string {
+export function interactionCommand(options: readonly InteractionOption[]): InteractionCommand {
   const sub = options.find((o) => o.type === OPTION_TYPE.subcommand);
-  if (!sub) return 'help';
-  const words = [sub.name];
-  for (const o of sub.options ?? []) {
-    if (o.value === undefined) continue;
-    if (o.type === OPTION_TYPE.boolean) {
-      if (o.value === true) words.push(`--${o.name}`);
-      continue;
-    }
-    words.push(`--${o.name}=${quote(String(o.value))}`);
+  const typed: Record<string, string | number | boolean> = {};
+  for (const o of sub?.options ?? []) {
+    const v = o.value;
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') typed[o.name] = v;
   }
-  return words.join(' ');
+  return { text: sub?.name ?? 'help', options: typed };
 }

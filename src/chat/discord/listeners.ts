@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { Reply } from '../message.ts';
 import type { InboundEvent, InboundHandler } from '../port.ts';
 import type { DiscordChat } from './adapter.ts';
-import { interactionText } from './commands.ts';
+import { interactionCommand } from './commands.ts';
 import { type ApiMember, type ApiUser, actorFromApi, actorFromMember, SOMEONE } from './people.ts';
 import { ASK_PREFIX, DENY_PREFIX, toDiscordMessage } from './render.ts';
 
@@ -236,7 +236,7 @@ async function onInteraction(
       ...base,
       type: 'command',
       command: interaction.commandName,
-      text: interactionText(interaction.options.data),
+      ...interactionCommand(interaction.options.data),
     };
     await answer(interaction, handler(event), logger);
     return;

@@ -26,11 +26,6 @@ export function decodeSlackText(text: string): string {
   return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
-/** Quotes a value for our command text (splitArgs reads backslash escapes inside double quotes). */
-function quote(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-}
-
 /**
  * Slack → InboundEvent. Every listener acks first (Slack's 3-second deadline), then does the
  * work and answers later through chat.postEphemeral / chat.postMessage. Redeliveries carry the
@@ -93,14 +88,6 @@ export function registerListeners(chat: SlackChat, handler: InboundHandler, logg
     const user = str((body as Payload).user?.id);
     if (!user) return;
     const actor = await chat.directory.actor(user);
-    // `--name=value`: a title or description that begins with `-` (a bullet list) is still a value.
-    const text = [
-      'declare',
-      `--title=${quote(parsed.title)}`,
-      `--severity=${parsed.severity}`,
-      ...(parsed.description ? [`--description=${quote(parsed.description)}`] : []),
-      ...(parsed.private ? ['--private'] : []),
-    ].join(' ');
     await run(
       {
         type: 'command',
@@ -109,7 +96,9 @@ export function registerListeners(chat: SlackChat, handler: InboundHandler, logg
         actor,
         at: new Date(),
         command: 'incident',
-        text,
+        // The form's fields, checked by the command's own schema already, go on typed.
+        text: 'declare',
+        options: parsed.options,
       },
       { channel: parsed.channelId, user },
     );

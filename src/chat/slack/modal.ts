@@ -1,7 +1,13 @@
 import type { types } from '@slack/bolt';
 import { z } from 'zod';
 import {
-  BOT_LIMITS,
+  DEFAULT_SEVERITY,
+  DESCRIPTION_MAX,
+  type DeclareOptions,
+  declareOptions,
+  TITLE_MAX,
+} from '../../commands/declare-options.ts';
+import {
   responseTargetLabel,
   SEVERITIES,
   SEVERITY_INFO,
@@ -21,10 +27,6 @@ const BLOCK = {
   visibility: 'visibility',
 } as const;
 
-/** The limits of `/incident declare` (commands/incident/declare.ts), enforced by the form as well. */
-const TITLE_MAX = BOT_LIMITS.title;
-const DESCRIPTION_MAX = BOT_LIMITS.description;
-const DEFAULT_SEVERITY: Severity = 'SEV3';
 const PRIVATE = 'private';
 
 const plain = (text: string) => ({ type: 'plain_text' as const, text, emoji: true });
@@ -129,11 +131,9 @@ export function declareModal(input: { channelId: string; defaults?: DeclareDefau
   };
 }
 
+/** A submitted form: `/incident declare`'s options, checked by its own schema, and where to answer. */
 export interface DeclareSubmission {
-  readonly title: string;
-  readonly severity: Severity;
-  readonly description: string;
-  readonly private: boolean;
+  readonly options: DeclareOptions;
   readonly channelId: string;
 }
 
@@ -148,18 +148,25 @@ export interface DeclareView {
   readonly state?: { readonly values?: Record<string, Record<string, StateValue> | undefined> };
 }
 
-const fields = z.object({
-  [BLOCK.title]: z
-    .string()
-    .trim()
-    .min(1, 'Give the incident a short title.')
-    .max(TITLE_MAX, `Keep the title to ${TITLE_MAX} characters.`),
-  [BLOCK.severity]: z.enum(SEVERITIES, { error: 'Pick a severity: SEV1 (total outage) … SEV4 (minor).' }),
-  [BLOCK.description]: z
-    .string()
-    .trim()
-    .max(DESCRIPTION_MAX, `Keep the description to ${DESCRIPTION_MAX} characters.`),
-});
+/** The form's blocks are named for the command's options, except the checkbox behind `private`. */
+const BLOCK_OF: Record<string, string> = {
+  title: BLOCK.title,
+  severity: BLOCK.severity,
+  description: BLOCK.description,
+  private: BLOCK.visibility,
+};
+const LABEL: Record<string, string> = {
+  [BLOCK.title]: 'Title',
+  [BLOCK.severity]: 'Severity',
+  [BLOCK.description]: 'Description',
+  [BLOCK.visibility]: 'Visibility',
+};
+
+/** The command's own words for a bad value, as a sentence under its field: "Severity must be …". */
+function fieldError(block: string, message: string): string {
+  const sentence = /^must\b/.test(message) ? `${LABEL[block] ?? block} ${message}` : message;
+  return `${sentence[0]!.toUpperCase()}${sentence.slice(1)}${/[.!?]$/.test(sentence) ? '' : '.'}`;
+}
 
 const metadata = z.object({ channelId: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/) });
 
@@ -181,17 +188,20 @@ export function parseDeclareSubmission(
 ): DeclareSubmission | { errors: Record<string, string> } {
   const values = view.state?.values ?? {};
   const input = (block: string) => values[block]?.[block];
-  const result = fields.safeParse({
-    [BLOCK.title]: input(BLOCK.title)?.value ?? '',
-    [BLOCK.severity]: input(BLOCK.severity)?.selected_option?.value,
-    [BLOCK.description]: input(BLOCK.description)?.value ?? '',
+  // Read untyped from Slack: only a list of options is a choice.
+  const chosen: unknown = input(BLOCK.visibility)?.selected_options;
+  const result = declareOptions.safeParse({
+    title: input(BLOCK.title)?.value ?? '',
+    severity: input(BLOCK.severity)?.selected_option?.value,
+    description: input(BLOCK.description)?.value ?? '',
+    private: Array.isArray(chosen) && chosen.some((o) => o?.value === PRIVATE),
   });
   const channelId = readMetadata(view.private_metadata);
   if (!result.success || channelId === undefined) {
     const errors: Record<string, string> = {};
     for (const issue of result.error?.issues ?? []) {
-      const block = String(issue.path[0]);
-      errors[block] ??= issue.message;
+      const block = BLOCK_OF[String(issue.path[0])] ?? BLOCK.title;
+      errors[block] ??= fieldError(block, issue.message);
     }
     // Only our own metadata can be missing: the form is stale or was not ours. Say so on a field,
     // since Slack shows errors only under blocks.
@@ -201,13 +211,5 @@ export function parseDeclareSubmission(
     }
     return { errors };
   }
-  // Read untyped from Slack: only a list of options is a choice.
-  const chosen: unknown = input(BLOCK.visibility)?.selected_options;
-  return {
-    title: result.data[BLOCK.title],
-    severity: result.data[BLOCK.severity],
-    description: result.data[BLOCK.description],
-    private: Array.isArray(chosen) && chosen.some((o) => o?.value === PRIVATE),
-    channelId,
-  };
+  return { options: result.data, channelId };
 }

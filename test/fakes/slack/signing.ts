@@ -38,12 +38,21 @@ export function sign(secret: string, timestamp: number, body: string): string {
   return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
 }
 
+/**
+ * A form field is text. Slack only ever sends text there; a test that puts anything else in a field
+ * (the fuzz does) gets it as the text a client would send: objects and arrays as JSON, since
+ * String() throws for a null-prototype object or one whose own toString is not a function.
+ */
+function formText(value: unknown): string {
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
 export function encodeInbound(kind: InboundKind, payload: unknown): { body: string; contentType: string } {
   if (kind === 'event') return { body: JSON.stringify(payload), contentType: 'application/json' };
   if (kind === 'command') {
     const fields = Object.entries(payload as Record<string, unknown>)
       .filter(([, v]) => v !== undefined && v !== null)
-      .map(([k, v]): [string, string] => [k, String(v)]);
+      .map(([k, v]): [string, string] => [k, formText(v)]);
     return { body: new URLSearchParams(fields).toString(), contentType: 'application/x-www-form-urlencoded' };
   }
   return {
