@@ -26,8 +26,8 @@ import type { RecommendationKind, Runbook } from '../runbooks/schema.ts';
 import type { Store } from '../store/port.ts';
 import type { ActionService } from './actions.ts';
 import { incidentRef } from './format.ts';
+import { renderNodeTriage } from './triage-report.ts';
 
-const LEVEL_EMOJI = { critical: '🔴', warning: '🟠', info: 'ℹ️' } as const;
 /** Nodes triaged at once; each adapter also keeps its own limits (SSH: per node and global). */
 const NODE_CONCURRENCY = 16;
 const DIAGNOSTIC_TIMEOUT_MS = 30_000;
@@ -156,7 +156,7 @@ export class TriageService {
         results.push(result);
         done++;
         await chat
-          .postMessage(channelId, this.render(result, incident, runbook))
+          .postMessage(channelId, renderNodeTriage(result, incident, runbook, this.actions.redactor))
           .catch((err) => this.logger.warn({ err }, 'posting a triage report failed'));
         await chat
           .updateMessage(channelId, posted.messageId, progress(done))
@@ -359,56 +359,6 @@ export class TriageService {
     return out;
   }
 
-  private render(t: NodeTriage, incident: Incident | undefined, runbook: Runbook | undefined): ChatMessage {
-    // What a node printed (process and container names, a probe's answer, a transport error) goes
-    // through the bot's redactor, the one action output and the model's prompts pass through.
-    const redact = this.actions.redactor;
-    if (t.unreachable) {
-      const unreachable = redact(t.unreachable);
-      const text = `⚫ ${t.node}: unreachable — ${unreachable}`;
-      return {
-        text,
-        header: `⚫ ${t.node}: unreachable`,
-        sections: [unreachable],
-        context: ['Check the node from its BMC or console; the other nodes were triaged anyway.'],
-      };
-    }
-    const r = t.report!;
-    const critical = r.findings.filter((f) => f.level === 'critical').length;
-    const warnings = r.findings.filter((f) => f.level === 'warning').length;
-    const verdict = critical
-      ? `${critical} critical`
-      : warnings
-        ? `${warnings} warning${warnings === 1 ? '' : 's'}`
-        : 'healthy';
-    const header = `${critical ? '🔴' : warnings ? '🟠' : '🟢'} ${t.node}: ${verdict}`;
-    const findings = r.findings.map((f) => `${LEVEL_EMOJI[f.level]} ${f.text}`);
-    const sections = [
-      redact(r.summary.join(' · ')) || 'no readings',
-      ...(findings.length ? [redact(findings.join('\n'))] : []),
-    ];
-    if (runbook) {
-      const lines = (t.recommended ?? []).map(recommendedLine);
-      if (t.requested.length) {
-        lines.push(`Approve or cancel on the request${t.requested.length === 1 ? '' : 's'} above.`);
-      } else if (!incident && t.recommended?.some((x) => x.outcome !== 'escalate')) {
-        lines.push('Run the runbook in an incident channel to get its recommendations as requests.');
-      }
-      if (lines.length) sections.push(lines.join('\n'));
-    } else if (t.requested.length) {
-      sections.push(
-        `*Requested:* ${t.requested.join(', ')}: approve or cancel on the request${t.requested.length === 1 ? '' : 's'} above.`,
-      );
-    } else if (!incident && r.findings.some((f) => f.recommendation)) {
-      sections.push('Run the triage in an incident channel to get the recommended mitigation as a request.');
-    }
-    const context = [
-      ...(runbook ? [`📘 Runbook: ${runbook.title}`] : []),
-      ...(r.skipped.length ? [`Not available on this node: ${r.skipped.join(', ')}`] : []),
-    ];
-    return { text: header, header, sections, ...(context.length ? { context } : {}) };
-  }
-
   private async record(
     incident: Incident,
     results: readonly NodeTriage[],
@@ -440,18 +390,5 @@ export class TriageService {
       data: { nodes: results.map((t) => t.node), ...(runbook ? { runbook: runbook.name } : {}) },
       key: results.some((t) => t.unreachable || t.report?.findings.some((f) => f.level === 'critical')),
     });
-  }
-}
-
-function recommendedLine(r: RecommendedAction): string {
-  switch (r.outcome) {
-    case 'escalate':
-      return `📣 Escalate: ${r.why}`;
-    case 'requested':
-      return `*Requested:* ${r.label} — ${r.why}`;
-    case 'pending':
-      return `*Already requested:* ${r.label} — ${r.why}`;
-    case 'recommended':
-      return `*Recommended:* ${r.label} — ${r.why}${r.detail ? ` (not requested: ${r.detail})` : ''}`;
   }
 }
