@@ -15,6 +15,7 @@ import { ActionService, type EscalationPolicy } from '../incidents/actions.ts';
 import { AlertTriage } from '../incidents/alert-triage.ts';
 import { ALERT_POLL_MS, AlertService, alertActor } from '../incidents/alerts.ts';
 import { IncidentChannel } from '../incidents/channel.ts';
+import { ChannelHistory } from '../incidents/history.ts';
 import { PostmortemPublisher } from '../incidents/postmortem.ts';
 import { DEFAULT_REMINDERS, type ReminderOptions, ReminderService } from '../incidents/reminders.ts';
 import { IncidentService } from '../incidents/service.ts';
@@ -170,8 +171,10 @@ export function createApp(parts: AppParts, settings: AppSettings): App {
   );
 
   const registry = new CommandRegistry(commands);
+  const history = new ChannelHistory(store);
   const services: Services = {
     incidents,
+    history,
     actions,
     triage,
     nodes,

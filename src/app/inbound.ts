@@ -100,17 +100,23 @@ async function route(chat: ChatPlatform, event: InboundEvent, deps: InboundDeps)
     case 'message': {
       const incident = await incidents.byChannel(chat.id, event.channelId);
       if (incident)
-        await incidents.recordMessage(incident, event.messageId, event.text, event.actor, event.at);
+        await deps.services.history.recordMessage(
+          incident,
+          event.messageId,
+          event.text,
+          event.actor,
+          event.at,
+        );
       return undefined;
     }
     case 'message_edited': {
       const incident = await incidents.byChannel(chat.id, event.channelId);
-      if (incident) await incidents.recordEdit(incident, event.messageId, event.text, event.at);
+      if (incident) await deps.services.history.recordEdit(incident, event.messageId, event.text, event.at);
       return undefined;
     }
     case 'message_deleted': {
       const incident = await incidents.byChannel(chat.id, event.channelId);
-      if (incident) await incidents.recordDeletion(incident, event.messageId, event.at);
+      if (incident) await deps.services.history.recordDeletion(incident, event.messageId, event.at);
       return undefined;
     }
     case 'reaction':
@@ -118,7 +124,7 @@ async function route(chat: ChatPlatform, event: InboundEvent, deps: InboundDeps)
       const incident = await incidents.byChannel(chat.id, event.channelId);
       if (incident) {
         const emoji = event.type === 'reaction' ? event.emoji : null;
-        await incidents.recordKeyMark(incident, event.messageId, emoji, event.added);
+        await deps.services.history.recordKeyMark(incident, event.messageId, emoji, event.added);
       }
       return undefined;
     }

@@ -1,5 +1,6 @@
 import type { Redactor } from '../core/index.ts';
 import type { ActionService } from '../incidents/actions.ts';
+import type { ChannelHistory } from '../incidents/history.ts';
 import type { PostmortemPublisher } from '../incidents/postmortem.ts';
 import type { IncidentService } from '../incidents/service.ts';
 import type { TriageService } from '../incidents/triage.ts';
@@ -10,6 +11,8 @@ import type { CommandDefinition } from './define.ts';
 /** What commands reach through their context; main.ts builds it once. */
 export interface Services {
   readonly incidents: IncidentService;
+  /** What people do in incident channels, on the timeline. */
+  readonly history: ChannelHistory;
   readonly actions: ActionService;
   readonly triage: TriageService;
   readonly nodes: NodeRegistry;

@@ -9,7 +9,6 @@ import {
   BotError,
   type Clock,
   describeError,
-  graphemeHead,
   type Incident,
   type IncidentStatus,
   isKeyByKind,
@@ -69,7 +68,6 @@ interface Change {
   readonly refresh?: boolean;
 }
 
-const PUSHPIN = new Set(['📌', 'pushpin', 'round_pushpin', '📍']);
 const MAX_TITLE = BOT_LIMITS.title;
 
 /**
@@ -302,48 +300,6 @@ export class IncidentService {
     });
   }
 
-  /** Human messages in an incident channel become timeline entries; bots' own posts never arrive here. */
-  async recordMessage(
-    incident: Incident,
-    messageId: string,
-    text: string,
-    actor: Actor,
-    at: Date,
-  ): Promise<void> {
-    if (await this.store.findTimelineBySource(incident.id, messageId)) return;
-    await this.store.appendTimeline({
-      incidentId: incident.id,
-      kind: 'message',
-      at,
-      actorId: actor.id,
-      actorName: actor.name,
-      text: timelineText(text),
-      sourceMessageId: messageId,
-    });
-  }
-
-  async recordEdit(incident: Incident, messageId: string, text: string, at: Date): Promise<void> {
-    const entry = await this.store.findTimelineBySource(incident.id, messageId);
-    if (entry && !entry.deletedAt) await this.store.editTimelineText(entry.id, timelineText(text), at);
-  }
-
-  async recordDeletion(incident: Incident, messageId: string, at: Date): Promise<void> {
-    const entry = await this.store.findTimelineBySource(incident.id, messageId);
-    if (entry && !entry.deletedAt) await this.store.markTimelineDeleted(entry.id, at);
-  }
-
-  /** A 📌 reaction or a pin marks the message as a key event; removing the last one unmarks it. */
-  async recordKeyMark(
-    incident: Incident,
-    messageId: string,
-    emoji: string | null,
-    added: boolean,
-  ): Promise<void> {
-    if (emoji !== null && !PUSHPIN.has(emoji)) return;
-    const entry = await this.store.findTimelineBySource(incident.id, messageId);
-    if (entry && entry.key !== added) await this.store.setTimelineKey(entry.id, added);
-  }
-
   async timeline(incident: Incident): Promise<TimelineEntry[]> {
     return this.store.listTimeline(incident.id);
   }
@@ -513,15 +469,4 @@ function closedError(incident: Incident): BotError {
   return new BotError('bot.incident.closed', `${incidentRef(incident)} is closed and can no longer change.`, {
     hint: 'Declare a new incident if the problem is back.',
   });
-}
-
-/** The most of one chat message the timeline keeps (src/core/limits.ts says why). */
-export const MAX_TIMELINE_MESSAGE = BOT_LIMITS.timelineMessage;
-
-/** A message as the timeline records it: its first 4,000 characters, and how much was cut. */
-export function timelineText(text: string): string {
-  if (text.length <= MAX_TIMELINE_MESSAGE) return text;
-  // Never half a character (src/core/text.ts).
-  const head = graphemeHead(text, MAX_TIMELINE_MESSAGE);
-  return `${head} … [${(text.length - head.length).toLocaleString('en-US')} more characters not recorded]`;
 }

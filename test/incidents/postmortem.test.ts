@@ -26,7 +26,7 @@ async function setup(withModel: boolean, onResolve = true) {
   });
   let incident = await h.declare('SEV2', 'gpu-node-5 fell off the bus');
   h.clock.advance(60_000);
-  await h.incidents.recordMessage(incident, 'm1', 'dmesg shows Xid 79 on GPU 4', bob, h.clock.now());
+  await h.services.history.recordMessage(incident, 'm1', 'dmesg shows Xid 79 on GPU 4', bob, h.clock.now());
   h.clock.advance(120_000);
   incident = await h.incidents.postUpdate(incident, 'Drained gpu-node-5; job moved to gpu-node-6.', alice);
   return { h, fake, incident };

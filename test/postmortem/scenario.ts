@@ -30,16 +30,16 @@ export async function scenario(options: { private?: boolean; resolve?: boolean }
   incident = await h.incidents.assignRole(incident, 'commander', alice, alice);
   incident = await h.incidents.assignRole(incident, 'responder', bob, alice);
   min(2);
-  await h.incidents.recordMessage(
+  await h.services.history.recordMessage(
     incident,
     'm1',
     'nvidia-smi on gpu-node-5 lists 7 GPUs; dmesg shows Xid 79 for GPU 4 (fell off the bus)',
     bob,
     h.clock.now(),
   );
-  await h.incidents.recordKeyMark(incident, 'm1', '📌', true);
+  await h.services.history.recordKeyMark(incident, 'm1', '📌', true);
   min(1);
-  await h.incidents.recordMessage(
+  await h.services.history.recordMessage(
     incident,
     'm2',
     `the grafana bot token is ${SLACK_TOKEN}, logs at https://ops:${URL_PASSWORD}@logs.internal/gpu-node-5, ping ${EMAIL}`,

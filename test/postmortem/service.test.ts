@@ -227,14 +227,14 @@ describe('post-mortem drafts with a model (the real openai client against a fake
 
   it('never sends secrets or configured PII to the model, and keeps them out of the draft', async () => {
     const s = await setup();
-    await s.h.incidents.recordMessage(
+    await s.h.services.history.recordMessage(
       s.incident,
       'm9',
       'key: -----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n-----END OPENSSH PRIVATE KEY----- and AKIAABCDEFGHIJKLMNOP, Authorization: Bearer abcdef0123456789xyz',
       alice,
       s.h.clock.now(),
     );
-    await s.h.incidents.recordKeyMark(s.incident, 'm2', '📌', true);
+    await s.h.services.history.recordKeyMark(s.incident, 'm2', '📌', true);
     s.fake.enqueue(answer);
     const result = await s.service.draft(s.incident);
     const raw = s.fake.completions.map((r) => r.raw).join('\n');
