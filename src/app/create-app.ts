@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import { commands } from '../../commands/index.ts';
-import type { SeverityMapping } from '../alerts/index.ts';
 import type { ChatPlatform, InboundHandler } from '../chat/port.ts';
 import { CommandRegistry } from '../commands/registry.ts';
 import type { Services } from '../commands/services.ts';
@@ -13,7 +12,7 @@ import { UnitOfWork } from '../delivery/unit-of-work.ts';
 import { ActionMessages } from '../incidents/action-message.ts';
 import { ActionService, type EscalationPolicy } from '../incidents/actions.ts';
 import { AlertTriage } from '../incidents/alert-triage.ts';
-import { ALERT_POLL_MS, AlertService, alertActor } from '../incidents/alerts.ts';
+import { ALERT_POLL_MS, AlertService, type AlertServiceOptions, alertActor } from '../incidents/alerts.ts';
 import { IncidentChannel } from '../incidents/channel.ts';
 import { ChannelHistory } from '../incidents/history.ts';
 import { PostmortemPublisher } from '../incidents/postmortem.ts';
@@ -60,14 +59,8 @@ export interface AppSettings {
   readonly owner?: { readonly name: string; readonly stable: boolean };
   /** The outbox's lease, sweep and attempts (tests shorten them). */
   readonly outbox?: Omit<OutboxOptions, 'owner' | 'ownerIsStable'>;
-  readonly alerts: {
-    readonly groupBy: readonly string[];
-    readonly groupByLabels: boolean;
-    readonly nodeLabels: readonly string[];
-    readonly severity: SeverityMapping;
-    readonly maxNewPerMinute: number;
-    readonly actorName: string;
-  };
+  /** The alert worker's settings (its claims' owner is `owner`). */
+  readonly alerts: Omit<AlertServiceOptions, 'owner'>;
 }
 
 export interface App {
