@@ -59,16 +59,16 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  if (!config.discord) {
+  if (!config.platforms.discord) {
     process.stderr.write(
       'discord:register: set DISCORD_TOKEN and DISCORD_GUILD_ID first (see README "Discord").\n',
     );
     process.exit(2);
   }
   try {
-    const done = await registerCommands(config.discord);
+    const done = await registerCommands(config.platforms.discord);
     console.log(
-      `Registered ${done.names.map((n) => `/${n}`).join(', ')} in server ${config.discord.guildId}.`,
+      `Registered ${done.names.map((n) => `/${n}`).join(', ')} in server ${config.platforms.discord.guildId}.`,
     );
     console.log(`Invite the bot (if it is not in the server yet): ${done.inviteUrl}`);
   } catch (err) {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DEFAULT_GROUP_BY } from './alerts/labels.ts';
 import { DEFAULT_NODE_LABEL_KEYS } from './alerts/nodes.ts';
 import { DEFAULT_SEVERITY_MAPPING } from './alerts/severity.ts';
+import { CHAT_PLATFORMS, type ChatPlatformId } from './chat/platforms.ts';
 import { ACTION_KINDS, DEFAULT_POLICY, SEVERITIES } from './core/index.ts';
 import { DEFAULT_REMINDERS } from './incidents/reminders.ts';
 import { NODE_ADAPTERS } from './nodes/adapters.ts';
@@ -92,7 +93,7 @@ const alertsSchema = z
       .min(1)
       .default([...DEFAULT_NODE_LABEL_KEYS]),
     /** The chat platform alert incidents open on; default: slack, then discord, then the sandbox. */
-    platform: z.enum(['sandbox', 'slack', 'discord']).optional(),
+    platform: z.enum(CHAT_PLATFORMS.map((m) => m.id) as [ChatPlatformId, ...ChatPlatformId[]]).optional(),
     /** Who alert-opened incidents, and their triage and requests, are attributed to. */
     actorName: z.string().min(1).max(64).default('Alertmanager'),
   })

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { CHAT_PLATFORMS } from './chat/platforms.ts';
 import { ConfigError, type FileConfig, loadFileConfig } from './config-file.ts';
 
 export { ConfigError };
@@ -21,7 +22,7 @@ const optionalSecret = z
   .transform((s) => (s === '' ? undefined : s))
   .optional();
 
-const envSchema = z.object({
+const baseEnv = {
   PORT: port.default(3000),
   HOST: z.string().trim().min(1, 'must not be empty').default('127.0.0.1'),
   DATABASE_URL: z
@@ -74,60 +75,6 @@ const envSchema = z.object({
     .default(60),
   CONFIG_FILE: z.string().trim().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  SLACK_BOT_TOKEN: z
-    .string()
-    .trim()
-    .regex(/^xoxb-/, 'must be a bot token starting with xoxb- (OAuth & Permissions → Bot User OAuth Token)')
-    .optional(),
-  SLACK_APP_TOKEN: z
-    .string()
-    .trim()
-    .regex(/^xapp-/, 'must be an app-level token starting with xapp- (Basic Information → App-Level Tokens)')
-    .optional(),
-  SLACK_SIGNING_SECRET: z
-    .string()
-    .trim()
-    .min(16, 'must be the signing secret from Basic Information')
-    .optional(),
-  SLACK_API_URL: z
-    .url({ message: 'must be a URL such as https://slack.com/api/' })
-    .transform((u) => (u.endsWith('/') ? u : `${u}/`))
-    .optional(),
-  /** Where new incidents are announced: a channel id (C…) or a #name. */
-  SLACK_ANNOUNCE_CHANNEL: z
-    .string()
-    .trim()
-    .regex(/^(#?[a-z0-9_-]{1,80}|[CG][A-Z0-9]{2,})$/, 'must be a channel id (C0123ABC) or a #channel-name')
-    .optional(),
-  /** Discord: the bot token turns it on; the server it works in; the REST base for proxies and tests. */
-  DISCORD_TOKEN: z
-    .string()
-    .trim()
-    .regex(
-      /^[\w-]{20,}\.[\w-]{4,}\.[\w-]{20,}$/,
-      'must be a bot token (Developer Portal → your application → Bot → Reset Token)',
-    )
-    .optional(),
-  DISCORD_APPLICATION_ID: z
-    .string()
-    .trim()
-    .regex(/^\d{15,21}$/, 'must be the Application ID from General Information (digits only)')
-    .optional(),
-  DISCORD_GUILD_ID: z
-    .string()
-    .trim()
-    .regex(/^\d{15,21}$/, 'must be the server id (right-click the server → Copy Server ID; digits only)')
-    .optional(),
-  DISCORD_API_URL: z
-    .url({ message: 'must be a URL such as https://discord.com/api' })
-    // discord.js adds the version itself: https://discord.com/api/v10/… from https://discord.com/api.
-    .transform((u) => u.replace(/\/+$/, '').replace(/\/v\d+$/, ''))
-    .optional(),
-  /** Run the local sandbox too. Default: only when no chat platform is configured. */
-  SANDBOX: z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
-    .transform((v) => ['true', '1', 'yes'].includes(v))
-    .optional(),
   /**
    * This replica's name on the database's leases (PostgreSQL). Unique among running replicas and
    * the same after a restart (a StatefulSet pod's name): a restarted replica then takes back its
@@ -144,19 +91,19 @@ const envSchema = z.object({
     .trim()
     .default('UTC')
     .refine(isTimeZone, { message: 'must be an IANA time zone such as UTC or Europe/Berlin' }),
-});
+};
+
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void
+  ? I
+  : never;
+/** Every chat platform's variables (src/chat/platforms.ts), beside the bot's own. */
+const platformEnv = Object.assign({}, ...CHAT_PLATFORMS.map((m) => m.env)) as UnionToIntersection<
+  (typeof CHAT_PLATFORMS)[number]['env']
+>;
+
+const envSchema = z.object({ ...baseEnv, ...platformEnv });
 
 export type Env = z.infer<typeof envSchema>;
-
-export interface SlackConfig {
-  /** Socket Mode with the app token (no public URL needed), or HTTP at /slack/events. */
-  readonly mode: 'socket' | 'http';
-  readonly botToken: string;
-  readonly appToken: string | undefined;
-  readonly signingSecret: string | undefined;
-  readonly apiUrl: string | undefined;
-  readonly announceChannel: string | undefined;
-}
 
 export type DatabaseTarget =
   | { readonly engine: 'sqlite'; readonly path: string }
@@ -174,17 +121,13 @@ function postgresServer(u: string): string {
   return `${url.hostname || 'localhost'}:${url.port || '5432'}${database ? `/${database}` : ''}`;
 }
 
-export interface DiscordConfig {
-  readonly token: string;
-  readonly guildId: string;
-  readonly applicationId: string | undefined;
-  readonly apiUrl: string | undefined;
-}
+/** Each configured chat platform's settings, by its id (the ones that are off are absent). */
+export type PlatformSettings = {
+  readonly [M in (typeof CHAT_PLATFORMS)[number] as M['id']]?: NonNullable<ReturnType<M['settings']>>;
+};
 
 export interface Config extends Env {
-  readonly sandbox: boolean;
-  readonly slack: SlackConfig | undefined;
-  readonly discord: DiscordConfig | undefined;
+  readonly platforms: PlatformSettings;
   /**
    * Whether API_TOKEN must be set: whenever HOST is reachable off this machine. A token that is
    * set is enforced on every HOST (main.ts), loopback included.
@@ -246,12 +189,7 @@ const ECHO = new Set([
   'LOG_LEVEL',
   'DISPLAY_TIMEZONE',
   'REPLICA_ID',
-  'SLACK_API_URL',
-  'SLACK_ANNOUNCE_CHANNEL',
-  'DISCORD_APPLICATION_ID',
-  'DISCORD_GUILD_ID',
-  'DISCORD_API_URL',
-  'SANDBOX',
+  ...CHAT_PLATFORMS.flatMap((m): readonly string[] => m.echo),
   'LLM_MODEL',
   'LLM_TIMEOUT_SECONDS',
 ]);
@@ -287,27 +225,12 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
     if (err instanceof ConfigError) problems.push(...err.problems);
     else throw err;
   }
-  if (env.SLACK_BOT_TOKEN && !env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
-    problems.push(
-      'SLACK_BOT_TOKEN: needs SLACK_APP_TOKEN (Socket Mode, the default) or SLACK_SIGNING_SECRET (HTTP mode at /slack/events)',
-    );
-  }
-  for (const name of ['SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_ANNOUNCE_CHANNEL'] as const) {
-    if (env[name] && !env.SLACK_BOT_TOKEN) problems.push(`${name}: set, but SLACK_BOT_TOKEN is missing`);
-  }
-  if (env.DISCORD_TOKEN && !env.DISCORD_GUILD_ID) {
-    problems.push(
-      'DISCORD_GUILD_ID: required with DISCORD_TOKEN: the server the bot works in (right-click it → Copy Server ID)',
-    );
-  }
-  for (const name of ['DISCORD_GUILD_ID', 'DISCORD_APPLICATION_ID', 'DISCORD_API_URL'] as const) {
-    if (env[name] && !env.DISCORD_TOKEN) problems.push(`${name}: set, but DISCORD_TOKEN is missing`);
-  }
+  for (const m of CHAT_PLATFORMS) problems.push(...m.problems(env));
   // The sandbox's user switcher lets anyone who can open the page act as any sandbox user: a demo
   // for one machine, never an identity, so it runs only where nobody else can reach it.
   // Read on its own, so a bad variable elsewhere does not hide this problem.
   const sandboxSet = envSchema.shape.SANDBOX.safeParse(env.SANDBOX).data;
-  const chatConfigured = Boolean(env.SLACK_BOT_TOKEN || env.DISCORD_TOKEN);
+  const chatConfigured = CHAT_PLATFORMS.some((m) => m.configured(env));
   if ((sandboxSet ?? !chatConfigured) && requireToken) {
     const why =
       sandboxSet === true ? `SANDBOX=${env.SANDBOX}` : 'by default, since no chat platform is configured';
@@ -317,31 +240,18 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
   }
   if (problems.length > 0 || !file || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
-  const slack: SlackConfig | undefined = e.SLACK_BOT_TOKEN
-    ? {
-        mode: e.SLACK_APP_TOKEN ? 'socket' : 'http',
-        botToken: e.SLACK_BOT_TOKEN,
-        appToken: e.SLACK_APP_TOKEN,
-        signingSecret: e.SLACK_SIGNING_SECRET,
-        apiUrl: e.SLACK_API_URL,
-        announceChannel: e.SLACK_ANNOUNCE_CHANNEL,
-      }
-    : undefined;
-  const discord: DiscordConfig | undefined =
-    e.DISCORD_TOKEN && e.DISCORD_GUILD_ID
-      ? {
-          token: e.DISCORD_TOKEN,
-          guildId: e.DISCORD_GUILD_ID,
-          applicationId: e.DISCORD_APPLICATION_ID,
-          apiUrl: e.DISCORD_API_URL,
-        }
-      : undefined;
+  const platforms: Record<string, unknown> = {};
+  for (const m of CHAT_PLATFORMS) {
+    const others = CHAT_PLATFORMS.some((o) => o !== m && o.configured(env));
+    const settings = (m.settings as (env: Env, c: { othersConfigured: boolean }) => unknown)(e, {
+      othersConfigured: others,
+    });
+    if (settings !== undefined) platforms[m.id] = settings;
+  }
   return {
     ...e,
-    // With a chat platform configured, the sandbox is off unless asked for.
-    sandbox: e.SANDBOX ?? (slack === undefined && discord === undefined),
-    slack,
-    discord,
+    // With a chat platform configured, the sandbox is off unless asked for (its module says so).
+    platforms: platforms as PlatformSettings,
     requireToken,
     database: e.DATABASE_URL.startsWith('sqlite:')
       ? { engine: 'sqlite', path: e.DATABASE_URL.slice('sqlite:'.length) }
@@ -359,7 +269,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
  */
 export function proxyExposure(config: Config): { variable: string; because: string[]; message: string }[] {
   const viaProxy = [
-    ...(config.slack?.mode === 'http'
+    ...(config.platforms.slack?.mode === 'http'
       ? ['Slack HTTP mode is on (Slack reaches it through a TLS proxy)']
       : []),
     ...(config.PUBLIC_URL ? [`PUBLIC_URL=${config.PUBLIC_URL} is served through a proxy`] : []),

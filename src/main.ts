@@ -4,11 +4,9 @@ import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
 import { severityMapping } from './alerts/severity.ts';
 import { createApp } from './app/create-app.ts';
+import type { ChatPlatformDeps } from './chat/platform-module.ts';
+import { CHAT_PLATFORMS } from './chat/platforms.ts';
 import type { ChatPlatform } from './chat/port.ts';
-import { SandboxChat } from './chat/sandbox/adapter.ts';
-import { registerSandboxRoutes } from './chat/sandbox/routes.ts';
-import { type SandboxTables, SandboxWorkspace } from './chat/sandbox/workspace.ts';
-import type { SlackChat } from './chat/slack/adapter.ts';
 import { type Config, ConfigError, loadConfig, proxyExposure, readDotEnv } from './config.ts';
 import { BotError, type Clock, createRedactor, isBotError, systemClock } from './core/index.ts';
 import { hostPolicy, isWildcard } from './http/access.ts';
@@ -69,26 +67,23 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
       logger.warn({ adapter: f.adapter, err: f.error }, 'listing nodes failed at start-up');
   });
 
+  // Each configured chat platform, built by its own module (which loads its code only now).
   const platforms = new Map<string, ChatPlatform>();
-  let sandbox: SandboxChat | undefined;
-  if (config.sandbox) {
-    const workspace = new SandboxWorkspace(opened.db as unknown as Kysely<SandboxTables>, () => clock.now());
-    sandbox = new SandboxChat(workspace, config.file.sandbox.users, () => clock.now());
-    platforms.set(sandbox.id, sandbox);
-  }
-  let slack: SlackChat | undefined;
-  if (config.slack) {
-    // Loaded only when configured: Bolt and its clients cost ~20 MB of memory a sandbox does not need.
-    const { SlackChat } = await import('./chat/slack/adapter.ts');
-    slack = new SlackChat({ ...config.slack, logger });
-    platforms.set(slack.id, slack);
-  }
-  let discord: ChatPlatform | undefined;
-  if (config.discord) {
-    // Loaded only when configured, as Slack is: discord.js is large and most installs use one platform.
-    const { DiscordChat } = await import('./chat/discord/adapter.ts');
-    discord = new DiscordChat({ ...config.discord, ...config.file.discord, logger });
-    platforms.set(discord.id, discord);
+  const built: { module: (typeof CHAT_PLATFORMS)[number]; platform: ChatPlatform; settings: unknown }[] = [];
+  for (const module of CHAT_PLATFORMS) {
+    const settings = config.platforms[module.id];
+    if (settings === undefined) continue;
+    const platform = await (module.create as (s: unknown, d: ChatPlatformDeps) => Promise<ChatPlatform>)(
+      settings,
+      {
+        logger,
+        clock,
+        file: config.file,
+        db: opened.db as unknown as Kysely<unknown>,
+      },
+    );
+    platforms.set(module.id, platform);
+    built.push({ module, platform, settings });
   }
 
   const postmortems = createPostmortemService(
@@ -104,7 +99,8 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
       displayTimeZone: config.DISPLAY_TIMEZONE,
     },
   );
-  const alertPlatform = config.file.alerts.platform ?? (slack ? 'slack' : discord ? 'discord' : 'sandbox');
+  // Alert incidents open on the configured platform, else the first one configured (list order).
+  const alertPlatform = config.file.alerts.platform ?? built[0]?.module.id ?? 'sandbox';
   const alertChat = platforms.get(alertPlatform);
   if (!alertChat) {
     await opened.close();
@@ -149,12 +145,13 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
   registerApi(router, { store, ready: () => started });
   registerMetrics(router, { store });
   registerWebhooks(router, { alerts: app.alerts, token: config.WEBHOOK_TOKEN });
-  if (sandbox) registerSandboxRoutes(router, sandbox);
-  const slackHttp = slack?.httpReceiver;
-  if (slackHttp) {
-    router.on('POST', '/slack/events', async (req, res) => {
-      slackHttp.handle(req, res);
-    });
+  // What the platforms serve on this server: Slack's HTTP mode, the sandbox page.
+  for (const { module, platform, settings } of built) {
+    await (module.mount as ((r: Router, p: ChatPlatform, s: unknown) => void | Promise<void>) | undefined)?.(
+      router,
+      platform,
+      settings,
+    );
   }
   // A configured API_TOKEN is enforced whatever HOST is: behind a proxy on this machine every
   // caller is loopback, so the address says nothing about who is calling.
@@ -189,7 +186,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
   started = true;
   logger.info(
     { url, platforms: [...platforms.keys()], database: config.database },
-    sandbox ? `incident-bot ready: open ${url}` : `incident-bot ready on ${url}`,
+    platforms.has('sandbox') ? `incident-bot ready: open ${url}` : `incident-bot ready on ${url}`,
   );
 
   let stopped = false;
@@ -218,12 +215,15 @@ export function configuredSecrets(config: Config, env: NodeJS.ProcessEnv): strin
     config.API_TOKEN,
     config.WEBHOOK_TOKEN,
     config.OPENAI_API_KEY,
-    config.slack?.botToken,
-    config.slack?.appToken,
-    config.slack?.signingSecret,
-    config.discord?.token,
     ...databasePassword(config.DATABASE_URL),
   ];
+  // Each chat platform names the secrets its settings hold.
+  for (const m of CHAT_PLATFORMS) {
+    const settings = config.platforms[m.id];
+    if (settings !== undefined) {
+      secrets.push(...(m.secrets as (s: unknown) => readonly (string | undefined)[])(settings));
+    }
+  }
   for (const a of config.file.adapters ?? []) {
     const name = a.type === 'http' ? a.tokenEnv : a.type === 'ssh' ? a.passphraseEnv : undefined;
     if (name) secrets.push(env[name]);

@@ -77,13 +77,12 @@ describe('loadConfig: defaults', () => {
       CONFIG_FILE: undefined,
       LOG_LEVEL: 'info',
       DISPLAY_TIMEZONE: 'UTC',
-      sandbox: true,
-      slack: undefined,
       DISCORD_TOKEN: undefined,
       DISCORD_APPLICATION_ID: undefined,
       DISCORD_GUILD_ID: undefined,
       DISCORD_API_URL: undefined,
-      discord: undefined,
+      // Only the sandbox: no chat platform is configured.
+      platforms: { sandbox: { on: true } },
       requireToken: false,
       database: { engine: 'sqlite', path: './data/incident-bot.db' },
       file: DEFAULT_FILE,
@@ -250,15 +249,17 @@ describe('loadConfig: the sandbox only on loopback', () => {
   });
 
   it('lets a public HOST run with SANDBOX=false, or with a chat platform and no sandbox', () => {
-    expect(loadConfig({ HOST: '0.0.0.0', API_TOKEN: TOKEN, SANDBOX: 'false' }).sandbox).toBe(false);
+    expect(
+      loadConfig({ HOST: '0.0.0.0', API_TOKEN: TOKEN, SANDBOX: 'false' }).platforms.sandbox,
+    ).toBeUndefined();
     const slack = loadConfig({
       HOST: '0.0.0.0',
       API_TOKEN: TOKEN,
       SLACK_BOT_TOKEN: 'xoxb-1-2',
       SLACK_SIGNING_SECRET: 'signing-secret-0123456789',
     });
-    expect(slack.sandbox).toBe(false);
-    expect(loadConfig({ HOST: '127.0.0.1', SANDBOX: 'true' }).sandbox).toBe(true);
+    expect(slack.platforms.sandbox).toBeUndefined();
+    expect(loadConfig({ HOST: '127.0.0.1', SANDBOX: 'true' }).platforms.sandbox).toBeDefined();
   });
 });
 
@@ -703,8 +704,8 @@ describe('loadConfig: Slack', () => {
   const bot = 'xoxb-1-2-abc';
   it('chooses Socket Mode with an app token and turns the sandbox off', () => {
     const c = loadConfig({ SLACK_BOT_TOKEN: bot, SLACK_APP_TOKEN: 'xapp-1-abc' });
-    expect(c.slack).toMatchObject({ mode: 'socket', botToken: bot, appToken: 'xapp-1-abc' });
-    expect(c.sandbox).toBe(false);
+    expect(c.platforms.slack).toMatchObject({ mode: 'socket', botToken: bot, appToken: 'xapp-1-abc' });
+    expect(c.platforms.sandbox).toBeUndefined();
   });
 
   it('chooses HTTP mode with only a signing secret, and keeps the sandbox when asked', () => {
@@ -713,8 +714,8 @@ describe('loadConfig: Slack', () => {
       SLACK_SIGNING_SECRET: '0123456789abcdef0123',
       SANDBOX: 'true',
     });
-    expect(c.slack?.mode).toBe('http');
-    expect(c.sandbox).toBe(true);
+    expect(c.platforms.slack?.mode).toBe('http');
+    expect(c.platforms.sandbox).toBeDefined();
   });
 
   it('names every Slack mistake at once without echoing tokens', () => {
@@ -749,7 +750,7 @@ describe('loadConfig: Slack', () => {
       SLACK_APP_TOKEN: 'xapp-1',
       SLACK_API_URL: 'http://127.0.0.1:9/api',
     });
-    expect(c.slack?.apiUrl).toBe('http://127.0.0.1:9/api/');
+    expect(c.platforms.slack?.apiUrl).toBe('http://127.0.0.1:9/api/');
   });
 });
 
@@ -759,9 +760,16 @@ describe('loadConfig: Discord', () => {
 
   it('turns Discord on with a token and a server, and the sandbox off', () => {
     const c = loadConfig({ DISCORD_TOKEN: token, DISCORD_GUILD_ID: guild });
-    expect(c.discord).toEqual({ token, guildId: guild, applicationId: undefined, apiUrl: undefined });
-    expect(c.sandbox).toBe(false);
-    expect(loadConfig({ DISCORD_TOKEN: token, DISCORD_GUILD_ID: guild, SANDBOX: 'true' }).sandbox).toBe(true);
+    expect(c.platforms.discord).toEqual({
+      token,
+      guildId: guild,
+      applicationId: undefined,
+      apiUrl: undefined,
+    });
+    expect(c.platforms.sandbox).toBeUndefined();
+    expect(
+      loadConfig({ DISCORD_TOKEN: token, DISCORD_GUILD_ID: guild, SANDBOX: 'true' }).platforms.sandbox,
+    ).toBeDefined();
   });
 
   it('drops the trailing slash and version from the API URL, as discord.js adds /v10 itself', () => {
@@ -770,7 +778,7 @@ describe('loadConfig: Discord', () => {
       DISCORD_GUILD_ID: guild,
       DISCORD_API_URL: 'http://127.0.0.1:9/api/v10/',
     });
-    expect(c.discord?.apiUrl).toBe('http://127.0.0.1:9/api');
+    expect(c.platforms.discord?.apiUrl).toBe('http://127.0.0.1:9/api');
   });
 
   it('names every Discord mistake at once without echoing the token', () => {
