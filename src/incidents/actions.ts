@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ChatMessage } from '../chat/message.ts';
 import {
   type Action,
   type ActionKind,
-  type ActionResult,
   type Actor,
   type ApprovalPolicy,
   assertMayCancel,
@@ -13,11 +11,8 @@ import {
   BotError,
   type Clock,
   decideApproval,
-  describeActionState,
-  describeError,
   expiresAt,
   type Incident,
-  isBotError,
   isSeverity,
   needsSecondPerson,
   notPendingError,
@@ -28,13 +23,13 @@ import {
   type TimelineEntry,
 } from '../core/index.ts';
 import type { ChatDirectory } from '../delivery/directory.ts';
-import type { OutboxDraft } from '../delivery/outbox.ts';
 import type { Send, UnitOfWork } from '../delivery/unit-of-work.ts';
 import { actionsFinished } from '../metrics.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
 import type { Store } from '../store/port.ts';
-import { actionMessage, note, post } from './drafts.ts';
-import { incidentRef, truncate } from './format.ts';
+import { ActionRuns, actionDrafts } from './action-runs.ts';
+import { note } from './drafts.ts';
+import { incidentRef } from './format.ts';
 import type { IncidentListener } from './listener.ts';
 import { isNodeKind, MITIGATIONS } from './mitigations.ts';
 
@@ -63,9 +58,9 @@ export interface ActionServiceDeps {
 }
 
 /** A mitigation that hangs must not hold the node's lock forever. */
-const RUN_TIMEOUT_MS = 120_000;
+const _RUN_TIMEOUT_MS = 120_000;
 const PREVIEW_TIMEOUT_MS = 30_000;
-const MAX_OUTPUT = BOT_LIMITS.actionOutput;
+const _MAX_OUTPUT = BOT_LIMITS.actionOutput;
 
 /**
  * Preview → approve → run once. An approval is a compare-and-set on the stored action, so a
@@ -74,7 +69,6 @@ const MAX_OUTPUT = BOT_LIMITS.actionOutput;
  * message, redrawn from the record; the result) through the unit of work.
  */
 export class ActionService {
-  private readonly locks = new Map<string, Promise<unknown>>();
   private readonly nodes: NodeRegistry;
   private readonly uow: UnitOfWork;
   private readonly directory: ChatDirectory;
@@ -82,14 +76,15 @@ export class ActionService {
   private readonly runner: ActionServiceDeps['runner'];
   /** The bot's redactor: triage shows what nodes printed through it too, so both redact alike. */
   readonly redactor: Redactor;
+  private readonly runs: ActionRuns;
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-    private readonly logger: Logger,
+    readonly logger: Logger,
     deps: ActionServiceDeps,
     private readonly policy: ApprovalPolicy,
-    private readonly escalation: EscalationPolicy = { onCall: [], afterFailures: 2 },
+    readonly escalation: EscalationPolicy = { onCall: [], afterFailures: 2 },
   ) {
     this.nodes = deps.nodes;
     this.uow = deps.uow;
@@ -97,6 +92,14 @@ export class ActionService {
     this.listener = deps.listener;
     this.runner = deps.runner;
     this.redactor = deps.redact ?? redact;
+    this.runs = new ActionRuns(store, clock, logger, {
+      nodes: this.nodes,
+      uow: this.uow,
+      directory: this.directory,
+      runner: this.runner,
+      redact: this.redactor,
+      escalation,
+    });
   }
 
   /**
@@ -145,7 +148,7 @@ export class ActionService {
         });
         const check = isNodeKind(action.kind) ? `/node status ${action.target}` : `/workload list`;
         const text = `⚠️ ${summary} Check with \`${check}\` and request it again if it is still needed.`;
-        send(this.messages(incident, done, [note(text)]));
+        send(actionDrafts(incident, done, [note(text)]));
         return done;
       });
       if (!moved) continue;
@@ -231,7 +234,7 @@ export class ActionService {
         text: `Requested ${kind} of ${resolved.target}`,
         data: { actionId: created.id, kind, target: resolved.target },
       });
-      send(this.messages(incident, created, [], true));
+      send(actionDrafts(incident, created, [], true));
       return created;
     });
     return (await this.store.getAction(action.id)) ?? action;
@@ -271,7 +274,7 @@ export class ActionService {
         data: { actionId: action.id },
       });
       await this.listener?.actionApproved(tx, incident, moved);
-      send(this.messages(incident, moved));
+      send(actionDrafts(incident, moved));
       return { approved: moved, incident };
     });
     if (outcome && 'expired' in outcome) {
@@ -287,7 +290,7 @@ export class ActionService {
       throw outcome.expired;
     }
     if (!outcome) throw notPendingError((await this.store.getAction(actionId)) ?? loaded.action);
-    return this.run(outcome.approved, outcome.incident);
+    return this.runs.run(outcome.approved, outcome.incident);
   }
 
   async cancel(actionId: string, actor: Actor): Promise<Action> {
@@ -303,158 +306,6 @@ export class ActionService {
     );
     if (!cancelled) throw notPendingError((await this.store.getAction(action.id)) ?? action);
     return cancelled;
-  }
-
-  private async run(approved: Action, incident: Incident): Promise<Action> {
-    return this.withNodeLock(lockKey(approved), async () => {
-      const { value: started } = await this.uow.commit(async (tx, send) => {
-        const moved = await tx.transitionAction(approved.id, ['approved'], 'running', {
-          startedAt: this.clock.now(),
-          runner: this.runner.name,
-        });
-        if (moved) send(this.messages(incident, moved));
-        return moved;
-      });
-      if (!started) throw notPendingError((await this.store.getAction(approved.id)) ?? approved);
-      // Output is stored and posted: secrets a node printed must not be.
-      const raw = await this.execute(started);
-      const result = { ok: raw.ok, summary: this.redactor(raw.summary), output: this.redactor(raw.output) };
-      const finishedAt = this.clock.now();
-      const { value: finished } = await this.uow.commit(async (tx, send) => {
-        const done = await tx.transitionAction(started.id, ['running'], result.ok ? 'succeeded' : 'failed', {
-          finishedAt,
-          result,
-        });
-        if (!done) {
-          // Someone else settled it meanwhile (recovery marked it "outcome unknown"): the record
-          // keeps one result, theirs, and the channel and timeline hear what the node answered.
-          const settled = describeActionState((await tx.getAction(started.id)) ?? started);
-          const text = `ℹ️ The ${started.kind} of ${started.target}, already recorded as ${settled}, finished after all: ${result.ok ? 'it succeeded' : 'it failed'}: ${result.summary}`;
-          await tx.appendTimeline({
-            incidentId: incident.id,
-            kind: 'note',
-            at: finishedAt,
-            actorId: null,
-            actorName: 'incident-bot',
-            text,
-            data: { actionId: started.id, ok: result.ok, late: true },
-          });
-          if (incident.channelId) send(post(incident, note(text)));
-          return undefined;
-        }
-        await tx.appendTimeline({
-          incidentId: incident.id,
-          kind: 'action_result',
-          at: finishedAt,
-          actorId: null,
-          actorName: 'incident-bot',
-          text: `${started.kind} of ${started.target} ${result.ok ? 'succeeded' : 'failed'}: ${result.summary}`,
-          data: { actionId: started.id, ok: result.ok },
-        });
-        send(
-          this.messages(incident, done, [
-            {
-              text: `${result.ok ? '✅' : '❌'} ${started.kind} of ${started.target}: ${result.summary}`,
-              sections: [
-                `${result.ok ? '✅' : '❌'} *${started.kind} of ${started.target}* ${result.ok ? 'succeeded' : 'failed'}: ${result.summary}`,
-                ...(result.output ? [`\`\`\`\n${truncate(result.output, MAX_OUTPUT)}\n\`\`\``] : []),
-              ],
-            },
-          ]),
-        );
-        return done;
-      });
-      if (!finished) {
-        this.logger.warn(
-          { action: started.id },
-          'a mitigation finished after another process had settled it',
-        );
-        return (await this.store.getAction(started.id)) ?? started;
-      }
-      actionsFinished.inc({ kind: finished.kind, status: finished.status });
-      if (!result.ok) await this.escalateIfRepeated(incident);
-      return finished;
-    });
-  }
-
-  /**
-   * After `afterFailures` failed mitigations on one incident, people are paged with what was tried:
-   * the bot stops being the only one working on it. Once per incident.
-   */
-  private async escalateIfRepeated(incident: Incident): Promise<void> {
-    const actions = await this.store.listActions(incident.id);
-    const failed = actions.filter((a) => a.status === 'failed');
-    if (failed.length !== this.escalation.afterFailures) return;
-    const chat = this.directory.chatFor(incident);
-    const who = this.escalation.onCall.map((id) => chat.mention(id)).join(' ') || 'the on-call engineer';
-    const tried = failed
-      .map((a) => `• ${a.kind} of ${a.target}: ${a.result?.summary ?? 'failed'}`)
-      .join('\n');
-    const text = `📟 Escalating ${incidentRef(incident)}: ${failed.length} mitigation attempts failed. ${who}, please take a look.`;
-    await this.uow.commit(async (tx, send) => {
-      await tx.appendTimeline({
-        incidentId: incident.id,
-        kind: 'escalation',
-        at: this.clock.now(),
-        actorId: null,
-        actorName: 'incident-bot',
-        text: `Escalated to ${this.escalation.onCall.join(', ') || 'on-call'} after ${failed.length} failed mitigations`,
-        data: { actions: failed.map((a) => a.id) },
-        key: true,
-      });
-      if (!incident.channelId) return;
-      send(
-        post(incident, {
-          text,
-          sections: [
-            text,
-            `*What was tried*\n${tried}`,
-            'Next: check the node by hand (BMC, dmesg), or hand over to the hardware team.',
-          ],
-          // The page: the configured on-call are the people this message exists to notify.
-          mentions: this.escalation.onCall,
-        }),
-      );
-    });
-  }
-
-  /** Runs the adapter call. A node answering "no" is a failed result; only a bug escapes as a throw. */
-  private async execute(action: Action): Promise<ActionResult> {
-    const signal = AbortSignal.timeout(RUN_TIMEOUT_MS);
-    const mitigation = MITIGATIONS[action.kind];
-    try {
-      const adapter =
-        mitigation.target === 'node'
-          ? this.nodes.require(action.target, mitigation.capability)
-          : this.nodes.adapters.find((a) => a.name === action.params.adapter);
-      if (!adapter) {
-        return {
-          ok: false,
-          summary: `adapter ${String(action.params.adapter)} is no longer configured`,
-          output: '',
-        };
-      }
-      return await mitigation.run(adapter, action.target, { signal });
-    } catch (err) {
-      // The hint says what a person should do next (check the node first, say): keep it.
-      const summary = describeError(err, { hint: 'inline' });
-      if (!isBotError(err)) this.logger.error({ err, action: action.id }, 'mitigation threw');
-      return { ok: false, summary, output: '' };
-    }
-  }
-
-  /**
-   * The action's message (and any further posts) for the deciding transaction. `initial`: the
-   * request, which posts the message; later entries redraw it once it exists.
-   */
-  private messages(
-    incident: Incident,
-    action: Action,
-    posts: readonly ChatMessage[] = [],
-    initial = false,
-  ): OutboxDraft[] {
-    if (!incident.channelId) return [];
-    return [actionMessage(incident.id, action.id, initial), ...posts.map((m) => post(incident, m))];
   }
 
   private async finishWithoutRun(
@@ -481,7 +332,7 @@ export class ActionService {
         text,
         data: { actionId: action.id },
       });
-      send(this.messages(incident, done));
+      send(actionDrafts(incident, done));
       return done;
     });
     if (moved) actionsFinished.inc({ kind: moved.kind, status: to });
@@ -496,26 +347,9 @@ export class ActionService {
       throw new BotError('bot.incident.not_found', 'The incident of that mitigation no longer exists.');
     return { action, incident };
   }
-
-  /** One mitigation per node at a time within this process; replicas coordinate through the store. */
-  private async withNodeLock<T>(node: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(node) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(fn);
-    this.locks.set(node, next);
-    try {
-      return await next;
-    } finally {
-      if (this.locks.get(node) === next) this.locks.delete(node);
-    }
-  }
 }
 
 const OPEN: ReadonlySet<Action['status']> = new Set(['requested', 'approved', 'running']);
-
-/** Mitigations of one node never overlap: the lock is the node, also for a workload's actions. */
-function lockKey(action: Action): string {
-  return isNodeKind(action.kind) ? action.target : String(action.params.node ?? action.target);
-}
 
 /** A severity entry of the timeline as the approval rule reads it (entries without both ends skipped). */
 function toSeverityChange(entry: TimelineEntry): SeverityChange[] {
