@@ -1,32 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import {
-  type AlertSource,
-  labelSeverity,
-  type SeverityMapping,
-  STORM_WINDOW_MS,
-  StormGuard,
-} from '../alerts/index.ts';
+import { type AlertSource, type SeverityMapping, StormGuard } from '../alerts/index.ts';
 import type { ChatPlatform } from '../chat/port.ts';
-import {
-  type Actor,
-  BOT_ACTOR_PREFIX,
-  BOT_LIMITS,
-  type Clock,
-  type Incident,
-  isBotError,
-  isMoreSevere,
-  type Severity,
-} from '../core/index.ts';
+import { type Actor, BOT_ACTOR_PREFIX, type Clock, type Incident, isBotError } from '../core/index.ts';
 import type { UnitOfWork } from '../delivery/unit-of-work.ts';
-import { alertChangesCarried, alertIncidentsOpened } from '../metrics.ts';
-import { matchRunbook } from '../runbooks/match.ts';
 import type { LoadedRunbook } from '../runbooks/schema.ts';
 import type { AlertGroup, AlertRecord, Store } from '../store/port.ts';
-import { ALERTS_PER_WRITE, AlertIntake, type Received, yieldToIo } from './alert-intake.ts';
-import { alertsMessage, cut, resolveOffer, runbookDrafts, timelineText } from './alert-messages.ts';
-import { post, refresh } from './drafts.ts';
-import { incidentRef } from './format.ts';
+import { AlertCarrier, type Carry, settled } from './alert-carry.ts';
+import { AlertIntake, type Received, yieldToIo } from './alert-intake.ts';
+import { AlertOpener } from './alert-open.ts';
 import type { IncidentService } from './service.ts';
 
 export interface AlertServiceOptions {
@@ -53,12 +35,8 @@ export function alertActor(name: string): Actor {
   return { id: `${BOT_ACTOR_PREFIX}alerts`, name, bot: true };
 }
 
-/** The alert_groups key of the storm incident; real keys start with their source. */
-const STORM_KEY = '!storm';
-const _MAX_LISTED = 20;
-/** Groups the worker takes per round, and per transaction when carrying them. */
+/** Groups the worker takes per round. */
 const ROUND = 200;
-const GROUPS_PER_TRANSACTION = 50;
 /** How long a claimed group stays this process's; a round takes well under this. */
 const CLAIM_MS = 120_000;
 /** Pending groups are looked for this often too, so a dead replica's claims are taken over. */
@@ -66,7 +44,6 @@ export const ALERT_POLL_MS = 30_000;
 /** A group's pending alerts are read this many at a time (about 20 ms a page on SQLite). */
 const ALERTS_PER_READ = 2_000;
 const RETRY_MS = 30_000;
-const MAX_TITLE = BOT_LIMITS.title;
 
 /**
  * Alerts in, incidents out. `receive` validates a webhook body and stores its alerts durably (the
@@ -79,8 +56,9 @@ const MAX_TITLE = BOT_LIMITS.title;
  * the restart (`start`).
  */
 export class AlertService {
-  private readonly storm: StormGuard;
   private readonly actor: Actor;
+  private readonly opener: AlertOpener;
+  private readonly carrier: AlertCarrier;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -103,10 +81,18 @@ export class AlertService {
       /** Where alert incidents open. */
       readonly chat: ChatPlatform;
     },
-    private readonly options: AlertServiceOptions,
+    readonly options: AlertServiceOptions,
   ) {
-    this.storm = new StormGuard({ maxNewPerMinute: options.maxNewPerMinute, clock });
     this.actor = alertActor(options.actorName);
+    this.opener = new AlertOpener(
+      store,
+      clock,
+      new StormGuard({ maxNewPerMinute: options.maxNewPerMinute, clock }),
+      this.actor,
+      deps,
+      options,
+    );
+    this.carrier = new AlertCarrier(clock, this.actor, deps, options);
     this.owner = options.owner ?? randomUUID();
     this.intake = new AlertIntake(store, clock, options);
   }
@@ -228,7 +214,7 @@ export class AlertService {
     for (const slot of byIncident.values()) {
       if (this.stopped) return;
       try {
-        await this.carry(slot);
+        await this.carrier.carry(slot);
         for (const g of slot.groups) this.retryAt.delete(g.key);
       } catch (err) {
         this.failed(
@@ -277,7 +263,7 @@ export class AlertService {
         await this.store.markAlertsPosted(key, settled(pending), incident?.id ?? null);
         return undefined;
       }
-      return { ...(await this.open(key, firing, incident)), pending };
+      return { ...(await this.opener.open(key, firing, incident)), pending };
     }
     if (incident.status === 'closed') {
       // Its channel is archived: the alerts are recorded against it, nothing is posted.
@@ -311,196 +297,4 @@ export class AlertService {
         (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0),
     );
   }
-
-  /** A new incident for the group, or the storm incident when the storm guard says so. */
-  private async open(
-    key: string,
-    firing: readonly AlertRecord[],
-    previous: Incident | undefined,
-  ): Promise<{ incident: Incident; opened: 'own' | 'storm'; link?: AlertGroup }> {
-    const joinStorm = async (): Promise<{ incident: Incident; opened: 'storm'; link: AlertGroup }> => {
-      const storm = await this.stormIncident(firing);
-      // Written with the alerts it carries (see carry), not on its own: one write per round.
-      const link = { groupKey: key, incidentId: storm.id, storm: true, createdAt: this.clock.now() };
-      alertIncidentsOpened.inc({ kind: 'storm' });
-      return { incident: storm, opened: 'storm', link };
-    };
-    // This process's own count first (cheap); the shared count in the store decides (exact across
-    // replicas, see declare).
-    if (this.storm.admit(key) === 'storm') return joinStorm();
-    const first = firing[0]!;
-    const runbook = matchRunbook(this.deps.runbooks, first);
-    const severity =
-      labelSeverity(firing, this.options.severity) ?? runbook?.severity ?? this.options.severity.fallback;
-    const nodes = [...new Set(firing.flatMap((a) => a.nodes))];
-    // The summary usually names the node already; without one, the node list says where.
-    const where = nodes.length
-      ? ` on ${nodes.slice(0, 3).join(', ')}${nodes.length > 3 ? ` +${nodes.length - 3}` : ''}`
-      : '';
-    const title = cut(first.summary ? `${first.name}: ${first.summary}` : `${first.name}${where}`, MAX_TITLE);
-    const description = [
-      `Opened by ${firing.length === 1 ? 'an alert' : `${firing.length} alerts`} from ${first.source}${previous ? ` (the group fired again after ${incidentRef(previous)} was ${previous.status})` : ''}.`,
-      ...(runbook ? [`Runbook: ${runbook.title}.`] : []),
-    ].join(' ');
-    let incident: Incident;
-    try {
-      incident = await this.declare(
-        { title, description, severity, private: false, actor: this.actor },
-        key,
-        false,
-      );
-    } catch (err) {
-      if (err instanceof StormFull) return joinStorm();
-      throw err;
-    }
-    alertIncidentsOpened.inc({ kind: 'own' });
-    return { incident, opened: 'own' };
-  }
-
-  /** The open storm incident, declared when there is none. */
-  private async stormIncident(firing: readonly AlertRecord[]): Promise<Incident> {
-    const group = await this.store.getAlertGroup(STORM_KEY);
-    const current = group ? await this.store.getIncident(group.incidentId) : undefined;
-    if (current && current.status !== 'resolved' && current.status !== 'closed') return current;
-    const severity: Severity = labelSeverity(firing, this.options.severity) ?? 'SEV2';
-    const max = this.options.maxNewPerMinute;
-    return this.declare(
-      {
-        title: `Alert storm: more than ${max} new alert group${max === 1 ? '' : 's'} in a minute`,
-        description: `Alerts kept arriving faster than ${max} new incident${max === 1 ? '' : 's'} a minute, so further new alert groups join this incident instead of opening channels. Nothing is dropped: every alert is listed here and on the timeline.`,
-        severity: isMoreSevere('SEV2', severity) ? 'SEV2' : severity,
-        private: false,
-        actor: this.actor,
-      },
-      STORM_KEY,
-      true,
-    );
-  }
-
-  /**
-   * Declares with the group's link written in the same transaction. When the channel could not be
-   * set up, the incident is still recorded: carry on with it (the alerts reach its timeline).
-   */
-  private async declare(
-    input: Parameters<IncidentService['declare']>[1],
-    key: string,
-    storm: boolean,
-  ): Promise<Incident> {
-    let id: string | undefined;
-    try {
-      return await this.deps.incidents.declare(this.deps.chat, input, {
-        inTransaction: async (tx, incident) => {
-          // Incident creators are serialised, so this count is exact across replicas: past the
-          // limit the whole declaration rolls back and the group joins the storm instead.
-          if (!storm) {
-            const since = new Date(this.clock.now().getTime() - STORM_WINDOW_MS);
-            if ((await tx.countOwnAlertGroupsSince(since)) >= this.options.maxNewPerMinute)
-              throw new StormFull();
-          }
-          id = incident.id;
-          await tx.putAlertGroup({
-            groupKey: key,
-            incidentId: incident.id,
-            storm,
-            createdAt: this.clock.now(),
-          });
-        },
-      });
-    } catch (err) {
-      const recorded = id ? await this.store.getIncident(id) : undefined;
-      if (recorded && isBotError(err) && err.code === 'bot.incident.channel_failed') return recorded;
-      throw err;
-    }
-  }
-
-  /** Timeline first (the record), then the channel, then the card; a new incident also gets its triage. */
-  private async carry(slot: Carry): Promise<void> {
-    const { incident, groups, opened } = slot;
-    const pending = groups.flatMap((g) => g.pending);
-    alertChangesCarried.inc(pending.length);
-    const now = this.clock.now();
-    // A more severe alert raises the incident's severity (that change redraws the card itself).
-    const raised = labelSeverity(
-      pending.filter((a) => a.status === 'firing'),
-      this.options.severity,
-    );
-    const raise =
-      opened !== 'own' && raised && isMoreSevere(raised, incident.severity) && incident.status !== 'resolved'
-        ? raised
-        : undefined;
-    // The runbook and triage start with an incident's first alerts: when this round opened it, or
-    // when the process that opened it died before carrying them (its own group, nothing carried).
-    let firstOwn = opened === 'own';
-    for (let i = 0; i < groups.length; i += GROUPS_PER_TRANSACTION) {
-      const last = i + GROUPS_PER_TRANSACTION >= groups.length;
-      // The triage takes seconds (diagnostics on the nodes): it runs beside the worker, not in its way.
-      await this.deps.uow.commit(
-        async (tx, send) => {
-          if (i === 0 && opened === undefined && !(await tx.latestTimelineEntry(incident.id, 'alert'))) {
-            const group = await tx.getAlertGroup(groups[0]!.key);
-            firstOwn = group !== undefined && !group.storm && group.incidentId === incident.id;
-          }
-          for (const { key, pending: alerts, link } of groups.slice(i, i + GROUPS_PER_TRANSACTION)) {
-            if (link) await tx.putAlertGroup(link);
-            await tx.appendTimeline({
-              incidentId: incident.id,
-              kind: 'alert',
-              at: now,
-              actorId: this.actor.id,
-              actorName: this.actor.name,
-              text: timelineText(alerts),
-              data: {
-                group: key,
-                alerts: alerts.slice(0, 100).map((a) => ({
-                  fingerprint: a.fingerprint,
-                  status: a.status,
-                  name: a.name,
-                  nodes: a.nodes,
-                })),
-              },
-              key: alerts.some((a) => a.status === 'firing' && a.postedStatus === null),
-            });
-            // In slices, the loop turning between them (inside the transaction: other work waits for
-            // the database, not for the event loop).
-            for (let j = 0; j < alerts.length; j += ALERTS_PER_WRITE) {
-              if (j > 0) await yieldToIo();
-              await tx.markAlertsPosted(key, settled(alerts.slice(j, j + ALERTS_PER_WRITE)), incident.id);
-            }
-          }
-          // The channel's message commits with the last of the record: posted once, even after a
-          // crash (it waits for the channel if that is still being opened).
-          if (last) {
-            send(
-              post(incident, alertsMessage(pending, groups.length)),
-              pending.some((a) => a.status === 'resolved') ? await resolveOffer(tx, incident) : [],
-              firstOwn ? runbookDrafts(this.deps.runbooks, incident, pending) : [],
-              raise ? [] : refresh(incident),
-            );
-          }
-        },
-        { inBackground: (d) => d.op === 'alert_triage' },
-      );
-      await yieldToIo();
-    }
-    if (raise) await this.deps.incidents.changeSeverity(incident, raise, this.actor);
-  }
-}
-
-function settled(alerts: readonly AlertRecord[]) {
-  return alerts.map((a) => ({ fingerprint: a.fingerprint, status: a.status }));
-}
-
-/** Thrown inside a declaration when the storm guard's shared count is full. */
-class StormFull extends Error {}
-
-/** What the worker carries to one incident in one round. */
-interface Carry {
-  incident: Incident;
-  readonly groups: {
-    readonly key: string;
-    readonly pending: readonly AlertRecord[];
-    /** The group's link to a storm incident, written with its alerts. */
-    readonly link?: AlertGroup;
-  }[];
-  opened?: 'own' | 'storm';
 }
