@@ -119,7 +119,7 @@ export function createApp(parts: AppParts, settings: AppSettings): App {
     store,
     clock,
     logger,
-    { uow, directory, listener: reminders, onResolved: (incident) => postmortem.resolved(incident) },
+    { uow, directory, listener: reminders.schedule, onResolved: (incident) => postmortem.resolved(incident) },
     { responders: settings.responders, archiveOnClose: settings.archiveOnClose },
   );
   const actions = new ActionService(
@@ -130,7 +130,7 @@ export function createApp(parts: AppParts, settings: AppSettings): App {
       nodes,
       uow,
       directory,
-      listener: reminders,
+      listener: reminders.schedule,
       runner: { name: outbox.owner, stable: outbox.ownerIsStable },
       redact,
     },

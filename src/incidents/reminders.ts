@@ -1,52 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ChatButton, ChatMessage } from '../chat/message.ts';
-import {
-  type Action,
-  type Actor,
-  BotError,
-  type Clock,
-  formatDuration,
-  type Incident,
-  type IncidentStatus,
-  isOpen,
-  type Severity,
-  STATUSES,
-} from '../core/index.ts';
+import type { ChatMessage } from '../chat/message.ts';
+import { type Action, type Actor, BotError, type Clock, type Incident, isOpen } from '../core/index.ts';
 import type { ChatDirectory } from '../delivery/directory.ts';
 import type { UnitOfWork } from '../delivery/unit-of-work.ts';
-import type { Store, Timer, Tx } from '../store/port.ts';
-import {
-  cardButtonId,
-  REMINDER_KINDS,
-  type ReminderKind,
-  SNOOZE_MINUTES,
-  snoozeButtonId,
-} from './buttons.ts';
+import type { Store, Timer } from '../store/port.ts';
+import { REMINDER_KINDS, type ReminderKind } from './buttons.ts';
 import { post, replace } from './drafts.ts';
 import { incidentRef } from './format.ts';
-import type { IncidentListener } from './listener.ts';
+import {
+  ActionPayload,
+  actionNudge,
+  commanderNudge,
+  LABEL,
+  readPayload,
+  UpdatePayload,
+  updateReminder,
+} from './reminder-messages.ts';
+import {
+  countFrom,
+  DEFAULT_REMINDERS,
+  minutesMs,
+  type ReminderOptions,
+  ReminderSchedule,
+} from './reminder-schedule.ts';
 
-/** The `reminders` block of the YAML file, as validated there. */
-export interface ReminderOptions {
-  readonly enabled: boolean;
-  /** Minutes between status updates, per severity; null: no update reminders at that severity. */
-  readonly update: Readonly<Record<Severity, number | null>>;
-  /** Minutes an incident may go without a commander before the nudge; null: no nudge. */
-  readonly commanderAfterMinutes: number | null;
-  /** Minutes after a mitigation was approved with no status update since; null: no nudge. */
-  readonly actionNudgeAfterMinutes: number | null;
-  /** How often this process looks for due reminders. */
-  readonly sweepSeconds: number;
-}
-
-export const DEFAULT_REMINDERS: ReminderOptions = {
-  enabled: true,
-  update: { SEV1: 15, SEV2: 30, SEV3: 60, SEV4: null },
-  commanderAfterMinutes: 5,
-  actionNudgeAfterMinutes: 10,
-  sweepSeconds: 15,
-};
+export { DEFAULT_REMINDERS, type ReminderOptions } from './reminder-schedule.ts';
 
 /**
  * Long enough for a slow chat call, short enough that a replica that died holding a reminder
@@ -57,20 +36,9 @@ const LEASE_MS = 60_000;
 const RETRY_MS = 5 * 60_000;
 const BATCH = 50;
 const MINUTE = 60_000;
-const OPEN_STATUSES: readonly IncidentStatus[] = STATUSES.filter(isOpen);
 
 /** Statuses an action reaches only through an approval. */
 const APPROVED = new Set<Action['status']>(['approved', 'running', 'succeeded', 'failed', 'unknown']);
-
-/** What a timer carries between firings. */
-type UpdatePayload = {
-  /** When the last reminder was posted (ISO): the next one counts from there or the last update. */
-  readonly remindedAt?: string;
-};
-type ActionPayload = {
-  /** Approvals before this instant (ISO) were nudged already, or were answered. */
-  readonly since?: string;
-};
 
 /**
  * Update reminders by severity, a nudge when nobody is in command, and an "approved, no update
@@ -80,15 +48,17 @@ type ActionPayload = {
  *
  * Whether a reminder is still needed is decided when it fires, from the store, not when it was
  * scheduled: an update posted, a commander assigned or a severity changed in between (or a hook
- * that never ran) is taken into account. The services tell it about changes through
+ * that never ran) is taken into account. The services tell `schedule` about changes through
  * IncidentListener, inside their transactions.
  *
  * Reminders are posted in the incident channel and logged, not written to the timeline: the
  * timeline is the incident's story, and "nobody posted an update" is visible there already.
  */
-export class ReminderService implements IncidentListener {
+export class ReminderService {
   /** This process, as the holder of timer leases. */
   readonly owner: string;
+  /** The listener the incident and action services are given. */
+  readonly schedule: ReminderSchedule;
 
   constructor(
     private readonly store: Store,
@@ -99,23 +69,15 @@ export class ReminderService implements IncidentListener {
     owner: string = randomUUID(),
   ) {
     this.owner = owner;
+    this.schedule = new ReminderSchedule(store, clock, logger, options);
   }
 
   /**
    * Schedules an update timer for every open incident without one (declared before reminders
    * existed, or while they were off). Returns how many it scheduled.
    */
-  async reconcile(): Promise<number> {
-    if (!this.options.enabled) return 0;
-    let count = 0;
-    for (const incident of await this.store.listIncidents({ statuses: OPEN_STATUSES })) {
-      if (this.everyMs(incident.severity) === null) continue;
-      if (await this.store.getTimer(incident.id, 'update')) continue;
-      await this.scheduleUpdate(this.store, incident);
-      count++;
-    }
-    if (count) this.logger.info({ count }, 'scheduled update reminders for open incidents');
-    return count;
+  reconcile(): Promise<number> {
+    return this.schedule.reconcile();
   }
 
   /** Leases the due reminders and fires each; returns how many messages it posted. */
@@ -203,78 +165,6 @@ export class ReminderService implements IncidentListener {
     return `Snoozed the ${LABEL[kind].toLowerCase()} for ${ref} until ${time}.`;
   }
 
-  // IncidentListener: called inside the transaction of the change, so use `tx` only.
-
-  async declared(tx: Tx, incident: Incident): Promise<void> {
-    if (!this.options.enabled) return;
-    await this.scheduleUpdate(tx, incident);
-    const after = minutesMs(this.options.commanderAfterMinutes);
-    if (after !== null) {
-      await tx.scheduleTimer({
-        incidentId: incident.id,
-        kind: 'commander',
-        dueAt: new Date(incident.createdAt.getTime() + after),
-        payload: {},
-        createdAt: this.clock.now(),
-      });
-    }
-  }
-
-  async severityChanged(tx: Tx, incident: Incident): Promise<void> {
-    if (!this.options.enabled || !isOpen(incident.status)) return;
-    await this.scheduleUpdate(tx, incident);
-  }
-
-  async statusChanged(tx: Tx, incident: Incident): Promise<void> {
-    if (!isOpen(incident.status)) {
-      await tx.cancelTimers(incident.id);
-      return;
-    }
-    // Reopened (resolved → investigating): the update reminders start again.
-    if (this.options.enabled && !(await tx.getTimer(incident.id, 'update'))) {
-      await this.scheduleUpdate(tx, incident);
-    }
-  }
-
-  async commanderAssigned(tx: Tx, incident: Incident): Promise<void> {
-    await tx.cancelTimers(incident.id, ['commander']);
-  }
-
-  async actionApproved(tx: Tx, incident: Incident, action: Action): Promise<void> {
-    const after = minutesMs(this.options.actionNudgeAfterMinutes);
-    if (!this.options.enabled || after === null || !action.decidedAt) return;
-    const dueAt = new Date(action.decidedAt.getTime() + after);
-    const existing = await tx.getTimer(incident.id, 'action');
-    // One timer per incident: an earlier approval's nudge keeps its time and covers this one too.
-    if (existing && existing.dueAt <= dueAt) return;
-    await tx.scheduleTimer({
-      incidentId: incident.id,
-      kind: 'action',
-      dueAt,
-      payload: existing?.payload ?? ({ since: action.decidedAt.toISOString() } satisfies ActionPayload),
-      createdAt: this.clock.now(),
-    });
-  }
-
-  /**
-   * Schedules (or moves) the update timer by the incident's severity: one interval after the last
-   * update or reminder, and no earlier than now; removes it when the severity has no reminders.
-   */
-  private async scheduleUpdate(tx: Tx, incident: Incident): Promise<void> {
-    const every = this.everyMs(incident.severity);
-    if (every === null) {
-      await tx.cancelTimers(incident.id, ['update']);
-      return;
-    }
-    const now = this.clock.now();
-    const existing = await tx.getTimer(incident.id, 'update');
-    const payload = (existing?.payload ?? {}) as UpdatePayload;
-    const last = await tx.latestTimelineEntry(incident.id, 'update');
-    const base = countFrom(incident, last?.at, payload);
-    const dueAt = new Date(Math.max(base.getTime() + every, now.getTime()));
-    await tx.scheduleTimer({ incidentId: incident.id, kind: 'update', dueAt, payload, createdAt: now });
-  }
-
   /** Handles one leased timer; true when it posted. */
   private async fire(timer: Timer, now: Date): Promise<boolean> {
     const incident = await this.store.getIncident(timer.incidentId);
@@ -282,7 +172,8 @@ export class ReminderService implements IncidentListener {
       await this.finish(timer);
       return false;
     }
-    switch (timer.kind as ReminderKind) {
+    if (!isReminderKind(timer.kind)) return false;
+    switch (timer.kind) {
       case 'update':
         return this.fireUpdate(timer, incident, now);
       case 'commander':
@@ -298,7 +189,7 @@ export class ReminderService implements IncidentListener {
       await this.finish(timer);
       return false;
     }
-    const payload = timer.payload as UpdatePayload;
+    const payload = readPayload(UpdatePayload, timer.payload);
     const last = await this.store.latestTimelineEntry(incident.id, 'update');
     const base = countFrom(incident, last?.at, payload);
     // An update came in since the timer was set: count from it instead of nagging.
@@ -313,27 +204,8 @@ export class ReminderService implements IncidentListener {
     }
     const chat = this.deps.directory.chatFor(incident);
     const commander = (await this.store.listRoles(incident.id)).find((r) => r.role === 'commander');
-    const ref = incidentRef(incident);
-    const since = last
-      ? `The last one was ${ago(now, last.at)} ago`
-      : `None since it was declared ${ago(now, incident.createdAt)} ago`;
-    const cadence = `${incident.severity} asks for one every ${formatDuration(every)}`;
-    const who = commander
-      ? `${chat.mention(commander.userId)}, please tell people where things stand: \`/incident update <text>\`.`
-      : 'No commander yet: take command below or with `/incident assign commander me`, then post an update with `/incident update <text>`.';
-    const text = `⏰ ${ref} needs a status update. ${since} (${cadence}).`;
-    const buttons: ChatButton[] = [
-      ...(commander ? [] : [takeCommandButton(incident)]),
-      ...snoozeChoices(every).map((m) => snoozeButton('update', m, incident)),
-    ];
-    await this.finish(timer, next, incident, [
-      {
-        text: `${text} ${who}`,
-        sections: [`*${text}*`, who],
-        buttons,
-        ...(commander ? { mentions: [commander.userId] } : {}),
-      },
-    ]);
+    const message = updateReminder(chat, incident, commander, last?.at, every, now);
+    await this.finish(timer, next, incident, [message]);
     this.logger.info({ incident: incident.id, kind: 'update' }, 'update reminder posted');
     return true;
   }
@@ -344,19 +216,7 @@ export class ReminderService implements IncidentListener {
       await this.finish(timer);
       return false;
     }
-    const ref = incidentRef(incident);
-    const text = `🧭 ${ref} has had no commander for ${ago(now, incident.createdAt)}.`;
-    const how = 'Someone take command: the button below, or `/incident assign commander me`.';
-    await this.finish(timer, undefined, incident, [
-      {
-        text: `${text} ${how}`,
-        sections: [`*${text}*`, how],
-        buttons: [
-          takeCommandButton(incident),
-          ...[15, 30].map((m) => snoozeButton('commander', m, incident)),
-        ],
-      },
-    ]);
+    await this.finish(timer, undefined, incident, [commanderNudge(incident, now)]);
     this.logger.info({ incident: incident.id, kind: 'commander' }, 'commander nudge posted');
     return true;
   }
@@ -367,7 +227,7 @@ export class ReminderService implements IncidentListener {
       await this.finish(timer);
       return false;
     }
-    const since = (timer.payload as ActionPayload).since;
+    const { since } = readPayload(ActionPayload, timer.payload);
     const waiting = await this.unanswered(this.store, incident, since ? new Date(since) : undefined);
     const ripe = waiting.filter((a) => a.decidedAt.getTime() + after <= now.getTime());
     const later = waiting.filter((a) => a.decidedAt.getTime() + after > now.getTime());
@@ -375,17 +235,7 @@ export class ReminderService implements IncidentListener {
     if (ripe.length > 0 && incident.channelId) {
       const chat = this.deps.directory.chatFor(incident);
       const commander = (await this.store.listRoles(incident.id)).find((r) => r.role === 'commander');
-      const what = ripe
-        .map((a) => `${a.kind} of ${a.target} approved ${ago(now, a.decidedAt)} ago (${a.status})`)
-        .join('; ');
-      const text = `🛠️ ${incidentRef(incident)}: ${what}, no status update since.`;
-      const hint = `${commander ? `${chat.mention(commander.userId)}, tell` : 'Tell'} people what changed: \`/incident update <text>\`.`;
-      messages.push({
-        text: `${text} ${hint}`,
-        sections: [text, hint],
-        buttons: [15, 30].map((m) => snoozeButton('action', m, incident)),
-        ...(commander ? { mentions: [commander.userId] } : {}),
-      });
+      messages.push(actionNudge(chat, incident, commander, ripe, now));
       this.logger.info(
         { incident: incident.id, kind: 'action', actions: ripe.map((a) => a.id) },
         'action nudge posted',
@@ -443,50 +293,11 @@ export class ReminderService implements IncidentListener {
     if (!kept) this.logger.debug({ incident: timer.incidentId, kind: timer.kind }, 'reminder lease lost');
   }
 
-  private everyMs(severity: Severity): number | null {
-    return minutesMs(this.options.update[severity]);
+  private everyMs(severity: Incident['severity']): number | null {
+    return this.schedule.everyMs(severity);
   }
-}
-
-const LABEL: Record<ReminderKind, string> = {
-  update: 'Update reminder',
-  commander: 'Commander reminder',
-  action: 'Mitigation reminder',
-};
-
-/** The next update reminder counts from the newer of the last update (or the declaration) and the last reminder. */
-function countFrom(incident: Incident, lastUpdateAt: Date | undefined, payload: UpdatePayload): Date {
-  const from = (lastUpdateAt ?? incident.createdAt).getTime();
-  const reminded = payload.remindedAt ? Date.parse(payload.remindedAt) : Number.NEGATIVE_INFINITY;
-  return new Date(Math.max(from, reminded));
 }
 
 function isReminderKind(kind: string): kind is ReminderKind {
   return (REMINDER_KINDS as readonly string[]).includes(kind);
-}
-
-function minutesMs(minutes: number | null): number | null {
-  return minutes === null ? null : Math.round(minutes * MINUTE);
-}
-
-/** Snoozes longer than the interval (a shorter one would only bring the reminder forward), two at most. */
-function snoozeChoices(everyMs: number): number[] {
-  const longer = SNOOZE_MINUTES.filter((m) => m * MINUTE > everyMs);
-  return longer.length > 0 ? longer.slice(0, 2) : [SNOOZE_MINUTES[SNOOZE_MINUTES.length - 1]!];
-}
-
-function snoozeButton(kind: ReminderKind, minutes: number, incident: Incident): ChatButton {
-  return {
-    id: snoozeButtonId(kind, minutes, incident.id),
-    label: `Snooze ${formatDuration(minutes * MINUTE)}`,
-  };
-}
-
-/** The card's own button, so a click from the nudge goes the same way as one on the card. */
-function takeCommandButton(incident: Incident): ChatButton {
-  return { id: cardButtonId('take-command', incident.id), label: 'Take command', style: 'primary' };
-}
-
-function ago(now: Date, then: Date): string {
-  return formatDuration(now.getTime() - then.getTime());
 }

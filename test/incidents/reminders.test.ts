@@ -68,6 +68,27 @@ describe('update reminders by severity', () => {
     await h.close();
   });
 
+  it('fires a reminder whose stored payload does not parse (another version wrote it) as if it were empty', async () => {
+    const h = await harness({ reminders: { commanderAfterMinutes: null } });
+    const incident = await h.declare('SEV2');
+    // What a future version (or a hand edit) might leave: the field there, the wrong type.
+    await h.store.scheduleTimer({
+      incidentId: incident.id,
+      kind: 'update',
+      dueAt: time(30),
+      payload: { remindedAt: 12345 },
+      createdAt: time(0),
+    });
+    expect(await at(h, 30)).toBe(1);
+    expect((await updateReminders(h, incident))[0]!.message.text).toContain(
+      'None since it was declared 30 min ago',
+    );
+    expect((await h.store.getTimer(incident.id, 'update'))?.payload).toEqual({
+      remindedAt: time(30).toISOString(),
+    });
+    await h.close();
+  });
+
   it('keeps reminding every interval while nobody posts an update', async () => {
     const h = await harness({ reminders: { commanderAfterMinutes: null } });
     const incident = await h.declare('SEV1');
