@@ -14,7 +14,7 @@ export default defineCommand({
   incident: 'none',
   async execute(ctx, o) {
     const statuses = o.all ? undefined : (['declared', 'investigating', 'mitigated'] as const);
-    const incidents = await ctx.services.incidents.listVisible(ctx.chat, ctx.actor, statuses, 50);
+    const incidents = await ctx.services.visibility.list(ctx.chat, ctx.actor, statuses, 50);
     if (incidents.length === 0) return ephemeral(o.all ? 'No incidents yet.' : 'No open incidents. 🎉');
     const now = ctx.clock.now().getTime();
     const lines = incidents.map((i) => {

@@ -19,6 +19,7 @@ import { PostmortemPublisher } from '../incidents/postmortem.ts';
 import { DEFAULT_REMINDERS, type ReminderOptions, ReminderService } from '../incidents/reminders.ts';
 import { IncidentService } from '../incidents/service.ts';
 import { TriageService } from '../incidents/triage.ts';
+import { IncidentVisibility } from '../incidents/visibility.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
 import type { PostmortemService } from '../postmortem/index.ts';
 import type { LoadedRunbook } from '../runbooks/schema.ts';
@@ -118,9 +119,8 @@ export function createApp(parts: AppParts, settings: AppSettings): App {
   const incidents = new IncidentService(
     store,
     clock,
-    logger,
     { uow, directory, listener: reminders.schedule, onResolved: (incident) => postmortem.resolved(incident) },
-    { responders: settings.responders, archiveOnClose: settings.archiveOnClose },
+    { archiveOnClose: settings.archiveOnClose },
   );
   const actions = new ActionService(
     store,
@@ -167,6 +167,7 @@ export function createApp(parts: AppParts, settings: AppSettings): App {
   const history = new ChannelHistory(store);
   const services: Services = {
     incidents,
+    visibility: new IncidentVisibility(store, logger, settings.responders),
     history,
     actions,
     triage,

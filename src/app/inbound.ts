@@ -172,12 +172,12 @@ async function findIncident(
   actor: Actor,
   deps: InboundDeps,
 ): Promise<Incident> {
-  const { incidents } = deps.services;
+  const { incidents, visibility } = deps.services;
   if (number !== undefined) {
     const incident = await incidents.byNumber(number);
     // Another platform's incident, or a private one the person is not in, is "no such incident":
     // the answer must not tell that a private incident exists.
-    if (!incident || !(await incidents.visibleTo(chat, incident, actor))) {
+    if (!incident || !(await visibility.visibleTo(chat, incident, actor))) {
       throw new BotError('bot.incident.not_found', `There is no INC-${number}.`, {
         hint: 'See the open ones with /incident list.',
       });

@@ -4,6 +4,7 @@ import type { ChannelHistory } from '../incidents/history.ts';
 import type { PostmortemPublisher } from '../incidents/postmortem.ts';
 import type { IncidentService } from '../incidents/service.ts';
 import type { TriageService } from '../incidents/triage.ts';
+import type { IncidentVisibility } from '../incidents/visibility.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
 import type { LoadedRunbook } from '../runbooks/schema.ts';
 import type { CommandDefinition } from './define.ts';
@@ -11,6 +12,8 @@ import type { CommandDefinition } from './define.ts';
 /** What commands reach through their context; main.ts builds it once. */
 export interface Services {
   readonly incidents: IncidentService;
+  /** Which incidents a person may see from outside their channels (private ones). */
+  readonly visibility: IncidentVisibility;
   /** What people do in incident channels, on the timeline. */
   readonly history: ChannelHistory;
   readonly actions: ActionService;

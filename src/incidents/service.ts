@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
-import type { ChatMessage } from '../chat/message.ts';
 import type { ChatPlatform } from '../chat/port.ts';
 import {
   type Actor,
@@ -12,7 +10,6 @@ import {
   type Incident,
   type IncidentStatus,
   isKeyByKind,
-  isRecordMember,
   isSingleHolder,
   type NewTimelineEntry,
   planStatusChange,
@@ -26,15 +23,20 @@ import type { ChatDirectory } from '../delivery/directory.ts';
 import type { OutboxDraft } from '../delivery/outbox.ts';
 import type { UnitOfWork } from '../delivery/unit-of-work.ts';
 import type { AlertRecord, IncidentPatch, Store, Tx } from '../store/port.ts';
-import { announcement, archive, invite, note, post, refresh } from './drafts.ts';
-import { formatTime, incidentRef, severityEmoji } from './format.ts';
+import { invite, refresh } from './drafts.ts';
+import { incidentRef } from './format.ts';
+import {
+  closedError,
+  closingPosts,
+  requireText,
+  severityChangedPosts,
+  statusUpdatePosts,
+} from './incident-messages.ts';
 import type { IncidentListener } from './listener.ts';
 
 export type { IncidentListener } from './listener.ts';
 
 export interface IncidentServiceOptions {
-  /** User ids (and `@groups`) invited to every new incident channel: members of private ones too. */
-  readonly responders: readonly string[];
   readonly archiveOnClose: boolean;
 }
 
@@ -84,7 +86,6 @@ export class IncidentService {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-    private readonly logger: Logger,
     deps: IncidentServiceDeps,
     private readonly options: IncidentServiceOptions,
   ) {
@@ -181,7 +182,12 @@ export class IncidentService {
           },
         ],
         alsoWrite: async (tx, updated) => this.listener?.statusChanged(tx, updated),
-        ...(to === 'closed' ? { posts: (updated: Incident) => this.closingPosts(updated, actor) } : {}),
+        ...(to === 'closed'
+          ? {
+              posts: (updated: Incident) =>
+                closingPosts(updated, this.directory.chatFor(updated), actor, this.options.archiveOnClose),
+            }
+          : {}),
       };
     });
     if (to === 'resolved') this.onResolved?.(updated);
@@ -206,18 +212,7 @@ export class IncidentService {
           },
         ],
         alsoWrite: async (tx, updated) => this.listener?.severityChanged(tx, updated),
-        posts: (updated) =>
-          updated.channelId
-            ? [
-                post(
-                  updated,
-                  note(
-                    `${severityEmoji(to)} Severity changed to *${to}* by ${this.directory.chatFor(updated).mention(actor.id)}.`,
-                    [actor.id],
-                  ),
-                ),
-              ]
-            : [],
+        posts: (updated) => severityChangedPosts(updated, this.directory.chatFor(updated), actor),
       };
     });
     return updated;
@@ -263,25 +258,11 @@ export class IncidentService {
       if (current.status === 'closed') throw closedError(current);
       return {
         entries: [{ kind: 'update', actorId: actor.id, actorName: actor.name, text: body, key: true }],
-        posts: (updated) => {
-          const chat = this.directory.chatFor(updated);
-          const message: ChatMessage = {
-            text: `Status update for ${incidentRef(updated)}: ${body}`,
-            header: `📣 Status update: ${incidentRef(updated)} (${updated.severity}, ${updated.status})`,
-            sections: [body],
-            context: [
-              `Posted by ${chat.mention(actor.id)} · ${formatTime(this.clock.now(), actor.timeZone ?? this.directory.displayTimeZone)}`,
-            ],
-            mentions: [actor.id],
-          };
-          return [
-            ...(updated.channelId ? [post(updated, message)] : []),
-            ...announcement(
-              updated,
-              `📣 *${incidentRef(updated)}* (${updated.severity}, ${updated.status}): ${body}`,
-            ),
-          ];
-        },
+        posts: (updated) =>
+          statusUpdatePosts(updated, this.directory.chatFor(updated), body, actor, {
+            at: this.clock.now(),
+            timeZone: actor.timeZone ?? this.directory.displayTimeZone,
+          }),
       };
     });
     return updated;
@@ -339,51 +320,6 @@ export class IncidentService {
   }
 
   /**
-   * Whether `actor`, on `chat`, may see and work on the incident from outside its channel: it must
-   * live on that platform, and a private one answers only to its members (the record's, or the
-   * channel's own as the platform tells). Callers answer "no such incident" otherwise, so a
-   * private incident's existence does not leak.
-   */
-  async visibleTo(chat: ChatPlatform, incident: Incident, actor: Actor): Promise<boolean> {
-    if (incident.platform !== chat.id) return false;
-    if (!incident.private) return true;
-    const roles = await this.store.listRoles(incident.id);
-    if (isRecordMember(incident, roles, actor, this.options.responders)) return true;
-    if (!incident.channelId || !chat.isMember || actor.bot) return false;
-    try {
-      return await chat.isMember(incident.channelId, actor.id);
-    } catch (err) {
-      // Unknown is not a yes: the person sees "no such incident" and can ask in the channel.
-      this.logger.warn(
-        { err, incident: incident.number },
-        'could not ask the platform who is in a private channel',
-      );
-      return false;
-    }
-  }
-
-  /** Newest first, only those `actor` may see on `chat` (see visibleTo). */
-  async listVisible(
-    chat: ChatPlatform,
-    actor: Actor,
-    statuses: readonly IncidentStatus[] | undefined,
-    limit = 50,
-  ): Promise<Incident[]> {
-    // Private incidents are few; read a wider window, keep what the person may see.
-    const candidates = await this.store.listIncidents({
-      ...(statuses ? { statuses } : {}),
-      platform: chat.id,
-      limit: limit * 10,
-    });
-    const out: Incident[] = [];
-    for (const incident of candidates) {
-      if (out.length >= limit) break;
-      if (await this.visibleTo(chat, incident, actor)) out.push(incident);
-    }
-    return out;
-  }
-
-  /**
    * Read–decide–write with a compare-and-set on the incident's version: if another writer got in
    * between, decide again on what they wrote. A refusal (BotError) writes nothing.
    */
@@ -426,47 +362,4 @@ export class IncidentService {
   private async patch(incident: Incident, patch: Omit<IncidentPatch, 'updatedAt'>): Promise<Incident> {
     return this.apply(incident.id, () => ({ patch, entries: [], refresh: false }));
   }
-
-  /** What closing says in chat: first in the channel, since once archived nothing more can be posted there. */
-  private closingPosts(incident: Incident, actor: Actor): OutboxDraft[] {
-    const chat = this.directory.chatFor(incident);
-    const archived = this.options.archiveOnClose && incident.channelId;
-    return [
-      ...(incident.channelId
-        ? [
-            post(
-              incident,
-              note(
-                `📁 ${incidentRef(incident)} closed by ${chat.mention(actor.id)}.${archived ? ' This channel is now archived.' : ''}`,
-                [actor.id],
-              ),
-            ),
-          ]
-        : []),
-      ...announcement(incident, `📁 *${incidentRef(incident)}* closed: ${incident.title}`),
-      ...(archived ? [archive(incident)] : []),
-    ];
-  }
-}
-
-function requireText(text: string, what: 'update' | 'note'): string {
-  const body = text.trim();
-  if (!body) {
-    throw new BotError(`bot.incident.${what}_empty` as const, `The ${what} is empty.`, {
-      hint: `Write the ${what} after the command, e.g. /incident ${what} Drained gpu-node-5, errors dropping.`,
-    });
-  }
-  if (body.length > BOT_LIMITS.updateText) {
-    throw new BotError(
-      `bot.incident.${what}_too_long` as const,
-      `The ${what} is ${body.length} characters; at most ${BOT_LIMITS.updateText}.`,
-    );
-  }
-  return body;
-}
-
-function closedError(incident: Incident): BotError {
-  return new BotError('bot.incident.closed', `${incidentRef(incident)} is closed and can no longer change.`, {
-    hint: 'Declare a new incident if the problem is back.',
-  });
 }

@@ -26,23 +26,23 @@ describe('incident visibility and button provenance', () => {
 
   it('a private incident is visible to its declarer and role holders, not to others', async () => {
     const incident = await declarePrivate();
-    expect(await h.incidents.visibleTo(h.chat, incident, alice)).toBe(true);
-    expect(await h.incidents.visibleTo(h.chat, incident, dave)).toBe(false);
+    expect(await h.services.visibility.visibleTo(h.chat, incident, alice)).toBe(true);
+    expect(await h.services.visibility.visibleTo(h.chat, incident, dave)).toBe(false);
     await h.incidents.assignRole(incident, 'responder', bob, alice);
-    expect(await h.incidents.visibleTo(h.chat, incident, bob)).toBe(true);
+    expect(await h.services.visibility.visibleTo(h.chat, incident, bob)).toBe(true);
   });
 
   it('someone the platform says is in the private channel (added by hand) sees it too', async () => {
     const incident = await declarePrivate();
     const current = (await h.incidents.get(incident.id))!;
     await h.workspace.addMembers(current.channelId!, ['dave']);
-    expect(await h.incidents.visibleTo(h.chat, current, dave)).toBe(true);
+    expect(await h.services.visibility.visibleTo(h.chat, current, dave)).toBe(true);
   });
 
   it('an incident of another platform is visible to nobody here', async () => {
     const incident = await declarePrivate();
     const elsewhere = { ...incident, platform: 'slack', private: false };
-    expect(await h.incidents.visibleTo(h.chat, elsewhere, alice)).toBe(false);
+    expect(await h.services.visibility.visibleTo(h.chat, elsewhere, alice)).toBe(false);
   });
 
   it('a button clicked outside its incident’s channel is refused and changes nothing', async () => {

@@ -1,0 +1,88 @@
+import type { ChatMessage } from '../chat/message.ts';
+import type { ChatPlatform } from '../chat/port.ts';
+import { type Actor, BOT_LIMITS, BotError, type Incident } from '../core/index.ts';
+import type { OutboxDraft } from '../delivery/outbox.ts';
+import { announcement, archive, note, post } from './drafts.ts';
+import { formatTime, incidentRef, severityEmoji } from './format.ts';
+
+/** What the incident use cases say in chat, and the refusals they share. */
+
+type Mention = Pick<ChatPlatform, 'mention'>;
+
+/** "Severity changed to SEV1 by @alice", in the incident's channel. */
+export function severityChangedPosts(incident: Incident, chat: Mention, actor: Actor): OutboxDraft[] {
+  if (!incident.channelId) return [];
+  const text = `${severityEmoji(incident.severity)} Severity changed to *${incident.severity}* by ${chat.mention(actor.id)}.`;
+  return [post(incident, note(text, [actor.id]))];
+}
+
+/** A status update: in the channel with who posted it and when, and in the announcement channel. */
+export function statusUpdatePosts(
+  incident: Incident,
+  chat: Mention,
+  body: string,
+  actor: Actor,
+  posted: { readonly at: Date; readonly timeZone: string },
+): OutboxDraft[] {
+  const ref = incidentRef(incident);
+  const message: ChatMessage = {
+    text: `Status update for ${ref}: ${body}`,
+    header: `📣 Status update: ${ref} (${incident.severity}, ${incident.status})`,
+    sections: [body],
+    context: [`Posted by ${chat.mention(actor.id)} · ${formatTime(posted.at, posted.timeZone)}`],
+    mentions: [actor.id],
+  };
+  return [
+    ...(incident.channelId ? [post(incident, message)] : []),
+    ...announcement(incident, `📣 *${ref}* (${incident.severity}, ${incident.status}): ${body}`),
+  ];
+}
+
+/** What closing says in chat: first in the channel, since once archived nothing more can be posted there. */
+export function closingPosts(
+  incident: Incident,
+  chat: Mention,
+  actor: Actor,
+  archiveOnClose: boolean,
+): OutboxDraft[] {
+  const archived = archiveOnClose && incident.channelId;
+  const ref = incidentRef(incident);
+  return [
+    ...(incident.channelId
+      ? [
+          post(
+            incident,
+            note(
+              `📁 ${ref} closed by ${chat.mention(actor.id)}.${archived ? ' This channel is now archived.' : ''}`,
+              [actor.id],
+            ),
+          ),
+        ]
+      : []),
+    ...announcement(incident, `📁 *${ref}* closed: ${incident.title}`),
+    ...(archived ? [archive(incident)] : []),
+  ];
+}
+
+/** The text of an update or note, trimmed; refused when empty or too long. */
+export function requireText(text: string, what: 'update' | 'note'): string {
+  const body = text.trim();
+  if (!body) {
+    throw new BotError(`bot.incident.${what}_empty` as const, `The ${what} is empty.`, {
+      hint: `Write the ${what} after the command, e.g. /incident ${what} Drained gpu-node-5, errors dropping.`,
+    });
+  }
+  if (body.length > BOT_LIMITS.updateText) {
+    throw new BotError(
+      `bot.incident.${what}_too_long` as const,
+      `The ${what} is ${body.length} characters; at most ${BOT_LIMITS.updateText}.`,
+    );
+  }
+  return body;
+}
+
+export function closedError(incident: Incident): BotError {
+  return new BotError('bot.incident.closed', `${incidentRef(incident)} is closed and can no longer change.`, {
+    hint: 'Declare a new incident if the problem is back.',
+  });
+}
