@@ -6,7 +6,6 @@ import {
   BOT_LIMITS,
   BotError,
   type Clock,
-  describeError,
   graphemeHead,
   type Incident,
   isBotError,
@@ -14,39 +13,19 @@ import {
 import { NCCL_PORT } from '../nodes/commands.ts';
 import type { CommandResult, DiagnosticId, NodeAdapter } from '../nodes/port.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
-import {
-  analyze,
-  type Finding,
-  type PeerCheck,
-  TRIAGE_DIAGNOSTICS,
-  type TriageReport,
-} from '../nodes/triage.ts';
-import { type RunbookRecommendation, recommend } from '../runbooks/apply.ts';
-import type { RecommendationKind, Runbook } from '../runbooks/schema.ts';
+import { analyze, type PeerCheck, TRIAGE_DIAGNOSTICS, type TriageReport } from '../nodes/triage.ts';
+import { recommend } from '../runbooks/apply.ts';
+import type { Runbook } from '../runbooks/schema.ts';
 import type { Store } from '../store/port.ts';
 import type { ActionService } from './actions.ts';
 import { incidentRef } from './format.ts';
 import { renderNodeTriage } from './triage-report.ts';
+import { DIAGNOSTIC_TIMEOUT_MS, type RecommendedAction, TriageRequests } from './triage-requests.ts';
+
+export type { RecommendedAction } from './triage-requests.ts';
 
 /** Nodes triaged at once; each adapter also keeps its own limits (SSH: per node and global). */
 const NODE_CONCURRENCY = 16;
-const DIAGNOSTIC_TIMEOUT_MS = 30_000;
-
-/** What a runbook hint recommended for a node, and what became of it. */
-export interface RecommendedAction {
-  readonly action: RecommendationKind;
-  /** `drain of gpu-node-5`, `restart of gpu-node-3/vllm-llama3-8b`; `escalate` for an escalation. */
-  readonly label: string;
-  /** The hint's why. */
-  readonly why: string;
-  /**
-   * requested: an action request was made now; pending: one was already open; escalate: nothing
-   * to request, a human takes over; recommended: not requested (see `detail`).
-   */
-  readonly outcome: 'requested' | 'pending' | 'escalate' | 'recommended';
-  /** Why a recommendation was not requested. */
-  readonly detail?: string;
-}
 
 export interface NodeTriage {
   readonly node: string;
@@ -104,13 +83,17 @@ function peerRing(targets: readonly { node: string; adapter: NodeAdapter }[]): M
  * names it and gives each hint's why.
  */
 export class TriageService {
+  private readonly requests: TriageRequests;
+
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly nodes: NodeRegistry,
     private readonly actions: ActionService,
-  ) {}
+  ) {
+    this.requests = new TriageRequests(store, logger, actions);
+  }
 
   /**
    * Throws BotError before anything runs when a node is unknown or cannot run diagnostics, or when
@@ -201,13 +184,16 @@ export class TriageService {
     }
     const report = analyze(node, results, peerCheck ? [peerCheck] : [], diagnostics);
     if (runbook) {
-      const recommended = await this.requestRecommended(recommend(runbook, report), adapter, incident, actor);
+      const recommended = await this.requests.fromRunbook(
+        recommend(runbook, report),
+        adapter,
+        incident,
+        actor,
+      );
       const requested = recommended.filter((r) => r.outcome === 'requested').map((r) => r.label);
       return { node, report, requested, recommended };
     }
-    const requested = incident
-      ? await this.requestMitigations(report.findings, adapter, incident, actor)
-      : [];
+    const requested = incident ? await this.requests.builtIn(report.findings, adapter, incident, actor) : [];
     return { node, report, requested };
   }
 
@@ -244,119 +230,6 @@ export class TriageService {
       else this.logger.warn({ err, node, peer }, 'a peer probe failed');
       return { peer, port: NCCL_PORT };
     }
-  }
-
-  /** Each recommendation becomes a stored action request, once per incident and target. */
-  private async requestMitigations(
-    findings: readonly Finding[],
-    adapter: NodeAdapter,
-    incident: Incident,
-    actor: Actor,
-  ): Promise<string[]> {
-    const pending = (await this.store.listActions(incident.id)).filter(
-      (a) => a.status === 'requested' || a.status === 'approved' || a.status === 'running',
-    );
-    const requested: string[] = [];
-    for (const f of findings) {
-      const rec = f.recommendation;
-      if (!rec) continue;
-      try {
-        let target = rec.node;
-        if (rec.kind === 'restart') {
-          const workloads = await adapter.listWorkloads(rec.node, {
-            signal: AbortSignal.timeout(DIAGNOSTIC_TIMEOUT_MS),
-          });
-          const w = workloads.find((x) => x.name === rec.container);
-          if (!w) continue;
-          target = w.id;
-        }
-        const label = `${rec.kind} of ${target}`;
-        if (requested.includes(label) || pending.some((a) => a.kind === rec.kind && a.target === target))
-          continue;
-        await this.actions.request(incident, rec.kind, target, actor);
-        requested.push(label);
-      } catch (err) {
-        // A capability the adapter lacks, or a policy refusal: the finding still shows.
-        this.logger.info({ err, recommendation: rec }, 'a recommended mitigation was not requested');
-      }
-    }
-    return requested;
-  }
-
-  /**
-   * A runbook's recommendations: node actions on the node, workload actions on the workload the
-   * finding names (looked up by name on the node), escalations shown and never requested. Deduped
-   * against the incident's open actions like the built-in ones.
-   */
-  private async requestRecommended(
-    recs: readonly RunbookRecommendation[],
-    adapter: NodeAdapter,
-    incident: Incident | undefined,
-    actor: Actor,
-  ): Promise<RecommendedAction[]> {
-    const pending = incident
-      ? (await this.store.listActions(incident.id)).filter(
-          (a) => a.status === 'requested' || a.status === 'approved' || a.status === 'running',
-        )
-      : [];
-    const out: RecommendedAction[] = [];
-    for (const rec of recs) {
-      const { action, why } = rec;
-      if (action === 'escalate') {
-        out.push({ action, label: 'escalate', why, outcome: 'escalate' });
-        continue;
-      }
-      const notRequested = (label: string, detail: string) =>
-        out.push({ action, label, why, outcome: 'recommended', detail });
-      let target = rec.node;
-      if (action === 'restart' || action === 'stop') {
-        if (rec.container === undefined) {
-          notRequested(
-            `${action} of a workload on ${rec.node}`,
-            `the finding names no workload: find it with /workload list --node ${rec.node}`,
-          );
-          continue;
-        }
-        try {
-          const workloads = await adapter.listWorkloads(rec.node, {
-            signal: AbortSignal.timeout(DIAGNOSTIC_TIMEOUT_MS),
-          });
-          const w =
-            workloads.find((x) => x.name === rec.container) ?? workloads.find((x) => x.id === rec.container);
-          if (!w) {
-            notRequested(
-              `${action} of ${rec.container}`,
-              `no workload named ${rec.container} on ${rec.node}: find it with /workload list --node ${rec.node}`,
-            );
-            continue;
-          }
-          target = w.id;
-        } catch (err) {
-          this.logger.info({ err, recommendation: rec }, 'listing workloads for a recommendation failed');
-          notRequested(`${action} of ${rec.container}`, describeError(err));
-          continue;
-        }
-      }
-      const label = `${action} of ${target}`;
-      if (out.some((r) => r.label === label)) continue;
-      if (!incident) {
-        notRequested(label, 'no incident to request it in');
-        continue;
-      }
-      if (pending.some((a) => a.kind === action && a.target === target)) {
-        out.push({ action, label, why, outcome: 'pending' });
-        continue;
-      }
-      try {
-        await this.actions.request(incident, action, target, actor);
-        out.push({ action, label, why, outcome: 'requested' });
-      } catch (err) {
-        // A capability the adapter lacks, or a policy refusal: the recommendation still shows.
-        this.logger.info({ err, recommendation: rec }, 'a recommended mitigation was not requested');
-        notRequested(label, describeError(err));
-      }
-    }
-    return out;
   }
 
   private async record(
