@@ -1,6 +1,7 @@
 import type { Store, Tx } from '../store/port.ts';
+import type { OpTable, OutboxDraft } from './entry.ts';
 import type { ChatOps } from './ops.ts';
-import type { DeliveryReport, OpTable, Outbox, OutboxDraft } from './outbox.ts';
+import type { DeliveryReport, Outbox } from './outbox.ts';
 
 /** Queues chat calls in the transaction at hand: one draft, several, or a list of them. */
 export type Send<T extends OpTable = ChatOps> = (

@@ -11,8 +11,8 @@ import {
   needsSecondPerson,
 } from '../core/index.ts';
 import type { ChatDirectory } from '../delivery/directory.ts';
+import { type HandlerResult, notReady, type OpEntry, postOnce } from '../delivery/entry.ts';
 import type { ChatOps } from '../delivery/ops.ts';
-import { type HandlerResult, notReady, type OpEntry, postOnce } from '../delivery/outbox.ts';
 import type { Store } from '../store/port.ts';
 import { actionButtonId } from './buttons.ts';
 import { incidentRef } from './format.ts';

@@ -13,7 +13,7 @@ import {
   type Redactor,
 } from '../core/index.ts';
 import type { ChatDirectory } from '../delivery/directory.ts';
-import type { OutboxDraft } from '../delivery/outbox.ts';
+import type { OutboxDraft } from '../delivery/entry.ts';
 import type { UnitOfWork } from '../delivery/unit-of-work.ts';
 import { actionsFinished } from '../metrics.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';

@@ -1,6 +1,6 @@
 import type { ChatMessage } from '../chat/message.ts';
 import { BOT_LIMITS, graphemeHead, type Incident, SLACK_LIMITS, truncateText } from '../core/index.ts';
-import type { OutboxDraft } from '../delivery/outbox.ts';
+import type { OutboxDraft } from '../delivery/entry.ts';
 import { matchRunbook } from '../runbooks/match.ts';
 import { runbookMessage } from '../runbooks/message.ts';
 import type { LoadedRunbook } from '../runbooks/schema.ts';

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { type Actor, type Clock, describeError } from '../core/index.ts';
 import type { ChatDirectory } from '../delivery/directory.ts';
+import { type HandlerResult, notReady, type OpEntry, type OutboxDraft } from '../delivery/entry.ts';
 import type { ChatOps } from '../delivery/ops.ts';
-import { type HandlerResult, notReady, type OpEntry, type OutboxDraft } from '../delivery/outbox.ts';
 import { compareNodeNames } from '../nodes/node-names.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
 import type { LoadedRunbook } from '../runbooks/schema.ts';

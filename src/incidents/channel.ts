@@ -12,7 +12,6 @@ import {
   type RoleAssignment,
 } from '../core/index.ts';
 import type { ChatDirectory } from '../delivery/directory.ts';
-import type { ChatOps } from '../delivery/ops.ts';
 import {
   type HandlerResult,
   isTransient,
@@ -20,7 +19,8 @@ import {
   type OpEntry,
   type OpHandlers,
   postOnce,
-} from '../delivery/outbox.ts';
+} from '../delivery/entry.ts';
+import type { ChatOps } from '../delivery/ops.ts';
 import type { IncidentPatch, OutboxEntry, Store, Tx } from '../store/port.ts';
 import { channelTopic, renderCard } from './card.ts';
 import { announcement, invite } from './drafts.ts';

@@ -1,7 +1,7 @@
 import type { ChatMessage } from '../chat/message.ts';
 import type { FileUpload } from '../chat/port.ts';
 import type { Incident } from '../core/index.ts';
-import type { OutboxDraft } from '../delivery/outbox.ts';
+import type { OutboxDraft } from '../delivery/entry.ts';
 
 /**
  * The chat calls incident use cases queue (`send(...)` inside UnitOfWork.commit), as typed outbox

@@ -1,7 +1,7 @@
 import type { ChatMessage } from '../chat/message.ts';
 import type { ChatPlatform } from '../chat/port.ts';
 import { type Actor, BOT_LIMITS, BotError, type Incident } from '../core/index.ts';
-import type { OutboxDraft } from '../delivery/outbox.ts';
+import type { OutboxDraft } from '../delivery/entry.ts';
 import { announcement, archive, note, post } from './drafts.ts';
 import { formatTime, incidentRef, severityEmoji } from './format.ts';
 

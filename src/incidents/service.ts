@@ -20,7 +20,7 @@ import {
   type TimelineEntry,
 } from '../core/index.ts';
 import type { ChatDirectory } from '../delivery/directory.ts';
-import type { OutboxDraft } from '../delivery/outbox.ts';
+import type { OutboxDraft } from '../delivery/entry.ts';
 import type { UnitOfWork } from '../delivery/unit-of-work.ts';
 import type { AlertRecord, IncidentPatch, Store, Tx } from '../store/port.ts';
 import { invite, refresh } from './drafts.ts';

@@ -9,10 +9,9 @@ import {
   newOutboxId,
   notReady,
   type OpHandlers,
-  Outbox,
   type OutboxDraft,
-  type OutboxOptions,
-} from '../../src/delivery/outbox.ts';
+} from '../../src/delivery/entry.ts';
+import { Outbox, type OutboxOptions } from '../../src/delivery/outbox.ts';
 import type { Store } from '../../src/store/port.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
 
