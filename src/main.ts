@@ -58,7 +58,14 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
   const adapters: NodeAdapter[] = [];
   for (const entry of config.file.adapters ?? [{ type: 'simulated' as const, name: 'simulated' }]) {
     // Each module loads its adapter's code only now: most installs use one kind of fleet.
-    adapters.push(await createNodeAdapter(entry, { clock, logger, env: process.env }));
+    adapters.push(
+      await createNodeAdapter(entry, {
+        clock,
+        logger,
+        env: process.env,
+        db: opened.db as unknown as Kysely<unknown>,
+      }),
+    );
   }
   const nodes = new NodeRegistry(adapters);
   // API-backed adapters learn their node names by listing; start that now, without waiting for it.

@@ -22,6 +22,8 @@ export interface ActionResult {
   readonly ok: boolean;
   readonly summary: string;
   readonly output: string;
+  /** It ran, with something a person should look at (a drain that stopped what it meant to move). */
+  readonly warning?: string;
 }
 
 export interface Action {
@@ -101,7 +103,7 @@ export function describeActionState(action: Action): string {
     case 'running':
       return 'running';
     case 'succeeded':
-      return 'succeeded';
+      return action.result?.warning ? 'done, with a warning' : 'succeeded';
     case 'failed':
       return 'failed';
     case 'unknown':

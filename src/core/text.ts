@@ -60,3 +60,11 @@ export function truncateText(text: string, max: number, marker = '…'): string 
   if (max < marker.length) return graphemeHead(text, max);
   return `${text.slice(0, graphemeCut(text, max - marker.length))}${marker}`;
 }
+
+/**
+ * "1 GPU", "8 GPUs", "0 workloads": the count and the word in the form that goes with it. `many`
+ * for words that do not take an s ("1 alert fires", "2 entries").
+ */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count.toLocaleString('en-US')} ${count === 1 ? one : many}`;
+}

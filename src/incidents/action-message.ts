@@ -58,6 +58,11 @@ export class ActionMessages {
     const header = `🛠️ ${action.kind} ${action.target}: ${describeActionState(action)}`;
     const context = [
       `Requested by ${action.requestedByName}${byBot ? ' (runbook recommendation)' : ''} · ${incidentRef(incident)}`,
+      ...(action.decidedAt && DECIDED[action.status]
+        ? [
+            `${DECIDED[action.status]} by ${action.decidedByName ?? action.decidedBy} at ${time(action.decidedAt)}`,
+          ]
+        : []),
       pending
         ? `Expires ${time(action.expiresAt)}${twoPerson ? ` · ${approvalSeverity(action, incident)}: needs a second person to approve` : ''}`
         : `Updated ${time(this.clock.now())}`,
@@ -69,6 +74,7 @@ export class ActionMessages {
       sections: [
         `*Preview*\n${action.preview}`,
         ...(action.result ? [`*Result*: ${action.result.summary}`] : []),
+        ...(action.result?.warning ? [`⚠️ ${action.result.warning}`] : []),
       ],
       ...(pending
         ? {
@@ -96,3 +102,13 @@ export class ActionMessages {
     };
   }
 }
+
+/** Who decided, as the card says it: an approval stays on the card while it runs and after. */
+const DECIDED: Partial<Record<Action['status'], string>> = {
+  approved: 'Approved',
+  running: 'Approved',
+  succeeded: 'Approved',
+  failed: 'Approved',
+  unknown: 'Approved',
+  cancelled: 'Cancelled',
+};

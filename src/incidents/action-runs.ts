@@ -80,7 +80,9 @@ export class ActionRuns {
         ok: raw.ok,
         summary: this.deps.redact(raw.summary),
         output: this.deps.redact(raw.output),
+        ...(raw.ok && raw.warning ? { warning: this.deps.redact(raw.warning) } : {}),
       };
+      const outcome = resultWords(result);
       const finishedAt = this.clock.now();
       const { value: finished } = await this.deps.uow.commit(async (tx, send) => {
         const done = await tx.transitionAction(started.id, ['running'], result.ok ? 'succeeded' : 'failed', {
@@ -110,15 +112,16 @@ export class ActionRuns {
           at: finishedAt,
           actorId: null,
           actorName: 'incident-bot',
-          text: `${started.kind} of ${started.target} ${result.ok ? 'succeeded' : 'failed'}: ${result.summary}`,
-          data: { actionId: started.id, ok: result.ok },
+          text: `${started.kind} of ${started.target} ${outcome.word}: ${result.summary}${result.warning ? ` (${result.warning})` : ''}`,
+          data: { actionId: started.id, ok: result.ok, ...(result.warning ? { warning: true } : {}) },
         });
         send(
           actionDrafts(incident, done, [
             {
-              text: `${result.ok ? '✅' : '❌'} ${started.kind} of ${started.target}: ${result.summary}`,
+              text: `${outcome.emoji} ${started.kind} of ${started.target}: ${result.summary}${result.warning ? `. ${result.warning}` : ''}`,
               sections: [
-                `${result.ok ? '✅' : '❌'} *${started.kind} of ${started.target}* ${result.ok ? 'succeeded' : 'failed'}: ${result.summary}`,
+                `${outcome.emoji} *${started.kind} of ${started.target}* ${outcome.word}: ${result.summary}`,
+                ...(result.warning ? [`⚠️ ${result.warning}`] : []),
                 ...(result.output ? [`\`\`\`\n${truncate(result.output, MAX_OUTPUT)}\n\`\`\``] : []),
               ],
             },
@@ -221,4 +224,12 @@ export class ActionRuns {
 /** Mitigations of one node never overlap: the lock is the node, also for a workload's actions. */
 function lockKey(action: Action): string {
   return isNodeKind(action.kind) ? action.target : String(action.params.node ?? action.target);
+}
+
+/** ✅ succeeded, ⚠️ done with a warning (it ran, and stopped work it meant to move), ❌ failed. */
+function resultWords(result: { readonly ok: boolean; readonly warning?: string }) {
+  if (!result.ok) return { emoji: '❌', word: 'failed' };
+  return result.warning
+    ? { emoji: '⚠️', word: 'finished with a warning' }
+    : { emoji: '✅', word: 'succeeded' };
 }

@@ -1,6 +1,6 @@
 import type { ActionKind, ActionResult } from '../core/index.ts';
-import { BotError } from '../core/index.ts';
-import type { CallOptions, NodeAdapter, NodeCapability } from '../nodes/port.ts';
+import { BotError, plural } from '../core/index.ts';
+import type { CallOptions, DrainPlan, NodeAdapter, NodeCapability } from '../nodes/port.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
 
 /** What a request resolved its target to: the stored target, the adapter's name, the node it is on. */
@@ -91,21 +91,7 @@ export const MITIGATIONS: Readonly<Record<ActionKind, Mitigation>> = {
         node,
         'drain',
         async (adapter, o) => {
-          const plan = await adapter.planDrain(node, o);
-          const lines = [
-            plan.alreadyCordoned
-              ? `${node} is already cordoned.`
-              : `${node} will be cordoned (no new work scheduled).`,
-            plan.evict.length
-              ? `${plan.evict.length} workload(s) will be moved off: ${plan.evict.map((w) => `${w.name} (${w.gpus} GPU)`).join(', ')}`
-              : 'No workloads need to move.',
-          ];
-          if (plan.skip.length) {
-            lines.push(
-              `Left in place: ${plan.skip.map((s) => `${s.workload.name} (${s.reason})`).join(', ')}`,
-            );
-          }
-          return lines.join('\n');
+          return drainPreview(await adapter.planDrain(node, o));
         },
         opts,
       ),
@@ -131,4 +117,29 @@ export type WorkloadActionKind = Extract<ActionKind, 'restart' | 'stop'>;
 
 export function isNodeKind(kind: ActionKind): kind is NodeActionKind {
   return MITIGATIONS[kind].target === 'node';
+}
+
+/**
+ * What a drain will do, workload by workload: moved to which node, or stopped and why, as the
+ * adapter's plan says. An adapter that cannot tell gets "evicted", with no promise of where to.
+ */
+export function drainPreview(plan: DrainPlan): string {
+  const { node, evict, skip, fates } = plan;
+  const lines = [
+    plan.alreadyCordoned
+      ? `${node} is already cordoned.`
+      : `${node} will be cordoned (no new work scheduled).`,
+  ];
+  if (evict.length === 0) lines.push('No workloads need to move.');
+  for (const w of evict) {
+    const fate = fates?.[w.id];
+    const what = `• ${w.name} (${plural(w.gpus, 'GPU')})`;
+    if (fate?.kind === 'moved') lines.push(`${what} will be moved to ${fate.to}.`);
+    else if (fate?.kind === 'stopped') lines.push(`${what} will be stopped: ${fate.why}.`);
+    else lines.push(`${what} will be evicted.`);
+  }
+  if (skip.length) {
+    lines.push(`Left in place: ${skip.map((s) => `${s.workload.name} (${s.reason})`).join(', ')}`);
+  }
+  return lines.join('\n');
 }

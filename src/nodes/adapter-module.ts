@@ -1,3 +1,4 @@
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Clock } from '../core/index.ts';
@@ -9,6 +10,11 @@ export interface NodeAdapterDeps {
   readonly logger: Logger;
   /** Where adapters read the secrets their entry names (`tokenEnv`, `passphraseEnv`). */
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * The bot's database, for an adapter that keeps state of its own there (the simulated fleet, in
+   * its own table). Absent in tests that build adapters alone.
+   */
+  readonly db?: Kysely<unknown>;
 }
 
 /**

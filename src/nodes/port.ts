@@ -89,6 +89,13 @@ export interface Workload {
   readonly system: boolean;
 }
 
+/** What a drain will do to one workload it evicts, where the adapter can tell beforehand. */
+export type EvictionFate =
+  /** Started again on another node (the simulated fleet's scheduler). */
+  | { readonly kind: 'moved'; readonly to: string }
+  /** Stopped, not started anywhere else; `why` says so in a few words. */
+  | { readonly kind: 'stopped'; readonly why: string };
+
 export interface DrainPlan {
   readonly node: string;
   /** Workloads a drain would move or stop. */
@@ -96,12 +103,22 @@ export interface DrainPlan {
   /** Workloads a drain leaves in place, with why. */
   readonly skip: readonly { workload: Workload; reason: string }[];
   readonly alreadyCordoned: boolean;
+  /**
+   * What becomes of each evicted workload, by workload id, where the adapter knows before it runs.
+   * Without it the preview says the workloads are evicted and promises nothing about where they go.
+   */
+  readonly fates?: Readonly<Record<string, EvictionFate>>;
 }
 
 export interface MutationResult {
   readonly ok: boolean;
   readonly summary: string;
   readonly output: string;
+  /**
+   * It ran, and did something a person should look at (a drain that stopped work it meant to
+   * move): shown as a warning, not a plain success.
+   */
+  readonly warning?: string;
 }
 
 export interface CallOptions {

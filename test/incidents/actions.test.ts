@@ -33,6 +33,45 @@ describe('mitigations: preview → approval → one run', () => {
     await h.close();
   });
 
+  it('previews where each workload goes, names the approver, and warns when a drain stopped work', async () => {
+    const h = await harness();
+    const incident = await h.declare('SEV1');
+    const five = await h.actions.request(incident, 'drain', 'gpu-node-5', alice);
+    expect(five.preview).toContain('• qwen2-72b-finetune-0 (8 GPUs) will be moved to gpu-node-8.');
+    await h.actions.approve(five.id, bob);
+    const posts = async () => (await h.messages(incident.channelId!)).map((m) => m.message);
+    const card = (await posts()).find((m) => m.header?.startsWith('🛠️ drain gpu-node-5'))!;
+    expect(card.header).toBe('🛠️ drain gpu-node-5: succeeded');
+    expect(card.context).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^Approved by Bob\b.* at \d\d:\d\d/)]),
+    );
+    expect(
+      (await posts()).some((m) => m.text.startsWith('✅ drain of gpu-node-5: Drained gpu-node-5: 1 moved')),
+    ).toBe(true);
+
+    // The spare is taken now: gpu-node-1's job has nowhere to go, and the preview says so first.
+    const one = await h.actions.request(incident, 'drain', 'gpu-node-1', alice);
+    expect(one.preview).toContain(
+      '• llama3-70b-pretrain-0 (8 GPUs) will be stopped: no ready node has 8 free GPU(s)',
+    );
+    const done = await h.actions.approve(one.id, bob);
+    expect(done.status).toBe('succeeded');
+    const after = await posts();
+    const result = after.find((m) => m.text.startsWith('⚠️ drain of gpu-node-1'))!;
+    expect(result.sections?.[0]).toBe(
+      '⚠️ *drain of gpu-node-1* finished with a warning: Drained gpu-node-1: 0 moved, 1 stopped, 2 left in place',
+    );
+    expect(result.sections?.[1]).toMatch(/^⚠️ llama3-70b-pretrain-0 was stopped, not moved/);
+    expect(after.find((m) => m.header?.startsWith('🛠️ drain gpu-node-1'))?.header).toBe(
+      '🛠️ drain gpu-node-1: done, with a warning',
+    );
+    const timeline = (await h.store.listTimeline(incident.id)).filter((e) => e.kind === 'action_result');
+    expect(timeline.at(-1)?.text).toMatch(
+      /^drain of gpu-node-1 finished with a warning: .*\(llama3-70b-pretrain-0 was stopped/,
+    );
+    await h.close();
+  });
+
   it('refuses a second request of the same mitigation while the first is open, and allows it after', async () => {
     const h = await harness();
     const incident = await h.declare('SEV1');

@@ -255,17 +255,43 @@ describe('simulated mutations', () => {
     expect(result.output).toContain('rescheduled on gpu-node-4 as gpu-node-4/vllm-llama3-8b');
     const on3 = await sim.listWorkloads('gpu-node-3');
     expect(on3.map((w) => w.name).sort()).toEqual(['dcgm-exporter', 'node-exporter']);
+    // gpu-node-4 had 2 GPUs free: the first workload takes them, the next goes to the pool's next node.
     const on4 = (await sim.listWorkloads('gpu-node-4')).map((w) => w.name);
-    expect(on4).toEqual(expect.arrayContaining(['vllm-llama3-8b', 'triton-embeddings']));
+    expect(on4).toContain('vllm-llama3-8b');
+    expect((await sim.listWorkloads('gpu-node-7')).map((w) => w.name)).toContain('triton-embeddings');
     // The crash loop is in the workload, not the node: it follows.
     expect((await workload(sim, 'gpu-node-4/vllm-llama3-8b'))?.state).toBe('restarting');
-    expect(await out(sim, 'gpu-node-4', 'containers')).toMatch(/^triton-embeddings Up Less than a second$/m);
+    expect(await out(sim, 'gpu-node-7', 'containers')).toMatch(/^triton-embeddings Up Less than a second$/m);
+    expect(result.warning).toBeUndefined();
   });
 
-  it('drain stops what no ready node has room for', async () => {
+  it('the drain plan says where each workload goes, and the drain then puts it there', async () => {
     const { sim } = setup();
+    const plan = await sim.planDrain('gpu-node-3');
+    expect(plan.fates).toEqual({
+      'gpu-node-3/vllm-llama3-8b': { kind: 'moved', to: 'gpu-node-4' },
+      'gpu-node-3/triton-embeddings': { kind: 'moved', to: 'gpu-node-7' },
+    });
+    const five = await sim.planDrain('gpu-node-5');
+    expect(five.fates).toEqual({ 'gpu-node-5/qwen2-72b-finetune-0': { kind: 'moved', to: 'gpu-node-8' } });
+    const result = await sim.drain('gpu-node-5');
+    expect(result.output).toContain('rescheduled on gpu-node-8 as gpu-node-8/qwen2-72b-finetune-0');
+    expect(result.warning).toBeUndefined();
+  });
+
+  it('drain stops what no ready node has room for, and says so as a warning', async () => {
+    const { sim } = setup();
+    await sim.cordon('gpu-node-8');
+    const plan = await sim.planDrain('gpu-node-1');
+    expect(plan.fates?.['gpu-node-1/llama3-70b-pretrain-0']).toEqual({
+      kind: 'stopped',
+      why: 'no ready node has 8 free GPU(s) and 440,000 MiB of memory',
+    });
     const result = await sim.drain('gpu-node-1');
     expect(result.summary).toContain('1 stopped');
+    expect(result.warning).toBe(
+      'llama3-70b-pretrain-0 was stopped, not moved: no ready node has 8 free GPU(s) and 440,000 MiB of memory. Start it again once a node is free.',
+    );
     expect(await workload(sim, 'gpu-node-1/llama3-70b-pretrain-0')).toMatchObject({
       state: 'stopped',
       lastExitCode: 143,
@@ -311,11 +337,11 @@ describe('simulated mutations', () => {
 
   it('stop stops, and stopping again is a no-op', async () => {
     const { sim } = setup();
-    expect((await sim.stopWorkload('gpu-node-8/triton-resnet50')).ok).toBe(true);
-    expect((await workload(sim, 'gpu-node-8/triton-resnet50'))?.state).toBe('stopped');
-    expect(await sim.stopWorkload('gpu-node-8/triton-resnet50')).toMatchObject({
+    expect((await sim.stopWorkload('gpu-node-4/triton-resnet50')).ok).toBe(true);
+    expect((await workload(sim, 'gpu-node-4/triton-resnet50'))?.state).toBe('stopped');
+    expect(await sim.stopWorkload('gpu-node-4/triton-resnet50')).toMatchObject({
       ok: true,
-      summary: 'gpu-node-8/triton-resnet50 is already stopped',
+      summary: 'gpu-node-4/triton-resnet50 is already stopped',
     });
   });
 
@@ -415,8 +441,8 @@ describe('simulated workload logs', () => {
     const etl = (await sim.workloadLogs('gpu-node-7/feature-etl', 1000)).stdout;
     expect(etl.match(/starting feature-etl/g)).toHaveLength(2);
 
-    await sim.stopWorkload('gpu-node-8/triton-resnet50');
-    expect(lines((await sim.workloadLogs('gpu-node-8/triton-resnet50', 3)).stdout)[0]).toBe(
+    await sim.stopWorkload('gpu-node-4/triton-resnet50');
+    expect(lines((await sim.workloadLogs('gpu-node-4/triton-resnet50', 3)).stdout)[0]).toBe(
       'Signal (15) received.',
     );
   });

@@ -347,11 +347,17 @@ describe('ssh adapter', () => {
 
   it('drains by cordoning, then stopping what the plan evicts, and reports what ran', async () => {
     const ssh = await adapterFor();
+    // The plan says what the built-in drain does to each container: stops it, moves nothing.
+    const plan = await ssh.planDrain('gpu-node-4');
+    expect(Object.values(plan.fates ?? {}).map((f) => f.kind)).toEqual(['stopped', 'stopped', 'stopped']);
+    expect(Object.keys(plan.fates ?? {}).sort()).toEqual(plan.evict.map((w) => w.id).sort());
     const mark = fleet.commands.length;
     const result = await ssh.drain('gpu-node-4');
-    expect(result).toMatchObject({ ok: true, summary: 'Drained gpu-node-4: 2 stopped, 2 left in place' });
+    expect(result).toMatchObject({ ok: true, summary: 'Drained gpu-node-4: 3 stopped, 2 left in place' });
+    expect(result.warning).toBeUndefined();
     expect(recordedSince(mark).filter((c) => !c.startsWith('sh -c') && !c.startsWith('sinfo'))).toEqual([
       "scontrol update nodename='gpu-node-4' state=drain reason=incident-bot",
+      "docker stop 'triton-resnet50'",
       "docker stop 'tgi-mistral-7b'",
       "docker stop 'vllm-mixtral-8x7b'",
     ]);

@@ -13,8 +13,9 @@ import {
   type NodeAdapter,
   type NodeCapability,
 } from '../port.ts';
-import { Fleet } from './fleet.ts';
+import { Fleet, noRoom } from './fleet.ts';
 import { renderWorkloadLog } from './logs.ts';
+import type { FleetSnapshot } from './model.ts';
 import { loadAverages, renderDiagnostic } from './outputs.ts';
 import { seedFleet } from './seed.ts';
 
@@ -23,20 +24,40 @@ export interface SimulatedAdapterOptions {
   readonly name?: string;
   /** Delay added to every call, to see spinners, deadlines and cancellation at work. */
   readonly latencyMs?: number;
+  /**
+   * Where the fleet's state is kept between runs: `initial` is what the last run left (absent: a
+   * fresh seed), `save` is called after every change with the whole state. Without it the fleet
+   * lives in memory only.
+   */
+  readonly saved?: {
+    readonly initial?: FleetSnapshot;
+    save(snapshot: FleetSnapshot): Promise<void>;
+  };
 }
 
 /**
  * The demo fleet gpu-node-1…8 (see seed.ts for its faults) behind the NodeAdapter port, peer
  * probes included (gpu-node-6 reaches no peer).
  *
- * State lives in memory in this adapter instance: a restart of the bot (a new adapter) brings
- * every fault back and forgets every cordon, drain and restart. That is the point of a demo fleet.
+ * With `saved`, every cordon, drain, restart and stop is saved as it happens and a new adapter
+ * starts where the last one stopped (the faults keep their times). Without it, state lives in
+ * this instance only.
  */
 export function createSimulatedAdapter(options: SimulatedAdapterOptions): NodeAdapter {
-  const { clock, name = 'simulated', latencyMs = 0 } = options;
-  const seed = seedFleet(clock.now().getTime());
-  const fleet = new Fleet(seed.nodes, seed.workloads);
+  const { clock, name = 'simulated', latencyMs = 0, saved } = options;
+  const t0 = saved?.initial?.t0 ?? clock.now().getTime();
+  const seed = seedFleet(t0);
+  const fleet = saved?.initial
+    ? Fleet.restore(seed.nodes, saved.initial)
+    : new Fleet(seed.nodes, seed.workloads);
   const now = () => clock.now().getTime();
+
+  /** A change: made, then saved before its result is returned, so what was reported survives. */
+  async function change<T>(what: string, opts: CallOptions | undefined, act: () => T): Promise<T> {
+    const result = await call(what, opts, act);
+    await saved?.save({ t0, ...fleet.snapshot() });
+    return result;
+  }
 
   /** Every call: refuse if already aborted, wait out the latency, then act (so an abort changes nothing). */
   async function call<T>(what: string, opts: CallOptions | undefined, act: () => T): Promise<T> {
@@ -121,24 +142,34 @@ export function createSimulatedAdapter(options: SimulatedAdapterOptions): NodeAd
         return fleet.workloadsOn(node).map((w) => fleet.toWorkload(w, t));
       }),
 
-    cordon: (node, opts) => call(`Cordon of ${node}`, opts, () => fleet.cordon(node)),
-    uncordon: (node, opts) => call(`Uncordon of ${node}`, opts, () => fleet.uncordon(node)),
+    cordon: (node, opts) => change(`Cordon of ${node}`, opts, () => fleet.cordon(node)),
+    uncordon: (node, opts) => change(`Uncordon of ${node}`, opts, () => fleet.uncordon(node)),
 
     planDrain: (node, opts) =>
       call(`Drain plan for ${node}`, opts, () => {
         const { evict, skip } = fleet.planDrain(node);
+        const placed = fleet.placements(evict);
         const t = now();
         return {
           node,
           evict: evict.map((w) => fleet.toWorkload(w, t)),
           skip: skip.map((s) => ({ workload: fleet.toWorkload(s.workload, t), reason: s.reason })),
           alreadyCordoned: fleet.node(node).cordoned,
+          fates: Object.fromEntries(
+            evict.map((w) => {
+              const to = placed.get(w);
+              return [
+                w.id,
+                to ? { kind: 'moved', to: to.name } : { kind: 'stopped', why: noRoom(w) },
+              ] as const;
+            }),
+          ),
         };
       }),
 
-    drain: (node, opts) => call(`Drain of ${node}`, opts, () => fleet.drain(node, now())),
-    restartWorkload: (id, opts) => call(`Restart of ${id}`, opts, () => fleet.restart(id, now())),
-    stopWorkload: (id, opts) => call(`Stop of ${id}`, opts, () => fleet.stop(id, now())),
+    drain: (node, opts) => change(`Drain of ${node}`, opts, () => fleet.drain(node, now())),
+    restartWorkload: (id, opts) => change(`Restart of ${id}`, opts, () => fleet.restart(id, now())),
+    stopWorkload: (id, opts) => change(`Stop of ${id}`, opts, () => fleet.stop(id, now())),
 
     workloadLogs: (id, tail, opts) => {
       const started = now();

@@ -1,7 +1,7 @@
 import { unknownNodeError, unknownWorkloadError } from '../errors.ts';
 import { compareNodeNames } from '../node-names.ts';
 import type { MutationResult, NodeState, Workload } from '../port.ts';
-import type { NewSimWorkload, SimNode, SimWorkload } from './model.ts';
+import type { FleetSnapshot, NewSimWorkload, SimNode, SimWorkload } from './model.ts';
 
 const CRASH_PERIOD_MS = 60_000;
 /** docker stop sends SIGTERM; a process that does not handle it exits 128 + 15. */
@@ -20,6 +20,29 @@ export class Fleet {
   constructor(nodes: readonly SimNode[], workloads: readonly NewSimWorkload[]) {
     for (const n of nodes) this.nodes.set(n.name, n);
     for (const w of workloads) this.add(w);
+  }
+
+  /** What changes as people act on the fleet: which nodes are cordoned, and every workload. */
+  snapshot(): Omit<FleetSnapshot, 't0'> {
+    return {
+      cordoned: [...this.nodes.values()].filter((n) => n.cordoned).map((n) => n.name),
+      workloads: this.workloadsOn().map((w) => structuredClone(w)),
+    };
+  }
+
+  /** The fleet as a snapshot left it: the seeded nodes, its cordons, its workloads as they were. */
+  static restore(nodes: readonly SimNode[], snapshot: Omit<FleetSnapshot, 't0'>): Fleet {
+    const cordoned = new Set(snapshot.cordoned);
+    const fleet = new Fleet(
+      nodes.map((n) => ({ ...n, cordoned: cordoned.has(n.name) })),
+      [],
+    );
+    for (const w of snapshot.workloads) {
+      if (!fleet.nodes.has(w.node)) continue;
+      fleet.workloads.set(w.id, structuredClone(w));
+      fleet.created = Math.max(fleet.created, w.created + 1);
+    }
+    return fleet;
   }
 
   nodeNames(): string[] {
@@ -138,34 +161,60 @@ export class Fleet {
     };
   }
 
+  /**
+   * Where a drain of these workloads would put each (the node, or undefined: nowhere has room), in
+   * order, each one taking its room before the next is placed. The preview and the drain both ask
+   * this, so what the preview says is what the drain then does.
+   */
+  placements(evict: readonly SimWorkload[]): Map<SimWorkload, SimNode | undefined> {
+    const taken = new Map<string, { gpus: number; memMiB: number }>();
+    const out = new Map<SimWorkload, SimNode | undefined>();
+    for (const w of evict) {
+      const target = this.placement(w, taken);
+      if (target) {
+        const t = taken.get(target.name) ?? { gpus: 0, memMiB: 0 };
+        taken.set(target.name, { gpus: t.gpus + w.profile.gpus, memMiB: t.memMiB + w.profile.memMiB });
+      }
+      out.set(w, target);
+    }
+    return out;
+  }
+
   /** Cordon, then move each evictable workload to a ready node with room, or stop it if none has room. */
   drain(node: string, now: number): MutationResult {
     const { evict, skip } = this.planDrain(node);
     const lines = [this.cordon(node).output];
-    let moved = 0;
-    let stopped = 0;
+    const placed = this.placements(evict);
+    const stopped: SimWorkload[] = [];
     for (const w of evict) {
       lines.push(`evicting workload ${w.id}`);
-      const target = this.placement(w);
+      const target = placed.get(w);
       if (target) {
         const copy = this.move(w, target, now);
         lines.push(`workload ${w.id} rescheduled on ${target.name} as ${copy.id}`);
-        moved++;
       } else {
         this.halt(w, now);
-        lines.push(
-          `workload ${w.id} stopped: no ready node has ${w.profile.gpus} free GPU(s) and ${w.profile.memMiB} MiB of memory`,
-        );
-        stopped++;
+        lines.push(`workload ${w.id} stopped: ${noRoom(w)}`);
+        stopped.push(w);
       }
     }
     for (const s of skip) lines.push(`skipping ${s.workload.id}: ${s.reason}`);
     lines.push(`node/${node} drained`);
+    const moved = evict.length - stopped.length;
     const summary =
       evict.length === 0
         ? `Drained ${node}: nothing to evict`
-        : `Drained ${node}: ${moved} moved, ${stopped} stopped, ${skip.length} left in place`;
-    return { ok: true, summary, output: lines.join('\n') };
+        : `Drained ${node}: ${moved} moved, ${stopped.length} stopped, ${skip.length} left in place`;
+    return {
+      ok: true,
+      summary,
+      output: lines.join('\n'),
+      ...(stopped.length > 0
+        ? {
+            warning: `${stopped.map((w) => w.name).join(', ')} ${stopped.length === 1 ? 'was' : 'were'} stopped, not moved: ${stopped.length === 1 ? noRoom(stopped[0]!) : 'no ready node had room'}. Start ${stopped.length === 1 ? 'it' : 'them'} again once a node is free.`,
+          }
+        : {}),
+    };
   }
 
   /** Like `docker restart`: a crash loop ends (state running) but its restart count stays. */
@@ -228,18 +277,26 @@ export class Fleet {
     w.finishedAt = now;
   }
 
-  /** A ready node other than the workload's own with room for it; same pool first, then by name. */
-  private placement(w: SimWorkload): SimNode | undefined {
+  /**
+   * A ready node other than the workload's own with room for it (less what `taken` reserves);
+   * same pool first, then by name.
+   */
+  private placement(
+    w: SimWorkload,
+    taken: ReadonlyMap<string, { gpus: number; memMiB: number }> = new Map(),
+  ): SimNode | undefined {
     const pool = this.node(w.node).labels.pool;
     return this.nodeNames()
       .map((name) => this.node(name))
-      .filter(
-        (n) =>
+      .filter((n) => {
+        const t = taken.get(n.name) ?? { gpus: 0, memMiB: 0 };
+        return (
           n.name !== w.node &&
           this.state(n) === 'ready' &&
-          this.freeGpus(n).length >= w.profile.gpus &&
-          n.memTotalMiB - this.memUsedMiB(n) >= w.profile.memMiB,
-      )
+          this.freeGpus(n).length - t.gpus >= w.profile.gpus &&
+          n.memTotalMiB - this.memUsedMiB(n) - t.memMiB >= w.profile.memMiB
+        );
+      })
       .sort((a, b) => Number(b.labels.pool === pool) - Number(a.labels.pool === pool))[0];
   }
 
@@ -262,4 +319,9 @@ export class Fleet {
       crashLoop: w.crashLoop ? { exitCode: w.crashLoop.exitCode, firstExitAt: now } : null,
     });
   }
+}
+
+/** Why a workload could not be moved: what it needs, which no ready node has. */
+export function noRoom(w: SimWorkload): string {
+  return `no ready node has ${w.profile.gpus} free GPU(s) and ${w.profile.memMiB.toLocaleString('en-US')} MiB of memory`;
 }

@@ -77,3 +77,13 @@ export interface SimWorkload {
 }
 
 export type NewSimWorkload = Omit<SimWorkload, 'id' | 'created'>;
+
+/**
+ * The simulated fleet as it is saved between runs: the clock reading it was seeded at (the faults'
+ * times are offsets from it), the cordons, and every workload.
+ */
+export interface FleetSnapshot {
+  readonly t0: number;
+  readonly cordoned: readonly string[];
+  readonly workloads: readonly SimWorkload[];
+}

@@ -15,6 +15,8 @@ import type { KernelLine, NewSimWorkload, SimGpu, SimNode, WorkloadProfile } fro
  *   rule, not a link down, which would cut both ways). dmesg shows the dropped SYNs, 6 minutes ago.
  * - gpu-node-7: feature-etl was OOM-killed 14 minutes ago, restarted, and is filling memory again.
  *
+ * gpu-node-8 is the training pool's hot spare, idle: a drain of gpu-node-5 moves its job there.
+ *
  * Each node has a fabric address (IPoIB on ib0), 10.10.<rack>.<10 + n>: gpu-node-6 is 10.10.2.16.
  *
  * Every time is an offset from `t0`, the clock reading when the adapter was created.
@@ -44,7 +46,8 @@ const NODES: readonly { n: number; rack: string; pool: string; upDays: number; b
   { n: 6, rack: 'r2', pool: 'training', upDays: 63, baseLoad: 0.4 },
   // kswapd and direct reclaim under memory pressure show up as load.
   { n: 7, rack: 'r2', pool: 'inference', upDays: 29, baseLoad: 6.8 },
-  { n: 8, rack: 'r2', pool: 'inference', upDays: 8, baseLoad: 0.3 },
+  // The hot spare: idle, so a drain of a training node has somewhere to move its job.
+  { n: 8, rack: 'r2', pool: 'training', upDays: 8, baseLoad: 0.1 },
 ];
 
 const SYSTEM: WorkloadProfile = {
@@ -103,6 +106,7 @@ function plannedWorkloads(t0: number): Readonly<Record<number, readonly Workload
     4: [
       { name: 'vllm-mixtral-8x7b', profile: inference(4, 96_000, 63, 73_400), age: 6 * DAY },
       { name: 'tgi-mistral-7b', profile: inference(1, 24_000, 38, 71_000), age: 2 * DAY },
+      { name: 'triton-resnet50', profile: inference(1, 8_000, 22, 9_800), age: 5 * DAY },
     ],
     5: [{ name: 'qwen2-72b-finetune-0', profile: RANK0, age: 26 * HOUR }],
     6: [{ name: 'qwen2-72b-finetune-1', profile: TRAINING, age: 26 * HOUR }],
@@ -116,7 +120,7 @@ function plannedWorkloads(t0: number): Readonly<Record<number, readonly Workload
         fault: { restartCount: 1 },
       },
     ],
-    8: [{ name: 'triton-resnet50', profile: inference(1, 8_000, 22, 9_800), age: 5 * DAY }],
+    // 8: the spare, running only its node agents.
   };
 }
 

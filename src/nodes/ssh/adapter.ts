@@ -575,7 +575,14 @@ export async function createSshAdapter(
       throwIfAborted(opts?.signal, what);
       requireNode(node);
       const { workloads, view } = await workloadsOn(node, opts);
-      return planFor(node, workloads, view === 'cordoned') satisfies DrainPlan;
+      const plan = planFor(node, workloads, view === 'cordoned') satisfies DrainPlan;
+      // The built-in drain stops each container; a configured drain template does what it does.
+      if (templates.get('drain')) return plan;
+      const why = 'the drain stops its container; nothing starts it on another node';
+      return {
+        ...plan,
+        fates: Object.fromEntries(plan.evict.map((w) => [w.id, { kind: 'stopped', why } as const])),
+      };
     },
 
     drain: (node, opts) => drain(node, opts),

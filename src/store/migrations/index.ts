@@ -8,6 +8,7 @@ import { outbox } from './0006-outbox.ts';
 import { actionRunner } from './0007-action-runner.ts';
 import { actionSeverity } from './0008-action-severity.ts';
 import { dropAlertStatusIndex } from './0009-drop-alert-status-index.ts';
+import { simulatedFleet } from './0010-simulated-fleet.ts';
 import type { MigrationFactory, SqlDialect } from './types.ts';
 
 export type { MigrationFactory, SqlDialect } from './types.ts';
@@ -27,6 +28,7 @@ const FACTORIES: Readonly<Record<string, MigrationFactory>> = {
   '0007-action-runner': actionRunner,
   '0008-action-severity': actionSeverity,
   '0009-drop-alert-status-index': dropAlertStatusIndex,
+  '0010-simulated-fleet': simulatedFleet,
 };
 
 /** The migrations built for one dialect, in the shape Kysely's `Migrator` expects. */
