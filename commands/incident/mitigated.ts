@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { inChannel } from '../../src/chat/message.ts';
+import { ephemeral } from '../../src/chat/message.ts';
 import { defineCommand } from '../../src/commands/define.ts';
 import { incidentRef } from '../../src/incidents/format.ts';
 
@@ -12,8 +12,7 @@ export default defineCommand({
   incident: 'required',
   async execute(ctx) {
     const incident = await ctx.services.incidents.changeStatus(ctx.incident, 'mitigated', ctx.actor);
-    return inChannel(`🩹 ${incidentRef(incident)} marked mitigated by ${ctx.chat.mention(ctx.actor.id)}.`, [
-      ctx.actor.id,
-    ]);
+    // The channel and the announcement channel hear of it from the use case, as for the buttons.
+    return ephemeral(`${incidentRef(incident)} marked mitigated.`);
   },
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { inChannel } from '../../src/chat/message.ts';
+import { ephemeral } from '../../src/chat/message.ts';
 import { defineCommand } from '../../src/commands/define.ts';
 import { incidentRef } from '../../src/incidents/format.ts';
 
@@ -12,9 +12,7 @@ export default defineCommand({
   incident: 'required',
   async execute(ctx) {
     const incident = await ctx.services.incidents.changeStatus(ctx.incident, 'resolved', ctx.actor);
-    return inChannel(
-      `✅ ${incidentRef(incident)} resolved by ${ctx.chat.mention(ctx.actor.id)}. Close it with /incident close once the follow-ups are written down.`,
-      [ctx.actor.id],
-    );
+    // The channel and the announcement channel hear of it from the use case, as for the buttons.
+    return ephemeral(`${incidentRef(incident)} resolved.`);
   },
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ephemeral, inChannel } from '../../src/chat/message.ts';
+import { ephemeral } from '../../src/chat/message.ts';
 import { defineCommand } from '../../src/commands/define.ts';
 import { statusOption } from '../../src/commands/options.ts';
 import { durations, formatDuration, ROLE_LABEL } from '../../src/core/index.ts';
@@ -20,11 +20,9 @@ export default defineCommand({
     const incident = ctx.incident;
     const { incidents } = ctx.services;
     if (o.status) {
+      // The channel hears of the change from the use case, as it does for the card's buttons.
       const updated = await incidents.changeStatus(incident, o.status, ctx.actor);
-      return inChannel(
-        `${incidentRef(updated)} is now *${updated.status}* (set by ${ctx.chat.mention(ctx.actor.id)}).`,
-        [ctx.actor.id],
-      );
+      return ephemeral(`${incidentRef(updated)} is now ${updated.status}.`);
     }
     const roles = await incidents.roles(incident);
     const d = durations(incident);

@@ -1,6 +1,6 @@
 import type { ChatMessage } from '../chat/message.ts';
 import type { ChatPlatform } from '../chat/port.ts';
-import { type Actor, BOT_LIMITS, BotError, type Incident } from '../core/index.ts';
+import { type Actor, BOT_LIMITS, BotError, type Incident, isMoreSevere } from '../core/index.ts';
 import type { OutboxDraft } from '../delivery/entry.ts';
 import { announcement, archive, note, post } from './drafts.ts';
 import { formatTime, incidentRef, severityEmoji } from './format.ts';
@@ -36,6 +36,53 @@ export function statusUpdatePosts(
     ...(incident.channelId ? [post(incident, message)] : []),
     ...announcement(incident, `📣 *${ref}* (${incident.severity}, ${incident.status}): ${body}`),
   ];
+}
+
+/**
+ * What a status change says, however it was made (a command, a card button, the alert message's
+ * Resolve): in the channel with who did it, and in the announcement channel for mitigated and
+ * resolved. Closing has its own (closingPosts).
+ */
+export function statusChangedPosts(
+  incident: Incident,
+  chat: Mention,
+  from: Incident['status'],
+  actor: Actor,
+): OutboxDraft[] {
+  const ref = incidentRef(incident);
+  const by = chat.mention(actor.id);
+  const inChannel = (text: string) => (incident.channelId ? [post(incident, note(text, [actor.id]))] : []);
+  switch (incident.status) {
+    case 'mitigated':
+      return [
+        ...inChannel(`🩹 ${ref} marked mitigated by ${by}.`),
+        ...announcement(incident, `🩹 *${ref}* mitigated: ${incident.title}`),
+      ];
+    case 'resolved':
+      return [
+        ...inChannel(
+          `✅ ${ref} resolved by ${by}. Close it with /incident close once the follow-ups are written down.`,
+        ),
+        ...announcement(incident, `✅ *${ref}* resolved: ${incident.title}`),
+      ];
+    case 'investigating':
+      return inChannel(
+        from === 'resolved'
+          ? `↩️ ${ref} reopened by ${by}: investigating again.`
+          : `🔎 ${ref} is now *investigating* (set by ${by}).`,
+      );
+    default:
+      return inChannel(`${ref} is now *${incident.status}* (set by ${by}).`);
+  }
+}
+
+/** "Severity changed to SEV1 by @alice" in the channel; a raise is also announced. */
+export function severityAnnouncement(incident: Incident, from: Incident['severity']): OutboxDraft[] {
+  if (!isMoreSevere(incident.severity, from)) return [];
+  return announcement(
+    incident,
+    `${severityEmoji(incident.severity)} *${incidentRef(incident)}* raised to ${incident.severity} (was ${from}): ${incident.title}`,
+  );
 }
 
 /** What closing says in chat: first in the channel, since once archived nothing more can be posted there. */

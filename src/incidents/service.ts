@@ -29,7 +29,9 @@ import {
   closedError,
   closingPosts,
   requireText,
+  severityAnnouncement,
   severityChangedPosts,
+  statusChangedPosts,
   statusUpdatePosts,
 } from './incident-messages.ts';
 import type { IncidentListener } from './listener.ts';
@@ -182,12 +184,10 @@ export class IncidentService {
           },
         ],
         alsoWrite: async (tx, updated) => this.listener?.statusChanged(tx, updated),
-        ...(to === 'closed'
-          ? {
-              posts: (updated: Incident) =>
-                closingPosts(updated, this.directory.chatFor(updated), actor, this.options.archiveOnClose),
-            }
-          : {}),
+        posts: (updated: Incident) =>
+          to === 'closed'
+            ? closingPosts(updated, this.directory.chatFor(updated), actor, this.options.archiveOnClose)
+            : statusChangedPosts(updated, this.directory.chatFor(updated), current.status, actor),
       };
     });
     if (to === 'resolved') this.onResolved?.(updated);
@@ -212,7 +212,10 @@ export class IncidentService {
           },
         ],
         alsoWrite: async (tx, updated) => this.listener?.severityChanged(tx, updated),
-        posts: (updated) => severityChangedPosts(updated, this.directory.chatFor(updated), actor),
+        posts: (updated) => [
+          ...severityChangedPosts(updated, this.directory.chatFor(updated), actor),
+          ...severityAnnouncement(updated, current.severity),
+        ],
       };
     });
     return updated;
