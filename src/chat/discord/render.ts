@@ -15,10 +15,16 @@ const STYLE = { primary: 1, secondary: 2, danger: 4 } as const;
 export const ASK_PREFIX = 'ask:';
 export const DENY_PREFIX = 'deny:';
 
+interface DiscordField {
+  name: string;
+  value: string;
+  inline: boolean;
+}
+
 export interface DiscordEmbed {
   title?: string;
   description?: string;
-  fields?: { name: string; value: string; inline: boolean }[];
+  fields?: DiscordField[];
   footer?: { text: string };
   color?: number;
 }
@@ -174,7 +180,7 @@ export function toDiscordMessage(message: ChatMessage): DiscordPayload {
     return { content, embeds: [], components, allowed_mentions: allowedMentions(message, content) };
   }
   const title = message.header ? truncate(message.header.replace(/\s+/g, ' ').trim(), L.embedTitle) : '';
-  const fields = (message.fields ?? [])
+  let fields = (message.fields ?? [])
     .filter((f) => f.label.trim() || f.value.trim())
     .slice(0, L.embedFields)
     .map((f) => ({
@@ -186,7 +192,7 @@ export function toDiscordMessage(message: ChatMessage): DiscordPayload {
     .filter((c) => c.trim())
     .map(toDiscordMarkdown)
     .join(' · ');
-  const footer = footerText ? truncate(footerText, L.footerText) : '';
+  let footer = footerText ? truncate(footerText, L.footerText) : '';
   const sourceSections = message.sections?.length
     ? message.sections
     : message.header || message.fields?.length
@@ -195,22 +201,13 @@ export function toDiscordMessage(message: ChatMessage): DiscordPayload {
   let pieces = sourceSections.flatMap((s) => splitText(toDiscordMarkdown(s).trim(), L.embedDescription));
   pieces = pieces.filter((p) => p.length > 0);
 
-  // The budget over all embeds: title, fields and footer first, then the newest sections.
-  const fixed = title.length + footer.length + fields.reduce((n, f) => n + f.name.length + f.value.length, 0);
-  let budget = L.embedTotal - fixed;
-  const kept: string[] = [];
-  for (let i = pieces.length - 1; i >= 0; i--) {
-    const p = pieces[i]!;
-    if (p.length > budget || kept.length >= L.embedsPerMessage - 1) {
-      const marker = `_… ${i + 1} earlier ${i === 0 ? 'part is' : 'parts are'} not shown: the message is longer than Discord allows._`;
-      const room = budget - marker.length - 2;
-      if (room > 200 && kept.length < L.embedsPerMessage - 1) kept.unshift(truncate(p, room));
-      kept.unshift(marker);
-      break;
-    }
-    kept.unshift(p);
-    budget -= p.length;
-  }
+  // The budget over all embeds: title, fields and footer first (cut to leave room for text), then
+  // the newest sections, then a marker for what gave way, counted like everything else.
+  const fixedParts = fitFixed(title, fields, footer);
+  fields = fixedParts.fields;
+  footer = fixedParts.footer;
+  const budget = L.embedTotal - fixedParts.length;
+  const kept = fitSections(pieces, budget);
   const embeds: DiscordEmbed[] = kept.length ? kept.map((description) => ({ description })) : [{}];
   const first = embeds[0]!;
   if (title) first.title = title;
@@ -228,4 +225,63 @@ export function toDiscordMessage(message: ChatMessage): DiscordPayload {
   const fallback = message.text.trim() && message.text.trim() !== message.header?.trim() ? message.text : '';
   const content = truncate(toDiscordMarkdown(fallback).trim(), L.content);
   return { content, embeds, components, allowed_mentions: allowedMentions(message, content) };
+}
+
+/** What title, fields and footer may take of the 6,000, so some text always fits beside them. */
+const FIXED_MAX = L.embedTotal - 1000;
+
+/**
+ * Title, fields and footer cut to FIXED_MAX together: the footer first (down to 200), then the
+ * longest field values (down to 64 each), then the last fields. Returns them and their length.
+ */
+function fitFixed(
+  title: string,
+  fields: readonly DiscordField[],
+  footer: string,
+): { fields: DiscordField[]; footer: string; length: number } {
+  const size = (fs: readonly DiscordField[], f: string) =>
+    title.length + f.length + fs.reduce((n, x) => n + x.name.length + x.value.length, 0);
+  let out = [...fields];
+  let foot = footer;
+  let excess = size(out, foot) - FIXED_MAX;
+  if (excess > 0 && foot.length > 200) {
+    foot = truncate(foot, Math.max(200, foot.length - excess));
+    excess = size(out, foot) - FIXED_MAX;
+  }
+  while (excess > 0) {
+    const longest = out.reduce((a, b, i) => (b.value.length > out[a]!.value.length ? i : a), 0);
+    const f = out[longest];
+    if (!f || f.value.length <= 64) break;
+    out[longest] = { ...f, value: truncate(f.value, Math.max(64, f.value.length - excess)) };
+    excess = size(out, foot) - FIXED_MAX;
+  }
+  while (excess > 0 && out.length > 0) {
+    out = out.slice(0, -1);
+    excess = size(out, foot) - FIXED_MAX;
+  }
+  return { fields: out, footer: foot, length: size(out, foot) };
+}
+
+/**
+ * The section pieces that fit `budget` characters and the embeds left, newest kept first. When some
+ * must give way, a marker says how many, and its own length is taken from the budget before
+ * anything else, so the total never passes Discord's limit.
+ */
+function fitSections(pieces: readonly string[], budget: number): string[] {
+  const total = pieces.reduce((n, p) => n + p.length, 0);
+  if (total <= budget && pieces.length <= L.embedsPerMessage) return [...pieces];
+  const marker = (n: number) =>
+    `_… ${n} earlier ${n === 1 ? 'part is' : 'parts are'} not shown: the message is longer than Discord allows._`;
+  let room = budget - marker(pieces.length).length;
+  const kept: string[] = [];
+  let i = pieces.length - 1;
+  for (; i >= 0; i--) {
+    const p = pieces[i]!;
+    if (p.length > room || kept.length >= L.embedsPerMessage - 1) break;
+    kept.unshift(p);
+    room -= p.length;
+  }
+  if (i >= 0 && room > 200 && kept.length < L.embedsPerMessage - 1) kept.unshift(truncate(pieces[i]!, room));
+  kept.unshift(marker(i + 1));
+  return kept;
 }
