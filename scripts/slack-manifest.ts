@@ -45,7 +45,7 @@ const HEADER = `Slack app manifest for incident-bot. Generated from commands/ by
 change that script or the command files and run it again (a test fails when this file drifts).
 
 Create the app: api.slack.com/apps → Create New App → From an app manifest → paste this file.
-docs/slack.md walks through it.
+The README's "Slack" section walks through it, step by step.
 
 Socket Mode (the default below) needs no public URL: the bot connects out with SLACK_APP_TOKEN
 (xapp-, an app-level token with connections:write) and calls the Web API with SLACK_BOT_TOKEN (xoxb-).
