@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ephemeral } from '../../src/chat/message.ts';
 import { defineCommand } from '../../src/commands/define.ts';
 import { nodeListOption } from '../../src/commands/options.ts';
-import { BotError } from '../../src/core/index.ts';
+import { BotError, plural } from '../../src/core/index.ts';
 
 export default defineCommand({
   group: 'node',
@@ -38,7 +38,7 @@ export default defineCommand({
     });
     const unreachable = results.filter((r) => r.unreachable).length;
     return ephemeral(
-      `Triage finished: ${results.length} node(s)${unreachable ? `, ${unreachable} unreachable` : ''}. The reports are in the channel.`,
+      `Triage finished: ${plural(results.length, 'node')}${unreachable ? `, ${unreachable} unreachable` : ''}. The reports are in the channel.`,
     );
   },
 });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { inChannel } from '../../src/chat/message.ts';
 import { defineCommand } from '../../src/commands/define.ts';
 import { nodeListOption, runbookOption } from '../../src/commands/options.ts';
-import { BotError } from '../../src/core/index.ts';
+import { BotError, plural } from '../../src/core/index.ts';
 import { findRunbook } from '../../src/runbooks/find.ts';
 import { runbookMessage } from '../../src/runbooks/message.ts';
 
@@ -47,7 +47,7 @@ export default defineCommand({
     });
     const unreachable = results.filter((r) => r.unreachable).length;
     const requested = results.reduce((n, r) => n + r.requested.length, 0);
-    const done = `Ran on ${results.length} node(s)${unreachable ? `, ${unreachable} unreachable` : ''}: ${requested ? `${requested} mitigation(s) requested` : 'nothing requested'}; each node's report is above.`;
+    const done = `Ran on ${plural(results.length, 'node')}${unreachable ? `, ${unreachable} unreachable` : ''}: ${requested ? `${plural(requested, 'mitigation')} requested` : 'nothing requested'}; each node's report is above.`;
     // The runbook itself, with the mitigations that fit what the nodes showed.
     const message = runbookMessage(runbook, { findings: results.flatMap((r) => r.report?.findings ?? []) });
     return inChannel({

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
-import { BotError } from '../core/index.ts';
+import { BotError, describeIssue } from '../core/index.ts';
 import type { CommandDefinition } from './define.ts';
 import { optionSpecs, usage } from './option-spec.ts';
 import { splitArgs } from './split.ts';
@@ -137,7 +137,7 @@ function validateOptions<D extends CommandDefinition>(
     const missing = values[name] === undefined;
     const message = missing
       ? `${spec?.positional ? `<${name}>` : `--${name}`} is required.`
-      : `${name}: ${issue.message}`;
+      : describeIssue(issue, name);
     throw new BotError(missing ? 'bot.command.missing_option' : 'bot.command.invalid_option', message, {
       hint: `Usage: ${usage(def)}`,
     });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BotError } from '../core/index.ts';
+import { BotError, closestNames } from '../core/index.ts';
 import type { CommandDefinition } from './define.ts';
 
 /** Commands that act on one incident also take `--incident N`, for use outside its channel. */
@@ -42,15 +42,23 @@ export class CommandRegistry {
     const def = this.byKey.get(`${group} ${name.toLowerCase()}`);
     if (def) return def;
     if (!this.groups().includes(group)) {
-      throw new BotError('bot.command.unknown', `There is no /${group} command.`, {
-        hint: `Commands: ${this.groups()
-          .map((g) => `/${g}`)
-          .join(', ')}.`,
-      });
+      const near = closestNames(this.groups(), group);
+      throw new BotError(
+        'bot.command.unknown',
+        `There is no /${group} command.${near.length ? ` Did you mean ${near.map((g) => `/${g}`).join(' or ')}?` : ''}`,
+        {
+          hint: `Commands: ${this.groups()
+            .map((g) => `/${g}`)
+            .join(', ')}.`,
+        },
+      );
     }
     const names = this.all.filter((d) => d.group === group).map((d) => d.name);
-    throw new BotError('bot.command.unknown', `Unknown command "/${group} ${name}".`, {
-      hint: `Try one of: ${names.join(', ')}, or /${group} help.`,
-    });
+    const near = closestNames(names, name);
+    throw new BotError(
+      'bot.command.unknown',
+      `Unknown command "/${group} ${name}".${near.length ? ` Did you mean ${near.map((n) => `/${group} ${n}`).join(' or ')}?` : ''}`,
+      { hint: `Try one of: ${names.join(', ')}, or /${group} help.` },
+    );
   }
 }

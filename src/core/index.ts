@@ -5,6 +5,7 @@ export * from './clock.ts';
 export * from './duration.ts';
 export * from './errors.ts';
 export * from './incident.ts';
+export * from './issues.ts';
 export * from './lifecycle.ts';
 export * from './limits.ts';
 export * from './policy.ts';

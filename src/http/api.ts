@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Action, Incident, RoleAssignment, TimelineEntry } from '../core/index.ts';
-import { BotError, STATUSES } from '../core/index.ts';
+import { BotError, describeIssue, STATUSES } from '../core/index.ts';
 import type { Store } from '../store/port.ts';
 import { type Router, sendJson } from './router.ts';
 
@@ -50,7 +50,7 @@ export function registerApi(
     const q = listQuery.safeParse(Object.fromEntries(url.searchParams));
     if (!q.success) {
       const issue = q.error.issues[0]!;
-      throw new BotError('bot.http.bad_query', `${String(issue.path[0] ?? 'query')}: ${issue.message}`, {
+      throw new BotError('bot.http.bad_query', describeIssue(issue, String(issue.path[0] ?? 'the query')), {
         hint: `status takes a comma-separated list of ${STATUSES.join(', ')}; limit 1-1000.`,
       });
     }

@@ -17,7 +17,10 @@ export async function resolveOffer(tx: Tx, incident: Incident): Promise<OutboxDr
   if (incident.status === 'resolved' || incident.status === 'closed') return [];
   const counts = await tx.countIncidentAlerts(incident.id);
   if (counts.firing > 0 || counts.resolved === 0) return [];
-  const text = `✅ All ${counts.resolved} alert${counts.resolved === 1 ? '' : 's'} of ${incidentRef(incident)} ${counts.resolved === 1 ? 'has' : 'have'} resolved. Resolve the incident?`;
+  const text =
+    counts.resolved === 1
+      ? `✅ The alert of ${incidentRef(incident)} has resolved. Resolve the incident?`
+      : `✅ All ${counts.resolved} alerts of ${incidentRef(incident)} have resolved. Resolve the incident?`;
   return [
     post(incident, {
       text,

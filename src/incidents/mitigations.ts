@@ -52,7 +52,7 @@ async function workloadTarget(
   const state = `${workload.state}, ${workload.restartCount} restarts${workload.lastExitCode !== null ? `, last exit ${workload.lastExitCode}` : ''}`;
   const preview =
     kind === 'restart'
-      ? `${workload.name} on ${workload.node} (${state}) will be restarted${workload.gpus > 0 ? `; its ${workload.gpus} GPU(s) are briefly idle` : ''}.`
+      ? `${workload.name} on ${workload.node} (${state}) will be restarted${workload.gpus > 0 ? `; its ${plural(workload.gpus, 'GPU')} are briefly idle` : ''}.`
       : `${workload.name} on ${workload.node} (${state}) will be stopped and stays stopped until someone starts it.`;
   return { target: workload.id, adapter, node: workload.node, preview };
 }
@@ -69,7 +69,7 @@ export const MITIGATIONS: Readonly<Record<ActionKind, Mitigation>> = {
         async (adapter, o) => {
           const workloads = await adapter.listWorkloads(node, o);
           const running = workloads.filter((w) => w.state === 'running' || w.state === 'restarting');
-          return `${node} will stop receiving new work. ${running.length} running workload(s) keep running: ${running.map((w) => w.name).join(', ') || 'none'}.`;
+          return `${node} will stop receiving new work. ${plural(running.length, 'running workload')} ${running.length === 1 ? 'keeps' : 'keep'} running: ${running.map((w) => w.name).join(', ') || 'none'}.`;
         },
         opts,
       ),

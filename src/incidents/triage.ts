@@ -9,6 +9,7 @@ import {
   graphemeHead,
   type Incident,
   isBotError,
+  plural,
 } from '../core/index.ts';
 import { NCCL_PORT } from '../nodes/commands.ts';
 import type { CommandResult, DiagnosticId, NodeAdapter } from '../nodes/port.ts';
@@ -244,7 +245,8 @@ export class TriageService {
         : `${t.node}: ${
             t
               .report!.findings.filter((f) => f.level !== 'info')
-              .map((f) => f.text)
+              // Findings are sentences; joined, each gives up its full stop for the separator.
+              .map((f) => f.text.replace(/\.$/, ''))
               .join('; ') || 'healthy'
           }`,
     );
@@ -256,7 +258,7 @@ export class TriageService {
       actorName: actor.name,
       text: graphemeHead(
         this.actions.redactor(
-          `Triage of ${results.length} node(s) in ${incidentRef(incident)}${runbook ? ` (runbook ${runbook.name})` : ''}: ${lines.join(' | ')}`,
+          `Triage of ${plural(results.length, 'node')} in ${incidentRef(incident)}${runbook ? ` (runbook ${runbook.name})` : ''}: ${lines.join(' | ')}`,
         ),
         BOT_LIMITS.timelineSummary,
       ),

@@ -28,7 +28,7 @@ export function invalidNodeNameError(node: string): BotError {
 
 export function unknownWorkloadError(workloadId: string): BotError {
   return new BotError('bot.workload.unknown', `No workload with id ${workloadId}.`, {
-    hint: 'Workload ids look like `<node>/<name>`; list them with `/node workloads <node>`.',
+    hint: 'Workload ids look like `<node>/<name>`; list them with `/workload list --node <node>`.',
   });
 }
 

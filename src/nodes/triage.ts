@@ -1,3 +1,4 @@
+import { plural } from '../core/text.ts';
 import { parseOomLines } from './parse/dmesg.ts';
 import { parseContainerRestarts, parseDockerPs } from './parse/docker.ts';
 import { parseFree, parseUptime } from './parse/host.ts';
@@ -174,7 +175,7 @@ export function analyze(
     findings.push({
       level: 'warning',
       kind: 'oom',
-      text: `${ooms.length} OOM kill(s) (${victims.join(', ')}): find the largest consumer; restart it with a memory limit or move it.`,
+      text: `${plural(ooms.length, 'OOM kill')} (${victims.join(', ')}): find the largest consumer; restart it with a memory limit or move it.`,
       ...(latest ? { container: latest } : {}),
     });
   }

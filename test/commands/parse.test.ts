@@ -431,17 +431,24 @@ describe('CommandRegistry', () => {
   });
 
   it('refuses an unknown group, listing the groups', () => {
-    const err = findError('nope', 'declare');
+    const err = findError('zzz', 'declare');
     expect(err.code).toBe('bot.command.unknown');
-    expect(err.message).toBe('There is no /nope command.');
+    expect(err.message).toBe('There is no /zzz command.');
     expect(err.hint).toBe('Commands: /incident, /node, /workload, /runbook.');
-    expect(findError('nope', 'help').message).toBe('There is no /nope command.');
+    expect(findError('zzz', 'help').message).toBe('There is no /zzz command.');
+    expect(findError('incidnet', 'declare').message).toBe(
+      'There is no /incidnet command. Did you mean /incident?',
+    );
+    expect(findError('nodes', 'list').message).toBe('There is no /nodes command. Did you mean /node?');
   });
 
   it('refuses an unknown command, listing that group’s commands', () => {
     const err = findError('incident', 'decalre');
     expect(err.code).toBe('bot.command.unknown');
-    expect(err.message).toBe('Unknown command "/incident decalre".');
+    expect(err.message).toBe('Unknown command "/incident decalre". Did you mean /incident declare?');
+    expect(findError('incident', 'declar').message).toBe(
+      'Unknown command "/incident declar". Did you mean /incident declare?',
+    );
     expect(err.hint).toBe(
       'Try one of: declare, status, update, severity, assign, note, timeline, mitigated, resolve, postmortem, close, list, help, or /incident help.',
     );

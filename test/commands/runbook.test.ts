@@ -73,7 +73,7 @@ describe('/runbook run', () => {
     expect(reply.visibility).toBe('channel');
     expect(reply.message.header).toBe('📘 Runbook: GPU Xid error');
     expect(reply.message.sections![0]).toBe(
-      "Ran on 2 node(s): 1 mitigation(s) requested; each node's report is above.",
+      "Ran on 2 nodes: 1 mitigation requested; each node's report is above.",
     );
     // Only the mitigations that fit the findings: Xid 79 calls for no restart.
     const text = all(reply);
@@ -119,7 +119,7 @@ describe('/runbook run', () => {
     await h.store.markAlertsPosted('alertmanager:g', [{ fingerprint: 'f1', status: 'firing' }], incident.id);
     const reply = await h.command('runbook', 'run gpu-xid', incident.channelId!);
     expect(reply.message.sections![0]).toBe(
-      "Ran on 1 node(s): 1 mitigation(s) requested; each node's report is above.",
+      "Ran on 1 node: 1 mitigation requested; each node's report is above.",
     );
     expect((await h.store.listActions(incident.id)).map((a) => [a.kind, a.target])).toEqual([
       ['drain', 'gpu-node-5'],

@@ -117,7 +117,7 @@ describe('confirmed mitigation in the sandbox', () => {
   it('triages nodes from the channel and lists workloads', async () => {
     const { number, channel } = await incident('Crash loop and OOM kills');
     const reply = await alice.send(channel, '/node triage gpu-node-3 gpu-node-7');
-    expect(replyText(reply)).toContain('Triage finished: 2 node(s)');
+    expect(replyText(reply)).toContain('Triage finished: 2 nodes');
     const posts = (await alice.messages(channel))
       .filter((m) => !m.visibleTo)
       .map((m) => m.message.header ?? m.message.text);

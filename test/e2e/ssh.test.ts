@@ -33,7 +33,7 @@ describe('SSH fleet through the sandbox', () => {
     const channel = (await alice.declare('"GPU fell off the bus on gpu-node-5" --severity SEV1')).channel.id;
     expect(replyText(await alice.send(channel, '/node list'))).toMatch(/Fleet: 5 nodes/);
     const reply = await alice.send(channel, '/node triage gpu-node-5 gpu-node-3');
-    expect(replyText(reply)).toContain('Triage finished: 2 node(s)');
+    expect(replyText(reply)).toContain('Triage finished: 2 nodes');
     const headers = (await alice.messages(channel))
       .filter((m) => !m.visibleTo)
       .map((m) => m.message.header ?? '');

@@ -142,7 +142,7 @@ describe('HTTP server without API_TOKEN', () => {
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { code: string; message: string; hint: string } };
     expect(body.error.code).toBe('bot.http.bad_query');
-    expect(body.error.message).toMatch(/^status: /);
+    expect(body.error.message).toMatch(/^status\b/);
     expect(body.error.hint).toBe(
       'status takes a comma-separated list of declared, investigating, mitigated, resolved, closed; limit 1-1000.',
     );
@@ -153,7 +153,7 @@ describe('HTTP server without API_TOKEN', () => {
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('bot.http.bad_query');
-    expect(body.error.message).toMatch(/^limit: /);
+    expect(body.error.message).toMatch(/^limit\b/);
   });
 
   it('GET /api/incidents/42 is 404', async () => {

@@ -52,7 +52,7 @@ describe('mitigations: preview → approval → one run', () => {
     // The spare is taken now: gpu-node-1's job has nowhere to go, and the preview says so first.
     const one = await h.actions.request(incident, 'drain', 'gpu-node-1', alice);
     expect(one.preview).toContain(
-      '• llama3-70b-pretrain-0 (8 GPUs) will be stopped: no ready node has 8 free GPU(s)',
+      '• llama3-70b-pretrain-0 (8 GPUs) will be stopped: no ready node has 8 free GPUs',
     );
     const done = await h.actions.approve(one.id, bob);
     expect(done.status).toBe('succeeded');

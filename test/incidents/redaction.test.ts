@@ -41,10 +41,10 @@ describe('redaction of what nodes print, in chat', () => {
     await h.triage.run({ chat: h.chat, channelId, incident, nodes: ['gpu-node-7'], actor: alice });
     const report = (await h.messages(channelId)).find((m) => m.message.header?.startsWith('🟠 gpu-node-7'));
     const shown = JSON.stringify(report?.message);
-    expect(shown).toContain('OOM kill(s) ([redacted])');
+    expect(shown).toContain('1 OOM kill ([redacted])');
     expect(shown).not.toContain(KEY);
     const timeline = JSON.stringify(await h.store.listTimeline(incident.id));
-    expect(timeline).toContain('Triage of 1 node(s)');
+    expect(timeline).toContain('Triage of 1 node in');
     expect(timeline).not.toContain(KEY);
     await h.close();
   });

@@ -51,7 +51,7 @@ describe('triage', () => {
     ]);
     const timeline = await h.store.listTimeline(incident.id);
     const entry = timeline.find((e) => e.kind === 'command')!;
-    expect(entry.text).toMatch(/^Triage of 4 node\(s\) in INC-1: /);
+    expect(entry.text).toMatch(/^Triage of 4 nodes in INC-1: /);
     expect(entry.key).toBe(true);
 
     // A second triage does not request the same mitigations again.
@@ -215,7 +215,7 @@ describe('triage with a runbook', () => {
       posts.some((m) => m.message.text === '🔎 Triage of 2 nodes with runbook gpu-xid: 2/2 done ✅'),
     ).toBe(true);
     const entry = (await h.store.listTimeline(incident.id)).find((e) => e.kind === 'command')!;
-    expect(entry.text).toMatch(/^Triage of 2 node\(s\) in INC-1 \(runbook gpu-xid\): /);
+    expect(entry.text).toMatch(/^Triage of 2 nodes in INC-1 \(runbook gpu-xid\): /);
 
     // Run again: the drain is already open, and says so.
     const [again] = await h.triage.run({

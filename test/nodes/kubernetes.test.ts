@@ -187,7 +187,7 @@ describe('kubernetes adapter: diagnostics from the API', () => {
     const { k8s, fake } = await setup();
     const gpu = await k8s.diagnose('k8s-gpu-2', 'gpu');
     expect(gpu.stdout).toContain(
-      'nvidia.com/gpu: capacity 8, allocatable 7: the device plugin withholds 1 GPU(s)',
+      'nvidia.com/gpu: capacity 8, allocatable 7: the device plugin withholds 1 GPU',
     );
     expect(gpu.stdout).toContain('model NVIDIA-H100-80GB-HBM3');
     expect(gpu.stdout).toMatch(/GPUs requested by pods: 6 of 7/);
@@ -239,7 +239,7 @@ describe('kubernetes adapter: drain', () => {
     expect(result.ok).toBe(true);
     expect(result.summary).toBe('Drained k8s-gpu-1: 2 evicted, 5 left in place');
     expect(result.output).toContain(
-      'pod ml/vllm-llama3-8b-7d4b9c6f5d-x2x9z evicted (a PodDisruptionBudget refused it 2 time(s) first)',
+      'pod ml/vllm-llama3-8b-7d4b9c6f5d-x2x9z evicted (a PodDisruptionBudget refused it 2 times first)',
     );
     expect(result.output).toContain('warning: ml/llama3-70b-pretrain-0 uses emptyDir');
     const evictions = fake.requests({ method: 'POST', path: /\/eviction$/ });
@@ -330,7 +330,7 @@ describe('kubernetes adapter: restart and stop', () => {
     const result = await k8s.restartWorkload('ml/vllm-llama3-8b-7d4b9c6f5d-p4m7q');
     expect(result).toEqual({
       ok: true,
-      summary: 'Rollout restart of deployment ml/vllm-llama3-8b: its 2 pod(s) are replaced one by one',
+      summary: 'Rollout restart of deployment ml/vllm-llama3-8b: its 2 pods are replaced one by one',
       output: 'deployment.apps/vllm-llama3-8b restarted',
     });
     expect(fake.requests().map((r) => `${r.method} ${r.path}`)).toEqual([
@@ -358,7 +358,7 @@ describe('kubernetes adapter: restart and stop', () => {
   it('restarts a StatefulSet pod through its StatefulSet, refuses a paused Deployment, a bare and a static pod', async () => {
     const { k8s, fake } = await setup();
     expect((await k8s.restartWorkload('ml/llama3-70b-pretrain-0')).summary).toBe(
-      'Rollout restart of statefulset ml/llama3-70b-pretrain: its 2 pod(s) are replaced one by one',
+      'Rollout restart of statefulset ml/llama3-70b-pretrain: its 2 pods are replaced one by one',
     );
     expect(
       fake.workload('statefulsets', 'ml', 'llama3-70b-pretrain')?.spec.template.metadata.annotations[

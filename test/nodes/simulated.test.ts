@@ -285,12 +285,12 @@ describe('simulated mutations', () => {
     const plan = await sim.planDrain('gpu-node-1');
     expect(plan.fates?.['gpu-node-1/llama3-70b-pretrain-0']).toEqual({
       kind: 'stopped',
-      why: 'no ready node has 8 free GPU(s) and 440,000 MiB of memory',
+      why: 'no ready node has 8 free GPUs and 440,000 MiB of memory',
     });
     const result = await sim.drain('gpu-node-1');
     expect(result.summary).toContain('1 stopped');
     expect(result.warning).toBe(
-      'llama3-70b-pretrain-0 was stopped, not moved: no ready node has 8 free GPU(s) and 440,000 MiB of memory. Start it again once a node is free.',
+      'llama3-70b-pretrain-0 was stopped, not moved: no ready node has 8 free GPUs and 440,000 MiB of memory. Start it again once a node is free.',
     );
     expect(await workload(sim, 'gpu-node-1/llama3-70b-pretrain-0')).toMatchObject({
       state: 'stopped',

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { BotError } from '../../core/index.ts';
+import { BotError, describeIssue } from '../../core/index.ts';
 import { type Router, readJson, sendJson } from '../../http/router.ts';
 import type { SandboxChat } from './adapter.ts';
 import { assertWritable, type SandboxChannel, type WorkspaceEvent } from './workspace.ts';
@@ -49,7 +49,13 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const r = schema.safeParse(body);
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
-  throw new BotError('bot.http.bad_request', `${issue.path.join('.') || 'body'}: ${issue.message}`);
+  throw new BotError(
+    'bot.http.bad_request',
+    capitalise(describeIssue(issue, issue.path.length ? `The ${issue.path.join('.')}` : 'The request')),
+    {
+      hint: 'The page sends this itself; reload it if it keeps happening.',
+    },
+  );
 }
 
 function visible(channel: SandboxChannel, user: string): boolean {
@@ -275,4 +281,8 @@ function streamEvents(chat: SandboxChat, res: ServerResponse, user: string): voi
     clearInterval(ping);
     chat.workspace.events.off('event', listener);
   });
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -1,4 +1,5 @@
 import type { CoreV1Event, V1ContainerStatus, V1Node, V1Pod } from '@kubernetes/client-node';
+import { plural } from '../../core/text.ts';
 import { NCCL_PORT } from '../commands.ts';
 import type { DiagnosticId } from '../port.ts';
 import { humanDuration, stamp, stampAgo } from './format.ts';
@@ -172,7 +173,7 @@ function gpu(f: NodeFacts): DiagnosticOutput {
   return {
     exitCode: 0,
     stdout: lines(
-      `nvidia.com/gpu: capacity ${capacity}, allocatable ${allocatable}${lost > 0 ? `: the device plugin withholds ${lost} GPU(s) it considers unhealthy (often after an Xid)` : ''}`,
+      `nvidia.com/gpu: capacity ${capacity}, allocatable ${allocatable}${lost > 0 ? `: the device plugin withholds ${plural(lost, 'GPU')} it considers unhealthy (often after an Xid)` : ''}`,
       product && `model ${product} (label ${GPU_PRODUCT_LABEL})`,
       `GPUs requested by pods: ${used} of ${allocatable}`,
       ...users.map((u) => `  ${u.id} ${u.gpus}`),

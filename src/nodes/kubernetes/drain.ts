@@ -1,5 +1,6 @@
 import { ApiException, type V1Pod } from '@kubernetes/client-node';
 import { BotError } from '../../core/errors.ts';
+import { plural } from '../../core/text.ts';
 import { abortableSleep } from '../errors.ts';
 import type { CallOptions, DrainPlan, MutationResult, Workload } from '../port.ts';
 import { type AdapterContext, listPods } from './context.ts';
@@ -188,13 +189,13 @@ export async function runDrain(
     const id = podId(o.pod);
     if (o.kind === 'evicted') {
       lines.push(
-        `pod ${id} evicted${o.refusals ? ` (a PodDisruptionBudget refused it ${o.refusals} time(s) first)` : ''}`,
+        `pod ${id} evicted${o.refusals ? ` (a PodDisruptionBudget refused it ${plural(o.refusals, 'time')} first)` : ''}`,
       );
     } else if (o.kind === 'gone') {
       lines.push(`pod ${id} already gone`);
     } else if (o.kind === 'blocked') {
       lines.push(
-        `pod ${id} NOT evicted: ${o.message} (refused ${o.refusals} time(s) until the drain timeout)`,
+        `pod ${id} NOT evicted: ${o.message} (refused ${plural(o.refusals, 'time')} until the drain timeout)`,
       );
     } else {
       lines.push(`pod ${id} NOT evicted: ${o.message}`);

@@ -139,7 +139,7 @@ async function rolloutRestart(
   const replicas = owner.spec?.replicas ?? 1;
   return {
     ok: true,
-    summary: `Rollout restart of ${kind.toLowerCase()} ${namespace}/${name}: its ${replicas} pod(s) are replaced one by one`,
+    summary: `Rollout restart of ${kind.toLowerCase()} ${namespace}/${name}: its ${replicas === 1 ? 'pod is' : `${replicas} pods are`} replaced one by one`,
     output: `${ref} restarted`,
   };
 }

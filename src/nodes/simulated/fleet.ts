@@ -1,3 +1,4 @@
+import { plural } from '../../core/text.ts';
 import { unknownNodeError, unknownWorkloadError } from '../errors.ts';
 import { compareNodeNames } from '../node-names.ts';
 import type { MutationResult, NodeState, Workload } from '../port.ts';
@@ -323,5 +324,5 @@ export class Fleet {
 
 /** Why a workload could not be moved: what it needs, which no ready node has. */
 export function noRoom(w: SimWorkload): string {
-  return `no ready node has ${w.profile.gpus} free GPU(s) and ${w.profile.memMiB.toLocaleString('en-US')} MiB of memory`;
+  return `no ready node has ${plural(w.profile.gpus, 'free GPU')} and ${w.profile.memMiB.toLocaleString('en-US')} MiB of memory`;
 }
