@@ -130,6 +130,12 @@ export interface ChatPlatform {
    * `fallback` is the text shown elsewhere. Absent: the fallback is used.
    */
   localTime?(at: Date, fallback: string, withDate: boolean): string;
+  /**
+   * "16 minutes ago", kept current by the reader's client (Slack's `{ago}`, Discord's `<t:…:R>`,
+   * the sandbox page), so a card never says "0s" a quarter of an hour later. `fallback` is shown
+   * where the token is not rendered (notifications). Absent: the fallback is used.
+   */
+  relativeTime?(at: Date, fallback: string): string;
 
   start(handler: InboundHandler): Promise<void>;
   stop(): Promise<void>;

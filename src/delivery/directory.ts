@@ -34,6 +34,12 @@ export class ChatDirectory {
     return chat;
   }
 
+  /** "16 minutes ago" as the platform keeps it current; else the time it was, in DISPLAY_TIMEZONE. */
+  relativeTime(chat: ChatPlatform, at: Date): string {
+    const fallback = `since ${formatTime(at, this.displayTimeZone, true)}`;
+    return chat.relativeTime ? chat.relativeTime(at, fallback) : fallback;
+  }
+
   /** A time in a shared message: each reader's zone where the platform can, else DISPLAY_TIMEZONE. */
   channelTime(chat: ChatPlatform, at: Date, withDate = true): string {
     const fallback = formatTime(at, this.displayTimeZone, withDate);

@@ -19,6 +19,8 @@ export interface CardInput {
   readonly now: Date;
   /** Renders a time for the channel's readers (their own zone where the platform can). */
   readonly time: (at: Date, withDate: boolean) => string;
+  /** "16 minutes ago", kept current by the platform where it can (ChatPlatform.relativeTime). */
+  readonly ago: (at: Date) => string;
   readonly mention: (userId: string) => string;
   /** The incident's alerts, when any fed it. */
   readonly alerts?: { readonly firing: number; readonly resolved: number };
@@ -92,7 +94,7 @@ function cardButtons(incident: Incident, roles: readonly RoleAssignment[]): Chat
 
 /** The incident card: posted once in the channel, then updated in place on every change. */
 export function renderCard(input: CardInput): ChatMessage {
-  const { incident, roles, lastUpdate, now, time, alerts } = input;
+  const { incident, roles, lastUpdate, now, time, ago, alerts } = input;
   // Every person the card names is mentioned on purpose (ChatMessage.mentions); nothing else is.
   const mentioned = new Set<string>();
   const mention = (id: string) => {
@@ -135,7 +137,9 @@ export function renderCard(input: CardInput): ChatMessage {
     sections.push(`*Latest update* (${time(lastUpdate.at, false)}, ${lastUpdate.by}):\n${lastUpdate.text}`);
   }
   const context = [
-    `${incident.status === 'resolved' || incident.status === 'closed' ? 'Lasted' : 'Open for'} ${formatDuration(elapsed)}${milestones.length ? ` · ${milestones.join(' · ')}` : ''}`,
+    // An open incident's age is drawn by the reader's client, so it is right whenever it is read;
+    // a finished one's length no longer changes.
+    `${incident.resolvedAt ? `Lasted ${formatDuration(elapsed)}` : `Declared ${ago(incident.createdAt)}`}${milestones.length ? ` · ${milestones.join(' · ')}` : ''}`,
     'Commands: /incident help',
   ];
   return {

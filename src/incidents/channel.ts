@@ -231,6 +231,7 @@ export class IncidentChannel {
       lastUpdate: last ? { text: last.text, at: last.at, by: last.actorName ?? 'someone' } : undefined,
       now: this.clock.now(),
       time: (at, withDate) => this.directory.channelTime(chat, at, withDate),
+      ago: (at) => this.directory.relativeTime(chat, at),
       mention: (id) => (isBotActorId(id) ? 'an alert' : chat.mention(id)),
       alerts,
     });

@@ -54,3 +54,27 @@ describe('long sections over several embeds', () => {
     expect(joined).toBe(log);
   });
 });
+
+describe('toDiscordMessage: times', () => {
+  it('puts a context holding a <t:…> time in a last field, since Discord draws no markup in a footer', () => {
+    const body = toDiscordMessage({
+      text: 'INC-1',
+      header: 'INC-1: GPU trouble',
+      fields: [{ label: 'Status', value: 'declared' }],
+      context: ['Declared <t:1700000000:R>', 'Commands: /incident help'],
+    });
+    const embed = body.embeds.at(-1)!;
+    expect(embed.footer).toBeUndefined();
+    expect(embed.fields?.at(-1)).toEqual({
+      name: '\u200b',
+      value: 'Declared <t:1700000000:R> · Commands: /incident help',
+      inline: false,
+    });
+    // Without a time the footer stays a footer.
+    expect(
+      toDiscordMessage({ text: 'x', header: 'y', context: ['Commands: /incident help'] }).embeds[0]!.footer,
+    ).toEqual({
+      text: 'Commands: /incident help',
+    });
+  });
+});

@@ -110,6 +110,7 @@ function card(overrides: Parameters<typeof makeIncident>[0] = {}) {
     time: (at: Date, withDate: boolean) =>
       `<!date^${Math.floor(at.getTime() / 1000)}^${withDate ? '{date_short_pretty} {time}' : '{time}'}|${at.toISOString()}>`,
     mention: (id: string) => `<@${id}>`,
+    ago: (at: Date) => `<!date^${Math.floor(at.getTime() / 1000)}^{ago}|since ${at.toISOString()}>`,
   });
 }
 
@@ -173,7 +174,11 @@ describe('toBlocks: the incident card', () => {
       deny: { type: 'plain_text', text: 'Not yet', emoji: true },
     });
     expect(context.elements).toEqual([
-      { type: 'mrkdwn', text: 'Open for 30 min' },
+      // Slack draws "30 minutes ago" itself, whenever the card is read: it never goes stale.
+      {
+        type: 'mrkdwn',
+        text: `Declared <!date^${Math.floor(minutes(0).getTime() / 1000)}^{ago}|since ${minutes(0).toISOString()}>`,
+      },
       { type: 'mrkdwn', text: 'Commands: /incident help' },
     ]);
   });

@@ -122,7 +122,7 @@ describe('sandbox page in a browser', () => {
     expect(await card().textContent()).toContain('APP');
 
     // Message times are in the browser's zone.
-    const time = card().locator('time');
+    const time = card().locator('time:not(.ago)');
     const iso = (await time.getAttribute('datetime'))!;
     const expected = new Intl.DateTimeFormat('en-US', {
       timeZone: TIME_ZONE,
@@ -130,6 +130,16 @@ describe('sandbox page in a browser', () => {
       minute: '2-digit',
     });
     expect(await time.textContent()).toBe(expected.format(new Date(iso)));
+
+    // The card's age is drawn by the page and kept current, not frozen at "0s" when it was posted.
+    const age = card().locator('time.ago');
+    expect(await age.textContent()).toBe('just now');
+    // Runs in the page (no DOM types here): move the card's declared time back, then refocus.
+    await age.evaluate((t: any) => {
+      t.dataset.ago = String(Date.now() - 16 * 60_000);
+      t.ownerDocument.defaultView.dispatchEvent(new Event('focus'));
+    });
+    expect(await age.textContent()).toBe('16 minutes ago');
 
     await page.getByTestId('user-select').selectOption('bob');
     await card().getByTestId('button-Take command').click();

@@ -725,6 +725,11 @@ export class DiscordChat implements ChatPlatform {
       : `<#${channel.id}>`;
   }
 
+  /** Discord renders `<t:…:R>` as "16 minutes ago", and keeps it current on screen. */
+  relativeTime(at: Date): string {
+    return `<t:${Math.floor(at.getTime() / 1000)}:R>`;
+  }
+
   /** Discord renders <t:…> in each reader's own time zone. */
   localTime(at: Date, _fallback: string, withDate: boolean): string {
     return `<t:${Math.floor(at.getTime() / 1000)}:${withDate ? 'f' : 't'}>`;

@@ -193,6 +193,12 @@ export function toDiscordMessage(message: ChatMessage): DiscordPayload {
     .map(toDiscordMarkdown)
     .join(' · ');
   let footer = footerText ? truncate(footerText, L.footerText) : '';
+  // Discord draws no markdown in a footer: a <t:…> time there would show as its raw token. Such a
+  // context goes in a last, unnamed field instead, which comes after the others as a footer would.
+  if (TIME_TOKEN.test(footer) && fields.length < L.embedFields) {
+    fields.push({ name: '\u200b', value: truncate(footerText, L.fieldValue), inline: false });
+    footer = '';
+  }
   const sourceSections = message.sections?.length
     ? message.sections
     : message.header || message.fields?.length
@@ -226,6 +232,9 @@ export function toDiscordMessage(message: ChatMessage): DiscordPayload {
   const content = truncate(toDiscordMarkdown(fallback).trim(), L.content);
   return { content, embeds, components, allowed_mentions: allowedMentions(message, content) };
 }
+
+/** Discord's timestamp markup (`<t:1700000000:R>`). */
+const TIME_TOKEN = /<t:-?\d{1,13}(?::[tTdDfFR])?>/;
 
 /** What title, fields and footer may take of the 6,000, so some text always fits beside them. */
 const FIXED_MAX = L.embedTotal - 1000;

@@ -183,6 +183,11 @@ export class SandboxChat implements ChatPlatform {
     return `@${userId}`;
   }
 
+  /** The page renders `<!ago^ms|fallback>` as "16 minutes ago" and keeps it current. */
+  relativeTime(at: Date, fallback: string): string {
+    return `<!ago^${at.getTime()}|${fallback}>`;
+  }
+
   channelLink(channel: ChannelRef): string {
     return `#${channel.name}`;
   }

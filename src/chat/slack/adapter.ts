@@ -410,6 +410,11 @@ export class SlackChat implements ChatPlatform {
     return channel.name ? `<#${channel.id}|${channel.name}>` : `<#${channel.id}>`;
   }
 
+  /** Slack renders `{ago}` as "16 minutes ago", current whenever the message is read. */
+  relativeTime(at: Date, fallback: string): string {
+    return `<!date^${Math.floor(at.getTime() / 1000)}^{ago}|${fallback}>`;
+  }
+
   /** Slack renders <!date^…> in each reader's own time zone. */
   localTime(at: Date, fallback: string, withDate: boolean): string {
     const epoch = Math.floor(at.getTime() / 1000);

@@ -173,9 +173,39 @@ function links(text) {
     /<((?:https?:\/\/|mailto:)[^\s|<>]+)(?:\|([^<>]*))?>/g,
     (m) =>
       `<a href="${escapeHtml(m[1])}" target="_blank" rel="noopener noreferrer">${emphasis(honestLabel(m[1], m[2]) || m[1])}</a>`,
+    agoTimes,
+  );
+}
+
+/**
+ * `<!ago^<epoch ms>|fallback>` (the bot's relativeTime) as "16 minutes ago", kept current by
+ * refreshAgoTimes: the card's age is right whenever it is looked at.
+ */
+function agoTimes(text) {
+  return splitMap(
+    text,
+    /<!ago\^(\d{1,15})\|([^<>\n]*)>/g,
+    (m) =>
+      `<time class="ago" data-ago="${m[1]}" datetime="${new Date(Number(m[1])).toISOString()}" title="${escapeHtml(m[2])}">${escapeHtml(agoText(Number(m[1])))}</time>`,
     (plain) => channelRefs(emphasis(plain)),
   );
 }
+
+function agoText(at) {
+  const s = Math.max(0, Math.round((Date.now() - at) / 1000));
+  if (s < 45) return 'just now';
+  const unit = (n, word) => `${n} ${word}${n === 1 ? '' : 's'} ago`;
+  if (s < 3600) return unit(Math.max(1, Math.round(s / 60)), 'minute');
+  if (s < 86_400) return unit(Math.round(s / 3600), 'hour');
+  return unit(Math.round(s / 86_400), 'day');
+}
+
+function refreshAgoTimes() {
+  for (const t of document.querySelectorAll('time.ago')) t.textContent = agoText(Number(t.dataset.ago));
+}
+setInterval(refreshAgoTimes, 20_000);
+// Coming back to the tab (timers are slowed in the background): current at once.
+window.addEventListener('focus', refreshAgoTimes);
 
 // As src/chat/markup.ts honestLabel (Slack and Discord render the same): a label that names
 // another address than the link's target would send a reader elsewhere, so the target is shown.
