@@ -111,9 +111,38 @@ export function describeActionState(action: Action): string {
   }
 }
 
-export function notPendingError(action: Action): BotError {
-  return new BotError(
-    'bot.action.not_pending',
-    `This ${action.kind} of ${action.target} is no longer waiting for approval: it is ${describeActionState(action)}.`,
-  );
+/**
+ * A click on an Approve or Cancel that someone else answered first (or that expired), saying who
+ * and when: "Bob approved this drain of gpu-node-5 at 07:36; it succeeded." `time` renders the
+ * instant for the channel (default: UTC).
+ */
+export function notPendingError(
+  action: Action,
+  time: (at: Date) => string = (at) => `${at.toISOString().slice(11, 16)} UTC`,
+): BotError {
+  const what = `${action.kind} of ${action.target}`;
+  const who = action.decidedByName ?? action.decidedBy;
+  const at = action.decidedAt ? ` at ${time(action.decidedAt)}` : '';
+  const message = (() => {
+    switch (action.status) {
+      case 'cancelled':
+        return `${who} cancelled this ${what}${at}.`;
+      case 'expired':
+        return `This ${what} expired at ${time(action.expiresAt)} without approval.`;
+      case 'approved':
+      case 'running':
+        return `${who} approved this ${what}${at}; it is running.`;
+      case 'succeeded':
+        return `${who} approved this ${what}${at}; it ${action.result?.warning ? 'finished with a warning' : 'succeeded'}.`;
+      case 'failed':
+        return `${who} approved this ${what}${at}; it failed.`;
+      case 'unknown':
+        return `${who} approved this ${what}${at}; its outcome is unknown (the bot stopped while it was under way).`;
+      default:
+        return `This ${what} is no longer waiting for approval: it is ${describeActionState(action)}.`;
+    }
+  })();
+  return new BotError('bot.action.not_pending', message, {
+    hint: 'Nothing was done for this click. The message shows where things stand now.',
+  });
 }

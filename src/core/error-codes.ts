@@ -43,7 +43,6 @@ export const ERROR_CODES = {
   'bot.alerts.invalid_payload': 'invalid',
 
   // Buttons (src/incidents/buttons.ts, the sandbox).
-  'bot.button.stale': 'conflict',
   'bot.button.unknown': 'invalid',
 
   // The ChatPlatform port: what every adapter raises the same way (src/chat/port.ts).

@@ -13,6 +13,7 @@ import {
   decideApproval,
   expiresAt,
   type Incident,
+  isBotError,
   isSeverity,
   needsSecondPerson,
   notPendingError,
@@ -241,6 +242,32 @@ export class ActionService {
   }
 
   async approve(actionId: string, actor: Actor): Promise<Action> {
+    return this.explainingStaleClicks(actionId, () => this.approveOnce(actionId, actor));
+  }
+
+  /**
+   * A click someone else answered first (or one after the expiry) is refused with who did what
+   * and when, in the channel's time: "Bob approved this drain of gpu-node-5 at 07:36".
+   */
+  private async explainingStaleClicks<T>(actionId: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (!isBotError(err) || err.code !== 'bot.action.not_pending') throw err;
+      const action = await this.store.getAction(actionId);
+      const incident = action && (await this.store.getIncident(action.incidentId));
+      if (!action || !incident) throw err;
+      let chat: ReturnType<ChatDirectory['chatFor']> | undefined;
+      try {
+        chat = this.directory.chatFor(incident);
+      } catch {
+        throw notPendingError(action);
+      }
+      throw notPendingError(action, (at) => this.directory.channelTime(chat, at, false));
+    }
+  }
+
+  private async approveOnce(actionId: string, actor: Actor): Promise<Action> {
     const loaded = await this.load(actionId);
     const now = this.clock.now();
     // Decided inside the transaction that approves: the severity and its recent changes it weighs
@@ -294,6 +321,10 @@ export class ActionService {
   }
 
   async cancel(actionId: string, actor: Actor): Promise<Action> {
+    return this.explainingStaleClicks(actionId, () => this.cancelOnce(actionId, actor));
+  }
+
+  private async cancelOnce(actionId: string, actor: Actor): Promise<Action> {
     const { action, incident } = await this.load(actionId);
     assertMayCancel(action, actor, this.policy);
     const cancelled = await this.finishWithoutRun(
