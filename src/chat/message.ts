@@ -14,6 +14,12 @@ export interface ChatButton {
     readonly confirm: string;
     readonly deny: string;
   };
+  /**
+   * People whose click the bot will refuse, and why (the requester of a mitigation that needs a
+   * second person). Where the platform can, they are told at once instead of being shown a
+   * confirmation they cannot use; elsewhere the bot's refusal answers the click as usual.
+   */
+  readonly refusedFor?: { readonly users: readonly string[]; readonly why: string };
 }
 
 export interface ChatField {

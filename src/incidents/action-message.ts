@@ -64,7 +64,7 @@ export class ActionMessages {
           ]
         : []),
       pending
-        ? `Expires ${time(action.expiresAt)}${twoPerson ? ` · ${approvalSeverity(action, incident)}: needs a second person to approve` : ''}`
+        ? `Expires ${time(action.expiresAt)}${twoPerson ? ` · ${approvalSeverity(action, incident)}: someone other than ${action.requestedByName} must approve` : ''}`
         : `Updated ${time(this.clock.now())}`,
     ];
     const danger = isDestructive(action.kind);
@@ -83,6 +83,14 @@ export class ActionMessages {
                 id: actionButtonId('approve', action.id),
                 label: 'Approve',
                 style: danger ? ('danger' as const) : ('primary' as const),
+                ...(twoPerson && !byBot
+                  ? {
+                      refusedFor: {
+                        users: [action.requestedBy],
+                        why: `You requested this ${action.kind}; at ${approvalSeverity(action, incident)} someone else must approve it.`,
+                      },
+                    }
+                  : {}),
                 ...(danger
                   ? {
                       confirm: {

@@ -193,6 +193,39 @@ describe('sandbox page in a browser', () => {
     expect(pageErrors).toEqual([]);
   }, 60_000);
 
+  it('does not ask the requester to confirm an approval they cannot give, and says why where they clicked', async () => {
+    requireChromium();
+    await atGeneral('alice');
+    await send('/incident declare "NCCL hangs on gpu-node-6" --severity SEV2');
+    const channelItem = page.getByTestId('channel-inc-2-nccl-hangs-on-gpu-node-6');
+    await channelItem.waitFor({ timeout: 10_000 });
+    await channelItem.click();
+    await send('/node cordon gpu-node-6');
+    const request = page
+      .getByTestId('message')
+      .filter({ hasText: 'cordon gpu-node-6: waiting for approval' });
+    await request.waitFor({ timeout: 10_000 });
+    expect(await request.textContent()).toContain('SEV2: someone other than Alice (SRE) must approve');
+
+    const dialog = page.getByTestId('confirm-dialog');
+    await request.getByTestId('button-Approve').click();
+    const note = request.locator('.click-note');
+    await note.waitFor();
+    expect(await note.textContent()).toBe(
+      '❌ You requested this cordon; at SEV2 someone else must approve it.',
+    );
+    expect(await dialog.isVisible()).toBe(false);
+
+    // Someone else gets the confirmation, and the note is not theirs.
+    await page.getByTestId('user-select').selectOption('bob');
+    await request.getByTestId('button-Approve').click();
+    await dialog.waitFor();
+    expect(await request.locator('.click-note').count()).toBe(0);
+    await page.getByTestId('confirm-deny').click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect(pageErrors).toEqual([]);
+  });
+
   it('escapes HTML and renders the chat markup', async () => {
     requireChromium();
     await atGeneral();

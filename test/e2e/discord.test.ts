@@ -184,8 +184,11 @@ describe('Discord, end to end', () => {
       return fake.as(user).click(channel, prompt.message.id, confirm.customId);
     };
 
-    const own = await approveAs(alice);
-    expect((await answerTo(fake, own)).text).toMatch(/SEV2 needs a second person/);
+    // The requester is told at once, not shown a confirmation that cannot count.
+    const own = await answerTo(fake, fake.as(alice).click(channel, request.id, 'Approve'));
+    expect(own.ephemeral).toBe(true);
+    expect(own.text).toBe('❌ You requested this drain; at SEV2 someone else must approve it.');
+    expect(buttonsOf(own.message)).toEqual([]);
     const other = await approveAs(carol);
     expect((await answerTo(fake, other)).text).toMatch(/may not approve a drain/);
 

@@ -141,7 +141,10 @@ export class DiscordChat implements ChatPlatform {
   private readonly topics = new Map<string, string>();
   private readonly pacer: ChannelEditPacer;
   /** Confirmation dialogs of buttons the bot posted (Discord buttons have none of their own). */
-  private readonly confirms = new Map<string, NonNullable<ChatButton['confirm']>>();
+  private readonly confirms = new Map<
+    string,
+    NonNullable<ChatButton['confirm']> & { readonly refusedFor?: ChatButton['refusedFor'] }
+  >();
 
   constructor(readonly options: DiscordOptions) {
     const rest: Partial<RESTOptions> = {
@@ -599,12 +602,14 @@ export class DiscordChat implements ChatPlatform {
     for (const b of message.buttons ?? []) {
       if (!b.confirm) continue;
       this.confirms.delete(b.id);
-      this.confirms.set(b.id, b.confirm);
+      this.confirms.set(b.id, { ...b.confirm, ...(b.refusedFor ? { refusedFor: b.refusedFor } : {}) });
       if (this.confirms.size > CONFIRMS_MAX) this.confirms.delete(this.confirms.keys().next().value!);
     }
   }
 
-  confirmFor(buttonId: string): NonNullable<ChatButton['confirm']> | undefined {
+  confirmFor(
+    buttonId: string,
+  ): (NonNullable<ChatButton['confirm']> & { readonly refusedFor?: ChatButton['refusedFor'] }) | undefined {
     return this.confirms.get(buttonId);
   }
 

@@ -259,7 +259,14 @@ async function onInteraction(
  * the clicker sees, and only its confirm button (carrying the real id) acts.
  */
 async function askFirst(chat: DiscordChat, interaction: ButtonInteraction, buttonId: string): Promise<void> {
-  const confirm = chat.confirmFor(buttonId) ?? {
+  const known = chat.confirmFor(buttonId);
+  // Someone the bot will refuse (the requester, where a second person must approve) is told so
+  // now, not asked to confirm a click that cannot count.
+  if (known?.refusedFor?.users.includes(interaction.user.id)) {
+    await interaction.reply({ content: `❌ ${known.refusedFor.why}`, flags: MessageFlags.Ephemeral });
+    return;
+  }
+  const confirm = known ?? {
     title: 'Are you sure?',
     text: 'This cannot be undone.',
     confirm: 'Confirm',

@@ -67,6 +67,8 @@ const state = {
   unread: new Set(),
   /** `messageId:buttonId` of clicks waiting for the bot: rendered disabled, never sent twice. */
   inFlight: new Set(),
+  /** `user:messageId` → why that person's click did not count, shown under the buttons they clicked. */
+  clickNotes: new Map(),
   sending: false,
   /** @type {string[]} */
   history: loadHistory(),
@@ -783,6 +785,8 @@ function appendContent(body, m) {
   if (msg.buttons?.length) {
     body.append(h('div', { class: 'buttons' }, ...msg.buttons.map((b) => chatButton(m, b))));
   }
+  const note = state.clickNotes.get(`${state.user}:${m.id}`);
+  if (note) body.append(richText('div', 'click-note', note));
   for (const c of msg.context ?? []) body.append(richText('div', 'context', c));
 }
 
@@ -917,18 +921,29 @@ function confirmDialog(confirm, style) {
 async function clickButton(m, b, button) {
   const key = `${m.id}:${b.id}`;
   if (state.inFlight.has(key) || button.disabled) return;
+  // The bot said it would refuse this person (the requester, where someone else must approve):
+  // say why here, rather than ask them to confirm a click that cannot count.
+  if (b.refusedFor?.users?.includes(state.user)) {
+    state.clickNotes.set(`${state.user}:${m.id}`, `❌ ${b.refusedFor.why}`);
+    renderMessages();
+    return;
+  }
+  state.clickNotes.delete(`${state.user}:${m.id}`);
   if (b.confirm && !(await confirmDialog(b.confirm, b.style))) return;
   if (state.inFlight.has(key)) return;
   state.inFlight.add(key);
   try {
-    await perform(button, () =>
-      api('POST', `${API}/click`, {
+    await perform(button, async () => {
+      const answer = await api('POST', `${API}/click`, {
         user: state.user,
         channelId: m.channelId,
         messageId: m.id,
         buttonId: b.id,
-      }),
-    );
+      });
+      // A refusal is shown under the message clicked, not only at the end of the channel.
+      const said = answer?.reply?.message?.text ?? '';
+      if (said.startsWith('❌')) state.clickNotes.set(`${state.user}:${m.id}`, said);
+    });
   } finally {
     state.inFlight.delete(key);
     renderMessages();
