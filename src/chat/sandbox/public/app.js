@@ -460,6 +460,10 @@ let sseErrors = 0;
 let needsResync = false;
 let pollTimer = 0;
 let sseRetryTimer = 0;
+/** The stream was open before it failed: it was the bot that went away, not the stream. */
+let wasLive = false;
+/** Try the stream again at the first poll the bot answers (it came back), not after SSE_RETRY_MS. */
+let retryWhenBack = false;
 
 function connectEvents() {
   closeEvents();
@@ -472,6 +476,7 @@ function connectEvents() {
   es.onopen = () => {
     if (source !== es) return;
     sseErrors = 0;
+    wasLive = true;
     stopPolling();
     setConnection('live');
     // Events sent while the stream was down are lost: fetch everything once.
@@ -493,6 +498,10 @@ function connectEvents() {
     sseErrors += 1;
     needsResync = true;
     if (sseErrors >= SSE_MAX_ERRORS || es.readyState === EventSource.CLOSED) {
+      // A stream that worked and broke (a restart) is tried again as soon as the bot answers; one
+      // that never opened (a proxy that buffers it) waits SSE_RETRY_MS, so it is not hammered.
+      retryWhenBack = wasLive;
+      wasLive = false;
       closeEvents();
       startPolling();
       sseRetryTimer = window.setTimeout(connectEvents, SSE_RETRY_MS);
@@ -513,7 +522,13 @@ function startPolling() {
   if (pollTimer) return;
   pollTimer = window.setInterval(() => {
     refresh({ workspace: true, channel: true }).then(() => {
-      if (pollTimer && state.errorSource !== 'background') setConnection('polling');
+      if (!pollTimer || state.errorSource === 'background') return;
+      if (retryWhenBack) {
+        retryWhenBack = false;
+        connectEvents();
+        return;
+      }
+      setConnection('polling');
     });
   }, POLL_MS);
 }
