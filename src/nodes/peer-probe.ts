@@ -12,13 +12,14 @@ const where = (peer: string, address: string, port: number) =>
   peer === address ? `${peer}:${port}` : `${peer} (${address}) port ${port}`;
 
 export function probeConnected(peer: string, address: string, port: number): PeerProbe {
-  return { reachable: true, detail: `connected to ${where(peer, address, port)}` };
+  return { reachable: true, listening: true, detail: `connected to ${where(peer, address, port)}` };
 }
 
 /** A refusal comes from the peer's own kernel: the path is open, nothing listens there right now. */
 export function probeRefused(peer: string, address: string, port: number): PeerProbe {
   return {
     reachable: true,
+    listening: false,
     detail: `${where(peer, address, port)} refused the connection: the path is open, nothing listens there now`,
   };
 }

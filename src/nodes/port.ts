@@ -133,6 +133,11 @@ export interface PeerProbe {
    * a firewall, a link down, no route, the name does not resolve): what a network partition is.
    */
   readonly reachable: boolean;
+  /**
+   * Whether something listened on the port (the connection opened), where the probe can tell; a
+   * refusal is reachable and not listening.
+   */
+  readonly listening?: boolean;
   /** A few words on how it went, for the report (`connected to gpu-node-7 (10.10.2.17) port 29500`). */
   readonly detail: string;
 }

@@ -107,7 +107,9 @@ export function analyze(
   const mem = results.memory ? parseFree(out('memory')) : null;
   if (mem && mem.totalMiB > 0) {
     const used = mem.usedMiB / mem.totalMiB;
-    summary.push(`memory ${Math.round(used * 100)}% used (${gib(mem.usedMiB)} of ${gib(mem.totalMiB)} GiB)`);
+    // In free's own units: `free -h` keeps two or three digits, and "2048 GiB" made of its "2.0Ti"
+    // would claim a precision it never had (and disagree with the node's exact 2015 GiB).
+    summary.push(`memory ${Math.round(used * 100)}% used (${mem.usedText} of ${mem.totalText})`);
     if (used >= MEMORY_PRESSURE) {
       findings.push({
         level: 'warning',
@@ -220,7 +222,11 @@ export function analyze(
   // A partition between training nodes shows up as NCCL timeouts, not as anything on either node.
   for (const p of peers) {
     if (!p.result) skipped.push(`nccl-peer ${p.peer}`);
-    else if (p.result.reachable) summary.push(`NCCL ${p.port} → ${p.peer} reachable`);
+    // Reachable but refused agrees with the peer's own "not listening": the path is open, no job is.
+    else if (p.result.reachable)
+      summary.push(
+        `NCCL ${p.port} → ${p.peer} reachable${p.result.listening === false ? ', nothing listening there' : ''}`,
+      );
     else {
       findings.push({
         level: 'critical',
@@ -230,10 +236,6 @@ export function analyze(
     }
   }
   return { node, summary, findings, skipped };
-}
-
-function gib(mib: number): string {
-  return (mib / 1024).toFixed(0);
 }
 
 /** The exit codes people meet at 3 a.m. */

@@ -73,7 +73,9 @@ describe('triage', () => {
     });
     const byNode = new Map(results.map((r) => [r.node, r.report!]));
     // A ring in the order given: 5 → 6, 6 → 7, 7 → 5.
-    expect(byNode.get('gpu-node-5')!.summary).toContain('NCCL 29500 → gpu-node-6 reachable');
+    expect(byNode.get('gpu-node-5')!.summary).toContain(
+      'NCCL 29500 → gpu-node-6 reachable, nothing listening there',
+    );
     expect(byNode.get('gpu-node-7')!.summary).toContain('NCCL 29500 → gpu-node-5 reachable');
     const n6 = byNode.get('gpu-node-6')!;
     expect(n6.summary.some((l) => l.includes('→'))).toBe(false);
@@ -94,7 +96,9 @@ describe('triage', () => {
     expect(report('gpu-node-6').sections!.join('\n')).toContain(
       '🔴 gpu-node-6 cannot reach gpu-node-7:29500 (NCCL)',
     );
-    expect(report('gpu-node-5').sections![0]).toContain('NCCL 29500 → gpu-node-6 reachable');
+    expect(report('gpu-node-5').sections![0]).toContain(
+      'NCCL 29500 → gpu-node-6 reachable, nothing listening there',
+    );
     expect(report('gpu-node-7').sections![0]).toContain('NCCL 29500 → gpu-node-5 reachable');
 
     // No mitigation for a partition: only gpu-node-5's Xid asks for one.

@@ -62,6 +62,8 @@ describe('parseFree / humanSize', () => {
       usedMiB: 1.9 * 1024 * 1024,
       freeMiB: 48 * 1024,
       availableMiB: 86 * 1024,
+      totalText: '2.0Ti',
+      usedText: '1.9Ti',
     });
   });
 

@@ -201,10 +201,12 @@ describe('simulated peer probes', () => {
     const { sim } = setup();
     expect(await sim.probePeer!('gpu-node-2', 'gpu-node-1', 29500)).toEqual({
       reachable: true,
+      listening: true,
       detail: 'connected to gpu-node-1 (10.10.1.11) port 29500',
     });
     expect(await sim.probePeer!('gpu-node-1', 'gpu-node-2', 29500)).toEqual({
       reachable: true,
+      listening: false,
       detail:
         'gpu-node-2 (10.10.1.12) port 29500 refused the connection: the path is open, nothing listens there now',
     });

@@ -66,6 +66,7 @@ describe('ssh peer probe', () => {
     const mark = fleet.commands.length;
     expect(await ssh.probePeer!('gpu-node-1', 'gpu-node-2', 29500)).toEqual({
       reachable: true,
+      listening: true,
       detail: 'connected to gpu-node-2 (127.0.0.1) port 29500',
     });
     expect(await ssh.probePeer!('gpu-node-1', 'gpu-node-9', 29500)).toMatchObject({ reachable: true });
@@ -116,6 +117,7 @@ describe('ssh peer probe', () => {
     fleet.setPeerBlocked('gpu-node-1', '10.0.2.19', 'refuse');
     expect(await ssh.probePeer!('gpu-node-1', 'gpu-node-9', 29500)).toEqual({
       reachable: true,
+      listening: false,
       detail:
         'gpu-node-9 (10.0.2.19) port 29500 refused the connection: the path is open, nothing listens there now',
     });
@@ -150,6 +152,7 @@ describe('ssh peer probe', () => {
     const mark = fleet.commands.length;
     expect(await ssh.probePeer!('gpu-node-1', 'gpu-node-9', 8000)).toEqual({
       reachable: true,
+      listening: true,
       detail: 'connected to gpu-node-9 (10.0.2.19) port 8000',
     });
     expect(sentSince(mark)).toEqual([`sudo -n sh -c 'nc -zv -w 3 '\\''10.0.2.19'\\'' 8000'`]);

@@ -30,6 +30,9 @@ export interface FreeMemory {
   readonly usedMiB: number;
   readonly freeMiB: number;
   readonly availableMiB: number;
+  /** `total` and `used` as free printed them (`2.0Ti`, `1.9Ti`): no more precise than they were. */
+  readonly totalText: string;
+  readonly usedText: string;
 }
 
 const UNIT_MIB: Record<string, number> = {
@@ -54,5 +57,12 @@ export function parseFree(text: string): FreeMemory | null {
   if (!row || row.length < 6) return null;
   const [total, used, free, , , available] = row.map(parseHumanSize);
   if (total == null || used == null || free == null || available == null) return null;
-  return { totalMiB: total, usedMiB: used, freeMiB: free, availableMiB: available };
+  return {
+    totalMiB: total,
+    usedMiB: used,
+    freeMiB: free,
+    availableMiB: available,
+    totalText: row[0]!,
+    usedText: row[1]!,
+  };
 }
