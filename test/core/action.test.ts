@@ -122,18 +122,31 @@ describe('describeActionState', () => {
 
 describe('notPendingError', () => {
   it('names the action, its target and its state', () => {
-    const err = notPendingError(makeAction({ status: 'approved', decidedBy: 'U_BOB', decidedByName: 'Bob' }));
-    expect(err.code).toBe('bot.action.not_pending');
-    expect(err.message).toBe(
-      'This drain of gpu-01 is no longer waiting for approval: it is approved by Bob.',
+    const err = notPendingError(
+      makeAction({
+        status: 'approved',
+        decidedBy: 'U_BOB',
+        decidedByName: 'Bob',
+        decidedAt: new Date('2026-11-22T07:36:00Z'),
+      }),
     );
-    expect(err.hint).toBeUndefined();
+    expect(err.code).toBe('bot.action.not_pending');
+    // Who answered first, and when: what a person with a stale dialog needs to know.
+    expect(err.message).toBe('Bob approved this drain of gpu-01 at 07:36 UTC; it is running.');
+    expect(err.hint).toBe('Nothing was done for this click. The message shows where things stand now.');
+    const cancelled = makeAction({
+      status: 'cancelled',
+      decidedByName: 'Alice',
+      decidedAt: new Date('2026-11-22T07:40:00Z'),
+    });
+    expect(notPendingError(cancelled, () => '07:40').message).toBe(
+      'Alice cancelled this drain of gpu-01 at 07:40.',
+    );
   });
 
   it('for an expired restart', () => {
-    const err = notPendingError(makeAction({ status: 'expired', kind: 'restart', target: 'node-9' }));
-    expect(err.message).toBe(
-      'This restart of node-9 is no longer waiting for approval: it is expired without approval.',
-    );
+    const action = makeAction({ status: 'expired', kind: 'restart', target: 'node-9' });
+    const err = notPendingError(action, (at) => (at === action.expiresAt ? '07:50' : 'wrong instant'));
+    expect(err.message).toBe('This restart of node-9 expired at 07:50 without approval.');
   });
 });
