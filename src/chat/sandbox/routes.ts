@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -8,7 +8,15 @@ import { type Router, readJson, sendJson } from '../../http/router.ts';
 import type { SandboxChat } from './adapter.ts';
 import { assertWritable, type SandboxChannel, type WorkspaceEvent } from './workspace.ts';
 
-const PUBLIC = new URL('./public/', import.meta.url);
+/**
+ * The page's files: `public/` beside this module when run from the sources, and `dist/public/`
+ * when bundled, where this code may sit in `dist/` itself or in one of its `chunks/` (the sandbox
+ * is loaded lazily, so esbuild puts it in a chunk).
+ */
+const PUBLIC =
+  [new URL('./public/', import.meta.url), new URL('../public/', import.meta.url)].find((u) =>
+    existsSync(fileURLToPath(new URL('index.html', u))),
+  ) ?? new URL('./public/', import.meta.url);
 const STATIC: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/sandbox/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
