@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ephemeral } from '../../src/chat/message.ts';
 import { defineCommand } from '../../src/commands/define.ts';
+import { plural } from '../../src/core/index.ts';
 
 const STATE_EMOJI: Record<string, string> = {
   ready: '🟢',
@@ -10,7 +11,7 @@ const STATE_EMOJI: Record<string, string> = {
 };
 
 function firing(count: number | undefined): string {
-  return count ? `🔥 ${count} alert${count === 1 ? '' : 's'} firing` : 'no alerts';
+  return count ? `🔥 ${plural(count, 'alert')} firing` : 'no alerts';
 }
 
 export default defineCommand({

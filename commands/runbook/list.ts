@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ephemeral } from '../../src/chat/message.ts';
 import { defineCommand } from '../../src/commands/define.ts';
+import { plural } from '../../src/core/index.ts';
 import { alertnames } from '../../src/runbooks/schema.ts';
 
 export default defineCommand({
@@ -17,7 +18,7 @@ export default defineCommand({
     const lines = [...runbooks]
       .sort((a, b) => a.name.localeCompare(b.name))
       .map((r) => `• \`${r.name}\` ${r.title}: ${alertnames(r).join(', ')}`);
-    const header = `📘 ${runbooks.length} runbook${runbooks.length === 1 ? '' : 's'}`;
+    const header = `📘 ${plural(runbooks.length, 'runbook')}`;
     return ephemeral({
       text: `${header}: ${runbooks.map((r) => r.name).join(', ')}`,
       header,

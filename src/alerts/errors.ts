@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { BotError } from '../core/errors.ts';
-import { truncateText } from '../core/text.ts';
+import { plural, truncateText } from '../core/text.ts';
 
 /**
  * A webhook body the bot refuses. `message` is one line naming the path of the first problem
@@ -38,7 +38,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 export function fromZodError(error: z.ZodError): AlertPayloadError {
   const [first, ...rest] = error.issues;
   if (!first) return new AlertPayloadError('(body)', 'invalid payload');
-  const more = rest.length > 0 ? ` (and ${rest.length} more problem${rest.length === 1 ? '' : 's'})` : '';
+  const more = rest.length > 0 ? ` (and ${plural(rest.length, 'more problem')})` : '';
   return new AlertPayloadError(formatPath(first.path), `${first.message}${more}`);
 }
 

@@ -1,5 +1,12 @@
 import type { ChatMessage } from '../chat/message.ts';
-import { BOT_LIMITS, graphemeHead, type Incident, SLACK_LIMITS, truncateText } from '../core/index.ts';
+import {
+  BOT_LIMITS,
+  graphemeHead,
+  type Incident,
+  plural,
+  SLACK_LIMITS,
+  truncateText,
+} from '../core/index.ts';
 import type { OutboxDraft } from '../delivery/entry.ts';
 import { matchRunbook } from '../runbooks/match.ts';
 import { runbookMessage } from '../runbooks/message.ts';
@@ -110,7 +117,7 @@ export function alertsMessage(alerts: readonly AlertRecord[], groups = 0): ChatM
   const firing = alerts.filter((a) => a.status === 'firing');
   const resolved = alerts.filter((a) => a.status === 'resolved');
   const heads = [
-    ...(firing.length ? [`🔥 ${firing.length} alert${firing.length === 1 ? '' : 's'} firing`] : []),
+    ...(firing.length ? [`🔥 ${plural(firing.length, 'alert')} firing`] : []),
     ...(resolved.length ? [`✅ ${resolved.length} resolved`] : []),
   ];
   const header = heads.join(' · ');

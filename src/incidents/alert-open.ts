@@ -8,6 +8,7 @@ import {
   type Incident,
   isBotError,
   isMoreSevere,
+  plural,
   type Severity,
 } from '../core/index.ts';
 import { alertIncidentsOpened } from '../metrics.ts';
@@ -96,8 +97,8 @@ export class AlertOpener {
     const max = this.options.maxNewPerMinute;
     return this.declare(
       {
-        title: `Alert storm: more than ${max} new alert group${max === 1 ? '' : 's'} in a minute`,
-        description: `Alerts kept arriving faster than ${max} new incident${max === 1 ? '' : 's'} a minute, so further new alert groups join this incident instead of opening channels. Nothing is dropped: every alert is listed here and on the timeline.`,
+        title: `Alert storm: more than ${plural(max, 'new alert group')} in a minute`,
+        description: `Alerts kept arriving faster than ${plural(max, 'new incident')} a minute, so further new alert groups join this incident instead of opening channels. Nothing is dropped: every alert is listed here and on the timeline.`,
         severity: isMoreSevere('SEV2', severity) ? 'SEV2' : severity,
         private: false,
         actor: this.actor,

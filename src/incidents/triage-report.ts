@@ -1,5 +1,6 @@
 import type { ChatMessage } from '../chat/message.ts';
 import type { Incident, Redactor } from '../core/index.ts';
+import { plural } from '../core/index.ts';
 import type { Runbook } from '../runbooks/schema.ts';
 import type { NodeTriage, RecommendedAction } from './triage.ts';
 
@@ -29,11 +30,7 @@ export function renderNodeTriage(
   const r = t.report!;
   const critical = r.findings.filter((f) => f.level === 'critical').length;
   const warnings = r.findings.filter((f) => f.level === 'warning').length;
-  const verdict = critical
-    ? `${critical} critical`
-    : warnings
-      ? `${warnings} warning${warnings === 1 ? '' : 's'}`
-      : 'healthy';
+  const verdict = critical ? `${critical} critical` : warnings ? plural(warnings, 'warning') : 'healthy';
   const header = `${critical ? '🔴' : warnings ? '🟠' : '🟢'} ${t.node}: ${verdict}`;
   const findings = r.findings.map((f) => `${LEVEL_EMOJI[f.level]} ${f.text}`);
   const sections = [

@@ -120,7 +120,7 @@ export class TriageService {
     let done = 0;
     const using = runbook ? ` with runbook ${runbook.name}` : '';
     const progress = (finished: number): ChatMessage => {
-      const text = `🔎 Triage of ${total} node${total === 1 ? '' : 's'}${using}: ${finished}/${total} done${finished === total ? ' ✅' : ''}`;
+      const text = `🔎 Triage of ${plural(total, 'node')}${using}: ${finished}/${total} done${finished === total ? ' ✅' : ''}`;
       return { text, sections: [text] };
     };
     const posted = await chat.postMessage(channelId, progress(0));

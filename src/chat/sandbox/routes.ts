@@ -59,7 +59,7 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const issue = r.error.issues[0]!;
   throw new BotError(
     'bot.http.bad_request',
-    capitalise(describeIssue(issue, issue.path.length ? `The ${issue.path.join('.')}` : 'The request')),
+    describeIssue(issue, issue.path.length ? `The ${issue.path.join('.')}` : 'The request'),
     {
       hint: 'The page sends this itself; reload it if it keeps happening.',
     },
@@ -283,8 +283,4 @@ function streamEvents(chat: SandboxChat, res: ServerResponse, user: string): voi
     clearInterval(ping);
     chat.workspace.events.off('event', listener);
   });
-}
-
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
