@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isBotError } from '../../src/core/index.ts';
-import { createSimulatedAdapter } from '../../src/nodes/simulated/index.ts';
-import { alice, bob, dave, harness } from './harness.ts';
+import { alice, bob, dave, harness, simulatedWith } from './harness.ts';
 
 async function refusal(p: Promise<unknown>): Promise<{ code: string; message: string }> {
   try {
@@ -166,22 +165,11 @@ describe('a mitigation whose adapter has a bug', () => {
   it('records the failure in the words of the one error handler, never the bug’s own', async () => {
     const h = await harness({
       // The simulated fleet, with a cordon that trips over its own code.
-      adapters: (clock) => {
-        const fleet = createSimulatedAdapter({ clock });
-        return [
-          new Proxy(fleet, {
-            get(target, prop) {
-              if (prop === 'cordon') {
-                return async () => {
-                  throw new TypeError("Cannot read properties of undefined (reading 'nodeName')");
-                };
-              }
-              const value = Reflect.get(target, prop);
-              return typeof value === 'function' ? value.bind(target) : value;
-            },
-          }),
-        ];
-      },
+      adapters: simulatedWith(() => ({
+        cordon: async () => {
+          throw new TypeError("Cannot read properties of undefined (reading 'nodeName')");
+        },
+      })),
     });
     const incident = await h.declare('SEV3');
     const action = await h.actions.request(incident, 'cordon', 'gpu-node-2', alice);

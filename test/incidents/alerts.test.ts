@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertService, AlertServiceOptions } from '../../src/incidents/alerts.ts';
-import { createSimulatedAdapter } from '../../src/nodes/simulated/index.ts';
 import { loadRunbooks } from '../../src/runbooks/loader.ts';
 import { fixture } from '../alerts/fixtures.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { alertService } from './alert-service.ts';
-import { alice, harness } from './harness.ts';
+import { alice, harness, simulatedWith } from './harness.ts';
 
 const runbooks = loadRunbooks('runbooks');
 
@@ -280,19 +279,9 @@ describe('alerts into incidents', () => {
   it('triages at most 32 of the nodes a storm names, and says which it left', async () => {
     // A fleet of racks: the simulated adapter, claiming rack-1 … rack-40 as its nodes.
     const h = await harness({
-      adapters: (clock) => {
-        const fleet = createSimulatedAdapter({ clock });
-        return [
-          new Proxy(fleet, {
-            get(target, prop) {
-              if (prop === 'hasNode')
-                return (node: string) => /^rack-\d+$/.test(node) || target.hasNode(node);
-              const value = Reflect.get(target, prop);
-              return typeof value === 'function' ? value.bind(target) : value;
-            },
-          }),
-        ];
-      },
+      adapters: simulatedWith((real) => ({
+        hasNode: (node) => /^rack-\d+$/.test(node) || real.hasNode(node),
+      })),
     });
     const alerts = alertService(h, { runbooks });
     alerts.start();

@@ -36,6 +36,19 @@ export const ALERT_DEFAULTS = {
   actorName: 'Alertmanager',
 } as const;
 
+/**
+ * `adapters` for the harness: the simulated fleet with some of its methods replaced, each override
+ * given the real adapter to call (a drain that waits, a cordon that throws, more node names).
+ */
+export function simulatedWith(
+  overrides: (real: NodeAdapter) => Partial<NodeAdapter>,
+): (clock: ManualClock) => NodeAdapter[] {
+  return (clock) => {
+    const real = createSimulatedAdapter({ clock });
+    return [{ ...real, ...overrides(real) }];
+  };
+}
+
 export const alice: Actor = { id: 'alice', name: 'Alice', groups: ['sre'] };
 export const bob: Actor = { id: 'bob', name: 'Bob', groups: ['sre'] };
 export const dave: Actor = { id: 'dave', name: 'Dave', groups: ['support'] };

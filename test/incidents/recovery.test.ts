@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSimulatedAdapter } from '../../src/nodes/simulated/index.ts';
-import { alice, bob, harness } from './harness.ts';
+import { alice, bob, harness, simulatedWith } from './harness.ts';
 
 /** What a process that died mid-way leaves in the store, and what the next one makes of it. */
 describe('recovering interrupted actions', () => {
@@ -112,24 +111,13 @@ describe('a mitigation that finishes after it was settled elsewhere', () => {
     });
     // The simulated fleet, with a drain that waits until the test lets it finish.
     const h = await harness({
-      adapters: (clock) => {
-        const fleet = createSimulatedAdapter({ clock });
-        return [
-          new Proxy(fleet, {
-            get(target, prop) {
-              if (prop === 'drain') {
-                return async (...args: Parameters<typeof fleet.drain>) => {
-                  entered();
-                  await gate;
-                  return target.drain(...args);
-                };
-              }
-              const value = Reflect.get(target, prop);
-              return typeof value === 'function' ? value.bind(target) : value;
-            },
-          }),
-        ];
-      },
+      adapters: simulatedWith((real) => ({
+        drain: async (...args) => {
+          entered();
+          await gate;
+          return real.drain(...args);
+        },
+      })),
     });
     const incident = await h.declare('SEV3', 'Xid 79 on gpu-node-5');
     const drain = await h.actions.request(incident, 'drain', 'gpu-node-5', alice);

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DiagnosticId } from '../../src/nodes/port.ts';
-import { createSimulatedAdapter } from '../../src/nodes/simulated/index.ts';
-import { alice, harness } from './harness.ts';
+import { alice, harness, simulatedWith } from './harness.ts';
 
 /** A configured secret of no known shape: only the redactor's literal catches it. */
 const KEY = 'gw-local-7f3a9c2e5b1d4a60-opaque';
@@ -16,25 +14,14 @@ describe('redaction of what nodes print, in chat', () => {
     const h = await harness({
       secrets: [KEY],
       // The simulated fleet, whose gpu-node-7 OOM-killed a process named after the secret.
-      adapters: (clock) => {
-        const fleet = createSimulatedAdapter({ clock });
-        return [
-          new Proxy(fleet, {
-            get(target, prop) {
-              if (prop === 'diagnose') {
-                return async (node: string, id: DiagnosticId, opts?: { signal?: AbortSignal }) => {
-                  const real = await target.diagnose(node, id, opts);
-                  if (node !== 'gpu-node-7' || id !== 'oom') return real;
-                  const line = `[ 8123.456789] Out of memory: Killed process 4242 (${KEY}) total-vm:81234567kB, anon-rss:70123456kB`;
-                  return { ...real, exitCode: 0, stdout: `${line}\n` };
-                };
-              }
-              const value = Reflect.get(target, prop);
-              return typeof value === 'function' ? value.bind(target) : value;
-            },
-          }),
-        ];
-      },
+      adapters: simulatedWith((real) => ({
+        diagnose: async (node, id, opts) => {
+          const out = await real.diagnose(node, id, opts);
+          if (node !== 'gpu-node-7' || id !== 'oom') return out;
+          const line = `[ 8123.456789] Out of memory: Killed process 4242 (${KEY}) total-vm:81234567kB, anon-rss:70123456kB`;
+          return { ...out, exitCode: 0, stdout: `${line}\n` };
+        },
+      })),
     });
     const incident = await h.declare('SEV3', 'Jobs dying on gpu-node-7');
     const channelId = incident.channelId!;
