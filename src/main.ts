@@ -53,19 +53,14 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
     onBackgroundError: (err) => logger.warn({ err }, 'database connection lost; reconnecting on next use'),
   });
   const { store } = opened;
+  // Adapters and platforms that keep tables of their own (the sandbox, the simulated fleet).
+  const db = opened.db as unknown as Kysely<unknown>;
   const sqlite = config.DATABASE_URL.startsWith('sqlite:');
 
   const adapters: NodeAdapter[] = [];
   for (const entry of config.file.adapters ?? [{ type: 'simulated' as const, name: 'simulated' }]) {
     // Each module loads its adapter's code only now: most installs use one kind of fleet.
-    adapters.push(
-      await createNodeAdapter(entry, {
-        clock,
-        logger,
-        env: process.env,
-        db: opened.db as unknown as Kysely<unknown>,
-      }),
-    );
+    adapters.push(await createNodeAdapter(entry, { clock, logger, env: process.env, db }));
   }
   const nodes = new NodeRegistry(adapters);
   // API-backed adapters learn their node names by listing; start that now, without waiting for it.
@@ -86,7 +81,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
         logger,
         clock,
         file: config.file,
-        db: opened.db as unknown as Kysely<unknown>,
+        db,
       },
     );
     platforms.set(module.id, platform);

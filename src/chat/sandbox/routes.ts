@@ -11,12 +11,12 @@ import { assertWritable, type SandboxChannel, type WorkspaceEvent } from './work
 /**
  * The page's files: `public/` beside this module when run from the sources, and `dist/public/`
  * when bundled, where this code may sit in `dist/` itself or in one of its `chunks/` (the sandbox
- * is loaded lazily, so esbuild puts it in a chunk).
+ * is loaded lazily, so esbuild puts it in a chunk). Looked for on the first request, not at start-up.
  */
-const PUBLIC =
-  [new URL('./public/', import.meta.url), new URL('../public/', import.meta.url)].find((u) =>
-    existsSync(fileURLToPath(new URL('index.html', u))),
-  ) ?? new URL('./public/', import.meta.url);
+function publicFolder(): URL {
+  const candidates = [new URL('./public/', import.meta.url), new URL('../public/', import.meta.url)];
+  return candidates.find((u) => existsSync(fileURLToPath(new URL('index.html', u)))) ?? candidates[0]!;
+}
 const STATIC: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/sandbox/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
@@ -102,7 +102,7 @@ export function registerSandboxRoutes(router: Router, chat: SandboxChat): void {
     // Read on first request, not at start-up: start-up time is a budget, and most runs never open the page.
     let body: Buffer | undefined;
     router.on('GET', path, async (_req, res) => {
-      body ??= readFileSync(fileURLToPath(new URL(file, PUBLIC)));
+      body ??= readFileSync(fileURLToPath(new URL(file, publicFolder())));
       res.writeHead(200, {
         'content-type': type,
         'content-length': body.length,

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import type { FleetSnapshot } from './model.ts';
+import type { FleetSnapshot, SimWorkload } from './model.ts';
 
 /**
  * The simulated fleet's state, kept in the bot's database beside the incidents (table
@@ -36,11 +36,12 @@ const workload = z.object({
   created: z.number().int().nonnegative(),
 });
 
+// Checked against the model's own types: a field added to SimWorkload and not here fails to compile.
 const snapshot = z.object({
   version: z.literal(1),
   t0: z.number(),
   cordoned: z.array(z.string()),
-  workloads: z.array(workload),
+  workloads: z.array(workload satisfies z.ZodType<SimWorkload>),
 });
 
 export class SavedFleet {
