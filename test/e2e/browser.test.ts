@@ -280,6 +280,7 @@ describe('sandbox page in a browser', () => {
     expect(await page.getByTestId('error-message').textContent()).toBe(
       'The text is longer than 4,000 characters.',
     );
+    expect(await page.getByTestId('error-hint').textContent()).toBe('Shorten it, or send it in parts.');
     expect(await bar.textContent()).not.toMatch(/\bat .*\.ts:\d+/);
     expect(await page.getByTestId('composer').inputValue()).toBe(tooLong);
     await page.getByTestId('composer').fill('');

@@ -61,7 +61,11 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
     'bot.http.bad_request',
     describeIssue(issue, issue.path.length ? `The ${issue.path.join('.')}` : 'The request'),
     {
-      hint: 'The page sends this itself; reload it if it keeps happening.',
+      // What a person typed can be too long; everything else the page fills in itself.
+      hint:
+        issue.path[0] === 'text'
+          ? 'Shorten it, or send it in parts.'
+          : 'The page sends this itself; reload it if it keeps happening.',
     },
   );
 }
