@@ -16,28 +16,40 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const TOKEN = '0123456789abcdef0123'; // 20 characters
 
+/**
+ * Runs the bot with `env` (on top of PATH and HOME) until it exits: its status and what it printed.
+ * A bot that starts anyway is killed after 10 s, so the test fails instead of leaving it running.
+ */
+async function runBot(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const guard = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const code = await new Promise<number | null>((res) => child.once('close', (c) => res(c)));
+  clearTimeout(guard);
+  return { code, stdout, stderr };
+}
+
 describe('the bot process on a public HOST with the sandbox on', () => {
   it('exits with status 2 at start-up, naming SANDBOX', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
-        PORT: '0',
-        HOST: '0.0.0.0',
-        API_TOKEN: TOKEN,
-        DATABASE_URL: `sqlite:${join(dir, 'never.db')}`,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { code, stderr } = await runBot({
+      PORT: '0',
+      HOST: '0.0.0.0',
+      API_TOKEN: TOKEN,
+      DATABASE_URL: `sqlite:${join(dir, 'never.db')}`,
     });
-    // A bot that starts anyway is stopped, so the test fails instead of leaving it running.
-    const guard = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const code = await new Promise<number | null>((res) => child.once('close', (c) => res(c)));
-    clearTimeout(guard);
     expect(code).toBe(2);
     expect(stderr).toContain('SANDBOX: the sandbox is on');
     expect(stderr).toContain('set HOST=127.0.0.1, or SANDBOX=false');
@@ -47,20 +59,7 @@ describe('the bot process on a public HOST with the sandbox on', () => {
 
 describe('the bot process with a bad variable', () => {
   it('exits with status 2, names the variable on stderr, prints no stack trace', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: 'abc' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const code = await new Promise<number | null>((res) => child.once('close', (c) => res(c)));
+    const { code, stdout, stderr } = await runBot({ PORT: 'abc' });
     expect(code).toBe(2);
     expect(stderr).toContain('PORT: must be a number (got "abc")');
     expect(stderr).toMatch(/^incident-bot: Invalid configuration:\n/);
@@ -85,22 +84,11 @@ describe('the bot process with a broken runbook', () => {
         ),
       );
       writeFileSync(join(dir, 'bot.yml'), `runbooks:\n  dir: ${runbooks}\n`);
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? '',
-          PORT: '0',
-          CONFIG_FILE: join(dir, 'bot.yml'),
-          DATABASE_URL: `sqlite:${join(dir, 'bot.db')}`,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+      const { code, stderr } = await runBot({
+        PORT: '0',
+        CONFIG_FILE: join(dir, 'bot.yml'),
+        DATABASE_URL: `sqlite:${join(dir, 'bot.db')}`,
       });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-      });
-      const code = await new Promise<number | null>((res) => child.once('close', (c) => res(c)));
       expect(code).toBe(2);
       expect(stderr).toMatch(/^incident-bot: Invalid runbooks:\n/);
       expect(stderr).toMatch(/bad\.yml:\d+: diagnostics\.1: unknown diagnostic "smart"/);
