@@ -14,6 +14,7 @@ import { ActionService, type EscalationPolicy } from '../incidents/actions.ts';
 import { AlertTriage } from '../incidents/alert-triage.ts';
 import { ALERT_POLL_MS, AlertService, type AlertServiceOptions, alertActor } from '../incidents/alerts.ts';
 import { IncidentChannel } from '../incidents/channel.ts';
+import { DEFAULT_DRAIN_WATCH, DrainWatch } from '../incidents/drain-watch.ts';
 import { ChannelHistory } from '../incidents/history.ts';
 import { PostmortemPublisher } from '../incidents/postmortem.ts';
 import { DEFAULT_REMINDERS, type ReminderOptions, ReminderService } from '../incidents/reminders.ts';
@@ -70,6 +71,7 @@ export interface App {
   readonly incidents: IncidentService;
   readonly actions: ActionService;
   readonly reminders: ReminderService;
+  readonly drainWatch: DrainWatch;
   readonly triage: TriageService;
   readonly postmortem: PostmortemPublisher;
   readonly alerts: AlertService;
@@ -122,6 +124,7 @@ export function createApp(parts: AppParts, settings: AppSettings): App {
     { uow, directory, listener: reminders.schedule, onResolved: (incident) => postmortem.resolved(incident) },
     { archiveOnClose: settings.archiveOnClose },
   );
+  const drainWatch = new DrainWatch(store, clock, logger, { nodes, uow }, DEFAULT_DRAIN_WATCH, ...named);
   const actions = new ActionService(
     store,
     clock,
@@ -131,6 +134,7 @@ export function createApp(parts: AppParts, settings: AppSettings): App {
       uow,
       directory,
       listener: reminders.schedule,
+      drainWatch,
       runner: { name: outbox.owner, stable: outbox.ownerIsStable },
       redact,
     },
@@ -186,6 +190,7 @@ export function createApp(parts: AppParts, settings: AppSettings): App {
     { name: 'outbox', everyMs: outbox.pollMs, run: () => outbox.sweep() },
     { name: 'alerts', everyMs: ALERT_POLL_MS, run: () => alerts.poll() },
     { name: 'action expiry', everyMs: 15_000, run: () => actions.expireDue() },
+    { name: 'drain watch', everyMs: 15_000, atStart: true, run: () => drainWatch.sweep() },
     ...(reminderOptions.enabled
       ? [
           {
@@ -215,6 +220,7 @@ export function createApp(parts: AppParts, settings: AppSettings): App {
     incidents,
     actions,
     reminders,
+    drainWatch,
     triage,
     postmortem,
     alerts,

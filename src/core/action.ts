@@ -24,6 +24,8 @@ export interface ActionResult {
   readonly output: string;
   /** It ran, with something a person should look at (a drain that stopped what it meant to move). */
   readonly warning?: string;
+  /** It ran, and the node is still finishing it (Slurm DRAINING while jobs run): what it waits for. */
+  readonly settling?: string;
 }
 
 export interface Action {

@@ -17,7 +17,7 @@ import type { OutboxDraft } from '../delivery/entry.ts';
 import type { UnitOfWork } from '../delivery/unit-of-work.ts';
 import { actionsFinished } from '../metrics.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
-import type { Store } from '../store/port.ts';
+import type { Store, Tx } from '../store/port.ts';
 import type { EscalationPolicy } from './actions.ts';
 import { actionMessage, note, post } from './drafts.ts';
 import { incidentRef, truncate } from './format.ts';
@@ -41,6 +41,11 @@ export function actionDrafts(
   return [actionMessage(incident.id, action.id, initial), ...posts.map((m) => post(incident, m))];
 }
 
+/** Told, in the transaction that records it, of a drain the node is still finishing (DrainWatch). */
+export interface DrainWatcher {
+  watch(tx: Tx, incident: Incident, action: Action, now: Date): Promise<void>;
+}
+
 /**
  * Running an approved mitigation, once: the move to running, the adapter's call (with a timeout,
  * one mitigation per node at a time in this process), the result redacted and recorded by the
@@ -60,6 +65,7 @@ export class ActionRuns {
       readonly runner: { readonly name: string; readonly stable: boolean };
       readonly redact: Redactor;
       readonly escalation: EscalationPolicy;
+      readonly drainWatch?: DrainWatcher;
     },
   ) {}
 
@@ -75,13 +81,20 @@ export class ActionRuns {
       });
       if (!started) throw notPendingError((await this.store.getAction(approved.id)) ?? approved);
       // Output is stored and posted: secrets a node printed must not be.
-      const raw = await this.execute(started);
+      const raw = await this.execute(started, incident);
       const result = {
         ok: raw.ok,
         summary: this.deps.redact(raw.summary),
         output: this.deps.redact(raw.output),
         ...(raw.ok && raw.warning ? { warning: this.deps.redact(raw.warning) } : {}),
+        ...(raw.ok && raw.settling ? { settling: this.deps.redact(raw.settling) } : {}),
       };
+      // Only a watcher that is there and an adapter that can say how it goes make a promise.
+      const watched =
+        result.settling !== undefined &&
+        this.deps.drainWatch !== undefined &&
+        started.kind === 'drain' &&
+        this.nodeAdapter(started)?.drainProgress !== undefined;
       const outcome = resultWords(result);
       const finishedAt = this.clock.now();
       const { value: finished } = await this.deps.uow.commit(async (tx, send) => {
@@ -115,6 +128,7 @@ export class ActionRuns {
           text: `${started.kind} of ${started.target} ${outcome.word}: ${result.summary}${result.warning ? ` (${result.warning})` : ''}`,
           data: { actionId: started.id, ok: result.ok, ...(result.warning ? { warning: true } : {}) },
         });
+        if (watched) await this.deps.drainWatch?.watch(tx, incident, done, finishedAt);
         send(
           actionDrafts(incident, done, [
             {
@@ -122,6 +136,9 @@ export class ActionRuns {
               sections: [
                 `${outcome.emoji} *${started.kind} of ${started.target}* ${outcome.word}: ${result.summary}`,
                 ...(result.warning ? [`⚠️ ${result.warning}`] : []),
+                ...(watched
+                  ? [`⏳ ${started.target} is still draining: the bot says here when it is DRAINED.`]
+                  : []),
                 ...(result.output ? [`\`\`\`\n${truncate(result.output, MAX_OUTPUT)}\n\`\`\``] : []),
               ],
             },
@@ -183,8 +200,12 @@ export class ActionRuns {
     });
   }
 
+  private nodeAdapter(action: Action) {
+    return this.deps.nodes.adapters.find((a) => a.hasNode(action.target));
+  }
+
   /** Runs the adapter call. A node answering "no" is a failed result; only a bug escapes as a throw. */
-  private async execute(action: Action): Promise<ActionResult> {
+  private async execute(action: Action, incident: Incident): Promise<ActionResult> {
     const signal = AbortSignal.timeout(RUN_TIMEOUT_MS);
     const mitigation = MITIGATIONS[action.kind];
     try {
@@ -199,7 +220,9 @@ export class ActionRuns {
           output: '',
         };
       }
-      return await mitigation.run(adapter, action.target, { signal });
+      // Slurm records why a node was drained: `incident-bot INC-12: Xid 79 on gpu-node-5`.
+      const reason = `${incidentRef(incident)}: ${incident.title}`;
+      return await mitigation.run(adapter, action.target, { signal, reason });
     } catch (err) {
       // The hint says what a person should do next (check the node first, say): keep it.
       const summary = describeError(err, { hint: 'inline' });
@@ -226,10 +249,16 @@ function lockKey(action: Action): string {
   return isNodeKind(action.kind) ? action.target : String(action.params.node ?? action.target);
 }
 
-/** ✅ succeeded, ⚠️ done with a warning (it ran, and stopped work it meant to move), ❌ failed. */
-function resultWords(result: { readonly ok: boolean; readonly warning?: string }) {
+/**
+ * ✅ succeeded, ⚠️ done with a warning (it ran, and stopped work it meant to move), ⏳ started (it
+ * ran and the node is still finishing: Slurm DRAINING), ❌ failed.
+ */
+function resultWords(result: {
+  readonly ok: boolean;
+  readonly warning?: string;
+  readonly settling?: string;
+}) {
   if (!result.ok) return { emoji: '❌', word: 'failed' };
-  return result.warning
-    ? { emoji: '⚠️', word: 'finished with a warning' }
-    : { emoji: '✅', word: 'succeeded' };
+  if (result.warning) return { emoji: '⚠️', word: 'finished with a warning' };
+  return result.settling ? { emoji: '⏳', word: 'started' } : { emoji: '✅', word: 'succeeded' };
 }

@@ -7,7 +7,6 @@ import {
   type ApprovalPolicy,
   assertMayCancel,
   assertMayRequest,
-  BOT_LIMITS,
   BotError,
   type Clock,
   decideApproval,
@@ -28,7 +27,7 @@ import type { Send, UnitOfWork } from '../delivery/unit-of-work.ts';
 import { actionsFinished } from '../metrics.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
 import type { Store } from '../store/port.ts';
-import { ActionRuns, actionDrafts } from './action-runs.ts';
+import { ActionRuns, actionDrafts, type DrainWatcher } from './action-runs.ts';
 import { note } from './drafts.ts';
 import { incidentRef } from './format.ts';
 import type { IncidentListener } from './listener.ts';
@@ -56,12 +55,11 @@ export interface ActionServiceDeps {
   readonly runner: { readonly name: string; readonly stable: boolean };
   /** The bot's redactor (with the configured secrets); alone, the built-in rules. */
   readonly redact?: Redactor;
+  /** Told of drains still finishing (Slurm DRAINING), in their transaction, to say when they are done. */
+  readonly drainWatch?: DrainWatcher;
 }
 
-/** A mitigation that hangs must not hold the node's lock forever. */
-const _RUN_TIMEOUT_MS = 120_000;
 const PREVIEW_TIMEOUT_MS = 30_000;
-const _MAX_OUTPUT = BOT_LIMITS.actionOutput;
 
 /**
  * Preview → approve → run once. An approval is a compare-and-set on the stored action, so a
@@ -100,6 +98,7 @@ export class ActionService {
       runner: this.runner,
       redact: this.redactor,
       escalation,
+      ...(deps.drainWatch ? { drainWatch: deps.drainWatch } : {}),
     });
   }
 

@@ -1,5 +1,6 @@
 import type { ActionKind, ActionResult } from '../core/index.ts';
 import { BotError, plural } from '../core/index.ts';
+import { describeJob } from '../nodes/parse/slurm.ts';
 import type { CallOptions, DrainPlan, NodeAdapter, NodeCapability } from '../nodes/port.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
 
@@ -141,5 +142,17 @@ export function drainPreview(plan: DrainPlan): string {
   if (skip.length) {
     lines.push(`Left in place: ${skip.map((s) => `${s.workload.name} (${s.reason})`).join(', ')}`);
   }
+  const jobs = plan.schedulerJobs;
+  if (jobs && jobs.length > 0) {
+    const shown = jobs.slice(0, MAX_JOBS_SHOWN);
+    lines.push(
+      `${plural(jobs.length, 'Slurm job')} on ${node} ${jobs.length === 1 ? 'keeps' : 'keep'} running until ${jobs.length === 1 ? 'it ends' : 'they end'} (Slurm says DRAINING until then, DRAINED after; no new jobs start):`,
+      ...shown.map((j) => `• ${describeJob(j)}`),
+      ...(jobs.length > shown.length ? [`…and ${plural(jobs.length - shown.length, 'more job')}.`] : []),
+    );
+  } else if (jobs) lines.push(`No Slurm jobs on ${node}: it will be DRAINED at once.`);
   return lines.join('\n');
 }
+
+/** A preview is read on a card: a node running hundreds of array tasks names the first few. */
+const MAX_JOBS_SHOWN = 10;

@@ -85,13 +85,8 @@ export class ReminderService {
     let posted = 0;
     for (let round = 0; round < 20; round++) {
       const now = this.clock.now();
-      const due = await this.store.claimDueTimers(now, this.owner, LEASE_MS, BATCH);
+      const due = await this.store.claimDueTimers(now, this.owner, LEASE_MS, BATCH, REMINDER_KINDS);
       for (const timer of due) {
-        if (!isReminderKind(timer.kind)) {
-          // Another feature's timer: left alone, its lease runs out for its owner.
-          this.logger.debug({ kind: timer.kind, incident: timer.incidentId }, 'not a reminder timer');
-          continue;
-        }
         try {
           if (await this.fire(timer, now)) posted++;
         } catch (err) {

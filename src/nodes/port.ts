@@ -96,6 +96,17 @@ export type EvictionFate =
   /** Stopped, not started anywhere else; `why` says so in a few words. */
   | { readonly kind: 'stopped'; readonly why: string };
 
+/** A batch scheduler's job on the node (Slurm's `squeue`): a drain lets it run to its end. */
+export interface SchedulerJob {
+  readonly id: string;
+  readonly name: string;
+  readonly user: string;
+  /** As the scheduler says it (`RUNNING`, `COMPLETING`). */
+  readonly state: string;
+  /** Time used so far, as the scheduler prints it (`2:03:11`, `1-04:00:00`). */
+  readonly elapsed: string;
+}
+
 export interface DrainPlan {
   readonly node: string;
   /** Workloads a drain would move or stop. */
@@ -108,6 +119,11 @@ export interface DrainPlan {
    * Without it the preview says the workloads are evicted and promises nothing about where they go.
    */
   readonly fates?: Readonly<Record<string, EvictionFate>>;
+  /**
+   * The scheduler's jobs on the node, where it has one (Slurm): the drain does not stop them, they
+   * run to their end and no new ones start.
+   */
+  readonly schedulerJobs?: readonly SchedulerJob[];
 }
 
 export interface MutationResult {
@@ -119,10 +135,29 @@ export interface MutationResult {
    * move): shown as a warning, not a plain success.
    */
   readonly warning?: string;
+  /**
+   * It ran, and the node is still finishing it: Slurm says DRAINING while jobs run. The words say
+   * what it waits for; `drainProgress` says when it is done.
+   */
+  readonly settling?: string;
+}
+
+/** Where a drain that was still finishing has got to (NodeAdapter.drainProgress). */
+export interface DrainProgress {
+  /** `draining`: jobs still run; `drained`: done; `other`: neither any more (resumed, down). */
+  readonly state: 'draining' | 'drained' | 'other';
+  /** A few words for the channel (`DRAINING: 2 Slurm jobs still running (4121, 4122)`). */
+  readonly summary: string;
 }
 
 export interface CallOptions {
   readonly signal?: AbortSignal;
+  /**
+   * Why a mitigation runs, in a few words (`INC-12: Xid 79 on gpu-node-5`): adapters that can
+   * record a reason with the change (Slurm's drain reason) do. Untrusted text: an adapter that
+   * puts it in a command cuts it down first (drainReason in src/nodes/ssh/templates.ts).
+   */
+  readonly reason?: string;
 }
 
 /** What a peer probe found (see NodeAdapter.probePeer). */
@@ -176,6 +211,11 @@ export interface NodeAdapter {
   /** The dry run: what a drain would do, changing nothing. */
   planDrain(node: string, opts?: CallOptions): Promise<DrainPlan>;
   drain(node: string, opts?: CallOptions): Promise<MutationResult>;
+  /**
+   * Optional: after a drain whose result was `settling`, where it has got to. Read-only; throws
+   * like `health` for transport failures.
+   */
+  drainProgress?(node: string, opts?: CallOptions): Promise<DrainProgress>;
   restartWorkload(workloadId: string, opts?: CallOptions): Promise<MutationResult>;
   /**
    * The last `tail` lines of a workload's log (stdout and stderr), for the `logs` capability.

@@ -766,10 +766,16 @@ export class KyselyStore implements Store {
     return Number(res.numDeletedRows);
   }
 
-  async claimDueTimers(now: Date, owner: string, leaseMs: number, limit = 100): Promise<Timer[]> {
+  async claimDueTimers(
+    now: Date,
+    owner: string,
+    leaseMs: number,
+    limit = 100,
+    kinds?: readonly string[],
+  ): Promise<Timer[]> {
     const at = iso(now);
     const until = iso(new Date(now.getTime() + leaseMs));
-    if (limit <= 0) return [];
+    if (limit <= 0 || kinds?.length === 0) return [];
     // One statement: lease the due, free rows. On PostgreSQL the candidates are locked with SKIP
     // LOCKED, so a replica claiming at the same moment skips them instead of waiting; SQLite has
     // one writer, so the statement alone is atomic.
@@ -785,6 +791,7 @@ export class KyselyStore implements Store {
             .select(['t.incident_id', 't.kind'])
             .where('t.due_at', '<=', at)
             .where((w) => w.or([w('t.lease_until', 'is', null), w('t.lease_until', '<=', at)]))
+            .$if(kinds !== undefined, (q) => q.where('t.kind', 'in', [...(kinds ?? [])]))
             .orderBy('t.due_at')
             .limit(limit)
             .$if(this.#dialect === 'postgres', (q) => q.forUpdate().skipLocked())

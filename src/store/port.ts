@@ -303,8 +303,15 @@ export interface TimerRecords {
   /**
    * Leases the timers due at `now` that nobody holds (or whose lease ran out) to `owner` until
    * `now + leaseMs`, and returns them, oldest due first. Two replicas never get the same timer.
+   * `kinds` keeps each feature to its own timers (the reminders never lease a drain watch).
    */
-  claimDueTimers(now: Date, owner: string, leaseMs: number, limit?: number): Promise<Timer[]>;
+  claimDueTimers(
+    now: Date,
+    owner: string,
+    leaseMs: number,
+    limit?: number,
+    kinds?: readonly string[],
+  ): Promise<Timer[]>;
   /**
    * Done with a claimed timer: deletes it, or, with `next`, moves it to that time (a repeating
    * reminder). Only while `owner` still holds the lease; false when it lost it.

@@ -108,7 +108,7 @@ describe('an approved SSH drain whose node dies mid-command', () => {
     ]);
     expect(sent.filter((c) => c.command.startsWith('scontrol update '))).toEqual([
       expect.objectContaining({
-        command: "scontrol update nodename='gpu-node-5' state=drain reason=incident-bot",
+        command: `scontrol update nodename='gpu-node-5' state=drain reason='incident-bot INC-${number}: Xid 79 on gpu-node-5'`,
         status: 'answered',
       }),
     ]);

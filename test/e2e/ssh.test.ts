@@ -41,7 +41,7 @@ describe('SSH fleet through the sandbox', () => {
     expect(headers).toContain('🛠️ drain gpu-node-5: waiting for approval');
   });
 
-  it('runs the approved drain once, over SSH, with the node name quoted', async () => {
+  it('runs the approved drain once, over SSH, with the node name quoted and the incident as Slurm reason', async () => {
     const { number, channel: ch } = await alice.declare('"gpu-node-4 keeps failing jobs" --severity SEV1');
     const channel = ch.id as string;
     await alice.send(channel, '/node drain gpu-node-4');
@@ -63,7 +63,7 @@ describe('SSH fleet through the sandbox', () => {
     expect(timeline.filter((e: any) => e.kind === 'action_result')).toHaveLength(1);
     const cordons = fleet.commands.filter((c) => c.command.includes('scontrol update nodename='));
     expect(cordons.map((c) => c.command)).toEqual([
-      "scontrol update nodename='gpu-node-4' state=drain reason=incident-bot",
+      `scontrol update nodename='gpu-node-4' state=drain reason='incident-bot INC-${number}: gpu-node-4 keeps failing jobs'`,
     ]);
   });
 });

@@ -10,6 +10,7 @@ import {
   checkHostKey,
   compileTemplate,
   DEFAULT_SSH_COMMANDS,
+  drainReason,
   hostsMatch,
   parseKnownHosts,
   parseSchedulerState,
@@ -72,28 +73,44 @@ describe('shell quoting', () => {
 describe('command templates', () => {
   it('inserts validated values single-quoted; anything else is refused before rendering', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,40}$/)), (node) => {
-        const t = compileTemplate(DEFAULT_SSH_COMMANDS.cordon, ['node']);
-        let rendered: string;
-        try {
-          rendered = renderTemplate(t, { node });
-        } catch (err) {
-          expect(err).toBeInstanceOf(BotError);
-          expect((err as BotError).code).toBe('bot.node.invalid_name');
-          expect(NODE_NAME_PATTERN.test(node)).toBe(false);
-          return;
-        }
-        const { words, unquoted } = splitWords(rendered);
-        expect(words).toEqual([
-          'scontrol',
-          'update',
-          `nodename=${node}`,
-          'state=drain',
-          'reason=incident-bot',
-        ]);
-        expect(unquoted).toEqual([]);
-      }),
+      fc.property(
+        fc.oneof(fc.string(), fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,40}$/)),
+        fc.option(fc.oneof(fc.string(), fc.string({ unit: 'binary', maxLength: 300 })), { nil: undefined }),
+        (node, reason) => {
+          const t = compileTemplate(DEFAULT_SSH_COMMANDS.cordon, ['node', 'reason']);
+          let rendered: string;
+          try {
+            rendered = renderTemplate(t, { node, reason });
+          } catch (err) {
+            expect(err).toBeInstanceOf(BotError);
+            expect((err as BotError).code).toBe('bot.node.invalid_name');
+            expect(NODE_NAME_PATTERN.test(node)).toBe(false);
+            return;
+          }
+          const { words, unquoted } = splitWords(rendered);
+          expect(words).toEqual([
+            'scontrol',
+            'update',
+            `nodename=${node}`,
+            'state=drain',
+            `reason=${drainReason(reason)}`,
+          ]);
+          expect(unquoted).toEqual([]);
+          // The reason is plain words whatever came in: no quote, `$`, backtick, newline or control.
+          expect(drainReason(reason)).toMatch(/^incident-bot( [A-Za-z0-9 .,:;#/()+=@_-]*)?$/);
+          expect(drainReason(reason).length).toBeLessThanOrEqual(120);
+        },
+      ),
     );
+  });
+
+  it('gives Slurm a drain reason that names the incident in plain words', () => {
+    expect(drainReason('INC-12: Xid 79 on gpu-node-5')).toBe('incident-bot INC-12: Xid 79 on gpu-node-5');
+    expect(drainReason(undefined)).toBe('incident-bot');
+    expect(drainReason("INC-3: it's $(reboot) `now`\nréseau")).toBe(
+      'incident-bot INC-3: it s (reboot) now r seau',
+    );
+    expect(drainReason(`INC-4: ${'x'.repeat(300)}`)).toHaveLength(120);
   });
 
   it('are checked when the config is read', () => {
@@ -112,7 +129,7 @@ describe('command templates', () => {
       'commands.cordon: command template puts {node} inside quotes; write it bare, the bot quotes the value itself',
     ]);
     expect(problems({ cordon: 'scontrol update nodename={node} {workload}' })).toEqual([
-      'commands.cordon: command template uses {workload}, which is not one of {node}',
+      'commands.cordon: command template uses {workload}, which is not one of {node}, {reason}',
     ]);
     expect(problems({ stop: 'systemctl stop {unit}' })).toEqual([
       'commands.stop: command template uses {unit}, which is not one of {node}, {workload}',

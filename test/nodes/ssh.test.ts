@@ -356,13 +356,54 @@ describe('ssh adapter', () => {
     expect(result).toMatchObject({ ok: true, summary: 'Drained gpu-node-4: 3 stopped, 2 left in place' });
     expect(result.warning).toBeUndefined();
     expect(recordedSince(mark).filter((c) => !c.startsWith('sh -c') && !c.startsWith('sinfo'))).toEqual([
-      "scontrol update nodename='gpu-node-4' state=drain reason=incident-bot",
+      "scontrol update nodename='gpu-node-4' state=drain reason='incident-bot'",
       "docker stop 'triton-resnet50'",
       "docker stop 'tgi-mistral-7b'",
       "docker stop 'vllm-mixtral-8x7b'",
     ]);
     expect(result.output).toContain('skipping gpu-node-4/dcgm-exporter: system workload');
     expect((await ssh.health('gpu-node-4')).state).toBe('cordoned');
+  });
+
+  it('on a Slurm node: lists its jobs in the plan, drains with the incident as reason, DRAINING until they end', async () => {
+    const ssh = await adapterFor();
+    fleet.setSlurmJobs('gpu-node-2', [
+      { id: '4121', user: 'alice', state: 'RUNNING', elapsed: '2:03:11', name: 'train llama 70b' },
+      { id: '4122_3', user: 'bob', state: 'COMPLETING', elapsed: '0:00:42', name: 'eval' },
+    ]);
+    const plan = await ssh.planDrain('gpu-node-2');
+    expect(plan.schedulerJobs).toEqual([
+      { id: '4121', user: 'alice', state: 'RUNNING', elapsed: '2:03:11', name: 'train llama 70b' },
+      { id: '4122_3', user: 'bob', state: 'COMPLETING', elapsed: '0:00:42', name: 'eval' },
+    ]);
+    expect(recordedSince(0)).toContain("squeue -h -w 'gpu-node-2' -o '%i %u %T %M %j'");
+
+    const result = await ssh.drain('gpu-node-2', { reason: "INC-12: Xid 79 on gpu-node-2 'now'" });
+    expect(fleet.drainReason('gpu-node-2')).toBe('incident-bot INC-12: Xid 79 on gpu-node-2 now');
+    expect(result.ok).toBe(true);
+    expect(result.summary).toMatch(
+      /^gpu-node-2 is draining: \d+ stopped, \d+ left in place; Slurm says DRAINING: 2 Slurm jobs still running \(4121, 4122_3\)$/,
+    );
+    expect(result.settling).toBe('Slurm says DRAINING: 2 Slurm jobs still running (4121, 4122_3)');
+    expect(await ssh.drainProgress?.('gpu-node-2')).toEqual({
+      state: 'draining',
+      summary: 'Slurm says DRAINING: 2 Slurm jobs still running (4121, 4122_3)',
+    });
+    fleet.setSlurmJobs('gpu-node-2', []);
+    expect(await ssh.drainProgress?.('gpu-node-2')).toEqual({
+      state: 'drained',
+      summary: 'Slurm says DRAINED: no jobs left on it',
+    });
+    expect((await ssh.uncordon('gpu-node-2')).ok).toBe(true);
+    expect((await ssh.drainProgress?.('gpu-node-2'))?.state).toBe('other');
+
+    // No jobs: drained at once, a plain success; with no state command nothing can tell, so no progress.
+    const empty = await ssh.drain('gpu-node-1');
+    expect(empty.settling).toBeUndefined();
+    expect(empty.summary).toMatch(/^Drained gpu-node-1/);
+    expect(
+      (await adapterFor({ name: 'ssh:nostate', commands: { state: false } })).drainProgress,
+    ).toBeUndefined();
   });
 
   it('restarts and stops containers by name; an unknown one is bot.workload.unknown', async () => {

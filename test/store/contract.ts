@@ -927,6 +927,18 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
         expect((await store.claimDueTimers(at(45), 'c', 60_000)).map((t) => t.kind)).toEqual(['update']);
       });
 
+      it('leases only the kinds asked for, leaving the others free for their owner', async () => {
+        await store.scheduleTimer(timer({ dueAt: at(5) }));
+        await store.scheduleTimer(timer({ kind: 'drain_watch', dueAt: at(5) }));
+        expect(
+          (await store.claimDueTimers(at(10), 'r', 60_000, 50, ['update', 'commander'])).map((t) => t.kind),
+        ).toEqual(['update']);
+        expect(await store.claimDueTimers(at(10), 'w', 60_000, 50, [])).toEqual([]);
+        expect(
+          (await store.claimDueTimers(at(10), 'w', 60_000, 50, ['drain_watch'])).map((t) => t.kind),
+        ).toEqual(['drain_watch']);
+      });
+
       it("cancels some or all of an incident's timers", async () => {
         await store.scheduleTimer(timer());
         await store.scheduleTimer(timer({ kind: 'commander' }));

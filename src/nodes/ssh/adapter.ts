@@ -1,5 +1,6 @@
 import type { Clock } from '../../core/clock.ts';
 import { BotError, describeError, isBotError } from '../../core/errors.ts';
+import { plural } from '../../core/text.ts';
 import type { Logger } from '../../logger.ts';
 import { DIAGNOSTIC_COMMANDS } from '../commands.ts';
 import {
@@ -13,6 +14,7 @@ import {
 import { checkLogTail } from '../logs.ts';
 import { parseFree, parseUptime } from '../parse/host.ts';
 import { parseNvidiaSmiCsv, toGpuHealth } from '../parse/nvidia-smi.ts';
+import { parseSqueue } from '../parse/slurm.ts';
 import {
   PEER_PROBE_TIMEOUT_S,
   probeConnected,
@@ -26,6 +28,7 @@ import {
   DIAGNOSTICS,
   type DiagnosticId,
   type DrainPlan,
+  type DrainProgress,
   type MutationResult,
   NODE_NAME_PATTERN,
   type NodeAdapter,
@@ -33,6 +36,7 @@ import {
   type NodeHealth,
   type NodeInfo,
   type PeerProbe,
+  type SchedulerJob,
   type Workload,
 } from '../port.ts';
 import { pinsFor } from './host-keys.ts';
@@ -47,6 +51,7 @@ import {
   renderTemplate,
   TEMPLATE_PLACEHOLDERS,
   type TemplateName,
+  type TemplateValues,
 } from './templates.ts';
 import { planFor, systemMatcher, toWorkloads } from './workloads.ts';
 
@@ -261,10 +266,62 @@ export async function createSshAdapter(
     return parseSchedulerState(await runner.run(node, state, what, opts));
   }
 
+  /** The `jobs` template's answer: undefined when it is off or failed (no Slurm on the node). */
+  async function jobsOn(node: string, what: string, opts: CallOptions | undefined) {
+    const t = templates.get('jobs');
+    if (!t) return undefined;
+    const r = await runner.run(node, renderTemplate(t, { node }), what, opts);
+    return r.exitCode === 0 ? parseSqueue(r.stdout) : undefined;
+  }
+
+  /**
+   * Slurm's view of a drain, from the `state` and `jobs` templates in one exec: DRAINING while
+   * jobs still run, DRAINED when none is left. Undefined when there is no state to read.
+   */
+  async function drainState(
+    node: string,
+    what: string,
+    opts: CallOptions | undefined,
+  ): Promise<DrainProgress | undefined> {
+    const state = stateCommand(node);
+    if (state === undefined) return undefined;
+    const jobsTemplate = templates.get('jobs');
+    const commands = jobsTemplate ? [state, renderTemplate(jobsTemplate, { node })] : [state];
+    const [stateResult, jobsResult] = await runner.runBatch(node, commands, what, opts);
+    if (stateResult?.exitCode !== 0) return undefined;
+    const raw = stateResult.stdout.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
+    if (raw === '') return undefined;
+    const jobs: SchedulerJob[] | undefined =
+      jobsResult && jobsResult.exitCode === 0 ? parseSqueue(jobsResult.stdout) : undefined;
+    if (raw.startsWith('draining') || raw.startsWith('drng')) {
+      const ids = jobs?.map((j) => j.id) ?? [];
+      const shown = ids.length > 5 ? `${ids.slice(0, 5).join(', ')} …` : ids.join(', ');
+      const running = jobs
+        ? `: ${plural(jobs.length, 'Slurm job')} still running${ids.length > 0 ? ` (${shown})` : ''}`
+        : ': jobs still running';
+      return { state: 'draining', summary: `Slurm says DRAINING${running}` };
+    }
+    if (raw.startsWith('drain'))
+      return { state: 'drained', summary: 'Slurm says DRAINED: no jobs left on it' };
+    return { state: 'other', summary: `Slurm says ${raw.toUpperCase()}: it is no longer draining` };
+  }
+
+  /** A drain that ran: DRAINING while Slurm jobs still run (settling), else as it was. */
+  async function withSlurmState(node: string, result: MutationResult, opts: CallOptions | undefined) {
+    if (!result.ok) return result;
+    const after = await drainState(node, `Drain of ${node}`, opts).catch((err) => {
+      if (isTransport(err)) return undefined;
+      throw err;
+    });
+    if (after?.state !== 'draining') return result;
+    const summary = result.summary.replace(/^Drained ([^\s:]+)/, '$1 is draining');
+    return { ...result, summary: `${summary}; ${after.summary}`, settling: after.summary };
+  }
+
   async function mutate(
     node: string,
     template: CommandTemplate,
-    values: { node: string; workload?: string },
+    values: TemplateValues,
     what: string,
     opts: CallOptions | undefined,
   ): Promise<CommandResult> {
@@ -285,7 +342,7 @@ export async function createSshAdapter(
     if ((await schedulerView(node, what, opts)) === 'cordoned') {
       return { ok: true, summary: `${node} already cordoned`, output: `node/${node} already cordoned` };
     }
-    const r = await mutate(node, template, { node }, what, opts);
+    const r = await mutate(node, template, { node, reason: opts?.reason }, what, opts);
     return r.exitCode === 0
       ? { ok: true, summary: `Cordoned ${node}: no new work will be scheduled on it`, output: transcript(r) }
       : {
@@ -321,9 +378,9 @@ export async function createSshAdapter(
     requireNode(node);
     const custom = templates.get('drain');
     if (custom) {
-      const r = await mutate(node, custom, { node }, what, opts);
+      const r = await mutate(node, custom, { node, reason: opts?.reason }, what, opts);
       return r.exitCode === 0
-        ? { ok: true, summary: `Drained ${node}`, output: transcript(r) }
+        ? withSlurmState(node, { ok: true, summary: `Drained ${node}`, output: transcript(r) }, opts)
         : {
             ok: false,
             summary: `Drain of ${node} failed (exit ${r.exitCode}): ${firstLine(r)}`,
@@ -359,14 +416,18 @@ export async function createSshAdapter(
           output: lines.join('\n'),
         };
       }
-      return {
-        ok: true,
-        summary:
-          plan.evict.length === 0
-            ? `Drained ${node}: nothing to stop`
-            : `Drained ${node}: ${stopped} stopped, ${plan.skip.length} left in place`,
-        output: lines.join('\n'),
-      };
+      return withSlurmState(
+        node,
+        {
+          ok: true,
+          summary:
+            plan.evict.length === 0
+              ? `Drained ${node}: nothing to stop`
+              : `Drained ${node}: ${stopped} stopped, ${plan.skip.length} left in place`,
+          output: lines.join('\n'),
+        },
+        opts,
+      );
     } catch (err) {
       // Cancelled or cut off half way: say what already happened rather than "nothing ran".
       if (!isBotError(err) || done.length === 0) throw err;
@@ -575,7 +636,11 @@ export async function createSshAdapter(
       throwIfAborted(opts?.signal, what);
       requireNode(node);
       const { workloads, view } = await workloadsOn(node, opts);
-      const plan = planFor(node, workloads, view === 'cordoned') satisfies DrainPlan;
+      const jobs = await jobsOn(node, what, opts);
+      const plan: DrainPlan = {
+        ...planFor(node, workloads, view === 'cordoned'),
+        ...(jobs ? { schedulerJobs: jobs } : {}),
+      };
       // The built-in drain stops each container; a configured drain template does what it does.
       if (templates.get('drain')) return plan;
       const why = 'the drain stops its container; nothing starts it on another node';
@@ -586,6 +651,22 @@ export async function createSshAdapter(
     },
 
     drain: (node, opts) => drain(node, opts),
+    // With no state command there is nothing to tell DRAINING from DRAINED by.
+    ...(templates.has('state')
+      ? {
+          async drainProgress(node: string, opts?: CallOptions): Promise<DrainProgress> {
+            const what = `Drain progress of ${node}`;
+            throwIfAborted(opts?.signal, what);
+            requireNode(node);
+            return (
+              (await drainState(node, what, opts)) ?? {
+                state: 'other',
+                summary: 'its Slurm state cannot be read (the state command failed)',
+              }
+            );
+          },
+        }
+      : {}),
     restartWorkload: (id, opts) => workloadAction(id, 'restart', opts),
     stopWorkload: (id, opts) => workloadAction(id, 'stop', opts),
     workloadLogs: (id, tail, opts) => workloadLogs(id, tail, opts),

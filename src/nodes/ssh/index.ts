@@ -18,6 +18,7 @@ export { shellQuote, withSudo } from './shell-quote.ts';
 export {
   compileTemplate,
   DEFAULT_SSH_COMMANDS,
+  drainReason,
   isPeerHost,
   parseTemplate,
   renderTemplate,

@@ -67,6 +67,7 @@ const nodeSchema = z
 const commandsSchema = z
   .object({
     state: template('state'),
+    jobs: template('jobs'),
     cordon: template('cordon'),
     uncordon: template('uncordon'),
     drain: template('drain'),

@@ -9,21 +9,32 @@ import { invalidWorkloadNameError } from './errors.ts';
 import { shellQuote } from './shell-quote.ts';
 
 /**
- * Mitigation, log and probe command templates. Only `{node}`, `{workload}`, `{tail}`, `{peerHost}`
- * and `{port}` are substituted: names and the peer's host validated and single-quoted, `{tail}`
- * (1…1000) and `{port}` (1…65535) whole numbers the adapter checks and inserts as digits; the rest
- * of a template comes from the config file, which is trusted. A template is parsed once, at
+ * Mitigation, log and probe command templates. Only `{node}`, `{workload}`, `{tail}`, `{peerHost}`,
+ * `{port}` and `{reason}` are substituted: names and the peer's host validated and single-quoted,
+ * `{tail}` (1…1000) and `{port}` (1…65535) whole numbers the adapter checks and inserts as digits,
+ * `{reason}` cut down to plain ASCII words (drainReason) and single-quoted; the rest of a template
+ * comes from the config file, which is trusted. A template is parsed once, at
  * start-up, so a bad one fails the config check rather than an incident.
  */
 
-export type Placeholder = 'node' | 'workload' | 'tail' | 'peerHost' | 'port';
-export type TemplateName = 'state' | 'cordon' | 'uncordon' | 'drain' | 'restart' | 'stop' | 'logs' | 'probe';
+export type Placeholder = 'node' | 'workload' | 'tail' | 'peerHost' | 'port' | 'reason';
+export type TemplateName =
+  | 'state'
+  | 'jobs'
+  | 'cordon'
+  | 'uncordon'
+  | 'drain'
+  | 'restart'
+  | 'stop'
+  | 'logs'
+  | 'probe';
 const PLACEHOLDER_NAMES: readonly string[] = [
   'node',
   'workload',
   'tail',
   'peerHost',
   'port',
+  'reason',
 ] satisfies Placeholder[];
 
 /** Container names as docker allows them (`[a-zA-Z0-9][a-zA-Z0-9_.-]+`), which is also what the ids carry. */
@@ -34,7 +45,11 @@ export const WORKLOAD_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
  *
  * - `state`: what slurmctld says about the node (`idle`, `mixed`, `drained`, `draining`, `down*` …);
  *   any `drain` state shows as cordoned, `down`/`fail` or a trailing `*` (not responding) as not_ready.
- * - `cordon`: Slurm's DRAIN state is what Kubernetes calls cordon: running jobs finish, no new ones start.
+ * - `jobs`: the Slurm jobs on the node (`squeue`: id, user, state, time used, name), for the drain
+ *   preview and for telling DRAINING from DRAINED. A failing command (no Slurm there) lists none.
+ * - `cordon`: Slurm's DRAIN state is what Kubernetes calls cordon: running jobs finish, no new ones
+ *   start. `{reason}` is Slurm's drain reason, `incident-bot INC-12: Xid 79 on gpu-node-5`, so
+ *   `sinfo -R` says which incident drained the node.
  * - `uncordon`: `state=resume` clears DRAIN (Slurm refuses it on a node that is not drained, so the
  *   adapter checks `state` first and answers "not cordoned" without running it).
  * - `drain`: no default template: the built-in drain runs `cordon`, then `stop` for each container the
@@ -55,7 +70,8 @@ export const WORKLOAD_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
  */
 export const DEFAULT_SSH_COMMANDS: Readonly<Record<Exclude<TemplateName, 'drain'>, string>> = {
   state: 'sinfo -h -N -n {node} -o %T',
-  cordon: 'scontrol update nodename={node} state=drain reason=incident-bot',
+  jobs: "squeue -h -w {node} -o '%i %u %T %M %j'",
+  cordon: 'scontrol update nodename={node} state=drain reason={reason}',
   uncordon: 'scontrol update nodename={node} state=resume',
   restart: 'docker restart {workload}',
   stop: 'docker stop {workload}',
@@ -66,9 +82,10 @@ export const DEFAULT_SSH_COMMANDS: Readonly<Record<Exclude<TemplateName, 'drain'
 /** Which placeholders each template may use: a node-level command has no workload. */
 export const TEMPLATE_PLACEHOLDERS: Readonly<Record<TemplateName, readonly Placeholder[]>> = {
   state: ['node'],
-  cordon: ['node'],
+  jobs: ['node'],
+  cordon: ['node', 'reason'],
   uncordon: ['node'],
-  drain: ['node'],
+  drain: ['node', 'reason'],
   restart: ['node', 'workload'],
   stop: ['node', 'workload'],
   logs: ['node', 'workload', 'tail'],
@@ -152,6 +169,25 @@ export interface TemplateValues {
   readonly tail?: number;
   readonly peerHost?: string;
   readonly port?: number;
+  /** Why, in a few words (`INC-12: Xid 79 on gpu-node-5`): rendered as drainReason says. */
+  readonly reason?: string;
+}
+
+/** Slurm keeps a reason as given; 120 characters is what `sinfo -R` shows without wrapping much. */
+const MAX_REASON = 120;
+
+/**
+ * The text `{reason}` stands for: `incident-bot`, then the caller's words kept to letters, digits,
+ * spaces and `.,:;#/()+=@_-` (anything else, quotes and `$` included, becomes a space), cut to 120
+ * characters. The result is single-quoted too, so it is one argument whatever the template is.
+ */
+export function drainReason(why: string | undefined): string {
+  const words = (why ?? '')
+    .replace(/[^A-Za-z0-9 .,:;#/()+=@_-]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  const text = words === '' ? 'incident-bot' : `incident-bot ${words}`;
+  return text.length <= MAX_REASON ? text : text.slice(0, MAX_REASON).trimEnd();
 }
 
 /** One DNS label: letters, digits, `-` and `_` (which some inventories use), 63 at most. */
@@ -193,6 +229,7 @@ export function renderTemplate(template: CommandTemplate, values: TemplateValues
         checkPort(port);
         return String(port);
       }
+      if (part.placeholder === 'reason') return shellQuote(drainReason(values.reason));
       if (part.placeholder === 'peerHost') {
         const host = values.peerHost ?? '';
         if (!isPeerHost(host)) throw invalidPeerHostError(host);

@@ -3,7 +3,7 @@ import type { NodeAdapter } from '../../../src/nodes/port.ts';
 import { createSimulatedAdapter } from '../../../src/nodes/simulated/index.ts';
 import type { SshAdapterConfig } from '../../../src/nodes/ssh/index.ts';
 import { knownHostsName } from '../../../src/nodes/ssh/known-hosts.ts';
-import { FakeNodeHost, type PeerBlock } from './host.ts';
+import { FakeNodeHost, type PeerBlock, type SlurmJob } from './host.ts';
 import { generateTestKey, knownHostsLine, type TestKey } from './keys.ts';
 import {
   type Behaviour,
@@ -78,6 +78,13 @@ export interface SshFleet {
    * own nodes are all 127.0.0.1, so tests give peers hosts of their own in the inventory.
    */
   setPeerBlocked(node: string, peerHost: string, mode?: PeerBlock | false): void;
+  /**
+   * The Slurm jobs `squeue` lists on `node` (none by default). While a drained node has any,
+   * `sinfo` says `draining`; with none, `drained`.
+   */
+  setSlurmJobs(node: string, jobs: readonly SlurmJob[]): void;
+  /** Slurm's drain reason on `node` as `scontrol` set it (what `sinfo -R` would show), if drained. */
+  drainReason(node: string): string | undefined;
   close(): Promise<void>;
 }
 
@@ -194,6 +201,8 @@ export async function startSshFleet(options: SshFleetOptions): Promise<SshFleet>
         h.cordoned = false;
         h.flood = 0;
         h.blocked.clear();
+        h.slurmJobs = [];
+        h.reason = undefined;
       }
       commands.length = 0;
     },
@@ -223,6 +232,12 @@ export async function startSshFleet(options: SshFleetOptions): Promise<SshFleet>
       if (mode === false) h.blocked.delete(peerHost);
       else h.blocked.set(peerHost, mode);
     },
+    setSlurmJobs: (node, jobs) => {
+      const h = hosts.find((x) => x.name === node);
+      if (!h) throw new Error(`no fake node ${node}`);
+      h.slurmJobs = [...jobs];
+    },
+    drainReason: (node) => hosts.find((x) => x.name === node)?.reason,
     close: async () => {
       await Promise.all(servers.map((s) => s.close()));
     },

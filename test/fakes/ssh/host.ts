@@ -45,8 +45,30 @@ const MERGE_STDERR = /^(.*\S)\s+2>&1$/s;
  * default `timeout N bash -c …/dev/tcp…` template, or `nc -z[v] -w N host port`): every peer
  * host answers unless `blocked` names it. Anything else is "not found", exit 127, as sh says it.
  */
+/** One job as the fake's `squeue` prints it. */
+export interface SlurmJob {
+  readonly id: string;
+  readonly user: string;
+  readonly state: 'RUNNING' | 'COMPLETING';
+  readonly elapsed: string;
+  readonly name: string;
+}
+
+/** The `%` fields the fake's squeue prints, as Slurm's `-o` names them. */
+const SQUEUE_FIELDS: Readonly<Record<string, (j: SlurmJob) => string>> = {
+  '%i': (j) => j.id,
+  '%u': (j) => j.user,
+  '%T': (j) => j.state,
+  '%M': (j) => j.elapsed,
+  '%j': (j) => j.name,
+};
+
 export class FakeNodeHost {
   cordoned = false;
+  /** Slurm's drain reason, as the last `scontrol … state=drain reason=…` gave it. */
+  reason: string | undefined;
+  /** What squeue lists on this node: a drained node is DRAINING until this is empty. */
+  slurmJobs: SlurmJob[] = [];
   /** Extra bytes each diagnostic and each `docker logs` prints (a node flooding its output). */
   flood = 0;
   /** Peer hosts (as the probe names them) this node cannot reach, on any port, and how it fails. */
@@ -111,11 +133,11 @@ export class FakeNodeHost {
     if (cmd === 'echo') return ok(`${args.join(' ')}\n`);
     if (cmd === 'sinfo' && args.length === 6 && args[0] === '-h' && args[1] === '-N' && args[2] === '-n') {
       if (args[3] !== this.name) return ok('');
-      const active = (await this.sim().listWorkloads(this.backing)).some(
-        (w) => !w.system && (w.state === 'running' || w.state === 'restarting'),
-      );
+      // Slurm knows its own jobs, not the containers docker runs beside them.
+      const active = this.slurmJobs.length > 0;
       return ok(`${this.cordoned ? (active ? 'draining' : 'drained') : active ? 'mixed' : 'idle'}\n`);
     }
+    if (cmd === 'squeue') return this.squeue(args);
     if (cmd === 'scontrol' && args[0] === 'update') return this.scontrol(args.slice(1));
     if (cmd === 'docker' && (args[0] === 'stop' || args[0] === 'restart') && args.length === 2) {
       const container = args[1] ?? '';
@@ -211,6 +233,21 @@ export class FakeNodeHost {
     return { stdout: '', stderr: say(`nc: connect to ${host} port ${port} (tcp) ${why}`), exitCode: 1 };
   }
 
+  /**
+   * `squeue -h -w <node> -o <format>` with the `%` fields of SQUEUE_FIELDS separated by spaces;
+   * anything else is refused, so a template the fake does not read fails loudly.
+   */
+  private squeue(args: string[]): Answer {
+    const [h, w, node, o, format = '', ...rest] = args;
+    if (h !== '-h' || w !== '-w' || o !== '-o' || rest.length > 0)
+      return fail(`fake squeue: only -h -w <node> -o <format> is read, not ${JSON.stringify(args)}\n`);
+    if (node !== this.name) return fail('squeue: error: Invalid node name specified\n');
+    const fields = format.split(' ');
+    const unknown = fields.filter((f) => !Object.hasOwn(SQUEUE_FIELDS, f));
+    if (unknown.length > 0) return fail(`fake squeue: unread fields ${unknown.join(' ')}\n`);
+    return ok(this.slurmJobs.map((j) => `${fields.map((f) => SQUEUE_FIELDS[f]?.(j)).join(' ')}\n`).join(''));
+  }
+
   /** `scontrol update nodename=<n> state=drain reason=<r>` / `state=resume`, with Slurm's refusals. */
   private scontrol(args: string[]): Answer {
     const kv = new Map(
@@ -225,11 +262,13 @@ export class FakeNodeHost {
       if (!kv.get('reason'))
         return fail('You must specify a reason when DOWNING or DRAINING a node. Request denied\n');
       this.cordoned = true;
+      this.reason = kv.get('reason');
       return ok();
     }
     if (state === 'resume') {
       if (!this.cordoned) return fail('slurm_update error: Invalid node state specified\n');
       this.cordoned = false;
+      this.reason = undefined;
       return ok();
     }
     return fail('slurm_update error: Invalid node state specified\n');

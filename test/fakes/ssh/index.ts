@@ -16,6 +16,7 @@
  * fleet.setDieOn(node, /docker stop/ | undefined);   // dies mid-command on matching commands only
  * fleet.setFlood(node, bytes);   // every diagnostic on node prints that many bytes more
  * fleet.setPeerBlocked(node, peerHost, 'drop' | 'refuse' | 'no-route' | false);  // peer probes
+ * fleet.setSlurmJobs(node, [{ id, user, state, elapsed, name }]); fleet.drainReason(node)  // squeue, sinfo -R
  * fleet.reset();             // fresh simulated state, no cordons, no records
  * await fleet.close();
  * ```
@@ -33,7 +34,7 @@ export {
   type SshFleetOptions,
   startSshFleet,
 } from './fleet.ts';
-export { type Answer, FakeNodeHost, type PeerBlock } from './host.ts';
+export { type Answer, FakeNodeHost, type PeerBlock, type SlurmJob } from './host.ts';
 export { generateTestKey, knownHostsLine, type TestKey } from './keys.ts';
 export type { HangMode, RecordedCommand } from './server.ts';
 export { type ShellWords, splitWords } from './shell-words.ts';
