@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ephemeral } from '../../src/chat/message.ts';
 import { defineCommand } from '../../src/commands/define.ts';
-import { incidentRef } from '../../src/incidents/format.ts';
+import { closedReply, closeIncident } from '../../src/incidents/resolution.ts';
 
 export default defineCommand({
   group: 'incident',
@@ -11,8 +11,8 @@ export default defineCommand({
   permission: 'commander',
   incident: 'required',
   async execute(ctx) {
-    const incident = await ctx.services.incidents.changeStatus(ctx.incident, 'closed', ctx.actor);
-    // The channel notice is posted by the service before the channel is archived.
-    return ephemeral(`${incidentRef(incident)} closed.`);
+    // Requests still waiting are cancelled first; the channel notice is posted before archiving.
+    const { incident, cancelled } = await closeIncident(ctx.services, ctx.incident, ctx.actor);
+    return ephemeral(closedReply(incident, cancelled));
   },
 });

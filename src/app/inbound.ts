@@ -12,6 +12,7 @@ import { type Actor, BotError, type Clock, type Incident, type Severity } from '
 import { parseButtonId } from '../incidents/buttons.ts';
 import { incidentRef } from '../incidents/format.ts';
 import type { ReminderService } from '../incidents/reminders.ts';
+import { closedReply, closeIncident, resolvedReply, resolveIncident } from '../incidents/resolution.ts';
 import type { Store } from '../store/port.ts';
 import { errorReply } from './errors.ts';
 
@@ -247,8 +248,13 @@ async function clickButton(
       await incidents.changeStatus(incident, button.verb, actor);
       return ephemeral(`${incidentRef(incident)} is now ${button.verb}.`);
     case 'resolve':
-      await incidents.changeStatus(incident, 'resolved', actor);
-      return ephemeral(`${incidentRef(incident)} is resolved.`);
+    case 'resolve-cancel':
+    case 'resolve-keep': {
+      const choice =
+        button.verb === 'resolve' ? undefined : button.verb === 'resolve-cancel' ? 'cancel' : 'keep';
+      const r = await resolveIncident(deps.services, incident, actor, choice);
+      return ephemeral('asked' in r ? r.asked : resolvedReply(r));
+    }
     case 'sev1':
     case 'sev2':
     case 'sev3':
@@ -260,8 +266,8 @@ async function clickButton(
     case 'close': {
       const def = deps.registry.find('incident', 'close');
       await checkPermission(def, incident, actor, deps);
-      await incidents.changeStatus(incident, 'closed', actor);
-      return ephemeral(`${incidentRef(incident)} is closed.`);
+      const { cancelled } = await closeIncident(deps.services, incident, actor);
+      return ephemeral(closedReply(incident, cancelled));
     }
   }
 }

@@ -44,7 +44,12 @@ export const CHAT_OPS = {
   card: z.object({ initial: z.boolean().optional() }),
   topic: z.object({}),
   /** A message in the incident's channel, or in its platform's announcement channel. */
-  post: z.object({ to: z.enum(['incident', 'announce']), message: chatMessageSchema }),
+  post: z.object({
+    to: z.enum(['incident', 'announce']),
+    message: chatMessageSchema,
+    /** Remembered once posted, so resolving the incident takes its buttons away (tracked_messages). */
+    track: z.enum(['resolve_offer', 'reminder']).optional(),
+  }),
   invite: z.object({ userIds: z.array(z.string()) }),
   /** Replace a message the bot posted (a snoozed reminder). */
   update: z.object({ channelId: z.string(), messageId: z.string(), message: chatMessageSchema }),

@@ -69,6 +69,62 @@ export class ActionRuns {
     },
   ) {}
 
+  /**
+   * After a crash: actions a stopped process left approved or running (for longer than
+   * `olderThanMs`) may or may not have happened. Each becomes `unknown`, on the timeline and in
+   * its channel, asking a person to check the node. With one process (SQLite) this runs at
+   * start-up with 0; with several replicas the age keeps it off actions another replica is running,
+   * except for those this replica's stable name (REPLICA_ID) ran before it restarted: no other
+   * replica runs them, so they are reported at once.
+   */
+  async recoverInterrupted(olderThanMs: number): Promise<number> {
+    const now = this.clock.now();
+    const cutoff = now.getTime() - olderThanMs;
+    let count = 0;
+    // One query for the candidates, not one per incident: this runs at every start-up.
+    for (const action of await this.store.listActionsByStatus(['approved', 'running'])) {
+      const incident = await this.store.getIncident(action.incidentId);
+      if (!incident) continue;
+      const since =
+        action.status === 'running'
+          ? action.startedAt
+          : action.status === 'approved'
+            ? action.decidedAt
+            : null;
+      const own = this.deps.runner.stable && action.runner === this.deps.runner.name;
+      if (!since || (!own && since.getTime() > cutoff)) continue;
+      const wasRunning = action.status === 'running';
+      const summary = wasRunning
+        ? `The bot stopped while the ${action.kind} of ${action.target} was running: it may or may not have completed.`
+        : `The bot stopped after the ${action.kind} of ${action.target} was approved and before it started: it did not run.`;
+      const { value: moved } = await this.deps.uow.commit(async (tx, send) => {
+        const done = await tx.transitionAction(action.id, [action.status], 'unknown', {
+          finishedAt: now,
+          result: { ok: false, summary, output: '' },
+        });
+        if (!done) return undefined;
+        await tx.appendTimeline({
+          incidentId: incident.id,
+          kind: 'action_result',
+          at: now,
+          actorId: null,
+          actorName: 'incident-bot',
+          text: `${action.kind} of ${action.target}: outcome unknown. ${summary}`,
+          data: { actionId: action.id, ok: false, recovered: true },
+          key: true,
+        });
+        const check = isNodeKind(action.kind) ? `/node status ${action.target}` : `/workload list`;
+        const text = `⚠️ ${summary} Check with \`${check}\` and request it again if it is still needed.`;
+        send(actionDrafts(incident, done, [note(text)]));
+        return done;
+      });
+      if (!moved) continue;
+      count++;
+      actionsFinished.inc({ kind: moved.kind, status: 'unknown' });
+    }
+    return count;
+  }
+
   async run(approved: Action, incident: Incident): Promise<Action> {
     return this.withNodeLock(lockKey(approved), async () => {
       const { value: started } = await this.deps.uow.commit(async (tx, send) => {

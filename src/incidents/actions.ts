@@ -28,10 +28,9 @@ import { actionsFinished } from '../metrics.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
 import type { Store } from '../store/port.ts';
 import { ActionRuns, actionDrafts, type DrainWatcher } from './action-runs.ts';
-import { note } from './drafts.ts';
 import { incidentRef } from './format.ts';
 import type { IncidentListener } from './listener.ts';
-import { isNodeKind, MITIGATIONS } from './mitigations.ts';
+import { MITIGATIONS } from './mitigations.ts';
 
 export type { NodeActionKind, WorkloadActionKind } from './mitigations.ts';
 
@@ -103,59 +102,11 @@ export class ActionService {
   }
 
   /**
-   * After a crash: actions a stopped process left approved or running (for longer than
-   * `olderThanMs`) may or may not have happened. Each becomes `unknown`, on the timeline and in
-   * its channel, asking a person to check the node. With one process (SQLite) this runs at
-   * start-up with 0; with several replicas the age keeps it off actions another replica is running,
-   * except for those this replica's stable name (REPLICA_ID) ran before it restarted: no other
-   * replica runs them, so they are reported at once.
+   * After a crash: actions a stopped process left approved or running become `unknown`, asking a
+   * person to check the node (ActionRuns.recoverInterrupted). Returns how many.
    */
-  async recoverInterrupted(olderThanMs: number): Promise<number> {
-    const now = this.clock.now();
-    const cutoff = now.getTime() - olderThanMs;
-    let count = 0;
-    // One query for the candidates, not one per incident: this runs at every start-up.
-    for (const action of await this.store.listActionsByStatus(['approved', 'running'])) {
-      const incident = await this.store.getIncident(action.incidentId);
-      if (!incident) continue;
-      const since =
-        action.status === 'running'
-          ? action.startedAt
-          : action.status === 'approved'
-            ? action.decidedAt
-            : null;
-      const own = this.runner.stable && action.runner === this.runner.name;
-      if (!since || (!own && since.getTime() > cutoff)) continue;
-      const wasRunning = action.status === 'running';
-      const summary = wasRunning
-        ? `The bot stopped while the ${action.kind} of ${action.target} was running: it may or may not have completed.`
-        : `The bot stopped after the ${action.kind} of ${action.target} was approved and before it started: it did not run.`;
-      const { value: moved } = await this.uow.commit(async (tx, send) => {
-        const done = await tx.transitionAction(action.id, [action.status], 'unknown', {
-          finishedAt: now,
-          result: { ok: false, summary, output: '' },
-        });
-        if (!done) return undefined;
-        await tx.appendTimeline({
-          incidentId: incident.id,
-          kind: 'action_result',
-          at: now,
-          actorId: null,
-          actorName: 'incident-bot',
-          text: `${action.kind} of ${action.target}: outcome unknown. ${summary}`,
-          data: { actionId: action.id, ok: false, recovered: true },
-          key: true,
-        });
-        const check = isNodeKind(action.kind) ? `/node status ${action.target}` : `/workload list`;
-        const text = `⚠️ ${summary} Check with \`${check}\` and request it again if it is still needed.`;
-        send(actionDrafts(incident, done, [note(text)]));
-        return done;
-      });
-      if (!moved) continue;
-      count++;
-      actionsFinished.inc({ kind: moved.kind, status: 'unknown' });
-    }
-    return count;
+  recoverInterrupted(olderThanMs: number): Promise<number> {
+    return this.runs.recoverInterrupted(olderThanMs);
   }
 
   /**
@@ -335,6 +286,32 @@ export class ActionService {
       `Cancelled ${action.kind} of ${action.target}`,
     );
     if (!cancelled) throw notPendingError((await this.store.getAction(action.id)) ?? action);
+    return cancelled;
+  }
+
+  /** The incident's mitigation requests still waiting for approval, oldest first. */
+  async waitingForApproval(incident: Incident): Promise<Action[]> {
+    return (await this.store.listActions(incident.id)).filter((a) => a.status === 'requested');
+  }
+
+  /**
+   * Cancels every request of the incident still waiting for approval, as part of resolving or
+   * closing it: `actor` is who resolved, `why` goes on the timeline. One that moved meanwhile
+   * (approved a moment before) is left as it is. Returns the ones cancelled.
+   */
+  async cancelWaiting(incident: Incident, actor: Actor, why: string): Promise<Action[]> {
+    const cancelled: Action[] = [];
+    for (const action of await this.waitingForApproval(incident)) {
+      const moved = await this.finishWithoutRun(
+        action,
+        incident,
+        'cancelled',
+        actor,
+        'action_cancelled',
+        `Cancelled ${action.kind} of ${action.target}: ${why}`,
+      );
+      if (moved) cancelled.push(moved);
+    }
     return cancelled;
   }
 

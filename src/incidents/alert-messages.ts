@@ -29,24 +29,28 @@ export async function resolveOffer(tx: Tx, incident: Incident): Promise<OutboxDr
       ? `✅ The alert of ${incidentRef(incident)} has resolved. Resolve the incident?`
       : `✅ All ${counts.resolved} alerts of ${incidentRef(incident)} have resolved. Resolve the incident?`;
   return [
-    post(incident, {
-      text,
-      sections: [text],
-      buttons: [
-        {
-          id: cardButtonId('resolve', incident.id),
-          label: `Resolve ${incidentRef(incident)}`,
-          style: 'primary',
-          confirm: {
-            title: `Resolve ${incidentRef(incident)}?`,
-            text: 'Every alert has resolved. Resolve if the impact has ended too.',
-            confirm: 'Resolve',
-            deny: 'Not yet',
+    post(
+      incident,
+      {
+        text,
+        sections: [text],
+        buttons: [
+          {
+            id: cardButtonId('resolve', incident.id),
+            label: `Resolve ${incidentRef(incident)}`,
+            style: 'primary',
+            confirm: {
+              title: `Resolve ${incidentRef(incident)}?`,
+              text: 'Every alert has resolved. Resolve if the impact has ended too.',
+              confirm: 'Resolve',
+              deny: 'Not yet',
+            },
           },
-        },
-      ],
-      context: ['Alerts can resolve before the impact ends; check before resolving.'],
-    }),
+        ],
+        context: ['Alerts can resolve before the impact ends; check before resolving.'],
+      },
+      'resolve_offer',
+    ),
   ];
 }
 

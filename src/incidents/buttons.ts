@@ -10,6 +10,9 @@ export const CARD_VERBS = [
   'investigating',
   'mitigated',
   'resolve',
+  // Resolving while mitigation requests wait: cancel them, or keep them (src/incidents/resolution.ts).
+  'resolve-cancel',
+  'resolve-keep',
   'close',
   // The target severity is in the verb, so a double click sets it once instead of moving twice.
   'sev1',

@@ -9,6 +9,7 @@ import {
   type Incident,
   isBotActorId,
   isBotError,
+  isOpen,
   type RoleAssignment,
 } from '../core/index.ts';
 import type { ChatDirectory } from '../delivery/directory.ts';
@@ -168,8 +169,22 @@ export class IncidentChannel {
       if (announce) return undefined;
       throw notReady('the incident channel');
     }
-    await postOnce(chat, channelId, entry, entry.payload.message);
-    return undefined;
+    const { message, track } = entry.payload;
+    if (!track) {
+      await postOnce(chat, channelId, entry, message);
+      return undefined;
+    }
+    // Buttons that only mean something while the incident is open: not posted once it is resolved
+    // (the resolve came first and redrew the others), else remembered so the resolve can redraw it.
+    if (!isOpen(incident.status)) return undefined;
+    const messageId = await postOnce(chat, channelId, entry, message);
+    return {
+      after: (tx) =>
+        tx.trackMessage(
+          { incidentId: incident.id, purpose: track, channelId, messageId, message },
+          this.clock.now(),
+        ),
+    };
   }
 
   private async update(entry: Entry<'update'>): Result {

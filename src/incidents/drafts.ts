@@ -2,6 +2,7 @@ import type { ChatMessage } from '../chat/message.ts';
 import type { FileUpload } from '../chat/port.ts';
 import type { Incident } from '../core/index.ts';
 import type { OutboxDraft } from '../delivery/entry.ts';
+import type { TrackedPurpose } from '../store/port.ts';
 
 /**
  * The chat calls incident use cases queue (`send(...)` inside UnitOfWork.commit), as typed outbox
@@ -14,8 +15,16 @@ export function note(text: string, mentions: readonly string[] = []): ChatMessag
 }
 
 /** A message in the incident's channel (waits for the channel when it is still being opened). */
-export function post(incident: Pick<Incident, 'id'>, message: ChatMessage): OutboxDraft {
-  return { incidentId: incident.id, op: 'post', payload: { to: 'incident', message } };
+export function post(
+  incident: Pick<Incident, 'id'>,
+  message: ChatMessage,
+  track?: TrackedPurpose,
+): OutboxDraft {
+  return {
+    incidentId: incident.id,
+    op: 'post',
+    payload: { to: 'incident', message, ...(track ? { track } : {}) },
+  };
 }
 
 /** The announcement, if any: a private incident stays out of shared channels. */

@@ -2,7 +2,9 @@ import type { ChatMessage } from '../chat/message.ts';
 import type { ChatPlatform } from '../chat/port.ts';
 import { type Actor, BOT_LIMITS, BotError, type Incident, isMoreSevere } from '../core/index.ts';
 import type { OutboxDraft } from '../delivery/entry.ts';
-import { announcement, archive, note, post } from './drafts.ts';
+import { chatMessageSchema } from '../delivery/ops.ts';
+import type { TrackedMessage } from '../store/port.ts';
+import { announcement, archive, note, post, replace } from './drafts.ts';
 import { formatTime, incidentRef, severityEmoji } from './format.ts';
 
 /** What the incident use cases say in chat, and the refusals they share. */
@@ -132,4 +134,21 @@ export function closedError(incident: Incident): BotError {
   return new BotError('bot.incident.closed', `${incidentRef(incident)} is closed and can no longer change.`, {
     hint: 'Declare a new incident if the problem is back.',
   });
+}
+
+/**
+ * A message whose buttons stop meaning anything now that the incident is resolved or closed (the
+ * alerts' "Resolve INC-n" offer, a reminder's snooze buttons), redrawn as it was without them and
+ * with one line saying why. One that no longer reads as a message is left alone.
+ */
+export function retiredMessage(incident: Incident, tracked: TrackedMessage, actor: Actor): OutboxDraft[] {
+  const parsed = chatMessageSchema.safeParse(tracked.message);
+  if (!parsed.success) return [];
+  const { buttons: _gone, context: _old, ...rest } = parsed.data;
+  const ref = incidentRef(incident);
+  const why =
+    tracked.purpose === 'resolve_offer'
+      ? `${ref} was ${incident.status} by ${actor.name}.`
+      : `${ref} is ${incident.status}: its reminders have stopped.`;
+  return [replace(incident, tracked, { ...rest, context: [why] })];
 }

@@ -153,6 +153,8 @@ export class ReminderService {
     await this.deps.uow.commit(async (tx, send) => {
       await tx.scheduleTimer({ incidentId: incident.id, kind, dueAt: until, payload, createdAt: now });
       if (!from) return;
+      // Redrawn without its buttons now: nothing for the resolve to take away later.
+      await tx.untrackMessage(from.channelId, from.messageId);
       const text = `😴 ${LABEL[kind]} for ${ref} snoozed by ${chat.mention(actor.id)} until ${time}.`;
       send(replace(incident, from, { text, sections: [text], mentions: [actor.id] }));
     });
@@ -281,7 +283,9 @@ export class ReminderService {
     // it twice, and a replica that lost the lease posts nothing.
     const { value: kept } = await this.deps.uow.commit(async (tx, send) => {
       const ok = await tx.finishTimer(timer.incidentId, timer.kind, this.owner, next);
-      if (ok && incident) send(messages.map((m) => post(incident, m)));
+      // Snooze buttons go when the incident is resolved: the message is remembered for that.
+      if (ok && incident)
+        send(messages.map((m) => post(incident, m, m.buttons?.length ? 'reminder' : undefined)));
       return ok;
     });
     // Rescheduled meanwhile (a snooze, a severity change): theirs stands.

@@ -10,6 +10,7 @@ import {
   type Incident,
   type IncidentStatus,
   isKeyByKind,
+  isOpen,
   isSingleHolder,
   type NewTimelineEntry,
   planStatusChange,
@@ -22,13 +23,14 @@ import {
 import type { ChatDirectory } from '../delivery/directory.ts';
 import type { OutboxDraft } from '../delivery/entry.ts';
 import type { UnitOfWork } from '../delivery/unit-of-work.ts';
-import type { AlertRecord, IncidentPatch, Store, Tx } from '../store/port.ts';
+import type { AlertRecord, IncidentPatch, Store, TrackedMessage, Tx } from '../store/port.ts';
 import { invite, refresh } from './drafts.ts';
 import { incidentRef } from './format.ts';
 import {
   closedError,
   closingPosts,
   requireText,
+  retiredMessage,
   severityAnnouncement,
   severityChangedPosts,
   statusChangedPosts,
@@ -170,6 +172,7 @@ export class IncidentService {
   }
 
   async changeStatus(incident: Incident, to: IncidentStatus, actor: Actor): Promise<Incident> {
+    let retired: TrackedMessage[] = [];
     const updated = await this.apply(incident.id, (current) => {
       const plan = planStatusChange(current, to, this.clock.now());
       return {
@@ -183,11 +186,17 @@ export class IncidentService {
             data: { from: current.status, to },
           },
         ],
-        alsoWrite: async (tx, updated) => this.listener?.statusChanged(tx, updated),
-        posts: (updated: Incident) =>
-          to === 'closed'
+        alsoWrite: async (tx, updated) => {
+          await this.listener?.statusChanged(tx, updated);
+          // Resolved or closed: the buttons that only meant something while it was open go.
+          retired = isOpen(updated.status) ? [] : await tx.takeTrackedMessages(updated.id);
+        },
+        posts: (updated: Incident) => [
+          ...retired.flatMap((m) => retiredMessage(updated, m, actor)),
+          ...(to === 'closed'
             ? closingPosts(updated, this.directory.chatFor(updated), actor, this.options.archiveOnClose)
-            : statusChangedPosts(updated, this.directory.chatFor(updated), current.status, actor),
+            : statusChangedPosts(updated, this.directory.chatFor(updated), current.status, actor)),
+        ],
       };
     });
     if (to === 'resolved') this.onResolved?.(updated);

@@ -30,6 +30,8 @@ import type {
   StoredAlertStatus,
   StoredPostmortem,
   Timer,
+  TrackedMessage,
+  TrackedPurpose,
   Tx,
 } from './port.ts';
 import {
@@ -756,6 +758,49 @@ export class KyselyStore implements Store {
       .where('kind', '=', kind)
       .executeTakeFirst();
     return row && toTimer(row);
+  }
+
+  async trackMessage(m: TrackedMessage, at: Date): Promise<void> {
+    const row = {
+      channel_id: m.channelId,
+      message_id: m.messageId,
+      incident_id: m.incidentId,
+      purpose: m.purpose,
+      message: json(m.message),
+      created_at: iso(at),
+    };
+    await this.#db
+      .insertInto('tracked_messages')
+      .values(row)
+      .onConflict((oc) =>
+        oc.columns(['channel_id', 'message_id']).doUpdateSet({ purpose: row.purpose, message: row.message }),
+      )
+      .execute();
+  }
+
+  async untrackMessage(channelId: string, messageId: string): Promise<void> {
+    await this.#db
+      .deleteFrom('tracked_messages')
+      .where('channel_id', '=', channelId)
+      .where('message_id', '=', messageId)
+      .execute();
+  }
+
+  async takeTrackedMessages(incidentId: string): Promise<TrackedMessage[]> {
+    const rows = await this.#db
+      .deleteFrom('tracked_messages')
+      .where('incident_id', '=', incidentId)
+      .returningAll()
+      .execute();
+    return rows
+      .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.message_id.localeCompare(b.message_id))
+      .map((r) => ({
+        incidentId: r.incident_id,
+        purpose: r.purpose as TrackedPurpose,
+        channelId: r.channel_id,
+        messageId: r.message_id,
+        message: JSON.parse(r.message) as TrackedMessage['message'],
+      }));
   }
 
   async cancelTimers(incidentId: string, kinds?: readonly string[]): Promise<number> {

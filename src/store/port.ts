@@ -1,3 +1,4 @@
+import type { ChatMessage } from '../chat/message.ts';
 import type {
   Action,
   ActionResult,
@@ -324,6 +325,29 @@ export interface TimerRecords {
   ): Promise<boolean>;
 }
 
+/** What a tracked message is for: what its buttons did, and so what it says once they are gone. */
+export type TrackedPurpose = 'resolve_offer' | 'reminder';
+
+/** A message the bot posted with buttons that go when the incident is resolved. */
+export interface TrackedMessage {
+  readonly incidentId: string;
+  readonly purpose: TrackedPurpose;
+  readonly channelId: string;
+  readonly messageId: string;
+  /** As posted, so it can be redrawn without its buttons. */
+  readonly message: ChatMessage;
+}
+
+/** Bot messages whose buttons stop meaning anything once the incident is resolved. */
+export interface TrackedMessageRecords {
+  /** Remembers a posted message (again: replaced). */
+  trackMessage(message: TrackedMessage, at: Date): Promise<void>;
+  /** Forgets one (a snoozed reminder, already redrawn without buttons). */
+  untrackMessage(channelId: string, messageId: string): Promise<void>;
+  /** The incident's tracked messages, oldest first, forgotten as they are returned. */
+  takeTrackedMessages(incidentId: string): Promise<TrackedMessage[]>;
+}
+
 /** The outbox of chat calls decided on and not yet known to be delivered. */
 export interface OutboxRecords {
   /**
@@ -378,6 +402,7 @@ export interface Tx
     ActionRecords,
     AlertRecords,
     TimerRecords,
+    TrackedMessageRecords,
     OutboxRecords,
     PostmortemRecords,
     EventRecords {}

@@ -165,6 +165,16 @@ export interface OutboxTable {
   done_at: IsoTime | null;
 }
 
+/** Migration 0011: bot messages whose buttons go when the incident is resolved. */
+export interface TrackedMessagesTable {
+  channel_id: string;
+  message_id: string;
+  incident_id: string;
+  purpose: string;
+  message: JsonText;
+  created_at: IsoTime;
+}
+
 /** The tables of migration 0001. Later migrations extend this interface with their own tables. */
 export interface Database {
   incidents: IncidentsTable;
@@ -178,6 +188,7 @@ export interface Database {
   postmortems: PostmortemsTable;
   alert_claims: AlertClaimsTable;
   outbox: OutboxTable;
+  tracked_messages: TrackedMessagesTable;
 }
 
 export type IncidentRow = Selectable<IncidentsTable>;

@@ -298,7 +298,7 @@ describe('usage and optionSpecs', () => {
       '/incident note <text> [--incident <incident>]',
       '/incident timeline [--key] [--last <last>] [--incident <incident>]',
       '/incident mitigated [--incident <incident>]',
-      '/incident resolve [--incident <incident>]',
+      '/incident resolve [--requests cancel|keep] [--incident <incident>]',
       '/incident postmortem [--incident <incident>]',
       '/incident close [--incident <incident>]',
       '/incident list [--all]',

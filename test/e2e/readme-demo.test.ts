@@ -80,5 +80,13 @@ describe('the README sandbox demo, verbatim', () => {
       status: 'succeeded',
       decidedBy: 'bob',
     });
+    // "--requests cancel cancels them as it resolves": nothing in the archive waits for approval.
+    const others = incident.actions.filter((a: any) => a.kind !== 'drain');
+    expect(others.length, 'triage requested more than the drain').toBeGreaterThan(0);
+    for (const a of others) expect(a.status).toBe('cancelled');
+    const waiting = (await alice.messages(channel)).filter((m) =>
+      JSON.stringify(m.message).includes('waiting for approval'),
+    );
+    expect(waiting.map((m) => m.message.header ?? m.message.text)).toEqual([]);
   });
 });

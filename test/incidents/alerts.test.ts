@@ -152,6 +152,17 @@ describe('alerts into incidents', () => {
     expect(await offers()).toHaveLength(1);
     // The offer does not resolve by itself: a person does.
     expect((await t.incidents.get(incident!.id))!.status).toBe('declared');
+
+    // Once resolved (here by command, not by the offer), the offer loses its button and says who.
+    await t.incidents.changeStatus((await t.incidents.get(incident!.id))!, 'resolved', alice);
+    await t.app.uow.idle();
+    expect(await offers()).toHaveLength(0);
+    const retired = (await t.messages(incident!.channelId!)).find((m) => m.id === offer!.id)!;
+    expect(retired.message).toMatchObject({
+      text: '✅ All 2 alerts of INC-1 have resolved. Resolve the incident?',
+      context: ['INC-1 was resolved by Alice.'],
+    });
+    expect(retired.message.buttons).toBeUndefined();
   });
 
   it('opens a new incident when the group fires again after its incident was resolved', async () => {

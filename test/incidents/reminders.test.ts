@@ -300,6 +300,32 @@ describe('snoozing', () => {
     await h.close();
   });
 
+  it('takes the snooze buttons off every reminder once the incident is resolved, keeping what a snooze said', async () => {
+    const h = await harness({ reminders: { commanderAfterMinutes: null } });
+    const incident = await h.declare('SEV2');
+    expect(await at(h, 30)).toBe(1);
+    expect(await at(h, 60)).toBe(1);
+    const [first, second] = await updateReminders(h, incident);
+    const snooze = first!.message.buttons!.find((b) => b.label === 'Snooze 1 h')!;
+    await h.click(incident.channelId!, first!.id, snooze.id, bob);
+    await h.incidents.changeStatus(incident, 'resolved', alice);
+    await h.app.uow.idle();
+    const byId = new Map((await h.messages(incident.channelId!)).map((m) => [m.id, m.message]));
+    // The snoozed one was already redrawn: it keeps saying who snoozed it.
+    expect(byId.get(first!.id)?.text).toBe('😴 Update reminder for INC-1 snoozed by @bob until 05:00 UTC.');
+    expect(byId.get(second!.id)).toMatchObject({
+      text: second!.message.text,
+      context: ['INC-1 is resolved: its reminders have stopped.'],
+    });
+    expect(byId.get(second!.id)?.buttons).toBeUndefined();
+    // A click on a button of an old copy still says why it does nothing.
+    const old = second!.message.buttons!.find((b) => b.label === 'Snooze 1 h')!;
+    expect((await h.click(incident.channelId!, second!.id, old.id, bob))?.message.text).toMatch(
+      /INC-1 is resolved; its reminders have stopped/,
+    );
+    await h.close();
+  });
+
   it('snoozes the commander nudge, and refuses once there is a commander', async () => {
     const h = await harness();
     const incident = await h.declare('SEV3');

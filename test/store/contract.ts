@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Incident, NewTimelineEntry } from '../../src/core/index.ts';
-import type { NewAction, NewAlertRecord, NewIncident, NewOutboxEntry, Store } from '../../src/store/port.ts';
+import type {
+  NewAction,
+  NewAlertRecord,
+  NewIncident,
+  NewOutboxEntry,
+  Store,
+  TrackedMessage,
+} from '../../src/store/port.ts';
 
 export interface OpenedForContract {
   store: Store;
@@ -948,6 +955,38 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
         expect(await store.cancelTimers('inc-1', [])).toBe(0);
         expect(await store.cancelTimers('inc-1')).toBe(2);
         expect(await store.getTimer('inc-2', 'update')).toBeDefined();
+      });
+    });
+
+    describe('tracked messages', () => {
+      const tracked = (messageId: string, over: Partial<TrackedMessage> = {}): TrackedMessage => ({
+        incidentId: 'inc-1',
+        purpose: 'reminder',
+        channelId: 'C1',
+        messageId,
+        message: {
+          text: `reminder ${messageId}`,
+          buttons: [{ id: 'card:snooze-upd-15:inc-1', label: 'Snooze' }],
+        },
+        ...over,
+      });
+
+      it('remembers messages per incident, forgets one on request, and hands the rest over once, oldest first', async () => {
+        await store.trackMessage(tracked('m2'), at(2));
+        await store.trackMessage(tracked('m1', { purpose: 'resolve_offer' }), at(1));
+        await store.trackMessage(tracked('m3'), at(3));
+        await store.trackMessage(tracked('x', { incidentId: 'inc-2' }), at(1));
+        // Again: replaced, not doubled.
+        await store.trackMessage(tracked('m2', { message: { text: 'redrawn' } }), at(2));
+        await store.untrackMessage('C1', 'm3');
+        const taken = await store.takeTrackedMessages('inc-1');
+        expect(taken.map((m) => [m.messageId, m.purpose, m.message.text])).toEqual([
+          ['m1', 'resolve_offer', 'reminder m1'],
+          ['m2', 'reminder', 'redrawn'],
+        ]);
+        expect(taken[0]?.message.buttons).toEqual([{ id: 'card:snooze-upd-15:inc-1', label: 'Snooze' }]);
+        expect(await store.takeTrackedMessages('inc-1')).toEqual([]);
+        expect((await store.takeTrackedMessages('inc-2')).map((m) => m.messageId)).toEqual(['x']);
       });
     });
 

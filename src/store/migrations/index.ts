@@ -9,6 +9,7 @@ import { actionRunner } from './0007-action-runner.ts';
 import { actionSeverity } from './0008-action-severity.ts';
 import { dropAlertStatusIndex } from './0009-drop-alert-status-index.ts';
 import { simulatedFleet } from './0010-simulated-fleet.ts';
+import { trackedMessages } from './0011-tracked-messages.ts';
 import type { MigrationFactory, SqlDialect } from './types.ts';
 
 export type { MigrationFactory, SqlDialect } from './types.ts';
@@ -29,6 +30,7 @@ const FACTORIES: Readonly<Record<string, MigrationFactory>> = {
   '0008-action-severity': actionSeverity,
   '0009-drop-alert-status-index': dropAlertStatusIndex,
   '0010-simulated-fleet': simulatedFleet,
+  '0011-tracked-messages': trackedMessages,
 };
 
 /** The migrations built for one dialect, in the shape Kysely's `Migrator` expects. */
