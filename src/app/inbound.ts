@@ -3,7 +3,7 @@ import type { Reply } from '../chat/message.ts';
 import { ephemeral } from '../chat/message.ts';
 import type { ChatPlatform, InboundEvent, InboundHandler } from '../chat/port.ts';
 import type { CommandContext, CommandDefinition } from '../commands/define.ts';
-import { checkNeeds } from '../commands/needs.ts';
+import { canonicalTargets, checkNeeds } from '../commands/needs.ts';
 import { parseOptions, readTypedOptions, type TypedOptions } from '../commands/parse.ts';
 import type { CommandRegistry } from '../commands/registry.ts';
 import type { Services } from '../commands/services.ts';
@@ -151,9 +151,11 @@ export async function runCommand(
   const first = /^("[^"]*"|'[^']*'|\S+)/.exec(trimmed)?.[0] ?? '';
   const [sub = 'help'] = splitArgs(first);
   const def = deps.registry.resolve(group, sub);
-  const options: Record<string, unknown> = typed
+  const parsed: Record<string, unknown> = typed
     ? readTypedOptions(def, typed)
     : parseOptions(def, trimmed.slice(first.length));
+  // Node names as the fleet spells them (`GPU-NODE-5` is gpu-node-5).
+  const options = await canonicalTargets(def, parsed, deps.services.nodes);
   // Capabilities first: "this adapter cannot drain" beats a half-run command.
   await checkNeeds(def, options, deps.services.nodes);
   const base = { actor, chat, channelId, services: deps.services, clock: deps.clock };

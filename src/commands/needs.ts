@@ -31,6 +31,28 @@ function targetOf(def: CommandDefinition, options: Readonly<Record<string, unkno
 }
 
 /**
+ * The options with the nodes the command targets spelled as the fleet spells them (`GPU-Node-5`
+ * → gpu-node-5, NodeRegistry.canonicalName), so what is checked, stored and shown is the node's
+ * own name. Other options are left as they are.
+ */
+export async function canonicalTargets(
+  def: CommandDefinition,
+  options: Readonly<Record<string, unknown>>,
+  nodes: NodeRegistry,
+): Promise<Record<string, unknown>> {
+  const target = def.target;
+  if (!target || 'workload' in target) return { ...options };
+  const key = 'node' in target ? target.node : target.nodes;
+  const value = options[key];
+  const signal = AbortSignal.timeout(FIND_TIMEOUT_MS);
+  if (typeof value === 'string') return { ...options, [key]: await nodes.canonicalName(value, { signal }) };
+  if (!Array.isArray(value)) return { ...options };
+  const names: string[] = [];
+  for (const v of value) names.push(await nodes.canonicalName(String(v), { signal }));
+  return { ...options, [key]: names };
+}
+
+/**
  * Checks `def.needs` before the command runs, against the adapters behind what it targets: each
  * named node's adapter, the adapter that runs the named workload, or (nothing named) at least one
  * adapter of the fleet. "This adapter cannot drain" beats a half-run command.

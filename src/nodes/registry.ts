@@ -77,6 +77,19 @@ export class NodeRegistry {
   }
 
   /**
+   * The fleet's own spelling of `node`: host names do not care about case, so `GPU-NODE-5` is
+   * gpu-node-5 when exactly one node has that name in any case. A name some adapter owns as given,
+   * or that matches none (or several), comes back as it was, for the usual answer.
+   */
+  async canonicalName(node: string, opts?: CallOptions): Promise<string> {
+    if (!isValidNodeName(node) || this.adapters.some((a) => a.hasNode(node))) return node;
+    const lower = node.toLowerCase();
+    const { nodes } = await this.listNodesSettled(opts);
+    const same = [...new Set(nodes.map((n) => n.name).filter((n) => n.toLowerCase() === lower))];
+    return same.length === 1 && same[0] !== undefined ? same[0] : node;
+  }
+
+  /**
    * Like `require`, but an unknown name is answered with the closest names the fleet has ("did
    * you mean gpu-node-5?"), from a fresh listing.
    */

@@ -41,4 +41,20 @@ describe('core’s words in commands', () => {
     }
     await h.close();
   });
+
+  it('node names are the fleet’s in any case: GPU-NODE-5 is gpu-node-5, stored and shown so', async () => {
+    const h = await harness();
+    const incident = await h.declare('SEV3');
+    const channel = incident.channelId!;
+    const status = await h.command('node', 'status GPU-NODE-5', channel);
+    expect(status.message.header).toMatch(/^gpu-node-5: /);
+    const drain = await h.command('node', 'drain Gpu-Node-5', channel);
+    expect(drain.message.text).toMatch(/^Requested drain of gpu-node-5\./);
+    expect((await h.store.listActions(incident.id)).map((a) => a.target)).toEqual(['gpu-node-5']);
+    const triage = await h.command('node', 'triage GPU-node-7', channel);
+    expect(triage.message.text).toMatch(/^Triage finished: 1 node/);
+    // A name no node has in any case is still answered with the closest ones.
+    await expect(h.command('node', 'status GPU-NODE-55', channel)).rejects.toThrow(/Did you mean gpu-node-5/);
+    await h.close();
+  });
 });

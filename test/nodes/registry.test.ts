@@ -136,3 +136,20 @@ describe('NodeRegistry', () => {
     expect(b.close).toHaveBeenCalled();
   });
 });
+
+describe('NodeRegistry.canonicalName', () => {
+  it('spells a node as the fleet does when exactly one node has that name in any case', async () => {
+    const registry = new NodeRegistry([
+      stub('a', ['gpu-node-5', 'Login-1']),
+      stub('b', ['edge-A', 'EDGE-a']),
+    ]);
+    expect(await registry.canonicalName('GPU-NODE-5')).toBe('gpu-node-5');
+    expect(await registry.canonicalName('login-1')).toBe('Login-1');
+    expect(await registry.canonicalName('gpu-node-5')).toBe('gpu-node-5');
+    // Two nodes that differ only in case: neither is guessed.
+    expect(await registry.canonicalName('edge-a')).toBe('edge-a');
+    // Unknown, or not a name at all: as given, for the usual answers.
+    expect(await registry.canonicalName('gpu-node-55')).toBe('gpu-node-55');
+    expect(await registry.canonicalName('$(reboot)')).toBe('$(reboot)');
+  });
+});
