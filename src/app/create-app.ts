@@ -53,6 +53,8 @@ export interface AppSettings {
   readonly reminders?: ReminderOptions;
   /** Draft the post-mortem when an incident is resolved. */
   readonly postmortemOnResolve: boolean;
+  /** PUBLIC_URL: where links to the bot's own API point. */
+  readonly publicUrl?: string | undefined;
   /**
    * Whose leases (outbox, alert groups, timers) this process holds and runs actions as: `local`
    * on SQLite, REPLICA_ID when set, both `stable` (the same after a restart, so what it held
@@ -117,6 +119,7 @@ export function createApp(parts: AppParts, settings: AppSettings): App {
   );
   const postmortem = new PostmortemPublisher(store, clock, logger, uow, parts.postmortems, {
     onResolve: settings.postmortemOnResolve,
+    publicUrl: settings.publicUrl,
   });
   const incidents = new IncidentService(
     store,

@@ -11,6 +11,8 @@ import { incidentRef } from './format.ts';
 export interface PostmortemPublisherOptions {
   /** Draft when an incident is resolved. */
   readonly onResolve: boolean;
+  /** The bot's address people use (PUBLIC_URL): the draft's API path becomes a link there. */
+  readonly publicUrl?: string | undefined;
 }
 
 /**
@@ -60,6 +62,12 @@ export class PostmortemPublisher {
     while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
   }
 
+  /** A link where the bot's address is known; else the path, which the sandbox page links itself. */
+  private apiLink(path: string): string {
+    const base = this.options.publicUrl;
+    return base ? `<${new URL(path, base).href}|${path}>` : `\`${path}\``;
+  }
+
   private async draftAndPost(incident: Incident, actor: Actor | undefined): Promise<PostmortemDraft> {
     const draft = await this.postmortems.draft(incident);
     const current = (await this.store.getIncident(incident.id)) ?? incident;
@@ -76,7 +84,7 @@ export class PostmortemPublisher {
       header,
       sections: [
         `This is ${how}. Times, durations, actions and people come from the record.`,
-        `Edit it into the final post-mortem; \`/incident postmortem\` drafts it again from the current timeline. Also at \`/api/incidents/${current.number}/postmortem\`.`,
+        `Edit it into the final post-mortem; \`/incident postmortem\` drafts it again from the current timeline. Also at ${this.apiLink(`/api/incidents/${current.number}/postmortem`)}.`,
       ],
       ...(draft.promptTokens !== null && postmortem.source === 'llm'
         ? { context: [`Prompt ≈ ${draft.promptTokens.toLocaleString('en-US')} tokens (estimate)`] }

@@ -56,7 +56,9 @@ export function renderMarkdown(input: RenderInput): string {
     const refs = cite(c.cites.filter((i) => !inline.has(i)));
     return `${text(c.text, 2000)}${refs ? ` ${refs}` : ''}`;
   };
-  const question = (q: string, hints: readonly number[]) => {
+  const question = (q: string, given: readonly number[]) => {
+    // One entry can answer several parts of a question (acknowledged and mitigated at once): once.
+    const hints = [...new Set(given)];
     for (const i of hints) cited.add(i);
     return `_${q}${hints.length ? ` (timeline: ${hints.map((i) => `#${i}`).join(', ')})` : ''}_`;
   };

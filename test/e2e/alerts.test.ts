@@ -130,7 +130,7 @@ describe('Alertmanager webhook → incident channel with triage and a recommende
     expect(await openedFor(title)).toHaveLength(1);
     const button = offer.message.buttons[0];
     const reply = await alice.click(channel.id, offer.id, button.id);
-    expect(replyText(reply)).toContain(`INC-${number} is resolved.`);
+    expect(replyText(reply)).toContain(`INC-${number} resolved.`);
     expect((await alice.incident(number)).incident.status).toBe('resolved');
   });
 });

@@ -190,10 +190,37 @@ describe('sandbox page in a browser', () => {
       .toBe('resolved');
     await card().getByTestId('button-Close incident').waitFor();
     expect(await card().getByTestId('field-Status').textContent()).toContain('resolved');
+
+    // The post-mortem drafted on resolve: a download, the Markdown rendered behind a toggle, and
+    // the API path a link.
+    const file = page.getByTestId('file').filter({ hasText: `INC-${number}-postmortem.md` });
+    await file.waitFor({ timeout: 15_000 });
+    const download = file.getByTestId('file-download');
+    expect(await download.getAttribute('download')).toBe(`INC-${number}-postmortem.md`);
+    const href = (await download.getAttribute('href'))!;
+    const markdown = await (await fetch(`${bot!.url}/api/incidents/${number}/postmortem`)).text();
+    expect(decodeURIComponent(href.slice(href.indexOf(',') + 1))).toBe(markdown);
+    const view = file.getByTestId('file-view');
+    expect(await view.getAttribute('open')).toBeNull();
+    await view.locator('summary').click();
+    await view.locator('h1').waitFor();
+    expect(await view.locator('h1').textContent()).toBe(
+      `Post-mortem INC-${number}: GPU node 5 fell off the bus`,
+    );
+    expect(await view.locator('h2').count()).toBeGreaterThan(2);
+    expect(await view.locator('table th').first().textContent()).toBe('Time');
+    expect(await view.locator('strong').first().textContent()).toBe('Date:');
+    expect(await view.textContent()).not.toContain('**');
+    const api = page.locator('a.api-link').filter({ hasText: `/api/incidents/${number}/postmortem` });
+    expect(await api.getAttribute('href')).toBe(`/api/incidents/${number}/postmortem`);
+    // Opened stays opened when the page redraws (a new message arrives).
+    await send('/incident timeline --last 1');
+    await page.getByTestId('message').filter({ hasText: 'Only visible to you' }).last().waitFor();
+    expect(await file.getByTestId('file-view').getAttribute('open')).not.toBeNull();
     expect(pageErrors).toEqual([]);
   }, 60_000);
 
-  it('does not ask the requester to confirm an approval they cannot give, and says why where they clicked', async () => {
+  it('does not ask the requester to confirm an approval they cannot give, and says why where they clicked; resolving asks about the request', async () => {
     requireChromium();
     await atGeneral('alice');
     await send('/incident declare "NCCL hangs on gpu-node-6" --severity SEV2');
@@ -223,6 +250,31 @@ describe('sandbox page in a browser', () => {
     expect(await request.locator('.click-note').count()).toBe(0);
     await page.getByTestId('confirm-deny').click();
     await dialog.waitFor({ state: 'hidden' });
+
+    // Resolving with the cordon still waiting asks, where the person clicked; the answer resolves,
+    // the question goes, and the request says it was cancelled.
+    const card = page.getByTestId('message').filter({ hasText: 'INC-2: NCCL hangs on gpu-node-6' }).first();
+    await card.getByTestId('button-Resolve').click();
+    await dialog.waitFor();
+    await page.getByTestId('confirm-ok').click();
+    const question = page
+      .getByTestId('message')
+      .filter({ hasText: 'still waiting for approval: cordon of gpu-node-6' });
+    await question.waitFor({ timeout: 10_000 });
+    expect(await question.textContent()).toContain('Only visible to you');
+    expect((await incident(2)).incident.status).toBe('declared');
+    await question.getByTestId('button-Resolve, cancel requests').click();
+    await expect.poll(async () => (await incident(2)).incident.status, { timeout: 10_000 }).toBe('resolved');
+    await question.waitFor({ state: 'detached', timeout: 10_000 });
+    await page
+      .getByTestId('message')
+      .filter({ hasText: 'INC-2 resolved; cancelled cordon of gpu-node-6' })
+      .waitFor({ timeout: 10_000 });
+    // The request's own header (the post-mortem file, drafted on resolve, names it too).
+    await page
+      .locator('.msg-header', { hasText: 'cordon gpu-node-6: cancelled' })
+      .waitFor({ timeout: 10_000 });
+    expect(await page.locator('.msg-header', { hasText: 'waiting for approval' }).count()).toBe(0);
     expect(pageErrors).toEqual([]);
   });
 
@@ -241,6 +293,32 @@ describe('sandbox page in a browser', () => {
     expect(await message.locator('code').textContent()).toBe('gpu_5');
     expect(await message.locator('a').getAttribute('href')).toBe('https://example.com/runbook');
     expect(await page.evaluate('window.__xss')).toBeUndefined();
+  });
+
+  it('renders a post-mortem whose title is hostile as text: no markup, no script, no javascript: link', async () => {
+    requireChromium();
+    await atGeneral();
+    await send(
+      '/incident declare "<img src=x onerror=window.__xss3=1> [click](javascript:window.__xss3=2) | **x** `y`" --severity SEV4',
+    );
+    const channelItem = page
+      .locator('[data-testid^="channel-inc-"]')
+      .filter({ hasText: 'img-src-x' })
+      .first();
+    await channelItem.waitFor({ timeout: 10_000 });
+    await channelItem.click();
+    await send('/incident resolve');
+    const view = page.getByTestId('file-view').first();
+    await view.waitFor({ timeout: 15_000 });
+    await view.locator('summary').click();
+    const h1 = view.locator('h1');
+    await h1.waitFor();
+    expect(await h1.textContent()).toContain('<img src=x onerror=window.__xss3=1>');
+    expect(await view.locator('img').count()).toBe(0);
+    const hrefs = await view.locator('a').evaluateAll((as: any[]) => as.map((a) => a.getAttribute('href')));
+    expect(hrefs.filter((h: string | null) => !h || !/^https?:\/\//.test(h))).toEqual([]);
+    expect(await page.evaluate('window.__xss3')).toBeUndefined();
+    expect(pageErrors).toEqual([]);
   });
 
   it('edits, reacts to, pins and deletes a message', async () => {

@@ -81,6 +81,8 @@ export async function harness(
     adapters?: (clock: ManualClock) => NodeAdapter[];
     /** The configured secrets the redactor blanks as literals (main.ts: configuredSecrets). */
     secrets?: readonly string[];
+    /** PUBLIC_URL: links to the bot's own API point there. */
+    publicUrl?: string;
   } = {},
 ) {
   const clock = new ManualClock('2026-11-22T03:00:00Z');
@@ -124,6 +126,7 @@ export async function harness(
       ...(options.escalation ? { escalation: options.escalation } : {}),
       reminders: reminderOptions,
       postmortemOnResolve: onResolve,
+      ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
       ...(options.outbox?.owner
         ? { owner: { name: options.outbox.owner, stable: options.outbox.ownerIsStable === true } }
         : {}),

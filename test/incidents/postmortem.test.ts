@@ -47,9 +47,35 @@ describe('post-mortem drafts in the channel', () => {
     );
     const file = posts.find((m) => m.message.header === '📎 INC-1 post-mortem draft v1')!;
     expect(file.message.context).toEqual(['INC-1-postmortem.md']);
-    expect(file.message.sections![0]).toContain(stored!.markdown.trim().split('\n')[0]);
+    // The sandbox keeps the file itself with the message: the page offers it as a download.
+    expect(file.file).toEqual({ filename: 'INC-1-postmortem.md', content: stored!.markdown });
+    expect(file.message.sections).toBeUndefined();
+    // Resolved straight from declared: one entry acknowledged, mitigated and resolved it, and a
+    // question pointing at it names it once.
+    const lists = [...stored!.markdown.matchAll(/\(timeline: ([^)]*)\)/g)].map((m) => m[1]!.split(', '));
+    expect(lists.length).toBeGreaterThan(0);
+    for (const ids of lists) expect(new Set(ids).size).toBe(ids.length);
     const notes = (await h.store.listTimeline(incident.id)).filter((e) => e.kind === 'note');
     expect(notes.map((e) => e.text)).toContain('Post-mortem draft v1 (deterministic)');
+  });
+
+  it('links the API path where PUBLIC_URL says the bot is, and names it as code where it does not', async () => {
+    const h = await harness({ postmortem: { onResolve: true }, publicUrl: 'https://bot.example.com/' });
+    cleanups.push(() => h.close());
+    const incident = await h.declare('SEV3');
+    await h.incidents.changeStatus(incident, 'resolved', alice);
+    await h.postmortem.idle();
+    await h.app.uow.idle();
+    const said = (await h.messages(incident.channelId!)).find((m) => m.message.header?.startsWith('📝'))!;
+    expect(said.message.sections?.[1]).toContain(
+      'Also at <https://bot.example.com/api/incidents/1/postmortem|/api/incidents/1/postmortem>.',
+    );
+    const { h: plain, incident: other } = await setup(false);
+    await plain.incidents.changeStatus(other, 'resolved', alice);
+    await plain.postmortem.idle();
+    await plain.app.uow.idle();
+    const bare = (await plain.messages(other.channelId!)).find((m) => m.message.header?.startsWith('📝'))!;
+    expect(bare.message.sections?.[1]).toContain('Also at `/api/incidents/1/postmortem`.');
   });
 
   it('does not draft on resolve when turned off', async () => {

@@ -154,16 +154,14 @@ export class SandboxChat implements ChatPlatform {
   }
 
   async uploadFile(channelId: string, file: FileUpload, options: PostOptions = {}): Promise<void> {
+    // The page shows the file as a download and, for Markdown, rendered (collapsible), as Slack
+    // and Discord show an attachment: the message itself only names it.
     await this.workspace.post(
       channelId,
       null,
-      {
-        text: `${file.title} (${file.filename})`,
-        header: `📎 ${file.title}`,
-        sections: [`\`\`\`\n${file.content}\n\`\`\``],
-        context: [file.filename],
-      },
+      { text: `${file.title} (${file.filename})`, header: `📎 ${file.title}`, context: [file.filename] },
       options.key ? `M${options.key}` : undefined,
+      { filename: file.filename, content: file.content },
     );
   }
 

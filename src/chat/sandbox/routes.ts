@@ -160,7 +160,9 @@ export function registerSandboxRoutes(router: Router, chat: SandboxChat): void {
 
   router.on('POST', '/sandbox/api/click', async (req, res) => {
     const b = parse(clickBody, await readJson(req));
-    const message = await chat.workspace.getMessage(b.messageId);
+    // A reply only the clicker sees may carry buttons too (resolve: cancel or keep the requests).
+    const ephemeral = chat.workspace.findEphemeral(b.messageId, b.user);
+    const message = ephemeral ?? (await chat.workspace.getMessage(b.messageId));
     // The message says where it is; the body's channel is not trusted.
     await access(chat, b.user, message.channelId, true);
     // A button that has left the message since the page drew it (someone else approved, it
@@ -173,6 +175,8 @@ export function registerSandboxRoutes(router: Router, chat: SandboxChat): void {
       buttonId: b.buttonId,
       ...(b.eventId ? { eventId: b.eventId } : {}),
     });
+    // Answered: the question goes, as Slack and Discord let a reply's buttons replace it.
+    if (ephemeral && !reply?.message.text.startsWith('❌')) chat.workspace.dropEphemeral(ephemeral.id);
     sendJson(res, 200, { reply: reply ?? null });
   });
 

@@ -66,6 +66,14 @@ export interface SandboxMessage {
   readonly reactions: Record<string, string[]>;
   /** Set on ephemeral messages: only this user sees them. */
   readonly visibleTo?: string;
+  /** A file the message carries (the post-mortem draft): the page offers it as a download. */
+  readonly file?: SandboxFile;
+}
+
+/** An uploaded file, kept with its message (in its body, beside the ChatMessage). */
+export interface SandboxFile {
+  readonly filename: string;
+  readonly content: string;
 }
 
 export type WorkspaceEvent =
@@ -198,6 +206,7 @@ export class SandboxWorkspace {
     userId: string | null,
     message: ChatMessage,
     id?: string,
+    file?: SandboxFile,
   ): Promise<SandboxMessage> {
     if (id) {
       const existing = await this.db
@@ -213,7 +222,7 @@ export class SandboxWorkspace {
       id: id ?? newId('M'),
       channel_id: channelId,
       user_id: userId,
-      body: JSON.stringify(message),
+      body: JSON.stringify(file ? { ...message, file } : message),
       created_at: this.now().toISOString(),
       edited_at: null,
       deleted_at: null,
@@ -301,6 +310,25 @@ export class SandboxWorkspace {
     return [...persisted, ...mine].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
+  /** An ephemeral message `viewer` can see (its buttons can be clicked, as on Slack and Discord). */
+  findEphemeral(id: string, viewer: string): SandboxMessage | undefined {
+    return this.ephemeral.find((e) => e.id === id && e.visibleTo === viewer);
+  }
+
+  /** Removes an answered ephemeral message (Slack's `delete_original` on a reply's buttons). */
+  dropEphemeral(id: string): void {
+    const at = this.ephemeral.findIndex((e) => e.id === id);
+    if (at < 0) return;
+    const [gone] = this.ephemeral.splice(at, 1);
+    if (gone?.visibleTo)
+      this.emit({
+        type: 'message',
+        channelId: gone.channelId,
+        messageId: gone.id,
+        visibleTo: gone.visibleTo,
+      });
+  }
+
   postEphemeral(channelId: string, userId: string, message: ChatMessage): SandboxMessage {
     const m: SandboxMessage = {
       id: newId('E'),
@@ -358,11 +386,13 @@ function toChannel(row: Selectable<SandboxChannelsTable>, members: string[]): Sa
 }
 
 function toMessage(row: Omit<Selectable<SandboxMessagesTable>, 'seq'>): SandboxMessage {
+  const { file, ...message } = JSON.parse(row.body) as ChatMessage & { file?: SandboxFile };
   return {
     id: row.id,
     channelId: row.channel_id,
     userId: row.user_id,
-    message: JSON.parse(row.body) as ChatMessage,
+    message,
+    ...(file ? { file } : {}),
     createdAt: row.created_at,
     editedAt: row.edited_at,
     deletedAt: row.deleted_at,

@@ -69,6 +69,8 @@ const state = {
   inFlight: new Set(),
   /** `user:messageId` → why that person's click did not count, shown under the buttons they clicked. */
   clickNotes: new Map(),
+  /** Messages whose file is shown open: re-rendering the page keeps a reader's place. */
+  openFiles: new Set(),
   sending: false,
   /** @type {string[]} */
   history: loadHistory(),
@@ -166,7 +168,169 @@ function markup(text) {
 }
 
 function inlineCode(text) {
-  return splitMap(text, /`([^`\n]+)`/g, (m) => `<code>${escapeHtml(m[1])}</code>`, links);
+  return splitMap(text, /`([^`\n]+)`/g, (m) => codeSpan(m[1]), links);
+}
+
+/**
+ * `code`, and a path of this bot's own API (`/api/incidents/1/postmortem`) as a link to it: the
+ * page is served by the bot, so the path is one click away.
+ */
+function codeSpan(code) {
+  const html = `<code>${escapeHtml(code)}</code>`;
+  if (!/^\/api\/[A-Za-z0-9/_.-]+$/.test(code)) return html;
+  return `<a href="${escapeHtml(code)}" target="_blank" rel="noopener noreferrer" class="api-link">${html}</a>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Markdown, for files the bot uploads (the post-mortem draft): headings, paragraphs, lists and
+// task lists, tables, quotes, rules, fenced code, `code`, **bold**, _italic_ and [links](https://…).
+// Everything is escaped first; only http(s) links become links.
+
+function mdInline(text) {
+  return splitMap(
+    text,
+    /`([^`\n]+)`/g,
+    (m) => codeSpan(m[1]),
+    (plain) =>
+      splitMap(
+        plain,
+        /\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/g,
+        (m) =>
+          `<a href="${escapeHtml(m[2])}" target="_blank" rel="noopener noreferrer">${mdEmphasis(m[1])}</a>`,
+        mdEmphasis,
+      ),
+  );
+}
+
+function mdEmphasis(text) {
+  return escapeHtml(text)
+    .replace(/\*\*(?=\S)([^*\n]*?\S)\*\*/g, '<strong>$1</strong>')
+    .replace(/(^|[^\w])_(?=[^\s_])([^_\n]*?[^\s_])_(?!\w)/g, '$1<em>$2</em>');
+}
+
+/** A table row's cells: split at `|` that are not escaped (`\|` is a pipe inside a cell). */
+function mdCells(row) {
+  return row
+    .trim()
+    .replace(/^\|/, '')
+    .replace(/(?<!\\)\|$/, '')
+    .split(/(?<!\\)\|/)
+    .map((c) => c.trim().replace(/\\\|/g, '|'));
+}
+
+const MD_BULLET = /^\s*[-*+]\s+(.*)$/;
+const MD_NUMBERED = /^\s*\d+[.)]\s+(.*)$/;
+const MD_RULE = /^\s*([-*_])(\s*\1){2,}\s*$/;
+const MD_TABLE_RULE = /^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$/;
+
+function markdownHtml(md) {
+  const lines = String(md).replace(/\r\n?/g, '\n').split('\n');
+  const out = [];
+  const special = (l) =>
+    /^(```|#{1,6}\s|>)/.test(l) || MD_BULLET.test(l) || MD_NUMBERED.test(l) || MD_RULE.test(l);
+  let i = 0;
+  while (i < lines.length) {
+    const line = lines[i];
+    if (line.trim() === '') {
+      i++;
+    } else if (line.startsWith('```')) {
+      const body = [];
+      for (i++; i < lines.length && !lines[i].startsWith('```'); i++) body.push(lines[i]);
+      i++;
+      out.push(`<pre class="code-block"><code>${escapeHtml(body.join('\n'))}</code></pre>`);
+    } else if (/^#{1,6}\s/.test(line)) {
+      const level = /^#+/.exec(line)[0].length;
+      out.push(`<h${level}>${mdInline(line.slice(level).trim())}</h${level}>`);
+      i++;
+    } else if (line.includes('|') && MD_TABLE_RULE.test(lines[i + 1] ?? '')) {
+      const head = mdCells(line);
+      const rows = [];
+      for (i += 2; i < lines.length && lines[i].includes('|') && lines[i].trim() !== ''; i++)
+        rows.push(mdCells(lines[i]));
+      out.push(
+        `<table><thead><tr>${head.map((c) => `<th>${mdInline(c)}</th>`).join('')}</tr></thead><tbody>${rows
+          .map((r) => `<tr>${head.map((_, j) => `<td>${mdInline(r[j] ?? '')}</td>`).join('')}</tr>`)
+          .join('')}</tbody></table>`,
+      );
+    } else if (MD_RULE.test(line)) {
+      out.push('<hr>');
+      i++;
+    } else if (MD_BULLET.test(line) || MD_NUMBERED.test(line)) {
+      const numbered = !MD_BULLET.test(line);
+      const re = numbered ? MD_NUMBERED : MD_BULLET;
+      const items = [];
+      for (; i < lines.length && re.test(lines[i]); i++) {
+        const item = re.exec(lines[i])[1];
+        const task = /^\[( |x|X)\]\s+(.*)$/.exec(item);
+        items.push(
+          task
+            ? `<li class="task"><input type="checkbox" disabled${task[1] === ' ' ? '' : ' checked'}> ${mdInline(task[2])}</li>`
+            : `<li>${mdInline(item)}</li>`,
+        );
+      }
+      const tag = numbered ? 'ol' : 'ul';
+      out.push(`<${tag}>${items.join('')}</${tag}>`);
+    } else if (line.startsWith('>')) {
+      const quoted = [];
+      for (; i < lines.length && lines[i].startsWith('>'); i++) quoted.push(lines[i].replace(/^>\s?/, ''));
+      out.push(`<blockquote>${mdInline(quoted.join(' '))}</blockquote>`);
+    } else {
+      const para = [];
+      for (; i < lines.length && lines[i].trim() !== '' && !special(lines[i]); i++) {
+        if (lines[i].includes('|') && MD_TABLE_RULE.test(lines[i + 1] ?? '')) break;
+        para.push(lines[i].trim());
+      }
+      out.push(`<p>${mdInline(para.join(' '))}</p>`);
+    }
+  }
+  return out.join('');
+}
+
+/**
+ * A file the bot uploaded: a download link with its name and size, and its text below,
+ * collapsible: Markdown rendered, anything else as it is.
+ */
+function fileElement(m) {
+  const { filename, content } = m.file;
+  const bytes = new TextEncoder().encode(content).length;
+  const size = bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KB`;
+  const type = /\.md$/i.test(filename) ? 'text/markdown' : 'text/plain';
+  const download = h(
+    'a',
+    {
+      class: 'file-download',
+      'data-testid': 'file-download',
+      href: `data:${type};charset=utf-8,${encodeURIComponent(content)}`,
+      download: filename,
+    },
+    h('span', { 'aria-hidden': 'true', text: '📄 ' }),
+    h('span', { class: 'file-name', text: filename }),
+  );
+  const lines = content.split('\n').length;
+  const view = h('div', { class: type === 'text/markdown' ? 'markdown' : 'file-text' });
+  // Escaped inside markdownHtml.
+  if (type === 'text/markdown') view.innerHTML = markdownHtml(content);
+  else view.append(h('pre', { class: 'code-block', text: content }));
+  const details = h(
+    'details',
+    {
+      class: 'file-view',
+      'data-testid': 'file-view',
+      open: state.openFiles.has(m.id),
+      ontoggle: (e) => {
+        if (e.currentTarget.open) state.openFiles.add(m.id);
+        else state.openFiles.delete(m.id);
+      },
+    },
+    h('summary', { text: `Read ${filename} (${lines} lines)` }),
+    view,
+  );
+  return h(
+    'div',
+    { class: 'file', 'data-testid': 'file' },
+    h('div', { class: 'file-head' }, download, h('span', { class: 'file-size', text: size })),
+    details,
+  );
 }
 
 function links(text) {
@@ -781,6 +945,7 @@ function appendContent(body, m) {
     body.append(h('div', { class: 'msg-header', role: 'heading', 'aria-level': '3', text: msg.header }));
   if (!rich && msg.text) body.append(richText('div', 'section', msg.text));
   for (const s of msg.sections ?? []) body.append(richText('div', 'section', s));
+  if (m.file) body.append(fileElement(m));
   if (msg.fields?.length) {
     body.append(
       h(
