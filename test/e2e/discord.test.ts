@@ -160,6 +160,50 @@ describe('Discord, end to end', () => {
     );
   });
 
+  it('announces a change made with a button as it does the command: in the channel, who did it, and in #incidents', async () => {
+    const { number, channel } = await declare({
+      title: 'Storage latency on the training pool',
+      severity: 'SEV3',
+    });
+    const card = () => fake.messages(channel).find((m) => m.authorId === fake.botId)!;
+    const announced = (text: string) =>
+      waitFor(
+        () => fake.messages(fake.channels.incidents).find((m) => m.content.includes(text)),
+        `the announcement "${text}"`,
+      );
+    const mitigated = await answerTo(fake, fake.as(bob).click(channel, card().id, 'Mark mitigated'));
+    // The clicker hears it privately; everyone else from the channel and #incidents.
+    expect(mitigated).toMatchObject({ ephemeral: true, text: `INC-${number} is now mitigated.` });
+    const told = await waitFor(
+      () =>
+        fake
+          .messages(channel)
+          .find((m) => m.authorId === fake.botId && m.content.includes('marked mitigated by')),
+      'the channel told',
+    );
+    expect(told.content).toBe(`🩹 INC-${number} marked mitigated by <@${bob}>.`);
+    await announced(`**INC-${number}** mitigated:`);
+
+    // Resolve asks first (Discord buttons have no confirmation of their own), then resolves.
+    await waitFor(() => buttonsOf(card()).some((b) => b.label === 'Resolve'), 'the redrawn card');
+    const prompt = await answerTo(fake, fake.as(bob).click(channel, card().id, 'Resolve'));
+    expect(prompt.ephemeral).toBe(true);
+    const confirm = buttonsOf(prompt.message).find((b) => b.customId.startsWith('card:resolve:'))!;
+    const resolved = await answerTo(fake, fake.as(bob).click(channel, prompt.message.id, confirm.customId));
+    expect(resolved.text).toBe(`INC-${number} resolved.`);
+    await waitFor(
+      () =>
+        fake
+          .messages(channel)
+          .find(
+            (m) =>
+              m.authorId === fake.botId && m.content.startsWith(`✅ INC-${number} resolved by <@${bob}>.`),
+          ),
+      'the resolve in the channel',
+    );
+    await announced(`**INC-${number}** resolved:`);
+  });
+
   it('runs a drain once a second person from the SRE role approves, and refuses the others', async () => {
     const { number, channel } = await declare({ title: 'gpu-node-5 fell off the bus', severity: 'SEV2' });
     const drain = fake.as(alice).command(channel, 'node', 'drain', { node: 'gpu-node-5' });

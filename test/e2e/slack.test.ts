@@ -182,6 +182,48 @@ describe('Slack in Socket Mode, end to end', () => {
     expect(timeline.filter((e: any) => e.kind === 'severity')).toHaveLength(1);
   });
 
+  it('announces a change made with a button as it does the command: in the channel, who did it, and in #incidents', async () => {
+    const { number, channel } = await declare('Storage latency on the training pool --severity SEV3');
+    const card = fake.messages(channel).find((m) => m.byBot)!;
+    const raise = await fake.as('U0BOB').click(channel, card.ts, 'Raise to SEV2');
+    expect(await answerTo(fake, raise)).toMatch(new RegExp(`^INC-${number} is now SEV2\\.\\n`));
+    await waitFor(
+      () =>
+        fake.messages('C0INCIDENTS').find((m) => m.text.includes(`INC-${number}* raised to SEV2 (was SEV3)`)),
+      'the raise announced',
+    );
+    const mitigated = await fake.as('U0BOB').click(channel, card.ts, 'Mark mitigated');
+    // The clicker hears it privately; everyone else from the channel and #incidents.
+    expect(await answerTo(fake, mitigated)).toMatch(new RegExp(`^INC-${number} is now mitigated\\.\\n`));
+    const inChannel = await waitFor(
+      () =>
+        fake.messages(channel).find((m) => m.byBot && m.text.includes(`INC-${number} marked mitigated by`)),
+      'the channel told',
+    );
+    expect(inChannel.text).toBe(`🩹 INC-${number} marked mitigated by <@U0BOB>.`);
+    await waitFor(
+      () => fake.messages('C0INCIDENTS').find((m) => m.text.includes(`INC-${number}* mitigated:`)),
+      'the announcement',
+    );
+    await waitFor(
+      () => fake.buttons(channel, card.ts).some((b) => b.label === 'Resolve'),
+      'the redrawn card',
+    );
+    const resolved = await fake.as('U0BOB').click(channel, card.ts, 'Resolve');
+    expect(await answerTo(fake, resolved)).toMatch(new RegExp(`^INC-${number} resolved\\.\\n`));
+    await waitFor(
+      () =>
+        fake
+          .messages(channel)
+          .find((m) => m.byBot && m.text.startsWith(`✅ INC-${number} resolved by <@U0BOB>.`)),
+      'the resolve in the channel',
+    );
+    await waitFor(
+      () => fake.messages('C0INCIDENTS').find((m) => m.text.includes(`INC-${number}* resolved:`)),
+      'the resolve announced',
+    );
+  });
+
   it('runs a drain once a second person from @sre approves, and refuses the others', async () => {
     const { number, channel } = await declare('gpu-node-5 fell off the bus --severity SEV1');
     const drain = await fake.as('U0ALICE').command(channel, 'drain gpu-node-5', { command: '/node' });
