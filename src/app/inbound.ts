@@ -67,7 +67,7 @@ export function createInboundHandler(chat: ChatPlatform, deps: InboundDeps): Inb
   return (event) =>
     // What people do to messages follows the messages: an edit, deletion or 📌 that overtook the
     // message it is about would find nothing to change. Commands and clicks do not wait in line.
-    event.type === 'command' || event.type === 'button'
+    event.type === 'command' || event.type === 'button' || event.type === 'prompt'
       ? handle(event)
       : ordered.run(event.channelId, () => handle(event));
 }
@@ -129,6 +129,8 @@ async function route(chat: ChatPlatform, event: InboundEvent, deps: InboundDeps)
       }
       return undefined;
     }
+    case 'prompt':
+      return event.reply;
   }
 }
 

@@ -73,7 +73,13 @@ export type InboundEvent =
       readonly emoji: string;
       readonly added: boolean;
     })
-  | (InboundBase & { readonly type: 'pin'; readonly messageId: string; readonly added: boolean });
+  | (InboundBase & { readonly type: 'pin'; readonly messageId: string; readonly added: boolean })
+  /**
+   * A click the adapter answers itself (Slack's `ask:` buttons: the question, or the refusal),
+   * given to the handler only so that a click redelivered, or delivered to two replicas, is
+   * answered once, like any other event.
+   */
+  | (InboundBase & { readonly type: 'prompt'; readonly reply: Reply });
 
 /** The bot's answer to an inbound event; the adapter delivers it the platform's way. */
 export type InboundHandler = (event: InboundEvent) => Promise<Reply | undefined>;

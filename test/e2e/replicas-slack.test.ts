@@ -256,18 +256,26 @@ pgDescribe('two replicas on one PostgreSQL schema behind one Slack workspace', (
     // SEV2: the requester may not approve, on either replica; said once.
     const own = await fake.as('U0ALICE').click(channel, request.ts, approve.actionId);
     await waitFor(() => answersTo(own).length > 0, 'the refusal');
-    expect(answersTo(own)).toEqual([expect.stringMatching(/SEV2 needs a second person/)]);
+    expect(answersTo(own)).toEqual([
+      expect.stringMatching(/^❌ You requested this drain; at SEV2 someone else must approve it\./),
+    ]);
 
-    // Bob double-clicks: the first click reaches both replicas at once (a redelivery), the
-    // second (its own trigger) goes to the second replica straight away, all in flight together.
+    // Bob's Approve asks him first (either replica can: the question rides in the button), only him.
+    const asked = await fake.as('U0BOB').click(channel, request.ts, approve.actionId);
+    await waitFor(() => answersTo(asked).length > 0, 'the question');
+    const question = fake.ephemerals({ channel, user: 'U0BOB' }).at(-1)!;
+
+    // Bob double-clicks its real button: the first click reaches both replicas at once (a
+    // redelivery), the second (its own trigger) goes to the second replica straight away, all in
+    // flight together.
     const second = fake.build.blockActions({
       user: 'U0BOB',
       channel,
-      messageTs: request.ts,
-      button: approve.actionId,
+      messageTs: question.ts,
+      button: 'Yes, drain',
     });
     const [click] = await Promise.all([
-      fake.as('U0BOB').click(channel, request.ts, approve.actionId),
+      fake.as('U0BOB').click(channel, question.ts, 'Yes, drain'),
       fake.postSigned(events()[1]!, 'interactive', second.payload),
     ]);
     // And Slack retries the first click on the first replica after it is all over.

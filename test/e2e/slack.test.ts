@@ -234,15 +234,44 @@ describe('Slack in Socket Mode, end to end', () => {
     );
     const approve = fake.buttons(channel, request.ts).find((b) => b.label === 'Approve')!;
     expect(approve.style).toBe('danger');
-    expect(approve.confirm).toBeTruthy();
-
+    // Slack would draw a confirmation dialog for whoever clicks, the requester too, who cannot
+    // approve at SEV1: the bot asks itself instead, only those it would not refuse.
+    expect(approve.confirm).toBeUndefined();
+    expect(approve.actionId).toMatch(/^ask:act:approve:/);
     const own = await fake.as('U0ALICE').click(channel, request.ts, approve.actionId);
-    expect(await answerTo(fake, own)).toMatch(/SEV1 needs a second person/);
+    expect(await answerTo(fake, own)).toMatch(
+      /^❌ You requested this drain; at SEV1 someone else must approve it\./,
+    );
+    expect(
+      fake
+        .ephemerals({ channel, user: 'U0ALICE' })
+        .some((e) => JSON.stringify(e.blocks).includes('Yes, drain')),
+    ).toBe(false);
 
-    const carol = await fake.as('U0CAROL').click(channel, request.ts, approve.actionId);
+    /** Clicks Approve, then the real button of the question only the clicker sees; that second click. */
+    const approveAs = async (user: string) => {
+      const ask = await fake.as(user).click(channel, request.ts, approve.actionId);
+      expect(await answerTo(fake, ask)).toMatch(/^Run drain on gpu-node-5\?/);
+      const question = fake.ephemerals({ channel, user }).at(-1)!;
+      expect(question.blocks?.length).toBeGreaterThan(0);
+      return { question, click: await fake.as(user).click(channel, question.ts, 'Yes, drain') };
+    };
+
+    // "Not yet" takes the question away and does nothing.
+    const asked = await fake.as('U0BOB').click(channel, request.ts, approve.actionId);
+    await answerTo(fake, asked);
+    const question = fake.ephemerals({ channel, user: 'U0BOB' }).at(-1)!;
+    await fake.as('U0BOB').click(channel, question.ts, 'Not yet');
+    await waitFor(
+      () => !fake.ephemerals({ channel, user: 'U0BOB' }).some((e) => e.ts === question.ts),
+      'the question gone',
+    );
+    expect((await apiJson(bot, `/api/incidents/${number}`)).actions[0].status).toBe('requested');
+
+    const carol = (await approveAs('U0CAROL')).click;
     expect(await answerTo(fake, carol)).toMatch(/may not approve a drain/);
 
-    const click = await fake.as('U0BOB').click(channel, request.ts, approve.actionId);
+    const { click } = await approveAs('U0BOB');
     await waitFor(() => fake.message(channel, request.ts)?.text.includes('succeeded'), 'the drain result');
     // Slack redelivers; the same click acts once.
     await fake.redeliver(click);

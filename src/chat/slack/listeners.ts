@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
+import { z } from 'zod';
+import { ephemeral } from '../message.ts';
 import type { InboundEvent, InboundHandler } from '../port.ts';
 import type { ReplyTarget, SlackChat } from './adapter.ts';
-import { declareModal, parseDeclareSubmission } from './render.ts';
+import { ASK_PREFIX, askMessage, DENY_PREFIX, declareModal, parseDeclareSubmission } from './render.ts';
 
 const PUSHPIN = new Set(['pushpin', 'round_pushpin']);
 
@@ -19,6 +21,20 @@ function tsToDate(ts: unknown): Date {
   const at = new Date(Math.round(n * 1000));
   // Past year 275760 a Date is invalid, and the timeline cannot store it.
   return n > 0 && Number.isFinite(at.getTime()) ? at : new Date();
+}
+
+const askValueSchema = z.object({
+  confirm: z.object({ title: z.string(), text: z.string(), confirm: z.string(), deny: z.string() }),
+  refusedFor: z.object({ users: z.array(z.string()), why: z.string() }),
+});
+
+function parseJson(text: unknown): unknown {
+  if (typeof text !== 'string') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Slack escapes exactly these three in text it sends (and expects back escaped). */
@@ -125,6 +141,42 @@ export function registerListeners(chat: SlackChat, handler: InboundHandler, logg
         messageId: messageTs,
       },
       { channel, user, respond },
+    );
+  });
+
+  // A button the bot asks about itself (render.ts askValue): the refusal, or the question with the
+  // real button, only to the clicker. Nothing is done until the real button is clicked.
+  app.action(new RegExp(`^${ASK_PREFIX}`), async ({ ack, body, action, respond }) => {
+    await ack();
+    const a = action as Payload;
+    const b = body as Payload;
+    const user = str(b.user?.id);
+    const channel = str(b.channel?.id) ?? str(b.container?.channel_id);
+    const buttonId = str(a.action_id)?.slice(ASK_PREFIX.length);
+    const ask = askValueSchema.safeParse(parseJson(a.value));
+    if (!user || !channel || !buttonId || !ask.success) return;
+    const message = ask.data.refusedFor.users.includes(user)
+      ? { text: `❌ ${ask.data.refusedFor.why}`, sections: [`❌ ${ask.data.refusedFor.why}`] }
+      : askMessage(buttonId, ask.data.confirm);
+    // Through the handler, so a click delivered twice (a retry, two replicas) is answered once.
+    await run(
+      {
+        type: 'prompt',
+        eventId: `btn:${str(b.trigger_id) ?? `${str(b.container?.message_ts)}:${a.action_ts}`}`,
+        channelId: channel,
+        actor: await chat.directory.actor(user),
+        at: new Date(),
+        reply: ephemeral(message),
+      },
+      { channel, user, respond },
+    );
+  });
+
+  app.action(new RegExp(`^${DENY_PREFIX}`), async ({ ack, respond }) => {
+    await ack();
+    // The question was only the clicker's: it goes.
+    await respond({ delete_original: true }).catch((err) =>
+      logger.warn({ err }, 'could not remove a Slack question through its response_url'),
     );
   });
 

@@ -52,6 +52,30 @@ function confirmDialog(confirm: NonNullable<ChatButton['confirm']>, style: ChatB
   };
 }
 
+/** A button the bot asks about itself (ASK_PREFIX) carries what it asks, and whom it refuses. */
+export const ASK_PREFIX = 'ask:';
+/** The "no" of a question the bot asked: nothing is done, the question goes. */
+export const DENY_PREFIX = 'deny:';
+
+export interface AskValue {
+  readonly confirm: NonNullable<ChatButton['confirm']>;
+  readonly refusedFor: NonNullable<ChatButton['refusedFor']>;
+}
+
+/**
+ * Slack draws a button's confirmation dialog itself, for whoever clicks. A button the bot would
+ * refuse for some people (the requester, where a second person must approve) must not offer them a
+ * dialog they cannot use, so it has none: its action_id is `ask:<id>` and its value says what to
+ * ask and whom to refuse; the click is answered (listeners.ts) with the refusal, or with the
+ * question and the real button, only to the clicker. In the value, not in memory: any replica can
+ * answer it. Undefined when it does not fit (then Slack's own dialog it is).
+ */
+function askValue(b: ChatButton): string | undefined {
+  if (!b.confirm || !b.refusedFor || `${ASK_PREFIX}${b.id}`.length > L.actionId) return undefined;
+  const value = JSON.stringify({ confirm: b.confirm, refusedFor: b.refusedFor } satisfies AskValue);
+  return value.length <= L.buttonValue ? value : undefined;
+}
+
 /**
  * The button id is both `action_id` (what Bolt routes on) and `value`: an opaque id, never a
  * command. Ids must be unique per message, so a repeated id is dropped, and one that cannot be an
@@ -63,16 +87,30 @@ function buttonElements(buttons: readonly ChatButton[]): Button[] {
   for (const b of buttons) {
     if (!b.id || b.id.length > L.actionId || seen.has(b.id)) continue;
     seen.add(b.id);
+    const ask = askValue(b);
     out.push({
       type: 'button',
-      action_id: b.id,
-      value: b.id,
+      action_id: ask ? `${ASK_PREFIX}${b.id}` : b.id,
+      value: ask ?? b.id,
       text: plain(plainOr(b.label, 'Open', L.buttonText)),
       ...(b.style ? { style: b.style } : {}),
-      ...(b.confirm ? { confirm: confirmDialog(b.confirm, b.style) } : {}),
+      ...(b.confirm && !ask ? { confirm: confirmDialog(b.confirm, b.style) } : {}),
     });
   }
   return out;
+}
+
+/** The question an `ask:` button puts, only to the clicker: the real button, and a way out. */
+export function askMessage(buttonId: string, confirm: AskValue['confirm']): ChatMessage {
+  return {
+    text: `${confirm.title} ${confirm.text}`,
+    header: confirm.title,
+    sections: [confirm.text],
+    buttons: [
+      { id: buttonId, label: confirm.confirm, style: 'danger' },
+      { id: `${DENY_PREFIX}${buttonId}`.slice(0, L.actionId), label: confirm.deny },
+    ],
+  };
 }
 
 function chunk<T>(items: readonly T[], size: number): T[][] {

@@ -332,8 +332,18 @@ export class PayloadBuilder {
     const user = this.mustUser(input.user);
     const channel = this.ws.mustChannel(input.channel);
     const message = this.ws.findMessage(channel.id, input.messageTs);
-    if (!message) throw new Error(`fake slack: no message ${input.messageTs} in #${channel.name}`);
-    const buttons = buttonsIn(message.blocks);
+    // An ephemeral message (a reply only this person sees) can carry buttons too; Slack then says
+    // `is_ephemeral` and sends no `message` with the click.
+    const ephemeral = message
+      ? undefined
+      : this.ws.ephemerals.find(
+          (e) => e.channel === channel.id && e.ts === input.messageTs && e.user === user.id,
+        );
+    if (!message && !ephemeral)
+      throw new Error(
+        `fake slack: no message ${input.messageTs} in #${channel.name} (nor one only ${user.name} sees)`,
+      );
+    const buttons = buttonsIn(message ? message.blocks : ephemeral?.blocks);
     const match =
       typeof input.button === 'function'
         ? input.button
@@ -346,7 +356,7 @@ export class PayloadBuilder {
       );
     }
     const triggerId = issueTrigger(this.ws, user.id);
-    const responseUrl = `${this.origin()}/actions/${this.id.teamId}/${issueResponseUrl(this.ws, 'block_actions', channel.id, user.id, message.ts)}`;
+    const responseUrl = `${this.origin()}/actions/${this.id.teamId}/${issueResponseUrl(this.ws, 'block_actions', channel.id, user.id, message?.ts, ephemeral?.ts)}`;
     const action: ButtonAction = {
       type: 'button',
       block_id: button.blockId ?? '',
@@ -363,12 +373,17 @@ export class PayloadBuilder {
       user: { id: user.id, username: user.name, name: user.name, team_id: this.id.teamId },
       api_app_id: this.id.appId,
       token: 'fake-verification-token',
-      container: { type: 'message', message_ts: message.ts, channel_id: channel.id, is_ephemeral: false },
+      container: {
+        type: 'message',
+        message_ts: input.messageTs,
+        channel_id: channel.id,
+        is_ephemeral: message === undefined,
+      },
       trigger_id: triggerId,
       team: { id: this.id.teamId, domain: this.id.teamDomain },
       is_enterprise_install: false,
       channel: { id: channel.id, name: channel.private ? 'privategroup' : channel.name },
-      message: messageJson(message, this.id) as BlockAction['message'],
+      ...(message ? { message: messageJson(message, this.id) as BlockAction['message'] } : {}),
       state: { values: {} },
       response_url: responseUrl,
       actions: [action],

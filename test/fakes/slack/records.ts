@@ -106,6 +106,8 @@ export interface ResponseUrlRecord {
   readonly channel: string;
   readonly user: string;
   readonly messageTs: string | undefined;
+  /** Set when the click was on an ephemeral message: `delete_original` removes it. */
+  readonly ephemeralTs?: string | undefined;
   readonly issuedAt: number;
   readonly posts: { at: number; body: unknown; status: number }[];
 }

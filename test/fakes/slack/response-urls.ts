@@ -14,9 +14,19 @@ export function issueResponseUrl(
   channel: string,
   user: string,
   messageTs?: string,
+  ephemeralTs?: string,
 ): string {
   const id = ws.ids.ticket();
-  ws.responseUrls.set(id, { id, kind, channel, user, messageTs, issuedAt: Date.now(), posts: [] });
+  ws.responseUrls.set(id, {
+    id,
+    kind,
+    channel,
+    user,
+    messageTs,
+    ephemeralTs,
+    issuedAt: Date.now(),
+    posts: [],
+  });
   return id;
 }
 
@@ -38,6 +48,8 @@ export function respond(
   const yes = (v: unknown) => v === true || v === 'true';
   if (yes(b.delete_original)) {
     if (original) original.deletedAt = ws.ids.ts();
+    const at = ws.ephemerals.findIndex((e) => e.ts === r.ephemeralTs && e.user === r.user);
+    if (at >= 0) ws.ephemerals.splice(at, 1);
   } else if (yes(b.replace_original) && original) {
     original.text = text;
     original.blocks = blocks;
