@@ -132,9 +132,25 @@ async function runFlow(env: Record<string, string>, seed: number): Promise<void>
     const request = await waitFor(requestMessage, `the drain request (${describeRun()})`, 10_000);
 
     // 2. The approval: the process dies somewhere between the click and the drain's result.
-    const approve = () => {
+    // A drain Alice requested by hand may not be approved by her, so its Approve asks first
+    // (`ask:`): the question comes only to Bob, and its own button approves. One the bot requested
+    // has Slack's confirm dialog, which the fake's click stands for.
+    const approve = async () => {
       const button = fake.buttons(channel.id, request.ts).find((b) => b.label === 'Approve');
-      return button ? fake.as('U0BOB').click(channel.id, request.ts, button.actionId) : Promise.resolve();
+      if (!button) return;
+      const asked = fake.ephemerals({ channel: channel.id, user: 'U0BOB' }).length;
+      await fake.as('U0BOB').click(channel.id, request.ts, button.actionId);
+      if (!button.actionId.startsWith('ask:')) return;
+      const question = await waitFor(
+        () =>
+          fake
+            .ephemerals({ channel: channel.id, user: 'U0BOB' })
+            .slice(asked)
+            .find((e) => e.blocks?.length),
+        'the question the Approve button asks',
+        3000,
+      ).catch(() => undefined); // a process killed before it answered asks nothing
+      if (question) await fake.as('U0BOB').click(channel.id, question.ts, (b) => b.label.startsWith('Yes'));
     };
     await crashDuring('after the approving click', 7, 4000, approve);
     // A click the dead process never answered: Bob clicks again, as a person would.
