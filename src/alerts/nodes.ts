@@ -1,7 +1,14 @@
 import { NODE_NAME_PATTERN } from '../nodes/port.ts';
 import type { Labels } from './types.ts';
 
-export const DEFAULT_NODE_LABEL_KEYS: readonly string[] = ['node', 'instance', 'host', 'hostname'];
+/** `Hostname` is dcgm-exporter's label for the node its GPU metrics come from. */
+export const DEFAULT_NODE_LABEL_KEYS: readonly string[] = [
+  'node',
+  'instance',
+  'host',
+  'hostname',
+  'Hostname',
+];
 
 // Only a trailing numeric port: `gpu-node-5:9100`. URLs and IPv6 keep their colons and then fail the
 // name pattern, which is what should happen to them.

@@ -183,7 +183,9 @@ export class TriageService {
     if (Object.keys(results).length === 0 && transport.length > 0) {
       return { node, unreachable: transport[0]!, requested: [] };
     }
-    const report = analyze(node, results, peerCheck ? [peerCheck] : [], diagnostics);
+    const report = analyze(node, results, peerCheck ? [peerCheck] : [], diagnostics, {
+      expectedGpus: adapter.expectedGpus?.(node),
+    });
     if (runbook) {
       const recommended = await this.requests.fromRunbook(
         recommend(runbook, report),

@@ -1,3 +1,4 @@
+import { GPU_HEALTH_FIELDS, REMAPPED_ROWS_FIELDS } from './parse/gpu-health.ts';
 import type { DiagnosticId } from './port.ts';
 
 /**
@@ -23,6 +24,11 @@ export const DIAGNOSTIC_COMMANDS: Readonly<Record<DiagnosticId, string>> = {
   uptime: 'uptime',
   memory: 'free -h',
   gpu: `nvidia-smi --query-gpu=${NVIDIA_SMI_FIELDS.join(',')} --format=csv,noheader`,
+  // Separate queries: nvidia-smi refuses a whole query over one field its driver lacks, so a
+  // driver without row remapping (before Ampere) or throttle reasons loses that reading alone.
+  'gpu-health': `nvidia-smi --query-gpu=${GPU_HEALTH_FIELDS.join(',')} --format=csv,noheader`,
+  'gpu-remap': `nvidia-smi --query-remapped-rows=${REMAPPED_ROWS_FIELDS.join(',')} --format=csv,noheader`,
+  nvlink: 'nvidia-smi nvlink --status',
   xid: "dmesg | grep -i 'xid\\|nvrm' | tail -20",
   // The kill line itself reads "Out of memory: Killed process", which a bare grep for 'oom' misses.
   oom: "dmesg | grep -iE 'oom|out of memory' | tail -10",

@@ -26,6 +26,11 @@ export const DIAGNOSTICS = {
   uptime: 'uptime and load average',
   memory: 'memory (free -h)',
   gpu: 'GPU temperature, utilization, memory and uncorrected ECC (nvidia-smi --query-gpu)',
+  'gpu-health':
+    'GPU bus id, serial, power against its limit, PCIe link against its maximum, clock throttle reasons and retired pages (nvidia-smi --query-gpu)',
+  'gpu-remap':
+    'GPU memory row remapping: correctable, uncorrectable, pending, failed (nvidia-smi --query-remapped-rows)',
+  nvlink: 'NVLink links per GPU, up or inactive (nvidia-smi nvlink --status)',
   xid: 'recent Xid / NVRM lines from dmesg',
   oom: 'recent OOM kills from dmesg',
   containers: 'containers with status (docker ps -a)',
@@ -184,6 +189,11 @@ export interface NodeAdapter {
   listNodes(opts?: CallOptions): Promise<NodeInfo[]>;
   /** Whether this adapter owns `node`. */
   hasNode(node: string): boolean;
+  /**
+   * Optional: how many GPUs the node should have, from the adapter's inventory (not from asking
+   * the node): triage reports fewer answering nvidia-smi as a GPU missing from the bus.
+   */
+  expectedGpus?(node: string): number | undefined;
   health(node: string, opts?: CallOptions): Promise<NodeHealth>;
   diagnose(node: string, diagnostic: DiagnosticId, opts?: CallOptions): Promise<CommandResult>;
   /**

@@ -1,10 +1,16 @@
 import { plural } from '../core/text.ts';
 import { parseOomLines } from './parse/dmesg.ts';
 import { parseContainerRestarts, parseDockerPs } from './parse/docker.ts';
+import {
+  type GpuHealthRow,
+  parseGpuHealthCsv,
+  parseNvlinkStatus,
+  parseRemappedRowsCsv,
+} from './parse/gpu-health.ts';
 import { parseFree, parseUptime } from './parse/host.ts';
-import { parseNvidiaSmiCsv } from './parse/nvidia-smi.ts';
+import { type NvidiaSmiRow, parseNvidiaSmiCsv } from './parse/nvidia-smi.ts';
 import type { CommandResult, DiagnosticId, PeerProbe } from './port.ts';
-import { parseXidLines } from './xid.ts';
+import { parseGpuIdentities, parseXidLines, XID_MOVES_WORK, type XidEvent } from './xid.ts';
 
 /**
  * The first 60 seconds of an incident, as data: what each diagnostic said, turned into findings
@@ -15,6 +21,9 @@ export const TRIAGE_DIAGNOSTICS: readonly DiagnosticId[] = [
   'uptime',
   'memory',
   'gpu',
+  'gpu-health',
+  'gpu-remap',
+  'nvlink',
   'xid',
   'oom',
   'containers',
@@ -32,11 +41,23 @@ export type FindingLevel = 'critical' | 'warning' | 'info';
  * - crash_loop: a container (or pool) keeps restarting.
  * - nccl_unreachable: the node cannot reach a peer's NCCL port (a network partition).
  * - memory_pressure: host memory at or above 90%.
+ * - gpu_missing: nvidia-smi lists fewer GPUs than the node's inventory gives it.
+ * - row_remap_pending: a GPU remapped a failing memory row; it takes effect at its next reset.
+ * - row_remap_failure: a GPU had no spare row left to remap a failing one: RMA.
+ * - thermal_throttle: a GPU's clocks are held down for heat (hardware or software slowdown).
+ * - nvlink_down: a GPU has NVLink links inactive that the node's other GPUs have up.
+ * - pcie_degraded: a GPU's PCIe link runs narrower (or, busy, slower) than it can.
  * Xid errors carry their number (`Finding.xid`) instead of a kind.
  */
 export const FINDINGS = [
   'gpu_not_responding',
+  'gpu_missing',
   'ecc_uncorrected',
+  'row_remap_pending',
+  'row_remap_failure',
+  'thermal_throttle',
+  'nvlink_down',
+  'pcie_degraded',
   'oom',
   'crash_loop',
   'nccl_unreachable',
@@ -45,7 +66,7 @@ export const FINDINGS = [
 export type FindingKind = (typeof FINDINGS)[number];
 
 export type Recommendation =
-  | { readonly kind: 'drain'; readonly node: string; readonly why: string }
+  | { readonly kind: 'drain' | 'cordon'; readonly node: string; readonly why: string }
   | { readonly kind: 'restart'; readonly node: string; readonly container: string; readonly why: string };
 
 export interface Finding {
@@ -80,6 +101,16 @@ export interface PeerCheck {
 }
 
 const HOT_GPU_C = 85;
+/** The same Xid this many times on one GPU (and on no other) points at that GPU, not the software. */
+export const XID_REPEAT = 3;
+/** Xids the catalogue puts on the application first, the GPU only when they follow it. */
+const SOFTWARE_FIRST_XIDS: ReadonlySet<number> = new Set([13, 31, 43]);
+
+/** What the caller knows of the node beyond its command output. */
+export interface NodeFacts {
+  /** How many GPUs the node's inventory says it has (`gpus:`), where it says. */
+  readonly expectedGpus?: number;
+}
 const MEMORY_PRESSURE = 0.9;
 const CRASH_LOOP_RESTARTS = 5;
 
@@ -92,6 +123,7 @@ export function analyze(
   results: Partial<Record<DiagnosticId, CommandResult>>,
   peers: readonly PeerCheck[] = [],
   diagnostics: readonly DiagnosticId[] = TRIAGE_DIAGNOSTICS,
+  facts: NodeFacts = {},
 ): TriageReport {
   const summary: string[] = [];
   const findings: Finding[] = [];
@@ -147,26 +179,70 @@ export function analyze(
     }
   }
 
-  const seen = new Set<number>();
-  for (const x of results.xid ? parseXidLines(out('xid')) : []) {
-    if (seen.has(x.xid)) continue;
-    seen.add(x.xid);
-    const where = `Xid ${x.xid} on PCI ${x.pciBus}${x.process ? ` (${x.process})` : ''}`;
-    const named = { xid: x.xid, ...(x.process ? { container: x.process } : {}) };
-    if (x.recommendation === 'drain' || x.recommendation === 'migrate') {
+  const health = results['gpu-health'] ? parseGpuHealthCsv(out('gpu-health')) : [];
+  const gpuAt = gpuNamer(health, results.xid ? parseGpuIdentities(out('xid')) : new Map());
+  const unavailable: string[] = [];
+  if (results.gpu && facts.expectedGpus !== undefined && gpus.length < facts.expectedGpus) {
+    findings.push({
+      level: 'critical',
+      kind: 'gpu_missing',
+      text: `nvidia-smi lists ${gpus.length} of the ${plural(facts.expectedGpus, 'GPU')} the inventory gives ${node}: ${facts.expectedGpus - gpus.length === 1 ? 'one has' : `${facts.expectedGpus - gpus.length} have`} vanished from the bus (check \`lspci -d 10de:\` and dmesg); move work off the node.`,
+      recommendation: {
+        kind: 'drain',
+        node,
+        why: `${plural(facts.expectedGpus - gpus.length, 'GPU')} missing`,
+      },
+    });
+  }
+  if (results['gpu-health']) {
+    if (health.length === 0) unavailable.push('gpu-health');
+    else gpuHealthFindings(node, health, gpus, summary, findings);
+  }
+  if (results['gpu-remap']) {
+    const rows = parseRemappedRowsCsv(out('gpu-remap'));
+    if (rows.length === 0) unavailable.push('gpu-remap');
+    for (const r of rows) {
+      const gpu = gpuAt(r.pciBus);
+      if (r.failure) {
+        findings.push({
+          level: 'critical',
+          kind: 'row_remap_failure',
+          text: `${gpu} could not remap a failing memory row (row remapping failure: no spare rows left): NVIDIA's RMA condition. Drain the node and open an RMA for this GPU.`,
+          recommendation: { kind: 'drain', node, why: `row remapping failure on ${gpu}` },
+        });
+      } else if (r.pending) {
+        findings.push({
+          level: 'warning',
+          kind: 'row_remap_pending',
+          text: `${gpu} has a row remap pending (${plural(r.uncorrectable ?? 0, 'uncorrectable row')} so far): it takes effect at the GPU's next reset. Cordon the node so its job is the last, reset the GPU (\`nvidia-smi -r -i ${gpu.replace(/^GPU (\d+).*$/, '$1')}\`) when it ends, then restart the workload.`,
+          recommendation: { kind: 'cordon', node, why: `row remap pending on ${gpu}` },
+        });
+      }
+    }
+  }
+  if (results.nvlink) {
+    const links = parseNvlinkStatus(out('nvlink'));
+    // GPUs on PCIe only have no link up anywhere: nothing is down. A GPU with fewer links up than
+    // the node's best lost some.
+    const best = Math.max(0, ...links.map((l) => l.links - l.down.length));
+    for (const l of links) {
+      const up = l.links - l.down.length;
+      if (best === 0 || up >= best) continue;
       findings.push({
         level: 'critical',
-        text: `${where}: ${x.meaning}`,
-        ...named,
-        recommendation: { kind: 'drain', node, why: `Xid ${x.xid}` },
-      });
-    } else {
-      findings.push({
-        level: x.recommendation === 'restart' ? 'warning' : 'info',
-        text: `${where}: ${x.meaning}`,
-        ...named,
+        kind: 'nvlink_down',
+        text: `GPU ${l.gpu}: NVLink ${l.down.length === 1 ? 'link' : 'links'} ${l.down.join(', ')} inactive (${up} of ${l.links} up, where the node's other GPUs have ${best}): jobs using it across GPUs will slow or hang. Drain the node, then reset the GPU or reseat the link.`,
+        recommendation: { kind: 'drain', node, why: `NVLink down on GPU ${l.gpu}` },
       });
     }
+    if (links.length)
+      summary.push(
+        `NVLink: ${links.filter((l) => l.links - l.down.length >= best).length}/${links.length} GPUs with all ${best} links up`,
+      );
+  }
+
+  for (const group of groupXids(results.xid ? parseXidLines(out('xid')) : [])) {
+    findings.push(xidFinding(node, group, gpuAt));
   }
 
   const ooms = results.oom ? parseOomLines(out('oom')) : [];
@@ -218,7 +294,10 @@ export function analyze(
     );
   }
 
-  const skipped: string[] = diagnostics.filter((d) => !results[d]);
+  const skipped: string[] = [
+    ...diagnostics.filter((d) => !results[d]),
+    ...unavailable.map((d) => `${d} (nvidia-smi gave no reading: an older driver or a GPU without it)`),
+  ];
   // A partition between training nodes shows up as NCCL timeouts, not as anything on either node.
   for (const p of peers) {
     if (!p.result) skipped.push(`nccl-peer ${p.peer}`);
@@ -245,4 +324,167 @@ function exitMeaning(code: number): string {
   if (code === 139) return ': segfault';
   if (code === 1) return ': the program failed';
   return '';
+}
+
+/**
+ * `GPU 4 (PCI 0000:9a:00, serial 1654923007713)`: the index and serial from the health query, or
+ * for a GPU that no longer answers it, the serial the driver logged for its bus; `PCI …` alone
+ * where neither knows it. `extra` goes inside the brackets (the process an Xid names).
+ */
+type GpuNamer = (bus: string, extra?: readonly string[]) => string;
+
+function gpuNamer(
+  health: readonly GpuHealthRow[],
+  logged: ReadonlyMap<string, { serial?: string }>,
+): GpuNamer {
+  const byBus = new Map(health.flatMap((h) => (h.pciBus ? [[h.pciBus, h] as const] : [])));
+  return (bus, extra = []) => {
+    const h = byBus.get(bus);
+    const serial = h?.serial ?? logged.get(bus)?.serial;
+    const details = [...(serial ? [`serial ${serial}`] : []), ...extra];
+    if (h) return `GPU ${h.index} (${[`PCI ${bus}`, ...details].join(', ')})`;
+    return details.length ? `PCI ${bus} (${details.join(', ')})` : `PCI ${bus}`;
+  };
+}
+
+function gpuHealthFindings(
+  node: string,
+  health: readonly GpuHealthRow[],
+  gpus: readonly NvidiaSmiRow[],
+  summary: string[],
+  findings: Finding[],
+): void {
+  const draws = health.filter((h) => h.powerDrawW !== null && h.powerLimitW !== null);
+  if (draws.length) {
+    const draw = draws.reduce((a, h) => a + h.powerDrawW!, 0);
+    const limit = draws.reduce((a, h) => a + h.powerLimitW!, 0);
+    summary.push(`GPU power ${Math.round(draw)} W of ${Math.round(limit)} W`);
+  }
+  for (const h of health) {
+    const util = gpus.find((g) => g.index === h.index)?.utilizationPct ?? null;
+    const temp = gpus.find((g) => g.index === h.index)?.temperatureC ?? null;
+    const t = new Set(h.throttle ?? []);
+    const hot = temp === null ? '' : ` at ${temp}°C`;
+    if (t.has('hw_thermal')) {
+      findings.push({
+        level: 'warning',
+        kind: 'thermal_throttle',
+        text: `GPU ${h.index}${hot} is in hardware thermal slowdown (its clocks are cut to protect it): check fans, airflow and the inlet temperature; cordon the node so no new work lands on it.`,
+        recommendation: { kind: 'cordon', node, why: `GPU ${h.index} thermally throttled` },
+      });
+    } else if (t.has('sw_thermal')) {
+      // Not the finding a runbook's thermal_throttle hint acts on: the driver's own slowdown comes
+      // and goes with load; the hardware's is the one that calls for a cordon.
+      findings.push({
+        level: 'warning',
+        text: `GPU ${h.index}${hot} is held back by the driver for heat (software thermal slowdown): if it persists, cordon the node and check cooling.`,
+      });
+    }
+    if (t.has('hw_power_brake')) {
+      findings.push({
+        level: 'warning',
+        text: `GPU ${h.index} has its power brake asserted (hardware power brake slowdown): the chassis or a power supply pulled it down; check power delivery.`,
+      });
+    } else if (t.has('hw_slowdown') && !t.has('hw_thermal')) {
+      findings.push({
+        level: 'warning',
+        text: `GPU ${h.index} is in hardware slowdown (heat or power, the driver does not say which): check cooling and power.`,
+      });
+    }
+    if (h.pcieWidth !== null && h.pcieWidthMax !== null && h.pcieWidth < h.pcieWidthMax) {
+      findings.push({
+        level: 'warning',
+        kind: 'pcie_degraded',
+        text: `GPU ${h.index} PCIe link runs at x${h.pcieWidth} of x${h.pcieWidthMax}: a fraction of its host bandwidth; reseat the GPU or check its riser at the next window.`,
+      });
+    } else if (
+      h.pcieGen !== null &&
+      h.pcieGenMax !== null &&
+      h.pcieGen < h.pcieGenMax &&
+      util !== null &&
+      util >= 50
+    ) {
+      // An idle GPU drops its link to a low generation to save power; a busy one should not.
+      findings.push({
+        level: 'warning',
+        kind: 'pcie_degraded',
+        text: `GPU ${h.index} PCIe link runs at Gen${h.pcieGen} of Gen${h.pcieGenMax} while ${util}% busy: check the slot and riser.`,
+      });
+    }
+    if (h.retiredPending) {
+      findings.push({
+        level: 'info',
+        text: `GPU ${h.index} has retired memory pages pending: they take effect at its next reset.`,
+      });
+    }
+  }
+}
+
+interface XidGroup {
+  readonly xid: number;
+  /** The latest event of this Xid: for 154, the recovery action now asked for. */
+  readonly last: XidEvent;
+  readonly count: number;
+  /** Events per PCI bus. */
+  readonly perBus: ReadonlyMap<string, number>;
+  readonly processes: readonly string[];
+}
+
+function groupXids(events: readonly XidEvent[]): XidGroup[] {
+  const groups = new Map<
+    number,
+    { last: XidEvent; count: number; perBus: Map<string, number>; processes: Set<string> }
+  >();
+  for (const e of events) {
+    const g = groups.get(e.xid) ?? { last: e, count: 0, perBus: new Map(), processes: new Set() };
+    g.last = e;
+    g.count++;
+    g.perBus.set(e.pciBus, (g.perBus.get(e.pciBus) ?? 0) + 1);
+    if (e.process) g.processes.add(e.process);
+    groups.set(e.xid, g);
+  }
+  return [...groups].map(([xid, g]) => ({ xid, ...g, processes: [...g.processes] }));
+}
+
+/**
+ * One finding per Xid number. For the Xids NVIDIA puts on software first (13, 31, 43), where they
+ * happened decides: on several GPUs of the node it is the software; repeated on one GPU alone, that
+ * GPU's hardware, and the work moves off it.
+ */
+function xidFinding(node: string, g: XidGroup, gpuAt: GpuNamer): Finding {
+  const buses = [...g.perBus.keys()];
+  const where =
+    buses.length === 1
+      ? gpuAt(buses[0]!, g.processes)
+      : `${buses.length} GPUs${g.processes.length ? ` (${g.processes.join(', ')})` : ''}`;
+  const times = g.count > 1 ? `, ${g.count} times` : '';
+  let recommendation = g.last.recommendation;
+  let verdict = '';
+  if (SOFTWARE_FIRST_XIDS.has(g.xid)) {
+    if (buses.length >= 2) {
+      verdict = ` On ${buses.length} different GPUs of this node: that points at the software (the workload or the driver), not at one GPU.`;
+    } else if (g.count >= XID_REPEAT) {
+      verdict = ` Repeated ${g.count} times on this GPU alone: that points at its hardware; move work off it.`;
+      recommendation = 'drain';
+    }
+  }
+  const meaning =
+    g.xid === 154 && g.last.recovery
+      ? `the driver now asks for ${g.last.recovery} (its summary of the Xids before it).`
+      : g.last.meaning;
+  const text = `Xid ${g.xid} on ${where}${times}: ${meaning}${verdict}`;
+  const named = { xid: g.xid, ...(g.processes.length ? { container: g.processes.at(-1)! } : {}) };
+  if (XID_MOVES_WORK.has(recommendation)) {
+    return {
+      level: 'critical',
+      text,
+      ...named,
+      recommendation: {
+        kind: 'drain',
+        node,
+        why: `Xid ${g.xid}${g.last.recovery ? `: ${g.last.recovery}` : ''}`,
+      },
+    };
+  }
+  return { level: recommendation === 'restart' ? 'warning' : 'info', text, ...named };
 }

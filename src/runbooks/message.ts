@@ -11,7 +11,13 @@ import { alertnames } from './schema.ts';
 
 const FINDING_TEXT: Readonly<Record<FindingKind, string>> = {
   gpu_not_responding: 'a GPU not responding',
+  gpu_missing: 'a GPU missing from the bus',
   ecc_uncorrected: 'uncorrected ECC errors',
+  row_remap_pending: 'a row remap pending',
+  row_remap_failure: 'a row remapping failure',
+  thermal_throttle: 'a thermally throttled GPU',
+  nvlink_down: 'an NVLink link down',
+  pcie_degraded: 'a degraded PCIe link',
   oom: 'an OOM kill',
   crash_loop: 'a crash loop',
   nccl_unreachable: 'an unreachable NCCL peer',

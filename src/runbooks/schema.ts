@@ -20,7 +20,13 @@ export { FINDINGS, type FindingKind };
 /** The diagnostic whose output a finding comes from: a hint on a finding needs it in `diagnostics`. */
 export const FINDING_SOURCE: Readonly<Record<FindingKind, DiagnosticId>> = {
   gpu_not_responding: 'gpu',
+  gpu_missing: 'gpu',
   ecc_uncorrected: 'gpu',
+  row_remap_pending: 'gpu-remap',
+  row_remap_failure: 'gpu-remap',
+  thermal_throttle: 'gpu-health',
+  nvlink_down: 'nvlink',
+  pcie_degraded: 'gpu-health',
   oom: 'oom',
   crash_loop: 'containers',
   // The peer probe on port 29500 runs alongside the nccl-port diagnostic.

@@ -16,6 +16,18 @@ describe('nodesFromLabels', () => {
     expect(nodesFromLabels({ pod: 'x', job: 'y' })).toEqual([]);
   });
 
+  it("reads dcgm-exporter's Hostname, where its alerts name the node", () => {
+    const dcgm = {
+      alertname: 'DCGM_FI_DEV_XID_ERRORS',
+      gpu: '4',
+      UUID: 'GPU-e24f2c9b-e14f-2b08-e44f-2fc1e34f2e2e',
+      Hostname: 'gpu-node-5',
+    };
+    expect(nodesFromLabels(dcgm)).toEqual(['gpu-node-5']);
+    // Its scrape target is the exporter pod; `alerts.nodeLabels: [Hostname]` leaves that out.
+    expect(nodesFromLabels({ ...dcgm, instance: '10.0.3.7:9400' }, ['Hostname'])).toEqual(['gpu-node-5']);
+  });
+
   it('uses configured keys', () => {
     expect(nodesFromLabels({ node: 'a', kubernetes_node: 'b' }, ['kubernetes_node'])).toEqual(['b']);
   });

@@ -48,7 +48,13 @@ describe('/runbook show', () => {
     expect(reply.visibility).toBe('ephemeral');
     expect(reply.message.header).toBe('📘 GPU Xid error (gpu-xid)');
     const text = all(reply);
-    for (const part of ['*Diagnostics:* gpu, xid', '*Hints:*', '*Mitigations:*', '*Escalation*', '*Steps:*'])
+    for (const part of [
+      '*Diagnostics:* gpu, gpu-health, gpu-remap, nvlink, xid',
+      '*Hints:*',
+      '*Mitigations:*',
+      '*Escalation*',
+      '*Steps:*',
+    ])
       expect(text).toContain(part);
     await h.close();
   });

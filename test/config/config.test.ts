@@ -44,7 +44,7 @@ const DEFAULT_FILE = {
   alerts: {
     groupBy: ['alertname', 'cluster', 'node'],
     groupByLabels: false,
-    nodeLabels: ['node', 'instance', 'host', 'hostname'],
+    nodeLabels: ['node', 'instance', 'host', 'hostname', 'Hostname'],
     actorName: 'Alertmanager',
   },
   severity: { labelKeys: ['severity', 'priority'], values: {}, fallback: 'SEV3' },

@@ -102,7 +102,7 @@ describe('Alertmanager webhook → incident channel with triage and a recommende
     await openedFor('GPUXidError: Xid 79 on gpu-node-2 GPU 1');
     const general = (await alice.channel('general')).id;
     const text = replyText(await alice.send(general, '/node list'));
-    expect(text).toMatch(/^Fleet: 8 nodes \(7 ready · 1 not ready\) · 🔥 \d+ with firing alerts/);
+    expect(text).toMatch(/^Fleet: 13 nodes \(11 ready · 2 not ready\) · 🔥 \d+ with firing alerts/);
     expect(text).toMatch(/`gpu-node-2` ready · 8 GPU · 🔥 1 alert firing · simulated/);
     // No test here fires an alert on gpu-node-1.
     expect(text).toMatch(/`gpu-node-1` ready · 8 GPU · no alerts · simulated/);

@@ -38,7 +38,7 @@ describe('confirmed mitigation in the sandbox', () => {
   it('shows the fleet', async () => {
     const { channel } = await incident('Fleet check');
     const text = replyText(await alice.send(channel, '/node list'));
-    expect(text).toMatch(/^Fleet: 8 nodes \(/);
+    expect(text).toMatch(/^Fleet: 13 nodes \(/);
     // No test here changes these two.
     expect(text).toMatch(/gpu-node-5` not ready · 8 GPU/);
     expect(text).toMatch(/gpu-node-1` ready · 8 GPU/);

@@ -30,7 +30,7 @@ import { openSqliteStore } from '../../src/store/index.ts';
 export const ALERT_DEFAULTS = {
   groupBy: ['alertname', 'cluster', 'node'],
   groupByLabels: false,
-  nodeLabels: ['node', 'instance', 'host', 'hostname'],
+  nodeLabels: ['node', 'instance', 'host', 'hostname', 'Hostname'],
   severity: DEFAULT_SEVERITY_MAPPING,
   maxNewPerMinute: 5,
   actorName: 'Alertmanager',

@@ -34,7 +34,10 @@ describe('triage', () => {
 
     const n5 = report('gpu-node-5');
     expect(n5.header).toMatch(/^🔴 gpu-node-5: \d+ critical$/);
-    expect(n5.sections!.join('\n')).toMatch(/Xid 79 on PCI .*fallen off the bus/i);
+    expect(n5.sections!.join('\n')).toMatch(
+      /Xid 79 on GPU 4 \(PCI 0000:9a:00, serial \d{13}, python3\): GPU has fallen off the bus/,
+    );
+    expect(n5.sections!.join('\n')).toMatch(/Xid 154 on GPU 4 .*the driver now asks for a node reboot/);
     expect(n5.sections!.join('\n')).toContain('*Requested:* drain of gpu-node-5');
 
     const n7 = report('gpu-node-7');
@@ -57,6 +60,54 @@ describe('triage', () => {
     // A second triage does not request the same mitigations again.
     await h.triage.run({ chat: h.chat, channelId, incident, nodes: ['gpu-node-5'], actor: alice });
     expect(await h.store.listActions(incident.id)).toHaveLength(2);
+    await h.close();
+  });
+
+  it("reads NVIDIA's deeper signals on the research nodes: each fault its finding and its mitigation", async () => {
+    const h = await harness();
+    const incident = await h.declare('SEV2', 'GPU health sweep of rack r3');
+    const nodes = ['gpu-node-9', 'gpu-node-10', 'gpu-node-11', 'gpu-node-12', 'gpu-node-13'];
+    const results = await h.triage.run({
+      chat: h.chat,
+      channelId: incident.channelId!,
+      incident,
+      nodes,
+      actor: alice,
+    });
+    const findings = (node: string) => results.find((r) => r.node === node)!.report!.findings;
+    const kinds = (node: string) => findings(node).flatMap((f) => (f.kind ? [f.kind] : []));
+    const text = (node: string) =>
+      findings(node)
+        .map((f) => f.text)
+        .join('\n');
+
+    expect(kinds('gpu-node-9')).toEqual(['row_remap_pending']);
+    expect(text('gpu-node-9')).toMatch(
+      /GPU 2 \(PCI 0000:3a:00, serial \d{13}\) has a row remap pending .*nvidia-smi -r -i 2/,
+    );
+    expect(text('gpu-node-9')).toMatch(/Xid 63 on GPU 2 /);
+    expect(kinds('gpu-node-10')).toEqual(['row_remap_failure']);
+    expect(text('gpu-node-10')).toMatch(/GPU 6 .*no spare rows left.*RMA/);
+    expect(kinds('gpu-node-11')).toEqual(['thermal_throttle']);
+    expect(text('gpu-node-11')).toMatch(/GPU 1 at 92°C is in hardware thermal slowdown/);
+    expect(kinds('gpu-node-12')).toEqual(['nvlink_down']);
+    expect(text('gpu-node-12')).toMatch(/GPU 3: NVLink links 4, 5 inactive \(16 of 18 up/);
+    expect(text('gpu-node-12')).toMatch(
+      /Xid 74 on GPU 3 \(PCI 0000:5d:00, serial \d{13}, python3\), 2 times: NVLink error/,
+    );
+    expect(kinds('gpu-node-13')).toEqual(['gpu_missing']);
+    expect(text('gpu-node-13')).toMatch(/nvidia-smi lists 7 of the 8 GPUs the inventory gives gpu-node-13/);
+    for (const node of nodes) expect(results.find((r) => r.node === node)!.report!.skipped, node).toEqual([]);
+
+    // Each becomes its mitigation: a cordon where the GPU can finish its job, a drain where it cannot.
+    const actions = await h.store.listActions(incident.id);
+    expect(actions.map((a) => [a.kind, a.target]).sort()).toEqual([
+      ['cordon', 'gpu-node-11'],
+      ['cordon', 'gpu-node-9'],
+      ['drain', 'gpu-node-10'],
+      ['drain', 'gpu-node-12'],
+      ['drain', 'gpu-node-13'],
+    ]);
     await h.close();
   });
 

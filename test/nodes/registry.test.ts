@@ -33,9 +33,9 @@ const sim = () => createSimulatedAdapter({ clock: new ManualClock() });
 
 describe('NodeRegistry.listNodes', () => {
   it('merges every adapter in natural order: gpu-node-2 before gpu-node-10', async () => {
-    const registry = new NodeRegistry([stub('rack9', ['gpu-node-10', 'gpu-node-9', 'gpu-node-11']), sim()]);
+    const registry = new NodeRegistry([stub('rack9', ['gpu-node-15', 'gpu-node-14', 'gpu-node-16']), sim()]);
     const names = (await registry.listNodes()).map((n) => n.name);
-    expect(names).toEqual([...Array.from({ length: 11 }, (_, i) => `gpu-node-${i + 1}`)]);
+    expect(names).toEqual([...Array.from({ length: 16 }, (_, i) => `gpu-node-${i + 1}`)]);
     expect(names.indexOf('gpu-node-2')).toBeLessThan(names.indexOf('gpu-node-10'));
   });
 

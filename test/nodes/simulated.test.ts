@@ -33,14 +33,16 @@ async function workload(sim: NodeAdapter, id: string) {
 }
 
 describe('simulated fleet', () => {
-  it('has gpu-node-1…8 with eight H100s each, labelled by rack and pool', async () => {
+  it('has gpu-node-1…13 with eight H100s each, labelled by rack and pool', async () => {
     const { sim } = setup();
     const nodes = await sim.listNodes();
-    expect(nodes.map((n) => n.name)).toEqual(Array.from({ length: 8 }, (_, i) => `gpu-node-${i + 1}`));
+    expect(nodes.map((n) => n.name)).toEqual(Array.from({ length: 13 }, (_, i) => `gpu-node-${i + 1}`));
     for (const n of nodes) {
-      expect(n.gpus).toBe(8);
-      expect(n.labels.rack).toMatch(/^r[12]$/);
-      expect(['training', 'inference']).toContain(n.labels.pool);
+      expect(sim.expectedGpus?.(n.name)).toBe(8);
+      // gpu-node-13's GPU 7 has vanished from the bus: nvidia-smi lists the other seven.
+      expect(n.gpus).toBe(n.name === 'gpu-node-13' ? 7 : 8);
+      expect(n.labels.rack).toMatch(/^r[123]$/);
+      expect(['training', 'inference', 'research']).toContain(n.labels.pool);
     }
     const gpus = parseNvidiaSmiCsv(await out(sim, 'gpu-node-1', 'gpu'));
     expect(gpus.map((g) => g.name)).toEqual(Array(8).fill('NVIDIA H100 80GB HBM3'));
@@ -70,7 +72,8 @@ describe('simulated fleet', () => {
   it('gpu-node-5: Xid 79, a GPU that does not answer, node not_ready', async () => {
     const { sim } = setup();
     const xids = parseXidLines(await out(sim, 'gpu-node-5', 'xid'));
-    expect(xids).toHaveLength(1);
+    expect(xids).toHaveLength(2);
+    expect(xids[1]).toMatchObject({ xid: 154, recommendation: 'reboot', recovery: 'a node reboot' });
     expect(xids[0]).toMatchObject({
       xid: 79,
       pciBus: '0000:9a:00',

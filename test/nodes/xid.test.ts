@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseNvidiaSmiCsv, toGpuHealth } from '../../src/nodes/parse/nvidia-smi.ts';
-import { parseXidLines, XID_TABLE, xidInfo } from '../../src/nodes/xid.ts';
+import { parseXidLines, recoveryAction, XID_TABLE, xidInfo } from '../../src/nodes/xid.ts';
 
 describe('XID_TABLE', () => {
   it('follows the reference runbook for 31/32, 48 and 79', () => {
@@ -19,7 +19,57 @@ describe('XID_TABLE', () => {
   });
 
   it('sends an Xid it does not know to investigation', () => {
-    expect(xidInfo(999)).toEqual({ meaning: expect.stringContaining('999'), recommendation: 'investigate' });
+    expect(xidInfo(999)).toEqual({
+      name: 'Xid 999',
+      meaning: expect.stringContaining('999'),
+      causes: [],
+      recommendation: 'investigate',
+    });
+  });
+
+  it("has the catalogue's newer Xids, each with a meaning, whose fault it is and an action", () => {
+    for (const xid of [
+      109, 119, 120, 121, 136, 137, 140, 143, 144, 145, 146, 147, 148, 149, 150, 151, 154, 155, 156, 157, 158,
+    ]) {
+      const info = XID_TABLE[xid];
+      expect(info?.meaning.length, String(xid)).toBeGreaterThan(20);
+      expect(info?.causes.length, String(xid)).toBeGreaterThan(0);
+    }
+    expect(XID_TABLE[120]).toMatchObject({ recommendation: 'reset', causes: ['driver', 'hardware'] });
+    expect(XID_TABLE[121]?.recommendation).toBe('none');
+    expect(XID_TABLE[140]?.causes).toEqual(['hardware']);
+    expect(XID_TABLE[145]?.causes).toContain('interconnect');
+    expect(XID_TABLE[158]?.recommendation).toBe('reset');
+  });
+});
+
+describe('Xid 154: the recovery action becomes the recommendation', () => {
+  const line = (action: string) =>
+    `[ 100.5] NVRM: Xid (PCI:0000:01:00): 154, GPU recovery action changed from 0x0 (None) to ${action}`;
+
+  it.each([
+    ['0x0 (None)', 'none', 'no recovery action needed'],
+    ['0x1 (GPU Reset Required)', 'reset', 'a GPU reset'],
+    ['0x2 (Node Reboot Required)', 'reboot', 'a node reboot'],
+    ['0x3 (Drain P2P)', 'drain', 'draining peer-to-peer work'],
+    ['0x4 (Drain and Reset)', 'drain', 'draining peer-to-peer work and a GPU reset'],
+  ])('%s', (action, recommendation, recovery) => {
+    const [e] = parseXidLines(line(action));
+    expect(e).toMatchObject({ xid: 154, recommendation, recovery });
+  });
+
+  it('an unknown label, or a form it does not know, is never guessed from the number', () => {
+    expect(parseXidLines(line('0x5 (Recover IMEX Domain)'))[0]).toMatchObject({
+      recommendation: 'investigate',
+      recovery: '"Recover IMEX Domain", which the bot does not know',
+    });
+    expect(recoveryAction('GPU recovery action changed to 0x2')).toBeUndefined();
+    expect(parseXidLines('[ 1.0] NVRM: Xid (PCI:0000:01:00): 154, something else')[0]).toMatchObject({
+      recommendation: 'investigate',
+    });
+    expect(
+      parseXidLines('[ 1.0] NVRM: Xid (PCI:0000:01:00): 154, something else')[0]?.recovery,
+    ).toBeUndefined();
   });
 });
 
@@ -35,8 +85,7 @@ describe('parseXidLines', () => {
       process: 'python3',
       message: 'GPU has fallen off the bus.',
       seconds: 5455980.118335,
-      meaning: XID_TABLE[79]?.meaning,
-      recommendation: 'drain',
+      ...XID_TABLE[79],
     });
   });
 

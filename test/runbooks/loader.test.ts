@@ -71,7 +71,7 @@ describe('loadRunbooks', () => {
 
   it('an unknown diagnostic id is named', () => {
     expect(problemsOf(withLine(7, 'diagnostics: [gpu, xid, smart]'))).toEqual([
-      `${FILE}:7: diagnostics.2: unknown diagnostic "smart": must be one of uptime, memory, gpu, xid, oom, containers, container-restarts, nccl-port`,
+      `${FILE}:7: diagnostics.2: unknown diagnostic "smart": must be one of uptime, memory, gpu, gpu-health, gpu-remap, nvlink, xid, oom, containers, container-restarts, nccl-port`,
     ]);
   });
 

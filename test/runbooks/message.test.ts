@@ -54,7 +54,9 @@ describe('runbookDetailMessage', () => {
     expect(all).toContain(
       '*Matches:* GPUXidError, GpuXidError, DCGM_FI_DEV_XID_ERRORS, GPUFallenOffBus · opens a SEV2',
     );
-    expect(all).toContain('*Diagnostics:* gpu, xid, containers, container-restarts');
+    expect(all).toContain(
+      '*Diagnostics:* gpu, gpu-health, gpu-remap, nvlink, xid, containers, container-restarts',
+    );
     expect(all).toContain(
       '• on Xid 79 → *drain*: Xid 79, the GPU fell off the bus. That is a hardware failure, so move everything off the node.',
     );

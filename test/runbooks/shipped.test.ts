@@ -68,10 +68,38 @@ describe('shipped runbooks', () => {
     for (const h of xid.hints) {
       for (const n of h.when.xid ?? []) {
         const table = XID_TABLE[n]?.recommendation;
-        const expected = table === 'migrate' ? 'drain' : table;
+        // The bot's way to free a GPU for a reset, or a node for a reboot, is a drain.
+        const expected = table && ['migrate', 'reset', 'reboot'].includes(table) ? 'drain' : table;
         expect(h.recommend, `Xid ${n}`).toBe(expected);
       }
     }
+  });
+
+  it("dcgm-exporter's alerts get their runbook: the Xid one, and the health one beside it", () => {
+    const labels = { gpu: '2', UUID: 'GPU-40e66066-41e6-61f9-3ee6-5d403fe65ed3', Hostname: 'gpu-node-9' };
+    expect(matchRunbook(runbooks, { labels: { alertname: 'DCGM_FI_DEV_XID_ERRORS', ...labels } })?.name).toBe(
+      'gpu-xid',
+    );
+    for (const alertname of [
+      'DCGM_FI_DEV_ROW_REMAP_FAILURE',
+      'DCGM_FI_DEV_ROW_REMAP_PENDING',
+      'DCGM_FI_DEV_THERMAL_VIOLATION',
+    ]) {
+      expect(matchRunbook(runbooks, { labels: { alertname, ...labels } })?.name, alertname).toBe(
+        'dcgm-health',
+      );
+    }
+    const health = runbooks.find((r) => r.name === 'dcgm-health')!;
+    expect(health.diagnostics).toEqual(expect.arrayContaining(['gpu-health', 'gpu-remap', 'nvlink']));
+    const hinted = health.hints.map((h) => h.when.finding);
+    for (const f of [
+      'row_remap_failure',
+      'row_remap_pending',
+      'thermal_throttle',
+      'nvlink_down',
+      'gpu_missing',
+    ])
+      expect(hinted, f).toContain(f);
   });
 
   it('severities follow the orchestrator runbook: critical outages are SEV1', () => {

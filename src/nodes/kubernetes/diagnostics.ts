@@ -39,6 +39,9 @@ export const DIAGNOSTIC_NEEDS: Readonly<
   uptime: { pods: false, events: false, metrics: false },
   memory: { pods: true, events: false, metrics: true },
   gpu: { pods: true, events: false, metrics: false },
+  'gpu-health': { pods: false, events: false, metrics: false },
+  'gpu-remap': { pods: false, events: false, metrics: false },
+  nvlink: { pods: false, events: false, metrics: false },
   xid: { pods: false, events: true, metrics: false },
   oom: { pods: true, events: true, metrics: false },
   containers: { pods: true, events: false, metrics: false },
@@ -318,6 +321,20 @@ function ncclPort(f: NodeFacts): DiagnosticOutput {
   };
 }
 
+/**
+ * Readings only nvidia-smi on the node has. Exit 127 with nothing on stdout, the shell's "not
+ * found", is what triage lists as not available on this node.
+ */
+function nvidiaSmiOnly(id: DiagnosticId, f: NodeFacts): DiagnosticOutput {
+  return {
+    exitCode: 127,
+    stdout: '',
+    stderr: lines(
+      `${id} is not in the Kubernetes API: run nvidia-smi on ${f.node.metadata?.name ?? 'the node'} (the ssh adapter), or alert on dcgm-exporter's metrics`,
+    ),
+  };
+}
+
 export function renderDiagnostic(id: DiagnosticId, facts: NodeFacts, now: Date): DiagnosticOutput {
   switch (id) {
     case 'uptime':
@@ -326,6 +343,10 @@ export function renderDiagnostic(id: DiagnosticId, facts: NodeFacts, now: Date):
       return memory(facts);
     case 'gpu':
       return gpu(facts);
+    case 'gpu-health':
+    case 'gpu-remap':
+    case 'nvlink':
+      return nvidiaSmiOnly(id, facts);
     case 'xid':
       return xid(facts);
     case 'oom':

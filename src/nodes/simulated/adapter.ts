@@ -36,7 +36,7 @@ export interface SimulatedAdapterOptions {
 }
 
 /**
- * The demo fleet gpu-node-1…8 (see seed.ts for its faults) behind the NodeAdapter port, peer
+ * The demo fleet gpu-node-1…13 (see seed.ts for its faults) behind the NodeAdapter port, peer
  * probes included (gpu-node-6 reaches no peer).
  *
  * With `saved`, every cordon, drain, restart and stop is saved as it happens and a new adapter
@@ -81,13 +81,16 @@ export function createSimulatedAdapter(options: SimulatedAdapterOptions): NodeAd
             name: n,
             adapter: name,
             state: fleet.state(node),
-            gpus: node.gpus.length,
+            // What nvidia-smi lists, like the ssh adapter; expectedGpus says how many it should.
+            gpus: node.gpus.filter((g) => g.onBus).length,
             labels: { ...node.labels },
           };
         }),
       ),
 
     hasNode: (node) => fleet.has(node),
+    // The inventory counts the GPUs the node was built with, including one that vanished.
+    expectedGpus: (node) => (fleet.has(node) ? fleet.node(node).gpus.length : undefined),
 
     health: (node, opts) =>
       call(`Health check of ${node}`, opts, () => {

@@ -1,2 +1,2 @@
-// The demo fleet gpu-node-1…8 with four deterministic faults, behind the NodeAdapter port.
+// The demo fleet gpu-node-1…13 with nine deterministic faults, behind the NodeAdapter port.
 export { createSimulatedAdapter, type SimulatedAdapterOptions } from './adapter.ts';

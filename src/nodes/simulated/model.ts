@@ -9,7 +9,30 @@ export interface SimGpu {
   readonly index: number;
   /** As the driver prints it in Xid lines, e.g. `0000:9a:00`. */
   readonly pciBus: string;
+  readonly serial: string;
+  readonly uuid: string;
   readonly responding: boolean;
+  /** False when it has vanished from the bus: nvidia-smi does not list it at all. */
+  readonly onBus: boolean;
+  /** A standing hardware fault, as nvidia-smi reports it. */
+  readonly fault?: GpuFault;
+}
+
+/** What nvidia-smi says of a GPU with a fault (see seed.ts for which node has which). */
+export interface GpuFault {
+  /** `clocks_throttle_reasons.*` that read Active, and the temperature that goes with them. */
+  readonly throttle?: {
+    readonly reasons: readonly ('hw_slowdown' | 'hw_thermal' | 'sw_thermal')[];
+    readonly tempC: number;
+  };
+  readonly remap?: {
+    readonly correctable: number;
+    readonly uncorrectable: number;
+    readonly pending: boolean;
+    readonly failure: boolean;
+  };
+  /** NVLink link numbers that print `<inactive>`. */
+  readonly nvlinkDown?: readonly number[];
 }
 
 export interface KernelLine {

@@ -5,7 +5,7 @@ import { createSimulatedAdapter } from './adapter.ts';
 import { SavedFleet, type SimulatedFleetTable } from './saved.ts';
 
 /**
- * `type: simulated`: the demo fleet gpu-node-1…8, the default when no adapter is configured. Its
+ * `type: simulated`: the demo fleet gpu-node-1…13, the default when no adapter is configured. Its
  * state is kept in the bot's database, so a restart finds the fleet as people left it.
  */
 export const simulatedModule = defineNodeAdapter({

@@ -2,7 +2,7 @@ import { NCCL_PORT } from '../commands.ts';
 import type { DiagnosticId } from '../port.ts';
 import type { Fleet } from './fleet.ts';
 import { dmesgStamp, humanDuration, humanSize, stablePick, uptimeLine } from './format.ts';
-import type { SimNode, SimWorkload } from './model.ts';
+import type { SimGpu, SimNode, SimWorkload } from './model.ts';
 import { GPU_MEMORY_MIB, GPU_NAME } from './seed.ts';
 
 /**
@@ -51,20 +51,94 @@ function gpuHolder(fleet: Fleet, node: SimNode, index: number): SimWorkload | un
   return fleet.activeOn(node.name).find((w) => w.state === 'running' && w.gpuIndices.includes(index));
 }
 
+/** Utilisation and temperature of a GPU as its holder drives it (a fault's own temperature wins). */
+function gpuLoad(fleet: Fleet, node: SimNode, g: SimGpu): { util: number; temp: number; mem: number } {
+  const key = `${node.name}/gpu${g.index}`;
+  const w = gpuHolder(fleet, node, g.index);
+  const util = w ? Math.min(100, Math.max(0, w.profile.gpuUtilPct + stablePick(`${key}:util`, -3, 2))) : 0;
+  const mem = w ? w.profile.gpuMemMiB + stablePick(`${key}:mem`, 0, 600) : 0;
+  const temp = g.fault?.throttle?.tempC ?? 29 + stablePick(`${key}:temp`, 0, 5) + Math.round(util * 0.36);
+  return { util, temp, mem };
+}
+
+/** nvidia-smi lists the GPUs the driver initialised: one that vanished from the bus is not there. */
+const listed = (node: SimNode) => node.gpus.filter((g) => g.onBus);
+
 function gpu(fleet: Fleet, node: SimNode): Output {
-  const rows = node.gpus.map((g) => {
+  const rows = listed(node).map((g) => {
     // What nvidia-smi prints for a GPU that no longer answers on the bus.
     if (!g.responding) {
       return `${g.index}, ${GPU_NAME}, [Unknown Error], [Unknown Error], [GPU requires reset], [GPU requires reset], [GPU requires reset]`;
     }
-    const key = `${node.name}/gpu${g.index}`;
-    const w = gpuHolder(fleet, node, g.index);
-    const util = w ? Math.min(100, Math.max(0, w.profile.gpuUtilPct + stablePick(`${key}:util`, -3, 2))) : 0;
-    const mem = w ? w.profile.gpuMemMiB + stablePick(`${key}:mem`, 0, 600) : 0;
-    const temp = 29 + stablePick(`${key}:temp`, 0, 5) + Math.round(util * 0.36);
+    const { util, temp, mem } = gpuLoad(fleet, node, g);
     return `${g.index}, ${GPU_NAME}, ${temp}, ${util} %, ${mem} MiB, ${GPU_MEMORY_MIB} MiB, 0`;
   });
   return ok(rows);
+}
+
+/** `00000000:9A:00.0`, as nvidia-smi prints a bus id. */
+const smiBus = (g: SimGpu) => `0000${g.pciBus.toUpperCase()}.0`;
+const active = (on: boolean) => (on ? 'Active' : 'Not Active');
+
+/** GPU_HEALTH_FIELDS' columns. An H100 remaps rows instead of retiring pages: those print [N/A]. */
+function gpuHealth(fleet: Fleet, node: SimNode): Output {
+  return ok(
+    listed(node).map((g) => {
+      if (!g.responding) return [g.index, smiBus(g), ...Array(16).fill('[GPU requires reset]')].join(', ');
+      const { util } = gpuLoad(fleet, node, g);
+      const t = new Set(g.fault?.throttle?.reasons ?? []);
+      const draw = (68 + util * 6.2 + stablePick(`${node.name}/gpu${g.index}:draw`, 0, 900) / 100).toFixed(2);
+      // An idle link drops to Gen1 to save power, as real ones do.
+      const gen = util > 0 ? 5 : 1;
+      return [
+        g.index,
+        smiBus(g),
+        g.serial,
+        g.uuid,
+        `${draw} W`,
+        '700.00 W',
+        gen,
+        5,
+        16,
+        16,
+        active(t.has('hw_slowdown')),
+        active(t.has('hw_thermal')),
+        active(false),
+        active(t.has('sw_thermal')),
+        active(false),
+        '[N/A]',
+        '[N/A]',
+        '[N/A]',
+      ].join(', ');
+    }),
+  );
+}
+
+/** REMAPPED_ROWS_FIELDS' columns; nvidia-smi prints the two flags as 0 or 1. */
+function gpuRemap(node: SimNode): Output {
+  return ok(
+    listed(node).map((g) => {
+      if (!g.responding)
+        return `${smiBus(g)}, [GPU requires reset], [GPU requires reset], [GPU requires reset], [GPU requires reset]`;
+      const r = g.fault?.remap ?? { correctable: 0, uncorrectable: 0, pending: false, failure: false };
+      return `${smiBus(g)}, ${r.correctable}, ${r.uncorrectable}, ${Number(r.pending)}, ${Number(r.failure)}`;
+    }),
+  );
+}
+
+/** An H100 SXM has 18 NVLink 4 links of 26.562 GB/s each; one that is down prints `<inactive>`. */
+const NVLINKS = 18;
+
+function nvlink(node: SimNode): Output {
+  const lines: string[] = [];
+  for (const g of listed(node)) {
+    lines.push(`GPU ${g.index}: ${GPU_NAME} (UUID: ${g.uuid})`);
+    if (!g.responding) continue;
+    const down = new Set(g.fault?.nvlinkDown ?? []);
+    for (let l = 0; l < NVLINKS; l++)
+      lines.push(`\t Link ${l}: ${down.has(l) ? '<inactive>' : '26.562 GB/s'}`);
+  }
+  return ok(lines);
 }
 
 /** `dmesg | grep -i <pattern> | tail -<n>`; grep prints nothing and tail exits 0 when nothing matches. */
@@ -120,6 +194,12 @@ export function renderDiagnostic(fleet: Fleet, node: SimNode, id: DiagnosticId, 
       return memory(fleet, node);
     case 'gpu':
       return gpu(fleet, node);
+    case 'gpu-health':
+      return gpuHealth(fleet, node);
+    case 'gpu-remap':
+      return gpuRemap(node);
+    case 'nvlink':
+      return nvlink(node);
     case 'xid':
       return dmesg(node, /xid|nvrm/i, 20);
     case 'oom':

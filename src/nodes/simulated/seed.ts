@@ -1,9 +1,9 @@
 import { NCCL_PORT } from '../commands.ts';
 import { stableHash, stablePick } from './format.ts';
-import type { KernelLine, NewSimWorkload, SimGpu, SimNode, WorkloadProfile } from './model.ts';
+import type { GpuFault, KernelLine, NewSimWorkload, SimGpu, SimNode, WorkloadProfile } from './model.ts';
 
 /**
- * The demo fleet: gpu-node-1…8, eight H100s each, with four deterministic faults a responder can
+ * The demo fleet: gpu-node-1…13, eight H100s each, with nine deterministic faults a responder can
  * find with the triage in reference/gpu-node-triage.md:
  *
  * - gpu-node-3: vllm-llama3-8b crash-loops (exit 1, a restart a minute).
@@ -16,6 +16,15 @@ import type { KernelLine, NewSimWorkload, SimGpu, SimNode, WorkloadProfile } fro
  * - gpu-node-7: feature-etl was OOM-killed 14 minutes ago, restarted, and is filling memory again.
  *
  * gpu-node-8 is the training pool's hot spare, idle: a drain of gpu-node-5 moves its job there.
+ *
+ * gpu-node-9…13 (rack r3, the research pool, each busy with its own job) show the deeper GPU faults:
+ *
+ * - gpu-node-9: GPU 2 has a row remap pending (Xid 63): reset it when its job ends.
+ * - gpu-node-10: GPU 6 ran out of spare rows (Xid 64, row remapping failure): drain and RMA.
+ * - gpu-node-11: GPU 1 is in hardware thermal slowdown at 92°C: cordon, check cooling.
+ * - gpu-node-12: GPU 3 lost NVLink links 4 and 5 (Xid 74): drain.
+ * - gpu-node-13: GPU 7 vanished from the bus (the driver could not initialise it): nvidia-smi lists
+ *   7 of its 8 GPUs; drain.
  *
  * Each node has a fabric address (IPoIB on ib0), 10.10.<rack>.<10 + n>: gpu-node-6 is 10.10.2.16.
  *
@@ -32,6 +41,13 @@ const XID_NODE = 5;
 const LOST_GPU = 4;
 const OOM_NODE = 7;
 const FIREWALL_NODE = 6;
+const REMAP_PENDING_NODE = 9;
+const REMAP_FAILED_NODE = 10;
+const HOT_NODE = 11;
+const NVLINK_NODE = 12;
+const MISSING_GPU_NODE = 13;
+/** The GPU with the fault on each of those nodes. */
+const FAULTY_GPU: Readonly<Record<number, number>> = { 9: 2, 10: 6, 11: 1, 12: 3, 13: 7 };
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -48,7 +64,24 @@ const NODES: readonly { n: number; rack: string; pool: string; upDays: number; b
   { n: 7, rack: 'r2', pool: 'inference', upDays: 29, baseLoad: 6.8 },
   // The hot spare: idle, so a drain of a training node has somewhere to move its job.
   { n: 8, rack: 'r2', pool: 'training', upDays: 8, baseLoad: 0.1 },
+  { n: 9, rack: 'r3', pool: 'research', upDays: 12, baseLoad: 0.4 },
+  { n: 10, rack: 'r3', pool: 'research', upDays: 12, baseLoad: 0.4 },
+  { n: 11, rack: 'r3', pool: 'research', upDays: 33, baseLoad: 0.4 },
+  { n: 12, rack: 'r3', pool: 'research', upDays: 33, baseLoad: 0.4 },
+  { n: 13, rack: 'r3', pool: 'research', upDays: 2, baseLoad: 0.3 },
 ];
+
+/** Each GPU fault of the research nodes, as nvidia-smi reports it. */
+function gpuFault(n: number, index: number): GpuFault | undefined {
+  if (FAULTY_GPU[n] !== index) return undefined;
+  if (n === REMAP_PENDING_NODE)
+    return { remap: { correctable: 0, uncorrectable: 1, pending: true, failure: false } };
+  if (n === REMAP_FAILED_NODE)
+    return { remap: { correctable: 2, uncorrectable: 8, pending: false, failure: true } };
+  if (n === HOT_NODE) return { throttle: { reasons: ['hw_slowdown', 'hw_thermal'], tempC: 92 } };
+  if (n === NVLINK_NODE) return { nvlinkDown: [4, 5] };
+  return undefined;
+}
 
 const SYSTEM: WorkloadProfile = {
   gpus: 0,
@@ -109,6 +142,11 @@ function plannedWorkloads(t0: number): Readonly<Record<number, readonly Workload
       { name: 'triton-resnet50', profile: inference(1, 8_000, 22, 9_800), age: 5 * DAY },
     ],
     5: [{ name: 'qwen2-72b-finetune-0', profile: RANK0, age: 26 * HOUR }],
+    9: [{ name: 'mixtral-8x22b-sft-0', profile: RANK0, age: 9 * HOUR }],
+    10: [{ name: 'deepseek-v3-eval-0', profile: RANK0, age: 5 * HOUR }],
+    11: [{ name: 'llama3-405b-eval-0', profile: RANK0, age: 2 * DAY }],
+    12: [{ name: 'sdxl-finetune-0', profile: RANK0, age: 20 * HOUR }],
+    13: [{ name: 'whisper-large-v3', profile: inference(4, 64_000, 52, 41_000), age: 30 * HOUR }],
     6: [{ name: 'qwen2-72b-finetune-1', profile: TRAINING, age: 26 * HOUR }],
     7: [
       { name: 'vllm-llama3-70b', profile: inference(4, 160_000, 55, 73_400), age: 11 * DAY },
@@ -145,7 +183,7 @@ function bootLog(node: string): KernelLine[] {
     { seconds: 4 + j('taint'), text: 'nvidia: loading out-of-tree module taints kernel.' },
     {
       seconds: 5 + j('nvrm'),
-      text: 'NVRM: loading NVIDIA UNIX x86_64 Kernel Module  550.90.07  Fri May 31 09:35:42 UTC 2024',
+      text: 'NVRM: loading NVIDIA UNIX x86_64 Kernel Module  570.133.20  Thu Mar 13 11:52:11 UTC 2025',
     },
     {
       seconds: 6 + j('nvlink'),
@@ -155,13 +193,16 @@ function bootLog(node: string): KernelLine[] {
 }
 
 /** What the driver logs when a GPU drops off PCIe (the AER line is filtered out by the xid grep). */
-function xid79Log(bus: string, uuid: string, seconds: number, pid: number): KernelLine[] {
+function xid79Log(gpu: SimGpu, seconds: number, pid: number): KernelLine[] {
+  const bus = gpu.pciBus;
   const lines = [
     `pcieport 0000:97:01.0: AER: Uncorrected (Fatal) error received: 0000:97:01.0`,
-    `NVRM: GPU at PCI:${bus}: ${uuid}`,
-    'NVRM: GPU Board Serial Number: 1654923007713',
+    `NVRM: GPU at PCI:${bus}: ${gpu.uuid}`,
+    `NVRM: GPU Board Serial Number: ${gpu.serial}`,
     `NVRM: Xid (PCI:${bus}): 79, pid=${pid}, name=python3, GPU has fallen off the bus.`,
     `NVRM: GPU ${bus}.0: GPU has fallen off the bus.`,
+    // R565 and later summarise what the Xids before it need.
+    `NVRM: Xid (PCI:${bus}): 154, GPU recovery action changed from 0x0 (None) to 0x2 (Node Reboot Required)`,
     'NVRM: A GPU crash dump has been created. If possible, please run',
     'NVRM: nvidia-bug-report.sh as root to collect this data before',
     'NVRM: the NVIDIA kernel module is unloaded.',
@@ -198,15 +239,52 @@ function fabricAddress(n: number): string {
   return `10.10.${rack.slice(1)}.${10 + n}`;
 }
 
-function faultLog(n: number, node: string, sinceBoot: (at: number) => number, t0: number): KernelLine[] {
+/** The driver's lines for the research nodes' GPU faults, `ago` before t0. */
+function gpuFaultLog(n: number, gpu: SimGpu, seconds: number, pid: number): KernelLine[] {
+  const bus = gpu.pciBus;
+  const lines: string[] = [];
+  if (n === REMAP_PENDING_NODE) {
+    lines.push(
+      `NVRM: Xid (PCI:${bus}): 94, pid=${pid}, name=python3, Contained: SM (0x1). RST: No, D-RST: No`,
+      `NVRM: Xid (PCI:${bus}): 63, pid=${pid}, name=python3, Row Remapper: New row marked for remapping, reset gpu to activate.`,
+    );
+  } else if (n === REMAP_FAILED_NODE) {
+    lines.push(
+      `NVRM: Xid (PCI:${bus}): 48, pid=${pid}, name=python3, An uncorrectable double bit error (DBE) has been detected on GPU in the framebuffer at partition 6, subpartition 0.`,
+      `NVRM: Xid (PCI:${bus}): 64, pid=${pid}, name=python3, Row Remapper: Failed to remap row, no spare rows available.`,
+    );
+  } else if (n === NVLINK_NODE) {
+    lines.push(
+      `NVRM: Xid (PCI:${bus}): 74, pid=${pid}, name=python3, NVLink: fatal error detected on link 4(0x0, 0x0, 0x10000, 0x0, 0x0, 0x0, 0x0)`,
+      `NVRM: Xid (PCI:${bus}): 74, pid=${pid}, name=python3, NVLink: fatal error detected on link 5(0x0, 0x0, 0x10000, 0x0, 0x0, 0x0, 0x0)`,
+    );
+  } else if (n === MISSING_GPU_NODE) {
+    lines.push(
+      `NVRM: GPU ${bus}.0: RmInitAdapter failed! (0x25:0xffff:1601)`,
+      `NVRM: GPU ${bus}.0: rm_init_adapter failed, device minor number 7`,
+    );
+  }
+  return lines.map((text, i) => ({ seconds: seconds + i * 0.000137, text }));
+}
+
+function faultLog(
+  n: number,
+  node: string,
+  gpus: readonly SimGpu[],
+  sinceBoot: (at: number) => number,
+  t0: number,
+): KernelLine[] {
+  const faulty = FAULTY_GPU[n];
+  if (faulty !== undefined) {
+    // The vanished GPU never came up: its lines are from the boot.
+    const at = n === MISSING_GPU_NODE ? 7.412 : sinceBoot(t0 - 47 * MIN) + 0.2281;
+    return gpuFaultLog(n, gpus[faulty]!, at, 51_000 + n);
+  }
   if (n === FIREWALL_NODE) {
     // A new connection to the rank-0 store of its job (gpu-node-5:29500), dropped.
     return egressDropLog(fabricAddress(n), fabricAddress(XID_NODE), sinceBoot(t0 - 6 * MIN) + 0.40213, node);
   }
-  if (n === XID_NODE) {
-    const bus = `0000:${GPU_BUSES[LOST_GPU]}:00`;
-    return xid79Log(bus, gpuUuid(node, LOST_GPU), sinceBoot(t0 - 23 * MIN) + 0.118302, 48211);
-  }
+  if (n === XID_NODE) return xid79Log(gpus[LOST_GPU]!, sinceBoot(t0 - 23 * MIN) + 0.118302, 48211);
   if (n === OOM_NODE) return oomLog(sinceBoot(t0 - 14 * MIN) + 0.552103, 48213);
   return [];
 }
@@ -220,12 +298,21 @@ export function seedFleet(t0: number): { nodes: SimNode[]; workloads: NewSimWork
     const bootedAt = t0 - spec.upDays * DAY - stablePick(`${name}:boot`, 0, 23 * 60) * MIN;
     const sinceBoot = (at: number) => (at - bootedAt) / 1000;
     const lost = spec.n === XID_NODE ? LOST_GPU : -1;
-    const gpus: SimGpu[] = GPU_BUSES.map((b, index) => ({
-      index,
-      pciBus: `0000:${b}:00`,
-      responding: index !== lost,
-    }));
-    const kernelLog = [...bootLog(name), ...faultLog(spec.n, name, sinceBoot, t0)];
+    const vanished = spec.n === MISSING_GPU_NODE ? FAULTY_GPU[MISSING_GPU_NODE] : -1;
+    const gpus: SimGpu[] = GPU_BUSES.map((b, index) => {
+      const fault = gpuFault(spec.n, index);
+      return {
+        index,
+        pciBus: `0000:${b}:00`,
+        // A DGX's board serials: 13 digits, the first seven shared by a batch.
+        serial: `1654923${String(stablePick(`${name}/gpu${index}:serial`, 0, 999_999)).padStart(6, '0')}`,
+        uuid: gpuUuid(name, index),
+        responding: index !== lost && index !== vanished,
+        onBus: index !== vanished,
+        ...(fault ? { fault } : {}),
+      };
+    });
+    const kernelLog = [...bootLog(name), ...faultLog(spec.n, name, gpus, sinceBoot, t0)];
     nodes.push({
       name,
       labels: { rack: spec.rack, pool: spec.pool },

@@ -554,6 +554,7 @@ export async function createSshAdapter(
     },
 
     hasNode: (node) => nodes.has(node),
+    expectedGpus: (node) => nodes.get(node)?.gpus,
 
     async health(node, opts) {
       const what = `Health check of ${node}`;

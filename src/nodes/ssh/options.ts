@@ -52,6 +52,8 @@ const nodeSchema = z
     /** Defaults to the adapter's `user`. */
     user: userName.optional(),
     labels: z.record(z.string().min(1), z.string()).default({}),
+    /** How many GPUs it has: triage reports fewer answering nvidia-smi as a GPU gone from the bus. */
+    gpus: z.number().int().min(0).max(64).optional(),
   })
   .strict();
 

@@ -15,7 +15,7 @@ import {
 
 export interface SshFleetOptions {
   readonly count: number;
-  /** Node names; default gpu-node-1…count. Node i shows simulated gpu-node-((i-1) mod 8 + 1). */
+  /** Node names; default gpu-node-1…count. Node i shows simulated gpu-node-((i-1) mod 13 + 1). */
   readonly names?: readonly string[];
   /** Every exec is answered after this long. */
   readonly delayMs?: number;
@@ -88,7 +88,7 @@ export interface SshFleet {
   close(): Promise<void>;
 }
 
-const SIMULATED_NODES = 8;
+const SIMULATED_NODES = 13;
 
 /**
  * A fleet of in-process SSH nodes on 127.0.0.1, each a real ssh2 Server with its own ed25519 host
