@@ -4,13 +4,14 @@
  *
  * Each fake node is a real ssh2 server on 127.0.0.1 answering every exec after 100 ms; the adapter
  * runs at concurrency 32 (per node 2). Three runs per fleet:
- *  - batched, cold: one `diagnoseMany(node, all 8 triage diagnostics)` per node, handshakes included;
+ *  - batched, cold: one `diagnoseMany(node, all 11 triage diagnostics)` per node, handshakes included;
  *  - batched, warm: the same again over the connections the first run opened;
- *  - per diagnostic, warm: one `diagnose` per diagnostic per node (800 execs), all issued at once.
+ *  - per diagnostic, warm: one `diagnose` per diagnostic per node (1,100 execs), all issued at once.
  *
  * Ideals: a batch is one exec per node, so ceil(100/32) × 100 ms = 400 ms (the issue's figure). One
- * exec per diagnostic is 800 execs through 32 slots: ceil(800/32) × 100 ms = 2.5 s if the slots never
- * idle, ceil(100/32) × 8 × 100 ms = 3.2 s if nodes were taken 32 at a time with their 8 in sequence.
+ * exec per diagnostic is 1,100 execs through 32 slots: ceil(1100/32) × 100 ms = 3.5 s if the slots
+ * never idle, ceil(100/32) × 11 × 100 ms = 4.4 s if nodes were taken 32 at a time with their 11 in
+ * sequence. (Before the GPU-health readings there were 8 diagnostics: 800 execs, 2.5 s and 3.2 s.)
  *
  * Cold runs also pay one handshake per node, ~2 ms of the bot's CPU each (and as much again on the
  * server side when the fleet shares the process); `handshakeConcurrency` (default 8,
