@@ -152,6 +152,13 @@ export function analyze(
   }
 
   const gpus = results.gpu ? parseNvidiaSmiCsv(out('gpu')) : [];
+  const health = results['gpu-health'] ? parseGpuHealthCsv(out('gpu-health')) : [];
+  // A GPU throttling for heat gets that finding, which says more than "hot".
+  const heatThrottled = new Set(
+    health
+      .filter((h) => h.throttle?.some((t) => t === 'hw_thermal' || t === 'sw_thermal'))
+      .map((h) => h.index),
+  );
   if (gpus.length) {
     const temps = gpus.map((g) => g.temperatureC).filter((t): t is number => t !== null);
     const utils = gpus.map((g) => g.utilizationPct).filter((u): u is number => u !== null);
@@ -173,13 +180,12 @@ export function analyze(
           text: `GPU ${g.index} has ${g.eccUncorrected} uncorrected ECC errors: its memory is failing; move work off it.`,
           recommendation: { kind: 'drain', node, why: `uncorrected ECC errors on GPU ${g.index}` },
         });
-      } else if (g.temperatureC !== null && g.temperatureC >= HOT_GPU_C) {
+      } else if (g.temperatureC !== null && g.temperatureC >= HOT_GPU_C && !heatThrottled.has(g.index)) {
         findings.push({ level: 'warning', text: `GPU ${g.index} at ${g.temperatureC}°C: check cooling.` });
       }
     }
   }
 
-  const health = results['gpu-health'] ? parseGpuHealthCsv(out('gpu-health')) : [];
   const gpuAt = gpuNamer(health, results.xid ? parseGpuIdentities(out('xid')) : new Map());
   const unavailable: string[] = [];
   if (results.gpu && facts.expectedGpus !== undefined && gpus.length < facts.expectedGpus) {

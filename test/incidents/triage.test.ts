@@ -89,6 +89,8 @@ describe('triage', () => {
     expect(kinds('gpu-node-10')).toEqual(['row_remap_failure']);
     expect(text('gpu-node-10')).toMatch(/GPU 6 .*no spare rows left.*RMA/);
     expect(kinds('gpu-node-11')).toEqual(['thermal_throttle']);
+    // One finding for the hot GPU, not a "check cooling" beside it.
+    expect(findings('gpu-node-11')).toHaveLength(1);
     expect(text('gpu-node-11')).toMatch(/GPU 1 at 92°C is in hardware thermal slowdown/);
     expect(kinds('gpu-node-12')).toEqual(['nvlink_down']);
     expect(text('gpu-node-12')).toMatch(/GPU 3: NVLink links 4, 5 inactive \(16 of 18 up/);
