@@ -205,6 +205,21 @@ describe('triage of the deeper GPU signals', () => {
     expect(f?.text).toMatch(/Repeated 3 times on this GPU alone: that points at its hardware/);
   });
 
+  it("Xid 154's recovery action decides: none asks for nothing, a reboot for a drain", () => {
+    const line = (action: string) =>
+      result(
+        `[ 1.0] NVRM: Xid (PCI:0000:9a:00): 154, GPU recovery action changed from 0x0 (None) to ${action}`,
+      );
+    const [none] = analyze('n', { xid: line('0x0 (None)') }, [], ['xid']).findings;
+    expect(none).toMatchObject({ level: 'info', text: expect.stringContaining('no recovery action needed') });
+    expect(none?.recommendation).toBeUndefined();
+    const [reboot] = analyze('n', { xid: line('0x2 (Node Reboot Required)') }, [], ['xid']).findings;
+    expect(reboot).toMatchObject({
+      level: 'critical',
+      recommendation: { kind: 'drain', node: 'n', why: 'Xid 154: a node reboot' },
+    });
+  });
+
   it('reads nothing false from a driver that lacks the fields: not available on this node', () => {
     const report = analyze(
       'gpu-node-1',

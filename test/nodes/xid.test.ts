@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseNvidiaSmiCsv, toGpuHealth } from '../../src/nodes/parse/nvidia-smi.ts';
-import { parseXidLines, recoveryAction, XID_TABLE, xidInfo } from '../../src/nodes/xid.ts';
+import {
+  parseGpuIdentities,
+  parseXidLines,
+  recoveryAction,
+  XID_TABLE,
+  xidInfo,
+} from '../../src/nodes/xid.ts';
 
 describe('XID_TABLE', () => {
   it('follows the reference runbook for 31/32, 48 and 79', () => {
@@ -70,6 +76,24 @@ describe('Xid 154: the recovery action becomes the recommendation', () => {
     expect(
       parseXidLines('[ 1.0] NVRM: Xid (PCI:0000:01:00): 154, something else')[0]?.recovery,
     ).toBeUndefined();
+  });
+});
+
+describe('parseGpuIdentities', () => {
+  it("takes a GPU's UUID and board serial from what the driver logged for its bus", () => {
+    const dmesg = [
+      '[5455980.118313] NVRM: GPU at PCI:0000:9A:00: GPU-e24f2c9b-e14f-2b08-e44f-2fc1e34f2e2e',
+      '[5455980.118324] NVRM: GPU Board Serial Number: 1654923962909',
+      '[5455980.118335] NVRM: Xid (PCI:0000:9a:00): 79, pid=48211, name=python3, GPU has fallen off the bus.',
+      '[5455981.000000] NVRM: GPU Board Serial Number: 99',
+    ].join('\n');
+    expect(parseGpuIdentities(dmesg)).toEqual(
+      new Map([
+        ['0000:9a:00', { uuid: 'GPU-e24f2c9b-e14f-2b08-e44f-2fc1e34f2e2e', serial: '1654923962909' }],
+      ]),
+    );
+    // A serial with no GPU line before it belongs to no bus.
+    expect(parseGpuIdentities('[ 1.0] NVRM: GPU Board Serial Number: 1654923962909')).toEqual(new Map());
   });
 });
 
