@@ -1,9 +1,7 @@
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/core/clock.ts';
 import { DRAIN_WATCH } from '../../src/incidents/drain-watch.ts';
-import { createSshAdapter, type SshNodeAdapter, sshAdapterOptions } from '../../src/nodes/ssh/index.ts';
-import { type SshFleet, startSshFleet } from '../fakes/ssh/index.ts';
+import type { SshNodeAdapter } from '../../src/nodes/ssh/index.ts';
+import { connectSsh, type SshFleet, startSshFleet } from '../fakes/ssh/index.ts';
 import { alice, bob, harness } from './harness.ts';
 
 /**
@@ -17,12 +15,7 @@ describe('a Slurm drain that is still finishing', () => {
 
   beforeAll(async () => {
     fleet = await startSshFleet({ count: 4 });
-    ssh = await createSshAdapter(sshAdapterOptions.parse(fleet.config()), {
-      clock: new ManualClock(),
-      logger: pino({ level: 'silent' }),
-      readFile: fleet.readFile,
-      env: {},
-    });
+    ssh = await connectSsh(fleet);
   });
   afterAll(async () => {
     await ssh?.close();

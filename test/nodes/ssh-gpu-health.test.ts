@@ -1,9 +1,7 @@
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/core/clock.ts';
-import { createSshAdapter, type SshNodeAdapter, sshAdapterOptions } from '../../src/nodes/ssh/index.ts';
+import type { SshNodeAdapter } from '../../src/nodes/ssh/index.ts';
 import { analyze, TRIAGE_DIAGNOSTICS } from '../../src/nodes/triage.ts';
-import { type SshFleet, startSshFleet } from '../fakes/ssh/index.ts';
+import { connectSsh, type SshFleet, startSshFleet } from '../fakes/ssh/index.ts';
 
 /**
  * The deeper GPU signals read through real SSH: the fake nodes print what nvidia-smi prints on the
@@ -17,12 +15,7 @@ beforeAll(async () => {
   const config = fleet.config();
   // The inventory says how many GPUs each node has: gpu-node-13 answers with one fewer.
   const nodes = config.nodes.map((n) => ({ ...n, gpus: 8 }));
-  ssh = await createSshAdapter(sshAdapterOptions.parse({ ...config, nodes }), {
-    clock: new ManualClock(),
-    logger: pino({ level: 'silent' }),
-    readFile: fleet.readFile,
-    env: {},
-  });
+  ssh = await connectSsh(fleet, { ...config, nodes });
 });
 afterAll(async () => {
   await ssh?.close();

@@ -1,7 +1,13 @@
+import { pino } from 'pino';
 import { type Clock, ManualClock } from '../../../src/core/clock.ts';
 import type { NodeAdapter } from '../../../src/nodes/port.ts';
 import { createSimulatedAdapter } from '../../../src/nodes/simulated/index.ts';
-import type { SshAdapterConfig } from '../../../src/nodes/ssh/index.ts';
+import {
+  createSshAdapter,
+  type SshAdapterConfig,
+  type SshNodeAdapter,
+  sshAdapterOptions,
+} from '../../../src/nodes/ssh/index.ts';
 import { knownHostsName } from '../../../src/nodes/ssh/known-hosts.ts';
 import { FakeNodeHost, type PeerBlock, type SlurmJob } from './host.ts';
 import { generateTestKey, knownHostsLine, type TestKey } from './keys.ts';
@@ -89,6 +95,19 @@ export interface SshFleet {
 }
 
 const SIMULATED_NODES = 13;
+
+/** The ssh adapter over `fleet` with `config` (default the fleet's own), on a ManualClock, silent. */
+export async function connectSsh(
+  fleet: SshFleet,
+  config: SshAdapterConfig = fleet.config(),
+): Promise<SshNodeAdapter> {
+  return createSshAdapter(sshAdapterOptions.parse(config), {
+    clock: new ManualClock(),
+    logger: pino({ level: 'silent' }),
+    readFile: fleet.readFile,
+    env: {},
+  });
+}
 
 /**
  * A fleet of in-process SSH nodes on 127.0.0.1, each a real ssh2 Server with its own ed25519 host

@@ -21,12 +21,15 @@
  * await fleet.close();
  * ```
  *
- * Node i shows simulated gpu-node-((i-1) mod 8 + 1): gpu-node-3 crash-loops, gpu-node-5 lost a GPU
- * (Xid 79), gpu-node-7 had an OOM kill. Slurm state comes from `sinfo`/`scontrol` against a cordon
+ * `await connectSsh(fleet, config?)` is the adapter over it (a ManualClock, a silent logger).
+ *
+ * Node i shows simulated gpu-node-((i-1) mod 13 + 1): gpu-node-3 crash-loops, gpu-node-5 lost a GPU
+ * (Xid 79), gpu-node-7 had an OOM kill, gpu-node-9…13 show the deeper GPU faults (seed.ts). Slurm state comes from `sinfo`/`scontrol` against a cordon
  * flag per node; `docker stop|restart` act on the simulated containers.
  */
 
 export {
+  connectSsh,
   type FakeSshNode,
   FLEET_KEY_PATH,
   FLEET_KNOWN_HOSTS_PATH,
