@@ -105,14 +105,14 @@ const HOT_GPU_C = 85;
 export const XID_REPEAT = 3;
 /** Xids the catalogue puts on the application first, the GPU only when they follow it. */
 const SOFTWARE_FIRST_XIDS: ReadonlySet<number> = new Set([13, 31, 43]);
+const MEMORY_PRESSURE = 0.9;
+const CRASH_LOOP_RESTARTS = 5;
 
 /** What the caller knows of the node beyond its command output. */
 export interface NodeFacts {
   /** How many GPUs the node's inventory says it has (`gpus:`), where it says. */
   readonly expectedGpus?: number;
 }
-const MEMORY_PRESSURE = 0.9;
-const CRASH_LOOP_RESTARTS = 5;
 
 /**
  * `diagnostics` are the ones asked for (a runbook runs fewer than TRIAGE_DIAGNOSTICS): those
@@ -209,6 +209,8 @@ export function analyze(
     if (rows.length === 0) unavailable.push('gpu-remap');
     for (const r of rows) {
       const gpu = gpuAt(r.pciBus);
+      // `nvidia-smi -i` takes the index, or the bus id as nvidia-smi prints it where it is not known.
+      const target = health.find((h) => h.pciBus === r.pciBus)?.index ?? `0000${r.pciBus.toUpperCase()}.0`;
       if (r.failure) {
         findings.push({
           level: 'critical',
@@ -220,7 +222,7 @@ export function analyze(
         findings.push({
           level: 'warning',
           kind: 'row_remap_pending',
-          text: `${gpu} has a row remap pending (${plural(r.uncorrectable ?? 0, 'uncorrectable row')} so far): it takes effect at the GPU's next reset. Cordon the node so its job is the last, reset the GPU (\`nvidia-smi -r -i ${gpu.replace(/^GPU (\d+).*$/, '$1')}\`) when it ends, then restart the workload.`,
+          text: `${gpu} has a row remap pending (${plural(r.uncorrectable ?? 0, 'uncorrectable row')} so far): it takes effect at the GPU's next reset. Cordon the node so its job is the last, reset the GPU (\`nvidia-smi -r -i ${target}\`) when it ends, then restart the workload.`,
           recommendation: { kind: 'cordon', node, why: `row remap pending on ${gpu}` },
         });
       }

@@ -261,6 +261,30 @@ describe('triage of the deeper GPU signals', () => {
     expect(report.summary).toContain('GPU power 300 W of 2100 W');
   });
 
+  it('a pending row remap names the GPU to reset by index, or by bus where the index is not known', () => {
+    const remap = result('00000000:3A:00.0, 0, 1, 1, 0\n');
+    const health = smi([
+      '2, 00000000:3A:00.0, 1654923568215, GPU-2, 600.00 W, 700.00 W, 5, 5, 16, 16, Not Active, Not Active, Not Active, Not Active, Not Active, [N/A], [N/A], [N/A]',
+    ]);
+    const withIndex = analyze(
+      'n',
+      { 'gpu-remap': remap, 'gpu-health': health },
+      [],
+      ['gpu-remap', 'gpu-health'],
+    );
+    expect(withIndex.findings[0]?.text).toContain('`nvidia-smi -r -i 2`');
+    expect(withIndex.findings[0]?.text).toMatch(
+      /^GPU 2 \(PCI 0000:3a:00, serial 1654923568215\) has a row remap pending/,
+    );
+    const busOnly = analyze('n', { 'gpu-remap': remap }, [], ['gpu-remap']);
+    expect(busOnly.findings[0]?.text).toContain('`nvidia-smi -r -i 00000000:3A:00.0`');
+    expect(busOnly.findings[0]?.recommendation).toEqual({
+      kind: 'cordon',
+      node: 'n',
+      why: 'row remap pending on PCI 0000:3a:00',
+    });
+  });
+
   it('GPUs on PCIe only (no link up anywhere) have no NVLink down', () => {
     const status = [
       'GPU 0: X (UUID: GPU-1)',
