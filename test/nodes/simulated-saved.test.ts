@@ -60,11 +60,39 @@ describe('the simulated fleet in the database', () => {
     }
   });
 
+  it('a state saved before the research nodes existed is not read: the fleet starts from the new seed', async () => {
+    const opened = await openStore('sqlite::memory:');
+    try {
+      const db = opened.db as unknown as Kysely<unknown>;
+      await sql`insert into simulated_fleet (name, state, updated_at) values ('simulated', '{"version":1,"t0":0,"cordoned":["gpu-node-1"],"workloads":[]}', 'x')`.execute(
+        db,
+      );
+      const warnings: { reason?: string }[] = [];
+      const sim = await simulatedModule.create(
+        { type: 'simulated', name: 'simulated' },
+        {
+          clock: new ManualClock(new Date('2026-12-07T03:00:00Z')),
+          logger: pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line)) }),
+          env: {},
+          db,
+        },
+      );
+      expect(warnings.map((w) => w.reason)).toEqual([
+        'it was saved by an older version of the simulated fleet (the seed has changed since)',
+      ]);
+      const nodes = await sim.listNodes();
+      expect(nodes.find((n) => n.name === 'gpu-node-1')?.state).toBe('ready');
+      expect((await sim.listWorkloads('gpu-node-9')).map((w) => w.name)).toContain('mixtral-8x22b-sft-0');
+    } finally {
+      await opened.close();
+    }
+  });
+
   it('starts from a fresh seed, and says why, when the saved state cannot be read', async () => {
     const opened = await openStore('sqlite::memory:');
     try {
       const db = opened.db as unknown as Kysely<unknown>;
-      await sql`insert into simulated_fleet (name, state, updated_at) values ('simulated', '{"version":1,"t0":"soon"}', 'x')`.execute(
+      await sql`insert into simulated_fleet (name, state, updated_at) values ('simulated', '{"version":2,"t0":"soon"}', 'x')`.execute(
         db,
       );
       const warnings: unknown[] = [];

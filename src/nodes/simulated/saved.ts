@@ -36,9 +36,17 @@ const workload = z.object({
   created: z.number().int().nonnegative(),
 });
 
+/**
+ * 2: the seed gained the research nodes gpu-node-9…13; a version-1 state has none of their
+ * workloads, so it is read as unreadable and the fleet starts from the new seed.
+ */
+const SNAPSHOT_VERSION = 2;
+
 // Checked against the model's own types: a field added to SimWorkload and not here fails to compile.
 const snapshot = z.object({
-  version: z.literal(1),
+  version: z.literal(SNAPSHOT_VERSION, {
+    error: () => `it was saved by an older version of the simulated fleet (the seed has changed since)`,
+  }),
   t0: z.number(),
   cordoned: z.array(z.string()),
   workloads: z.array(workload satisfies z.ZodType<SimWorkload>),
@@ -74,7 +82,10 @@ export class SavedFleet {
   }
 
   async save(state: FleetSnapshot, at: Date): Promise<void> {
-    const row = { state: JSON.stringify({ version: 1, ...state }), updated_at: at.toISOString() };
+    const row = {
+      state: JSON.stringify({ version: SNAPSHOT_VERSION, ...state }),
+      updated_at: at.toISOString(),
+    };
     await this.db
       .insertInto('simulated_fleet')
       .values({ name: this.name, ...row })
