@@ -148,6 +148,46 @@ describe('the parsers never throw', () => {
     );
   });
 
+  it('nor does triage, whatever the GPU commands print', () => {
+    const line = fc.oneof(
+      fc.constantFrom(
+        H100_ROW,
+        V100_ROW,
+        VGPU_ROW,
+        '00000000:3A:00.0, 0, 1, 1, 0',
+        'GPU 0: X (UUID: GPU-1)',
+        '\t Link 0: <inactive>',
+        '\t Link 1: 26.562 GB/s',
+      ),
+      fc.string({ maxLength: 80 }),
+    );
+    const out = fc.array(line, { maxLength: 12 }).map((l) => l.join('\n'));
+    fc.assert(
+      fc.property(
+        out,
+        out,
+        out,
+        out,
+        fc.integer({ min: 0, max: 16 }),
+        (gpu, health, remap, nvlink, expected) => {
+          const report = analyze(
+            'n',
+            {
+              gpu: result(gpu),
+              'gpu-health': result(health),
+              'gpu-remap': result(remap),
+              nvlink: result(nvlink),
+            },
+            [],
+            ['gpu', 'gpu-health', 'gpu-remap', 'nvlink'],
+            { expectedGpus: expected },
+          );
+          for (const f of report.findings) expect(f.text.length).toBeGreaterThan(0);
+        },
+      ),
+    );
+  });
+
   it('on rows made of real fields in any order', () => {
     const field = fc.constantFrom(
       '0',
