@@ -12,7 +12,7 @@ import {
   plural,
 } from '../core/index.ts';
 import { NCCL_PORT } from '../nodes/commands.ts';
-import type { CommandResult, DiagnosticId, NodeAdapter } from '../nodes/port.ts';
+import type { CommandResult, DiagnosticId, NodeAdapter, SchedulerStatus } from '../nodes/port.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
 import { analyze, type PeerCheck, TRIAGE_DIAGNOSTICS, type TriageReport } from '../nodes/triage.ts';
 import { recommend } from '../runbooks/apply.ts';
@@ -163,9 +163,10 @@ export class TriageService {
   ): Promise<NodeTriage> {
     const signal = AbortSignal.timeout(DIAGNOSTIC_TIMEOUT_MS);
     // The probe runs on the node being triaged, in the same slot as its diagnostics.
-    const [settled, peerCheck] = await Promise.all([
+    const [settled, peerCheck, scheduler] = await Promise.all([
       this.diagnoseAll(adapter, node, diagnostics, signal),
       peer === undefined ? undefined : this.probePeer(adapter, node, peer, signal),
+      this.schedulerOf(adapter, node, signal),
     ]);
     const results: Partial<Record<DiagnosticId, CommandResult>> = {};
     const transport: string[] = [];
@@ -185,6 +186,7 @@ export class TriageService {
     }
     const report = analyze(node, results, peerCheck ? [peerCheck] : [], diagnostics, {
       expectedGpus: adapter.expectedGpus?.(node),
+      ...(scheduler ? { scheduler } : {}),
     });
     if (runbook) {
       const recommended = await this.requests.fromRunbook(
@@ -198,6 +200,24 @@ export class TriageService {
     }
     const requested = incident ? await this.requests.builtIn(report.findings, adapter, incident, actor) : [];
     return { node, report, requested };
+  }
+
+  /**
+   * The node's Slurm state, reason and jobs, where its adapter can say; a node that cannot answer
+   * is missing from the report, not a failed triage (its diagnostics say why).
+   */
+  private async schedulerOf(
+    adapter: NodeAdapter,
+    node: string,
+    signal: AbortSignal,
+  ): Promise<SchedulerStatus | undefined> {
+    if (!adapter.schedulerStatus) return undefined;
+    try {
+      return await adapter.schedulerStatus(node, { signal });
+    } catch (err) {
+      this.logger.info({ err, node }, 'the scheduler status of a node could not be read');
+      return undefined;
+    }
   }
 
   /** One round trip where the adapter can (diagnoseMany), one call per diagnostic otherwise. */

@@ -110,6 +110,17 @@ export interface SchedulerJob {
   readonly state: string;
   /** Time used so far, as the scheduler prints it (`2:03:11`, `1-04:00:00`). */
   readonly elapsed: string;
+  /** The GPUs it holds, where the scheduler says (Slurm's gres). */
+  readonly gpus?: number;
+}
+
+/** What the node's batch scheduler says of it (Slurm: `sinfo`, `squeue -w`). */
+export interface SchedulerStatus {
+  /** As the scheduler prints it (`mixed`, `drained`, `down*`). */
+  readonly state: string;
+  /** Why it is in that state, where someone said (`incident-bot INC-12: Xid 79`, `Not responding`). */
+  readonly reason?: string;
+  readonly jobs: readonly SchedulerJob[];
 }
 
 export interface DrainPlan {
@@ -194,6 +205,11 @@ export interface NodeAdapter {
    * the node): triage reports fewer answering nvidia-smi as a GPU missing from the bus.
    */
   expectedGpus?(node: string): number | undefined;
+  /**
+   * Optional: the node's batch scheduler state, reason and jobs (Slurm), read-only; undefined when
+   * the node has no scheduler to ask. Triage shows it beside the diagnostics.
+   */
+  schedulerStatus?(node: string, opts?: CallOptions): Promise<SchedulerStatus | undefined>;
   health(node: string, opts?: CallOptions): Promise<NodeHealth>;
   diagnose(node: string, diagnostic: DiagnosticId, opts?: CallOptions): Promise<CommandResult>;
   /**

@@ -9,7 +9,8 @@ import {
 } from './parse/gpu-health.ts';
 import { parseFree, parseUptime } from './parse/host.ts';
 import { type NvidiaSmiRow, parseNvidiaSmiCsv } from './parse/nvidia-smi.ts';
-import type { CommandResult, DiagnosticId, PeerProbe } from './port.ts';
+import { describeJob } from './parse/slurm.ts';
+import type { CommandResult, DiagnosticId, PeerProbe, SchedulerStatus } from './port.ts';
 import { parseGpuIdentities, parseXidLines, XID_MOVES_WORK, type XidEvent } from './xid.ts';
 
 /**
@@ -112,7 +113,12 @@ const CRASH_LOOP_RESTARTS = 5;
 export interface NodeFacts {
   /** How many GPUs the node's inventory says it has (`gpus:`), where it says. */
   readonly expectedGpus?: number;
+  /** What its batch scheduler (Slurm) says of it, where it has one. */
+  readonly scheduler?: SchedulerStatus;
 }
+
+/** Jobs named in a report's Slurm line; the rest are counted. */
+const SHOWN_JOBS = 5;
 
 /**
  * `diagnostics` are the ones asked for (a runbook runs fewer than TRIAGE_DIAGNOSTICS): those
@@ -301,6 +307,8 @@ export function analyze(
         : 'NCCL port 29500 not listening',
     );
   }
+
+  if (facts.scheduler) slurmFindings(node, facts.scheduler, summary, findings);
 
   const skipped: string[] = [
     ...diagnostics.filter((d) => !results[d]),
@@ -495,4 +503,22 @@ function xidFinding(node: string, g: XidGroup, gpuAt: GpuNamer): Finding {
     };
   }
   return { level: recommendation === 'restart' ? 'warning' : 'info', text, ...named };
+}
+
+/**
+ * Slurm's word on the node: its state and reason, and its jobs by id, user and GPUs (what a drain
+ * would wait for). A node Slurm calls down or not responding is a finding: jobs will not land.
+ */
+function slurmFindings(node: string, s: SchedulerStatus, summary: string[], findings: Finding[]): void {
+  const shown = s.jobs.slice(0, SHOWN_JOBS).map(describeJob);
+  const more = s.jobs.length > SHOWN_JOBS ? `, and ${s.jobs.length - SHOWN_JOBS} more` : '';
+  const jobs = s.jobs.length ? `${plural(s.jobs.length, 'job')}: ${shown.join(', ')}${more}` : 'no jobs';
+  summary.push(`Slurm ${s.state.toUpperCase()}${s.reason ? ` (${s.reason})` : ''}, ${jobs}`);
+  const state = s.state.toLowerCase();
+  if (/^(down|fail|not_responding)/.test(state) || state.endsWith('*')) {
+    findings.push({
+      level: 'warning',
+      text: `Slurm has ${node} ${state.toUpperCase()}${s.reason ? `: "${s.reason}"` : ''}. No new jobs land there until it is resumed (\`scontrol update nodename=${node} state=resume\` once it is fixed).`,
+    });
+  }
 }

@@ -22,6 +22,52 @@ describe('a Slurm drain that is still finishing', () => {
     await fleet?.close();
   });
 
+  it("triage shows Slurm's state, reason and jobs with their GPUs beside the diagnostics", async () => {
+    fleet.reset();
+    fleet.setSlurmJobs('gpu-node-3', [
+      {
+        id: '4121',
+        user: 'alice',
+        state: 'RUNNING',
+        elapsed: '2:03:11',
+        name: 'llama-70b-pretrain',
+        gpus: 8,
+      },
+    ]);
+    const h = await harness({ adapters: () => [ssh] });
+    const incident = await h.declare('SEV2', 'Slow steps on gpu-node-3');
+    // Two nodes, so each also probes the other's NCCL port: the diagnostics, the probe and the Slurm
+    // read of a node are in flight together (one round trip), within the per-node limit of 3.
+    fleet.setDelay(50);
+    fleet.resetStats();
+    const both = await h.triage.run({
+      chat: h.chat,
+      channelId: incident.channelId!,
+      incident,
+      nodes: ['gpu-node-3', 'gpu-node-4'],
+      actor: alice,
+    });
+    fleet.setDelay(0);
+    expect(fleet.inFlight().perNodeMax['gpu-node-3']).toBe(3);
+    const n3 = both.find((r) => r.node === 'gpu-node-3');
+    expect(n3!.report!.summary).toContain(
+      'Slurm MIXED, 1 job: 4121 llama-70b-pretrain (alice, 8 GPUs, RUNNING 2:03:11)',
+    );
+
+    await ssh.cordon('gpu-node-3', { reason: 'INC-9: hot GPU' });
+    const [again] = await h.triage.run({
+      chat: h.chat,
+      channelId: incident.channelId!,
+      incident,
+      nodes: ['gpu-node-3'],
+      actor: alice,
+    });
+    expect(again!.report!.summary).toContain(
+      'Slurm DRAINING (incident-bot INC-9: hot GPU), 1 job: 4121 llama-70b-pretrain (alice, 8 GPUs, RUNNING 2:03:11)',
+    );
+    await h.close();
+  });
+
   it('previews the Slurm jobs, reports DRAINING, then DRAINED when the jobs end, once', async () => {
     fleet.reset();
     fleet.setSlurmJobs('gpu-node-2', [

@@ -325,6 +325,36 @@ describe('triage of the deeper GPU signals', () => {
     });
   });
 
+  it("Slurm's word on the node: its state, reason and first jobs; down is a warning", () => {
+    const job = (i: number) => ({
+      id: `41${i}`,
+      user: 'alice',
+      state: 'RUNNING',
+      elapsed: '1:00',
+      name: `j${i}`,
+      gpus: 1,
+    });
+    const down = analyze('n', {}, [], [], {
+      scheduler: {
+        state: 'down*',
+        reason: 'Not responding',
+        jobs: Array.from({ length: 7 }, (_, i) => job(i)),
+      },
+    });
+    expect(down.summary).toEqual([
+      'Slurm DOWN* (Not responding), 7 jobs: 410 j0 (alice, 1 GPU, RUNNING 1:00), 411 j1 (alice, 1 GPU, RUNNING 1:00), 412 j2 (alice, 1 GPU, RUNNING 1:00), 413 j3 (alice, 1 GPU, RUNNING 1:00), 414 j4 (alice, 1 GPU, RUNNING 1:00), and 2 more',
+    ]);
+    expect(down.findings).toEqual([
+      expect.objectContaining({
+        level: 'warning',
+        text: expect.stringMatching(/^Slurm has n DOWN\*: "Not responding"\. No new jobs land there/),
+      }),
+    ]);
+    const idle = analyze('n', {}, [], [], { scheduler: { state: 'idle', jobs: [] } });
+    expect(idle.summary).toEqual(['Slurm IDLE, no jobs']);
+    expect(idle.findings).toEqual([]);
+  });
+
   it('GPUs on PCIe only (no link up anywhere) have no NVLink down', () => {
     const status = [
       'GPU 0: X (UUID: GPU-1)',

@@ -204,7 +204,7 @@ describe('config schema', () => {
       port: 22,
       concurrency: 32,
       handshakeConcurrency: 8,
-      perNodeConcurrency: 2,
+      perNodeConcurrency: 3,
       connectTimeoutMs: 10_000,
       commandTimeoutMs: 30_000,
       idleTimeoutMs: 60_000,

@@ -368,15 +368,15 @@ describe('ssh adapter', () => {
   it('on a Slurm node: lists its jobs in the plan, drains with the incident as reason, DRAINING until they end', async () => {
     const ssh = await adapterFor();
     fleet.setSlurmJobs('gpu-node-2', [
-      { id: '4121', user: 'alice', state: 'RUNNING', elapsed: '2:03:11', name: 'train llama 70b' },
+      { id: '4121', user: 'alice', state: 'RUNNING', elapsed: '2:03:11', name: 'train llama 70b', gpus: 8 },
       { id: '4122_3', user: 'bob', state: 'COMPLETING', elapsed: '0:00:42', name: 'eval' },
     ]);
     const plan = await ssh.planDrain('gpu-node-2');
     expect(plan.schedulerJobs).toEqual([
-      { id: '4121', user: 'alice', state: 'RUNNING', elapsed: '2:03:11', name: 'train llama 70b' },
+      { id: '4121', user: 'alice', state: 'RUNNING', elapsed: '2:03:11', name: 'train llama 70b', gpus: 8 },
       { id: '4122_3', user: 'bob', state: 'COMPLETING', elapsed: '0:00:42', name: 'eval' },
     ]);
-    expect(recordedSince(0)).toContain("squeue -h -w 'gpu-node-2' -o '%i %u %T %M %j'");
+    expect(recordedSince(0)).toContain("squeue -h -w 'gpu-node-2' -o '%i %u %T %M %b %j'");
 
     const result = await ssh.drain('gpu-node-2', { reason: "INC-12: Xid 79 on gpu-node-2 'now'" });
     expect(fleet.drainReason('gpu-node-2')).toBe('incident-bot INC-12: Xid 79 on gpu-node-2 now');
@@ -404,6 +404,29 @@ describe('ssh adapter', () => {
     expect(
       (await adapterFor({ name: 'ssh:nostate', commands: { state: false } })).drainProgress,
     ).toBeUndefined();
+  });
+
+  it("reads Slurm's state, reason and jobs with their GPUs for triage, in one exec", async () => {
+    const ssh = await adapterFor();
+    fleet.setSlurmJobs('gpu-node-3', [
+      { id: '4121', user: 'alice', state: 'RUNNING', elapsed: '2:03:11', name: 'train llama 70b', gpus: 8 },
+    ]);
+    const mark = fleet.commands.length;
+    expect(await ssh.schedulerStatus?.('gpu-node-3')).toEqual({
+      state: 'mixed',
+      jobs: [
+        { id: '4121', user: 'alice', state: 'RUNNING', elapsed: '2:03:11', name: 'train llama 70b', gpus: 8 },
+      ],
+    });
+    expect(fleet.commands.length - mark).toBe(1);
+    await ssh.cordon('gpu-node-3', { reason: 'INC-4: Xid 79' });
+    expect(await ssh.schedulerStatus?.('gpu-node-3')).toMatchObject({
+      state: 'draining',
+      reason: 'incident-bot INC-4: Xid 79',
+    });
+    // No state command: no Slurm to ask.
+    const plain = await adapterFor({ name: 'ssh:noslurm', commands: { state: false } });
+    expect(await plain.schedulerStatus?.('gpu-node-3')).toBeUndefined();
   });
 
   it('restarts and stops containers by name; an unknown one is bot.workload.unknown', async () => {

@@ -14,7 +14,7 @@ import {
 import { checkLogTail } from '../logs.ts';
 import { parseFree, parseUptime } from '../parse/host.ts';
 import { parseNvidiaSmiCsv, toGpuHealth } from '../parse/nvidia-smi.ts';
-import { parseSqueue } from '../parse/slurm.ts';
+import { parseSlurmReason, parseSqueue } from '../parse/slurm.ts';
 import {
   PEER_PROBE_TIMEOUT_S,
   probeConnected,
@@ -37,6 +37,7 @@ import {
   type NodeInfo,
   type PeerProbe,
   type SchedulerJob,
+  type SchedulerStatus,
   type Workload,
 } from '../port.ts';
 import { pinsFor } from './host-keys.ts';
@@ -306,6 +307,37 @@ export async function createSshAdapter(
     return { state: 'other', summary: `Slurm says ${raw.toUpperCase()}: it is no longer draining` };
   }
 
+  /**
+   * What Slurm says of the node for triage: state, reason and jobs from the `state`, `reason` and
+   * `jobs` templates in one exec. Undefined when there is no state to read (no Slurm there).
+   */
+  async function slurmStatus(
+    node: string,
+    opts: CallOptions | undefined,
+  ): Promise<SchedulerStatus | undefined> {
+    const state = stateCommand(node);
+    if (state === undefined) return undefined;
+    const reasonTemplate = templates.get('reason');
+    const jobsTemplate = templates.get('jobs');
+    const commands = [
+      state,
+      reasonTemplate ? renderTemplate(reasonTemplate, { node }) : 'true',
+      jobsTemplate ? renderTemplate(jobsTemplate, { node }) : 'true',
+    ];
+    const [stateResult, reasonResult, jobsResult] = await runner.runBatch(
+      node,
+      commands,
+      `Slurm status of ${node}`,
+      opts,
+    );
+    const raw = stateResult?.exitCode === 0 ? stateResult.stdout.trim().split(/\s+/)[0] : undefined;
+    if (!raw) return undefined;
+    const reason =
+      reasonTemplate && reasonResult?.exitCode === 0 ? parseSlurmReason(reasonResult.stdout) : undefined;
+    const jobs = jobsTemplate && jobsResult?.exitCode === 0 ? parseSqueue(jobsResult.stdout) : [];
+    return { state: raw.toLowerCase(), ...(reason ? { reason } : {}), jobs };
+  }
+
   /** A drain that ran: DRAINING while Slurm jobs still run (settling), else as it was. */
   async function withSlurmState(node: string, result: MutationResult, opts: CallOptions | undefined) {
     if (!result.ok) return result;
@@ -555,6 +587,12 @@ export async function createSshAdapter(
 
     hasNode: (node) => nodes.has(node),
     expectedGpus: (node) => nodes.get(node)?.gpus,
+
+    async schedulerStatus(node, opts) {
+      throwIfAborted(opts?.signal, `Slurm status of ${node}`);
+      requireNode(node);
+      return slurmStatus(node, opts);
+    },
 
     async health(node, opts) {
       const what = `Health check of ${node}`;

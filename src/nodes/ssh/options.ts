@@ -69,6 +69,7 @@ const nodeSchema = z
 const commandsSchema = z
   .object({
     state: template('state'),
+    reason: template('reason'),
     jobs: template('jobs'),
     cordon: template('cordon'),
     uncordon: template('uncordon'),
@@ -112,8 +113,11 @@ export const sshAdapterOptions = z
      * ~1,000 nodes a second. Over a WAN (a handshake is ~4 round trips) raise it.
      */
     handshakeConcurrency: z.number().int().min(1).max(1024).default(8),
-    /** Commands in flight per node, each on its own channel of one connection (OpenSSH's MaxSessions is 10). */
-    perNodeConcurrency: z.number().int().min(1).max(10).default(2),
+    /**
+     * Commands in flight per node, each on its own channel of one connection (OpenSSH's MaxSessions
+     * is 10). Three: a triage reads the diagnostics, probes its NCCL peer and asks Slurm at once.
+     */
+    perNodeConcurrency: z.number().int().min(1).max(10).default(3),
     connectTimeoutMs: z.number().int().min(100).max(300_000).default(10_000),
     commandTimeoutMs: z.number().int().min(100).max(3_600_000).default(30_000),
     /** A connection with nothing running is closed after this long. */

@@ -20,6 +20,7 @@ import { shellQuote } from './shell-quote.ts';
 export type Placeholder = 'node' | 'workload' | 'tail' | 'peerHost' | 'port' | 'reason';
 export type TemplateName =
   | 'state'
+  | 'reason'
   | 'jobs'
   | 'cordon'
   | 'uncordon'
@@ -45,8 +46,11 @@ export const WORKLOAD_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
  *
  * - `state`: what slurmctld says about the node (`idle`, `mixed`, `drained`, `draining`, `down*` …);
  *   any `drain` state shows as cordoned, `down`/`fail` or a trailing `*` (not responding) as not_ready.
- * - `jobs`: the Slurm jobs on the node (`squeue`: id, user, state, time used, name), for the drain
- *   preview and for telling DRAINING from DRAINED. A failing command (no Slurm there) lists none.
+ * - `reason`: why the node is in its Slurm state (`sinfo %E`: the drain reason, `Not responding`),
+ *   for triage; `none` when there is none.
+ * - `jobs`: the Slurm jobs on the node (`squeue`: id, user, state, time used, generic resources for
+ *   the GPU count, name), for triage, the drain preview and telling DRAINING from DRAINED. A failing
+ *   command (no Slurm there) lists none.
  * - `cordon`: Slurm's DRAIN state is what Kubernetes calls cordon: running jobs finish, no new ones
  *   start. `{reason}` is Slurm's drain reason, `incident-bot INC-12: Xid 79 on gpu-node-5`, so
  *   `sinfo -R` says which incident drained the node.
@@ -70,7 +74,8 @@ export const WORKLOAD_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
  */
 export const DEFAULT_SSH_COMMANDS: Readonly<Record<Exclude<TemplateName, 'drain'>, string>> = {
   state: 'sinfo -h -N -n {node} -o %T',
-  jobs: "squeue -h -w {node} -o '%i %u %T %M %j'",
+  reason: 'sinfo -h -N -n {node} -o %E',
+  jobs: "squeue -h -w {node} -o '%i %u %T %M %b %j'",
   cordon: 'scontrol update nodename={node} state=drain reason={reason}',
   uncordon: 'scontrol update nodename={node} state=resume',
   restart: 'docker restart {workload}',
@@ -82,6 +87,7 @@ export const DEFAULT_SSH_COMMANDS: Readonly<Record<Exclude<TemplateName, 'drain'
 /** Which placeholders each template may use: a node-level command has no workload. */
 export const TEMPLATE_PLACEHOLDERS: Readonly<Record<TemplateName, readonly Placeholder[]>> = {
   state: ['node'],
+  reason: ['node'],
   jobs: ['node'],
   cordon: ['node', 'reason'],
   uncordon: ['node'],

@@ -52,6 +52,8 @@ export interface SlurmJob {
   readonly state: 'RUNNING' | 'COMPLETING';
   readonly elapsed: string;
   readonly name: string;
+  /** GPUs it holds: `%b` prints `gres/gpu:N`, or `N/A` without any. */
+  readonly gpus?: number;
 }
 
 /** The `%` fields the fake's squeue prints, as Slurm's `-o` names them. */
@@ -61,6 +63,7 @@ const SQUEUE_FIELDS: Readonly<Record<string, (j: SlurmJob) => string>> = {
   '%T': (j) => j.state,
   '%M': (j) => j.elapsed,
   '%j': (j) => j.name,
+  '%b': (j) => (j.gpus ? `gres/gpu:${j.gpus}` : 'N/A'),
 };
 
 export class FakeNodeHost {
@@ -133,6 +136,8 @@ export class FakeNodeHost {
     if (cmd === 'echo') return ok(`${args.join(' ')}\n`);
     if (cmd === 'sinfo' && args.length === 6 && args[0] === '-h' && args[1] === '-N' && args[2] === '-n') {
       if (args[3] !== this.name) return ok('');
+      // %E: the reason Slurm keeps for the state (the drain reason), `none` without one.
+      if (args[5] === '%E') return ok(`${this.cordoned && this.reason ? this.reason : 'none'}\n`);
       // Slurm knows its own jobs, not the containers docker runs beside them.
       const active = this.slurmJobs.length > 0;
       return ok(`${this.cordoned ? (active ? 'draining' : 'drained') : active ? 'mixed' : 'idle'}\n`);
