@@ -36,6 +36,7 @@ export function renderNodeTriage(
   const sections = [
     redact(r.summary.join(' · ')) || 'no readings',
     ...(findings.length ? [redact(findings.join('\n'))] : []),
+    ...(t.history?.length ? [redact(t.history.map((h) => `🔁 ${h}`).join('\n'))] : []),
   ];
   if (runbook) {
     const lines = (t.recommended ?? []).map(recommendedLine);

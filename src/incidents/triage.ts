@@ -37,7 +37,12 @@ export interface NodeTriage {
   readonly requested: string[];
   /** With a runbook: what its hints recommended, each with its why. */
   readonly recommended?: readonly RecommendedAction[];
+  /** What the bot remembers of these GPUs: `GPU 4 (…) has had Xid 79 3 times in 7 days`. */
+  readonly history?: readonly string[];
 }
+
+/** How far back the memory of bad hardware looks when a report tells a GPU's past. */
+export const HARDWARE_MEMORY_MS = 7 * 24 * 3600_000;
 
 export interface TriageInput {
   readonly chat: ChatPlatform;
@@ -188,6 +193,7 @@ export class TriageService {
       expectedGpus: adapter.expectedGpus?.(node),
       ...(scheduler ? { scheduler } : {}),
     });
+    const history = await this.remember(report, incident);
     if (runbook) {
       const recommended = await this.requests.fromRunbook(
         recommend(runbook, report),
@@ -196,10 +202,47 @@ export class TriageService {
         actor,
       );
       const requested = recommended.filter((r) => r.outcome === 'requested').map((r) => r.label);
-      return { node, report, requested, recommended };
+      return { node, report, requested, recommended, ...(history.length ? { history } : {}) };
     }
     const requested = incident ? await this.requests.builtIn(report.findings, adapter, incident, actor) : [];
-    return { node, report, requested };
+    return { node, report, requested, ...(history.length ? { history } : {}) };
+  }
+
+  /**
+   * The report's Xids go into the memory of bad hardware (once per event, however often dmesg is
+   * read again), and what it holds of these GPUs over the last 7 days comes back as lines: a GPU
+   * that did this before is a different conversation from one that did it once. A memory that
+   * cannot be read or written costs those lines, never the triage.
+   */
+  private async remember(report: TriageReport, incident: Incident | undefined): Promise<string[]> {
+    if (report.sightings.length === 0) return [];
+    const now = this.clock.now();
+    try {
+      await this.store.recordHardwareEvents(
+        report.sightings.map((s) => ({
+          key: s.key,
+          node: report.node,
+          gpu: s.gpu,
+          xid: s.xid,
+          incidentId: incident?.id ?? null,
+          seenAt: now,
+        })),
+      );
+      const labels = new Map(report.sightings.map((s) => [s.gpu, s.label]));
+      const counts = await this.store.countHardwareEvents(
+        [...labels.keys()],
+        new Date(now.getTime() - HARDWARE_MEMORY_MS),
+      );
+      return counts
+        .filter((c) => c.count > 1)
+        .map(
+          (c) =>
+            `${labels.get(c.gpu)} has had Xid ${c.xid} ${c.count} times in 7 days (first seen ${c.first.toISOString().slice(0, 16).replace('T', ' ')} UTC).`,
+        );
+    } catch (err) {
+      this.logger.warn({ err, node: report.node }, 'the memory of bad hardware could not be used');
+      return [];
+    }
   }
 
   /**

@@ -83,10 +83,23 @@ export interface Finding {
   readonly recommendation?: Recommendation;
 }
 
+/** An Xid the report saw on a GPU, for the bot's memory of bad hardware (HardwareRecords). */
+export interface GpuSighting {
+  /** The same dmesg line read again has the same key: node, bus, Xid and its time since boot. */
+  readonly key: string;
+  /** `serial 1654923962909` where the board serial is known, else `<node> <bus>`. */
+  readonly gpu: string;
+  /** How the report names it: `GPU 4 (PCI 0000:9a:00, serial 1654923962909)`. */
+  readonly label: string;
+  readonly xid: number;
+}
+
 export interface TriageReport {
   readonly node: string;
   readonly summary: string[];
   readonly findings: Finding[];
+  /** Every Xid event seen, by GPU: what the memory of bad hardware keeps. */
+  readonly sightings: GpuSighting[];
   /** Diagnostics the node's adapter could not run, or that failed to run. */
   readonly skipped: string[];
 }
@@ -192,7 +205,8 @@ export function analyze(
     }
   }
 
-  const gpuAt = gpuNamer(health, results.xid ? parseGpuIdentities(out('xid')) : new Map());
+  const logged = results.xid ? parseGpuIdentities(out('xid')) : new Map<string, { serial?: string }>();
+  const gpuAt = gpuNamer(health, logged);
   const unavailable: string[] = [];
   if (results.gpu && facts.expectedGpus !== undefined && gpus.length < facts.expectedGpus) {
     findings.push({
@@ -255,9 +269,19 @@ export function analyze(
       );
   }
 
-  for (const group of groupXids(results.xid ? parseXidLines(out('xid')) : [])) {
-    findings.push(xidFinding(node, group, gpuAt));
-  }
+  const xids = results.xid ? parseXidLines(out('xid')) : [];
+  for (const group of groupXids(xids)) findings.push(xidFinding(node, group, gpuAt));
+  const serialOf = (bus: string) =>
+    health.find((h) => h.pciBus === bus)?.serial ?? logged.get(bus)?.serial ?? undefined;
+  const sightings = xids.map((x) => {
+    const serial = serialOf(x.pciBus);
+    return {
+      key: `${node} ${x.pciBus} ${x.xid} ${x.seconds ?? x.message}`,
+      gpu: serial ? `serial ${serial}` : `${node} ${x.pciBus}`,
+      label: gpuAt(x.pciBus),
+      xid: x.xid,
+    };
+  });
 
   const ooms = results.oom ? parseOomLines(out('oom')) : [];
   if (ooms.length) {
@@ -330,7 +354,7 @@ export function analyze(
       });
     }
   }
-  return { node, summary, findings, skipped };
+  return { node, summary, findings, skipped, sightings };
 }
 
 /** The exit codes people meet at 3 a.m. */

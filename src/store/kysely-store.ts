@@ -18,6 +18,8 @@ import type {
   ActionTransition,
   AlertGroup,
   AlertRecord,
+  HardwareCount,
+  HardwareEvent,
   IncidentFilter,
   IncidentPatch,
   NewAction,
@@ -776,6 +778,43 @@ export class KyselyStore implements Store {
         oc.columns(['channel_id', 'message_id']).doUpdateSet({ purpose: row.purpose, message: row.message }),
       )
       .execute();
+  }
+
+  async recordHardwareEvents(events: readonly HardwareEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.#db
+      .insertInto('hardware_events')
+      .values(
+        events.map((e) => ({
+          event_key: e.key,
+          node: e.node,
+          gpu: e.gpu,
+          xid: e.xid,
+          incident_id: e.incidentId,
+          seen_at: iso(e.seenAt),
+        })),
+      )
+      .onConflict((oc) => oc.column('event_key').doNothing())
+      .execute();
+  }
+
+  async countHardwareEvents(gpus: readonly string[], since: Date): Promise<HardwareCount[]> {
+    if (gpus.length === 0) return [];
+    const rows = await this.#db
+      .selectFrom('hardware_events')
+      .select((eb) => [
+        'gpu',
+        'xid',
+        eb.fn.countAll<string | number>().as('count'),
+        eb.fn.min('seen_at').as('first'),
+      ])
+      .where('gpu', 'in', [...gpus])
+      .where('seen_at', '>=', iso(since))
+      .groupBy(['gpu', 'xid'])
+      .execute();
+    return rows
+      .map((r) => ({ gpu: r.gpu, xid: Number(r.xid), count: Number(r.count), first: new Date(r.first) }))
+      .sort((a, b) => a.gpu.localeCompare(b.gpu) || a.xid - b.xid);
   }
 
   async untrackMessage(channelId: string, messageId: string): Promise<void> {

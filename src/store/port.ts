@@ -348,6 +348,33 @@ export interface TrackedMessageRecords {
   takeTrackedMessages(incidentId: string): Promise<TrackedMessage[]>;
 }
 
+/** One Xid the bot saw on a GPU, kept across incidents and restarts: its memory of bad hardware. */
+export interface HardwareEvent {
+  /** What makes it this event and not triage reading the same dmesg line again. */
+  readonly key: string;
+  readonly node: string;
+  /** The GPU: `serial 1654923962909` where its board serial is known, else `<node> <bus>`. */
+  readonly gpu: string;
+  readonly xid: number;
+  readonly incidentId: string | null;
+  readonly seenAt: Date;
+}
+
+/** How often one GPU had one Xid in a window. */
+export interface HardwareCount {
+  readonly gpu: string;
+  readonly xid: number;
+  readonly count: number;
+  readonly first: Date;
+}
+
+export interface HardwareRecords {
+  /** Remembers events; one already remembered (its key) keeps its first sighting. */
+  recordHardwareEvents(events: readonly HardwareEvent[]): Promise<void>;
+  /** Per GPU and Xid, how many events were first seen at or after `since`, for these GPUs. */
+  countHardwareEvents(gpus: readonly string[], since: Date): Promise<HardwareCount[]>;
+}
+
 /** The outbox of chat calls decided on and not yet known to be delivered. */
 export interface OutboxRecords {
   /**
@@ -403,6 +430,7 @@ export interface Tx
     AlertRecords,
     TimerRecords,
     TrackedMessageRecords,
+    HardwareRecords,
     OutboxRecords,
     PostmortemRecords,
     EventRecords {}

@@ -175,6 +175,15 @@ export interface TrackedMessagesTable {
   created_at: IsoTime;
 }
 
+export interface HardwareEventsTable {
+  event_key: string;
+  node: string;
+  gpu: string;
+  xid: number;
+  incident_id: string | null;
+  seen_at: IsoTime;
+}
+
 /** The tables of migration 0001. Later migrations extend this interface with their own tables. */
 export interface Database {
   incidents: IncidentsTable;
@@ -189,6 +198,7 @@ export interface Database {
   alert_claims: AlertClaimsTable;
   outbox: OutboxTable;
   tracked_messages: TrackedMessagesTable;
+  hardware_events: HardwareEventsTable;
 }
 
 export type IncidentRow = Selectable<IncidentsTable>;

@@ -5,7 +5,7 @@ import { TriageService } from '../../src/incidents/triage.ts';
 import type { NodeAdapter } from '../../src/nodes/port.ts';
 import { NodeRegistry } from '../../src/nodes/registry.ts';
 import { createSimulatedAdapter } from '../../src/nodes/simulated/index.ts';
-import { alice, harness, shippedRunbooks } from './harness.ts';
+import { alice, harness, shippedRunbooks, simulatedWith } from './harness.ts';
 
 describe('triage', () => {
   it('reports each node as it finishes, updates one progress message, and requests what the findings call for', async () => {
@@ -110,6 +110,55 @@ describe('triage', () => {
       ['drain', 'gpu-node-12'],
       ['drain', 'gpu-node-13'],
     ]);
+    await h.close();
+  });
+
+  it('remembers bad hardware: the same Xid line read again is one event; a new one on the same GPU is told', async () => {
+    // gpu-node-5's dmesg, with one more Xid 79 on the same GPU once `again` is set (after a reset).
+    let again = false;
+    const h = await harness({
+      adapters: simulatedWith((real) => ({
+        diagnose: async (node, id, opts) => {
+          const out = await real.diagnose(node, id, opts);
+          if (!again || id !== 'xid') return out;
+          const extra =
+            '[5461002.500001] NVRM: Xid (PCI:0000:9a:00): 79, pid=51200, name=python3, GPU has fallen off the bus.\n';
+          return { ...out, stdout: `${out.stdout}${extra}` };
+        },
+      })),
+    });
+    const first = await h.declare('SEV2', 'Xid 79 on gpu-node-5');
+    const triage = async (incident: typeof first) =>
+      (
+        await h.triage.run({
+          chat: h.chat,
+          channelId: incident.channelId!,
+          incident,
+          nodes: ['gpu-node-5'],
+          actor: alice,
+        })
+      )[0]!;
+    expect((await triage(first)).history).toBeUndefined();
+    // Read again, in the same or another incident: the same events, nothing to tell.
+    expect((await triage(first)).history).toBeUndefined();
+
+    h.clock.advance(3 * 24 * 3600_000);
+    again = true;
+    const second = await h.declare('SEV2', 'Xid 79 on gpu-node-5 again');
+    const t = await triage(second);
+    expect(t.history).toEqual([
+      expect.stringMatching(
+        /^GPU 4 \(PCI 0000:9a:00, serial \d{13}\) has had Xid 79 2 times in 7 days \(first seen \d{4}-\d\d-\d\d \d\d:\d\d UTC\)\.$/,
+      ),
+    ]);
+    const posted = (await h.messages(second.channelId!)).find((m) =>
+      m.message.header?.startsWith('🔴 gpu-node-5'),
+    );
+    expect(posted?.message.sections?.join('\n')).toContain('🔁 GPU 4 (PCI 0000:9a:00, serial');
+
+    // A week on, the first one has left the window.
+    h.clock.advance(5 * 24 * 3600_000);
+    expect((await triage(second)).history).toBeUndefined();
     await h.close();
   });
 

@@ -23,6 +23,7 @@ const xidLine = (xid: number, name?: string) =>
 const report = (findings: Finding[], node = 'gpu-node-5'): TriageReport => ({
   node,
   summary: [],
+  sightings: [],
   findings,
   skipped: [],
 });

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Incident, NewTimelineEntry } from '../../src/core/index.ts';
 import type {
+  HardwareEvent,
   NewAction,
   NewAlertRecord,
   NewIncident,
@@ -987,6 +988,42 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
         expect(taken[0]?.message.buttons).toEqual([{ id: 'card:snooze-upd-15:inc-1', label: 'Snooze' }]);
         expect(await store.takeTrackedMessages('inc-1')).toEqual([]);
         expect((await store.takeTrackedMessages('inc-2')).map((m) => m.messageId)).toEqual(['x']);
+      });
+    });
+
+    describe('hardware events', () => {
+      const event = (key: string, over: Partial<HardwareEvent> = {}): HardwareEvent => ({
+        key,
+        node: 'gpu-node-5',
+        gpu: 'serial 1654923962909',
+        xid: 79,
+        incidentId: 'inc-1',
+        seenAt: at(0),
+        ...over,
+      });
+
+      it('remembers each event once, whoever reads it again, and counts them per GPU and Xid since a time', async () => {
+        await store.recordHardwareEvents([event('a', { seenAt: at(10) }), event('b', { seenAt: at(20) })]);
+        // The same dmesg line read again by a later triage: still one event, first seen at 10.
+        await store.recordHardwareEvents([event('a', { seenAt: at(30), incidentId: 'inc-2' })]);
+        await store.recordHardwareEvents([
+          event('c', { xid: 48, seenAt: at(25) }),
+          event('d', { gpu: 'gpu-node-6 0000:18:00', node: 'gpu-node-6', seenAt: at(25) }),
+          event('e', { seenAt: at(1) }),
+        ]);
+        await store.recordHardwareEvents([]);
+        expect(await store.countHardwareEvents(['serial 1654923962909'], at(5))).toEqual([
+          { gpu: 'serial 1654923962909', xid: 48, count: 1, first: at(25) },
+          { gpu: 'serial 1654923962909', xid: 79, count: 2, first: at(10) },
+        ]);
+        expect(
+          await store.countHardwareEvents(['gpu-node-6 0000:18:00', 'serial 1654923962909'], at(0)),
+        ).toEqual([
+          { gpu: 'gpu-node-6 0000:18:00', xid: 79, count: 1, first: at(25) },
+          { gpu: 'serial 1654923962909', xid: 48, count: 1, first: at(25) },
+          { gpu: 'serial 1654923962909', xid: 79, count: 3, first: at(1) },
+        ]);
+        expect(await store.countHardwareEvents([], at(0))).toEqual([]);
       });
     });
 

@@ -10,6 +10,7 @@ import { actionSeverity } from './0008-action-severity.ts';
 import { dropAlertStatusIndex } from './0009-drop-alert-status-index.ts';
 import { simulatedFleet } from './0010-simulated-fleet.ts';
 import { trackedMessages } from './0011-tracked-messages.ts';
+import { hardwareEvents } from './0012-hardware-events.ts';
 import type { MigrationFactory, SqlDialect } from './types.ts';
 
 export type { MigrationFactory, SqlDialect } from './types.ts';
@@ -31,6 +32,7 @@ const FACTORIES: Readonly<Record<string, MigrationFactory>> = {
   '0009-drop-alert-status-index': dropAlertStatusIndex,
   '0010-simulated-fleet': simulatedFleet,
   '0011-tracked-messages': trackedMessages,
+  '0012-hardware-events': hardwareEvents,
 };
 
 /** The migrations built for one dialect, in the shape Kysely's `Migrator` expects. */
