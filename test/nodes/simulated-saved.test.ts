@@ -60,58 +60,47 @@ describe('the simulated fleet in the database', () => {
     }
   });
 
-  it('a state saved before the research nodes existed is not read: the fleet starts from the new seed', async () => {
-    const opened = await openStore('sqlite::memory:');
-    try {
-      const db = opened.db as unknown as Kysely<unknown>;
-      await sql`insert into simulated_fleet (name, state, updated_at) values ('simulated', '{"version":1,"t0":0,"cordoned":["gpu-node-1"],"workloads":[]}', 'x')`.execute(
+  /** The simulated fleet started over a saved `state` it cannot read, and what it warned. */
+  async function fromUnreadable(db: Kysely<unknown>, state: string, clock: ManualClock) {
+    await sql`insert into simulated_fleet (name, state, updated_at) values ('simulated', ${state}, 'x')`.execute(
+      db,
+    );
+    const warnings: { msg?: string; reason?: string }[] = [];
+    const sim = await simulatedModule.create(
+      { type: 'simulated', name: 'simulated' },
+      {
+        clock,
+        logger: pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line)) }),
+        env: {},
         db,
-      );
-      const warnings: { reason?: string }[] = [];
-      const sim = await simulatedModule.create(
-        { type: 'simulated', name: 'simulated' },
-        {
-          clock: new ManualClock(new Date('2026-12-07T03:00:00Z')),
-          logger: pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line)) }),
-          env: {},
-          db,
-        },
-      );
-      expect(warnings.map((w) => w.reason)).toEqual([
-        'it was saved by an older version of the simulated fleet (the seed has changed since)',
-      ]);
-      const nodes = await sim.listNodes();
-      expect(nodes.find((n) => n.name === 'gpu-node-1')?.state).toBe('ready');
-      expect((await sim.listWorkloads('gpu-node-9')).map((w) => w.name)).toContain('mixtral-8x22b-sft-0');
-    } finally {
-      await opened.close();
-    }
-  });
+      },
+    );
+    return { sim, warnings };
+  }
 
-  it('starts from a fresh seed, and says why, when the saved state cannot be read', async () => {
+  it.each([
+    [
+      'saved before the research nodes existed',
+      '{"version":1,"t0":0,"cordoned":["gpu-node-1"],"workloads":[]}',
+      'it was saved by an older version of the simulated fleet (the seed has changed since)',
+    ],
+    ['that does not fit', '{"version":2,"t0":"soon"}', expect.any(String)],
+  ])('starts from a fresh seed, and says why, when the saved state is %s', async (_what, state, reason) => {
     const opened = await openStore('sqlite::memory:');
     try {
       const db = opened.db as unknown as Kysely<unknown>;
-      await sql`insert into simulated_fleet (name, state, updated_at) values ('simulated', '{"version":2,"t0":"soon"}', 'x')`.execute(
-        db,
-      );
-      const warnings: unknown[] = [];
       const clock = new ManualClock(new Date('2026-12-07T03:00:00Z'));
-      const sim = await simulatedModule.create(
-        { type: 'simulated', name: 'simulated' },
-        {
-          clock,
-          logger: pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line)) }),
-          env: {},
-          db,
-        },
-      );
-      expect((await sim.listNodes()).find((n) => n.name === 'gpu-node-5')?.state).toBe('not_ready');
+      const { sim, warnings } = await fromUnreadable(db, state, clock);
       expect(warnings).toEqual([
         expect.objectContaining({
           msg: 'the saved simulated fleet could not be read; starting from a fresh seed',
+          reason,
         }),
       ]);
+      const nodes = await sim.listNodes();
+      expect(nodes.find((n) => n.name === 'gpu-node-1')?.state).toBe('ready');
+      expect(nodes.find((n) => n.name === 'gpu-node-5')?.state).toBe('not_ready');
+      expect((await sim.listWorkloads('gpu-node-9')).map((w) => w.name)).toContain('mixtral-8x22b-sft-0');
       // The next change overwrites it with one that reads.
       await sim.cordon('gpu-node-1');
       const again = await build(db, clock);
