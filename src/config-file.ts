@@ -7,6 +7,7 @@ import { DEFAULT_SEVERITY_MAPPING } from './alerts/severity.ts';
 import { CHAT_PLATFORMS, type ChatPlatformId } from './chat/platforms.ts';
 import { ACTION_KINDS, DEFAULT_POLICY, SEVERITIES } from './core/index.ts';
 import { DEFAULT_REMINDERS } from './incidents/reminders.ts';
+import { DEFAULT_HARDWARE } from './incidents/triage.ts';
 import { NODE_ADAPTERS } from './nodes/adapters.ts';
 import { piiPatternProblem } from './postmortem/redact.ts';
 
@@ -193,6 +194,26 @@ const discordSchema = z
   })
   .strict();
 
+const hardwareSchema = z
+  .object({
+    /** How far back a triage report tells a GPU's past Xids. */
+    memoryDays: z.number().int().min(1).max(90).default(DEFAULT_HARDWARE.memoryDays),
+    /** When a GPU needs an RMA: this many fatal Xids (ones that call for a drain or reset) within this many hours. */
+    rma: z
+      .object({
+        fatalXidCount: z.number().int().min(1).max(1000).default(DEFAULT_HARDWARE.rma.fatalXidCount),
+        fatalXidHours: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 90)
+          .default(DEFAULT_HARDWARE.rma.fatalXidHours),
+      })
+      .strict()
+      .default({ ...DEFAULT_HARDWARE.rma }),
+  })
+  .strict();
+
 const fileSchema = z
   .object({
     policy: policySchema.default(policySchema.parse({})),
@@ -223,6 +244,7 @@ const fileSchema = z
     stormGuard: stormGuardSchema.default(stormGuardSchema.parse({})),
     reminders: remindersSchema.default(remindersSchema.parse({})),
     postmortem: postmortemSchema.default(postmortemSchema.parse({})),
+    hardware: hardwareSchema.default(hardwareSchema.parse({})),
     discord: discordSchema.default(discordSchema.parse({})),
     runbooks: z
       .object({

@@ -124,6 +124,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
       escalation: config.file.escalation,
       reminders: config.file.reminders,
       postmortemOnResolve: config.file.postmortem.onResolve,
+      hardware: config.file.hardware,
       publicUrl: config.PUBLIC_URL,
       // Whose leases (outbox, alert groups, timers) this process holds: `local` on SQLite (one
       // process), REPLICA_ID when set, else a random name per start.

@@ -19,7 +19,7 @@ import { ChannelHistory } from '../incidents/history.ts';
 import { PostmortemPublisher } from '../incidents/postmortem.ts';
 import { DEFAULT_REMINDERS, type ReminderOptions, ReminderService } from '../incidents/reminders.ts';
 import { IncidentService } from '../incidents/service.ts';
-import { TriageService } from '../incidents/triage.ts';
+import { type HardwareMemoryOptions, TriageService } from '../incidents/triage.ts';
 import { IncidentVisibility } from '../incidents/visibility.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
 import type { PostmortemService } from '../postmortem/index.ts';
@@ -53,6 +53,8 @@ export interface AppSettings {
   readonly reminders?: ReminderOptions;
   /** Draft the post-mortem when an incident is resolved. */
   readonly postmortemOnResolve: boolean;
+  /** The memory of bad hardware: how far back reports look, and when a GPU needs an RMA. */
+  readonly hardware?: HardwareMemoryOptions;
   /** PUBLIC_URL: where links to the bot's own API point. */
   readonly publicUrl?: string | undefined;
   /**
@@ -144,7 +146,7 @@ export function createApp(parts: AppParts, settings: AppSettings): App {
     settings.policy,
     settings.escalation,
   );
-  const triage = new TriageService(store, clock, logger, nodes, actions);
+  const triage = new TriageService(store, clock, logger, nodes, actions, settings.hardware);
   const alerts = new AlertService(
     store,
     clock,

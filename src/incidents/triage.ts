@@ -15,6 +15,7 @@ import { NCCL_PORT } from '../nodes/commands.ts';
 import type { CommandResult, DiagnosticId, NodeAdapter, SchedulerStatus } from '../nodes/port.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
 import { analyze, type PeerCheck, TRIAGE_DIAGNOSTICS, type TriageReport } from '../nodes/triage.ts';
+import { XID_MOVES_WORK, xidInfo } from '../nodes/xid.ts';
 import { recommend } from '../runbooks/apply.ts';
 import type { Runbook } from '../runbooks/schema.ts';
 import type { Store } from '../store/port.ts';
@@ -41,8 +42,21 @@ export interface NodeTriage {
   readonly history?: readonly string[];
 }
 
-/** How far back the memory of bad hardware looks when a report tells a GPU's past. */
-export const HARDWARE_MEMORY_MS = 7 * 24 * 3600_000;
+/** The memory of bad hardware (`hardware:` in the YAML file). */
+export interface HardwareMemoryOptions {
+  /** How far back a report tells a GPU's past Xids. */
+  readonly memoryDays: number;
+  /** A GPU with this many fatal Xids within this many hours needs an RMA, not another reset. */
+  readonly rma: { readonly fatalXidCount: number; readonly fatalXidHours: number };
+}
+
+/** NVSentinel's default: a fatal Xid 5 times in 24 hours on one GPU is past what resets fix. */
+export const DEFAULT_HARDWARE: HardwareMemoryOptions = {
+  memoryDays: 7,
+  rma: { fatalXidCount: 5, fatalXidHours: 24 },
+};
+
+const HOUR_MS = 3600_000;
 
 export interface TriageInput {
   readonly chat: ChatPlatform;
@@ -97,6 +111,7 @@ export class TriageService {
     private readonly logger: Logger,
     private readonly nodes: NodeRegistry,
     private readonly actions: ActionService,
+    private readonly hardware: HardwareMemoryOptions = DEFAULT_HARDWARE,
   ) {
     this.requests = new TriageRequests(store, logger, actions);
   }
@@ -217,6 +232,7 @@ export class TriageService {
   private async remember(report: TriageReport, incident: Incident | undefined): Promise<string[]> {
     if (report.sightings.length === 0) return [];
     const now = this.clock.now();
+    const { memoryDays, rma } = this.hardware;
     try {
       await this.store.recordHardwareEvents(
         report.sightings.map((s) => ({
@@ -229,15 +245,36 @@ export class TriageService {
         })),
       );
       const labels = new Map(report.sightings.map((s) => [s.gpu, s.label]));
-      const counts = await this.store.countHardwareEvents(
-        [...labels.keys()],
-        new Date(now.getTime() - HARDWARE_MEMORY_MS),
+      const gpus = [...labels.keys()];
+      const past = await this.store.countHardwareEvents(
+        gpus,
+        new Date(now.getTime() - memoryDays * 24 * HOUR_MS),
       );
-      return counts
+      const recent = await this.store.countHardwareEvents(
+        gpus,
+        new Date(now.getTime() - rma.fatalXidHours * HOUR_MS),
+      );
+      // A GPU past the threshold is an RMA: another reset is not the fix. The finding says so, and
+      // asks for the drain that takes its work off for good.
+      const rmaDue = new Map<string, number>();
+      for (const c of recent) {
+        if (!XID_MOVES_WORK.has(xidInfo(c.xid).recommendation)) continue;
+        rmaDue.set(c.gpu, (rmaDue.get(c.gpu) ?? 0) + c.count);
+      }
+      for (const [gpu, count] of rmaDue) {
+        if (count < rma.fatalXidCount) continue;
+        report.findings.unshift({
+          level: 'critical',
+          kind: 'gpu_needs_rma',
+          text: `${labels.get(gpu)} needs an RMA: ${plural(count, 'fatal Xid')} in ${plural(rma.fatalXidHours, 'hour')} (the threshold is ${rma.fatalXidCount}). Do not reset it again: drain the node and open an RMA for this GPU with its serial and the dmesg lines.`,
+          recommendation: { kind: 'drain', node: report.node, why: `${labels.get(gpu)} needs an RMA` },
+        });
+      }
+      return past
         .filter((c) => c.count > 1)
         .map(
           (c) =>
-            `${labels.get(c.gpu)} has had Xid ${c.xid} ${c.count} times in 7 days (first seen ${c.first.toISOString().slice(0, 16).replace('T', ' ')} UTC).`,
+            `${labels.get(c.gpu)} has had Xid ${c.xid} ${c.count} times in ${plural(memoryDays, 'day')} (first seen ${c.first.toISOString().slice(0, 16).replace('T', ' ')} UTC).`,
         );
     } catch (err) {
       this.logger.warn({ err, node: report.node }, 'the memory of bad hardware could not be used');

@@ -48,6 +48,7 @@ export type FindingLevel = 'critical' | 'warning' | 'info';
  * - thermal_throttle: a GPU's clocks are held down for heat (hardware or software slowdown).
  * - nvlink_down: a GPU has NVLink links inactive that the node's other GPUs have up.
  * - pcie_degraded: a GPU's PCIe link runs narrower (or, busy, slower) than it can.
+ * - gpu_needs_rma: the bot's memory holds more fatal Xids for a GPU than resets fix (hardware.rma).
  * Xid errors carry their number (`Finding.xid`) instead of a kind.
  */
 export const FINDINGS = [
@@ -59,6 +60,7 @@ export const FINDINGS = [
   'thermal_throttle',
   'nvlink_down',
   'pcie_degraded',
+  'gpu_needs_rma',
   'oom',
   'crash_loop',
   'nccl_unreachable',

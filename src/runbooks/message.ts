@@ -18,6 +18,7 @@ const FINDING_TEXT: Readonly<Record<FindingKind, string>> = {
   thermal_throttle: 'a thermally throttled GPU',
   nvlink_down: 'an NVLink link down',
   pcie_degraded: 'a degraded PCIe link',
+  gpu_needs_rma: 'a GPU that needs an RMA',
   oom: 'an OOM kill',
   crash_loop: 'a crash loop',
   nccl_unreachable: 'an unreachable NCCL peer',

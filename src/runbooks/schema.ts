@@ -27,6 +27,8 @@ export const FINDING_SOURCE: Readonly<Record<FindingKind, DiagnosticId>> = {
   thermal_throttle: 'gpu-health',
   nvlink_down: 'nvlink',
   pcie_degraded: 'gpu-health',
+  // From the Xids the bot remembers: a runbook that reads dmesg can act on it.
+  gpu_needs_rma: 'xid',
   oom: 'oom',
   crash_loop: 'containers',
   // The peer probe on port 29500 runs alongside the nccl-port diagnostic.

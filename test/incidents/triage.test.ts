@@ -162,6 +162,46 @@ describe('triage', () => {
     await h.close();
   });
 
+  it('a GPU past the RMA threshold of fatal Xids is told to be replaced, not reset again, and drained', async () => {
+    // gpu-node-5's GPU 4 logs Xid 79 twice more than the seed has: three fatal Xids.
+    const h = await harness({
+      adapters: simulatedWith((real) => ({
+        diagnose: async (node, id, opts) => {
+          const out = await real.diagnose(node, id, opts);
+          if (id !== 'xid') return out;
+          const more = [1, 2].map(
+            (n) =>
+              `[546100${n}.500001] NVRM: Xid (PCI:0000:9a:00): 79, pid=5120${n}, name=python3, GPU has fallen off the bus.\n`,
+          );
+          return { ...out, stdout: `${out.stdout}${more.join('')}` };
+        },
+      })),
+    });
+    const incident = await h.declare('SEV2', 'Xid 79 on gpu-node-5, again');
+    const triageWith = (fatalXidCount: number) =>
+      new TriageService(h.store, h.clock, pino({ level: 'silent' }), h.nodes, h.actions, {
+        memoryDays: 7,
+        rma: { fatalXidCount, fatalXidHours: 24 },
+      }).run({ chat: h.chat, channelId: incident.channelId!, incident, nodes: ['gpu-node-5'], actor: alice });
+
+    const [under] = await triageWith(4);
+    expect(under!.report!.findings.some((f) => f.kind === 'gpu_needs_rma')).toBe(false);
+    const [over] = await triageWith(3);
+    const rma = over!.report!.findings.find((f) => f.kind === 'gpu_needs_rma');
+    expect(rma).toMatchObject({
+      level: 'critical',
+      recommendation: {
+        kind: 'drain',
+        node: 'gpu-node-5',
+        why: expect.stringMatching(/^GPU 4 .* needs an RMA$/),
+      },
+    });
+    expect(rma!.text).toMatch(
+      /^GPU 4 \(PCI 0000:9a:00, serial \d{13}\) needs an RMA: 3 fatal Xids in 24 hours \(the threshold is 3\)\. Do not reset it again/,
+    );
+    await h.close();
+  });
+
   it('checks NCCL reachability around the ring of triaged nodes: gpu-node-6 reaches no peer', async () => {
     const h = await harness();
     const incident = await h.declare('SEV2', 'NCCL timeouts on rack r2');
@@ -297,7 +337,7 @@ describe('triage with a runbook', () => {
     expect(n5.report!.summary.some((l) => /^up |^memory |NCCL/.test(l))).toBe(false);
     expect(n5.report!.summary.some((l) => /GPUs/.test(l))).toBe(true);
     expect(n5.report!.skipped).toEqual([]);
-    const xid79Why = gpuXid.hints[0]!.why;
+    const xid79Why = gpuXid.hints.find((h) => h.when.xid?.includes(79))!.why;
     expect(n5.recommended).toEqual([
       { action: 'drain', label: 'drain of gpu-node-5', why: xid79Why, outcome: 'requested' },
     ]);
