@@ -14,6 +14,7 @@ import timeline from './incident/timeline.ts';
 import update from './incident/update.ts';
 import nodeCordon from './node/cordon.ts';
 import nodeDrain from './node/drain.ts';
+import nodeHistory from './node/history.ts';
 import nodeList from './node/list.ts';
 import nodeStatus from './node/status.ts';
 import nodeTriage from './node/triage.ts';
@@ -43,6 +44,7 @@ export const commands = [
   help,
   nodeList,
   nodeStatus,
+  nodeHistory,
   nodeTriage,
   nodeCordon,
   nodeUncordon,

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { ChatMessage } from '../chat/message.ts';
 import type { ChatPlatform } from '../chat/port.ts';
 import {
+  type Action,
   type Actor,
   BOT_LIMITS,
   BotError,
@@ -18,7 +19,7 @@ import { analyze, type PeerCheck, TRIAGE_DIAGNOSTICS, type TriageReport } from '
 import { XID_MOVES_WORK, xidInfo } from '../nodes/xid.ts';
 import { recommend } from '../runbooks/apply.ts';
 import type { Runbook } from '../runbooks/schema.ts';
-import type { Store } from '../store/port.ts';
+import type { HardwareEvent, Store } from '../store/port.ts';
 import type { ActionService } from './actions.ts';
 import { incidentRef } from './format.ts';
 import { renderNodeTriage } from './triage-report.ts';
@@ -221,6 +222,31 @@ export class TriageService {
     }
     const requested = incident ? await this.requests.builtIn(report.findings, adapter, incident, actor) : [];
     return { node, report, requested, ...(history.length ? { history } : {}) };
+  }
+
+  /**
+   * What the bot remembers of `node` over the last `days`: its GPUs' Xids, every incident's
+   * mitigations on it or its workloads, and those incidents (for `/node history`).
+   */
+  async nodeHistory(
+    node: string,
+    days: number,
+  ): Promise<{ events: HardwareEvent[]; actions: Action[]; incidents: Map<string, Incident> }> {
+    const since = new Date(this.clock.now().getTime() - days * 24 * HOUR_MS);
+    const [events, actions] = await Promise.all([
+      this.store.listHardwareEvents(node, since),
+      this.store.listNodeActions(node, since),
+    ]);
+    const ids = new Set([
+      ...actions.map((a) => a.incidentId),
+      ...events.flatMap((e) => (e.incidentId ? [e.incidentId] : [])),
+    ]);
+    const incidents = new Map<string, Incident>();
+    for (const id of ids) {
+      const incident = await this.store.getIncident(id);
+      if (incident) incidents.set(id, incident);
+    }
+    return { events, actions, incidents };
   }
 
   /**

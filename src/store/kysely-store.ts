@@ -394,6 +394,27 @@ export class KyselyStore implements Store {
     return rows.map(toAction);
   }
 
+  async listNodeActions(node: string, since: Date, limit = 200): Promise<Action[]> {
+    // A workload's target is `node/name`. Node names may hold `_`, a LIKE wildcard, so the prefix
+    // is compared with substr, not LIKE.
+    const prefix = `${node}/`;
+    const rows = await this.#db
+      .selectFrom('actions')
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          eb('target', '=', node),
+          eb(eb.fn('substr', ['target', eb.val(1), eb.val(prefix.length)]), '=', prefix),
+        ]),
+      )
+      .where('requested_at', '>=', iso(since))
+      .orderBy('requested_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toAction);
+  }
+
   async listActionsByStatus(statuses: readonly ActionStatus[], limit = 1000): Promise<Action[]> {
     if (statuses.length === 0) return [];
     const rows = await this.#db
@@ -815,6 +836,26 @@ export class KyselyStore implements Store {
     return rows
       .map((r) => ({ gpu: r.gpu, xid: Number(r.xid), count: Number(r.count), first: new Date(r.first) }))
       .sort((a, b) => a.gpu.localeCompare(b.gpu) || a.xid - b.xid);
+  }
+
+  async listHardwareEvents(node: string, since: Date, limit = 500): Promise<HardwareEvent[]> {
+    const rows = await this.#db
+      .selectFrom('hardware_events')
+      .selectAll()
+      .where('node', '=', node)
+      .where('seen_at', '>=', iso(since))
+      .orderBy('seen_at', 'desc')
+      .orderBy('event_key')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      key: r.event_key,
+      node: r.node,
+      gpu: r.gpu,
+      xid: Number(r.xid),
+      incidentId: r.incident_id,
+      seenAt: new Date(r.seen_at),
+    }));
   }
 
   async untrackMessage(channelId: string, messageId: string): Promise<void> {

@@ -232,6 +232,11 @@ export interface ActionRecords {
   listExpiredActions(now: Date, limit?: number): Promise<Action[]>;
   /** Actions in any of these statuses, oldest request first (recovery after a crash). */
   listActionsByStatus(statuses: readonly ActionStatus[], limit?: number): Promise<Action[]>;
+  /**
+   * Every incident's actions on `node` or on a workload of it (`node/…`) requested at or after
+   * `since`, newest first, at most `limit` (a node's history).
+   */
+  listNodeActions(node: string, since: Date, limit?: number): Promise<Action[]>;
 }
 
 /** Alerts as received, their groups, and which incident each group feeds. */
@@ -373,6 +378,8 @@ export interface HardwareRecords {
   recordHardwareEvents(events: readonly HardwareEvent[]): Promise<void>;
   /** Per GPU and Xid, how many events were first seen at or after `since`, for these GPUs. */
   countHardwareEvents(gpus: readonly string[], since: Date): Promise<HardwareCount[]>;
+  /** The node's events first seen at or after `since`, newest first, at most `limit`. */
+  listHardwareEvents(node: string, since: Date, limit?: number): Promise<HardwareEvent[]>;
 }
 
 /** The outbox of chat calls decided on and not yet known to be delivered. */

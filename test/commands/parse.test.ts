@@ -305,6 +305,7 @@ describe('usage and optionSpecs', () => {
       '/incident help [command]',
       '/node list',
       '/node status <node>',
+      '/node history <node> [--days <days>]',
       '/node triage [nodes] [--all]',
       '/node cordon <node> [--incident <incident>]',
       '/node uncordon <node> [--incident <incident>]',
@@ -453,7 +454,7 @@ describe('CommandRegistry', () => {
       'Try one of: declare, status, update, severity, assign, note, timeline, mitigated, resolve, postmortem, close, list, help, or /incident help.',
     );
     expect(findError('node', 'reboot').hint).toBe(
-      'Try one of: list, status, triage, cordon, uncordon, drain, or /node help.',
+      'Try one of: list, status, history, triage, cordon, uncordon, drain, or /node help.',
     );
   });
 

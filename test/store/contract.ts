@@ -463,6 +463,29 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
         expect((await store.listActions(a.id)).map((x) => x.id)).toEqual([earlier.id, later.id]);
         expect(await store.listActions('no-such-incident')).toEqual([]);
       });
+
+      it("lists a node's actions across incidents, on it or on its workloads, newest first", async () => {
+        const a = await store.createIncident(newIncident());
+        const b = await store.createIncident(newIncident());
+        const drain = await store.createAction(newAction(a.id, { target: 'gpu_node-5', requestedAt: at(3) }));
+        const restart = await store.createAction(
+          newAction(b.id, { kind: 'restart', target: 'gpu_node-5/vllm', requestedAt: at(8) }),
+        );
+        // Not this node: another whose name the first's is a prefix of, and one `_` would match as LIKE.
+        await store.createAction(newAction(a.id, { target: 'gpu_node-50', requestedAt: at(4) }));
+        await store.createAction(newAction(a.id, { target: 'gpuXnode-5/vllm', requestedAt: at(4) }));
+        const old = await store.createAction(newAction(b.id, { target: 'gpu_node-5', requestedAt: at(0) }));
+        expect((await store.listNodeActions('gpu_node-5', at(1))).map((x) => x.id)).toEqual([
+          restart.id,
+          drain.id,
+        ]);
+        expect((await store.listNodeActions('gpu_node-5', at(0))).map((x) => x.id)).toEqual([
+          restart.id,
+          drain.id,
+          old.id,
+        ]);
+        expect(await store.listNodeActions('gpu_node-5', at(0), 1)).toHaveLength(1);
+      });
     });
 
     describe('latest timeline entry', () => {
@@ -1024,6 +1047,22 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
           { gpu: 'serial 1654923962909', xid: 79, count: 3, first: at(1) },
         ]);
         expect(await store.countHardwareEvents([], at(0))).toEqual([]);
+      });
+
+      it("lists a node's events newest first, since a time", async () => {
+        await store.recordHardwareEvents([
+          event('a', { seenAt: at(10) }),
+          event('b', { seenAt: at(20), xid: 48 }),
+          event('c', { seenAt: at(30), node: 'gpu-node-6' }),
+        ]);
+        expect(
+          (await store.listHardwareEvents('gpu-node-5', at(0))).map((e) => [e.key, e.xid, e.seenAt]),
+        ).toEqual([
+          ['b', 48, at(20)],
+          ['a', 79, at(10)],
+        ]);
+        expect((await store.listHardwareEvents('gpu-node-5', at(15))).map((e) => e.key)).toEqual(['b']);
+        expect(await store.listHardwareEvents('gpu-node-5', at(0), 1)).toHaveLength(1);
       });
     });
 

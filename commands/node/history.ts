@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { ephemeral } from '../../src/chat/message.ts';
+import { defineCommand } from '../../src/commands/define.ts';
+import { nodeOption } from '../../src/commands/options.ts';
+import { type Incident, plural } from '../../src/core/index.ts';
+import { incidentRef } from '../../src/incidents/format.ts';
+
+const DAYS = 'must be a whole number of days from 1 to 90';
+/** Lines per part of the answer; the rest are counted. */
+const MAX_LINES = 15;
+
+const stamp = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+function capped(lines: readonly string[], what: string): string {
+  if (lines.length <= MAX_LINES) return lines.join('\n');
+  return `${lines.slice(0, MAX_LINES).join('\n')}\n… and ${plural(lines.length - MAX_LINES, `more ${what}`)}`;
+}
+
+export default defineCommand({
+  group: 'node',
+  name: 'history',
+  description: 'What the bot remembers of a node: its incidents, GPU Xids by serial, and mitigations',
+  options: z.object({
+    node: nodeOption,
+    days: z.coerce
+      .number({ error: DAYS })
+      .int(DAYS)
+      .min(1, DAYS)
+      .max(90, DAYS)
+      .default(30)
+      .describe('How far back'),
+  }),
+  positional: ['node'],
+  examples: ['/node history gpu-node-5', '/node history gpu-node-5 --days 7'],
+  permission: 'anyone',
+  incident: 'none',
+  // No capability: a node that has left the inventory still has a past.
+  target: { node: 'node' },
+  async execute(ctx, o) {
+    const { events, actions, incidents } = await ctx.services.triage.nodeHistory(o.node, o.days);
+    const header = `📜 ${o.node}: the last ${plural(o.days, 'day')}`;
+    if (events.length === 0 && actions.length === 0) {
+      const text = `${header}: nothing remembered (no Xids seen by triage, no mitigations).`;
+      return ephemeral({ text, header, sections: [text] });
+    }
+    // A private incident the asker cannot see is named by number only.
+    const seen = new Map<string, boolean>();
+    for (const [id, i] of incidents)
+      seen.set(id, await ctx.services.visibility.visibleTo(ctx.chat, i, ctx.actor));
+    const ref = (id: string | null) => {
+      const i = id ? incidents.get(id) : undefined;
+      return i ? incidentRef(i) : 'outside an incident';
+    };
+    const incidentLines = [...incidents.values()]
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+      .map((i: Incident) =>
+        seen.get(i.id)
+          ? `${incidentRef(i)} · ${i.severity} · ${i.status} · ${i.title}`
+          : `${incidentRef(i)} · private`,
+      );
+    const perGpu = new Map<string, Map<number, { count: number; last: Date }>>();
+    for (const e of events) {
+      const xids = perGpu.get(e.gpu) ?? new Map<number, { count: number; last: Date }>();
+      const x = xids.get(e.xid) ?? { count: 0, last: e.seenAt };
+      xids.set(e.xid, { count: x.count + 1, last: x.last > e.seenAt ? x.last : e.seenAt });
+      perGpu.set(e.gpu, xids);
+    }
+    const gpuLines = [...perGpu].map(
+      ([gpu, xids]) =>
+        `GPU ${gpu}: ${[...xids]
+          .sort(([a], [b]) => a - b)
+          .map(([xid, x]) => `Xid ${xid} ×${x.count} (last ${stamp(x.last)})`)
+          .join(', ')}`,
+    );
+    const actionLines = actions.map(
+      (a) =>
+        `${stamp(a.requestedAt)} · ${a.kind} ${a.target} · ${a.status}${a.decidedByName && seen.get(a.incidentId) ? ` · decided by ${a.decidedByName}` : ''} · ${ref(a.incidentId)}`,
+    );
+    const sections = [
+      ...(incidentLines.length ? [`*Incidents:*\n${capped(incidentLines, 'incident')}`] : []),
+      ...(gpuLines.length ? [`*GPU Xids seen by triage:*\n${capped(gpuLines, 'GPU')}`] : []),
+      ...(actionLines.length ? [`*Mitigations:*\n${capped(actionLines, 'mitigation')}`] : []),
+    ];
+    return ephemeral({ text: header, header, sections: sections.map((s) => ctx.services.redact(s)) });
+  },
+});

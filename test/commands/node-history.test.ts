@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import type { Reply } from '../../src/chat/message.ts';
+import { alice, bob, dave, harness } from '../incidents/harness.ts';
+
+/** `/node history` through the dispatcher a chat event goes through, over the harness's store. */
+
+const all = (r: Reply) => [r.message.header ?? '', ...(r.message.sections ?? [])].join('\n');
+
+describe('/node history', () => {
+  it("tells a node's incidents, its GPUs' Xids by serial and the mitigations on it, only to the caller", async () => {
+    const h = await harness();
+    const empty = await h.command('node', 'history gpu-node-5', 'C-anywhere');
+    expect(empty.message.text).toBe(
+      '📜 gpu-node-5: the last 30 days: nothing remembered (no Xids seen by triage, no mitigations).',
+    );
+
+    const incident = await h.declare('SEV2', 'Xid 79 on gpu-node-5');
+    await h.triage.run({
+      chat: h.chat,
+      channelId: incident.channelId!,
+      incident,
+      nodes: ['gpu-node-5'],
+      actor: alice,
+    });
+    const [drain] = await h.store.listActions(incident.id);
+    await h.actions.approve(drain!.id, bob);
+
+    // Any spelling of the node; its own name in the answer.
+    const reply = await h.command('node', 'history GPU-NODE-5 --days 7', 'C-anywhere');
+    expect(reply.visibility).toBe('ephemeral');
+    const text = all(reply);
+    expect(reply.message.header).toBe('📜 gpu-node-5: the last 7 days');
+    expect(text).toContain(
+      `*Incidents:*\n${`INC-${incident.number}`} · SEV2 · declared · Xid 79 on gpu-node-5`,
+    );
+    expect(text).toMatch(
+      /\*GPU Xids seen by triage:\*\nGPU serial \d{13}: Xid 79 ×1 \(last [\d-]+ [\d:]+ UTC\), Xid 154 ×1/,
+    );
+    expect(text).toMatch(
+      /\*Mitigations:\*\n[\d-]+ [\d:]+ UTC · drain gpu-node-5 · succeeded · decided by Bob · INC-\d+/,
+    );
+    await h.close();
+  });
+
+  it('names a private incident the caller cannot see by number only', async () => {
+    const h = await harness();
+    const secret = await h.incidents.declare(h.chat, {
+      title: 'Customer data on gpu-node-5',
+      description: '',
+      severity: 'SEV2',
+      private: true,
+      actor: alice,
+    });
+    await h.actions.request(secret, 'cordon', 'gpu-node-5', alice);
+    const reply = await h.command('node', 'history gpu-node-5', 'C-anywhere', dave);
+    // Alice, who declared it, sees its title.
+    expect(all(await h.command('node', 'history gpu-node-5', 'C-anywhere', alice))).toContain(
+      'Customer data',
+    );
+    expect(all(reply)).toContain(`INC-${secret.number} · private`);
+    expect(all(reply)).not.toContain('Customer data');
+    await h.close();
+  });
+
+  it('refuses a number of days it cannot use, saying what it takes', async () => {
+    const h = await harness();
+    await expect(h.command('node', 'history gpu-node-5 --days 400', 'C1')).rejects.toThrow(
+      /whole number of days from 1 to 90/,
+    );
+    await h.close();
+  });
+});
