@@ -6,8 +6,8 @@ import { DEFAULT_NODE_LABEL_KEYS } from './alerts/nodes.ts';
 import { DEFAULT_SEVERITY_MAPPING } from './alerts/severity.ts';
 import { CHAT_PLATFORMS, type ChatPlatformId } from './chat/platforms.ts';
 import { ACTION_KINDS, DEFAULT_POLICY, SEVERITIES } from './core/index.ts';
+import { DEFAULT_HARDWARE } from './incidents/hardware-memory.ts';
 import { DEFAULT_REMINDERS } from './incidents/reminders.ts';
-import { DEFAULT_HARDWARE } from './incidents/triage.ts';
 import { NODE_ADAPTERS } from './nodes/adapters.ts';
 import { piiPatternProblem } from './postmortem/redact.ts';
 
@@ -198,16 +198,21 @@ const hardwareSchema = z
   .object({
     /** How far back a triage report tells a GPU's past Xids. */
     memoryDays: z.number().int().min(1).max(90).default(DEFAULT_HARDWARE.memoryDays),
-    /** When a GPU needs an RMA: this many fatal Xids (ones that call for a drain or reset) within this many hours. */
+    /**
+     * When a GPU needs an RMA: this many fatal Xids (ones that call for a drain or reset) within
+     * this many hours; when a node does: this many succeeded mitigations within this many days.
+     */
     rma: z
       .object({
         fatalXidCount: z.number().int().min(1).max(1000).default(DEFAULT_HARDWARE.rma.fatalXidCount),
-        fatalXidHours: z
+        fatalXidHours: z.number().int().min(1).max(2160).default(DEFAULT_HARDWARE.rma.fatalXidHours),
+        nodeRemediations: z.number().int().min(1).max(1000).default(DEFAULT_HARDWARE.rma.nodeRemediations),
+        nodeRemediationDays: z
           .number()
           .int()
           .min(1)
-          .max(24 * 90)
-          .default(DEFAULT_HARDWARE.rma.fatalXidHours),
+          .max(90)
+          .default(DEFAULT_HARDWARE.rma.nodeRemediationDays),
       })
       .strict()
       .default({ ...DEFAULT_HARDWARE.rma }),

@@ -37,7 +37,7 @@ export default defineCommand({
   // No capability: a node that has left the inventory still has a past.
   target: { node: 'node' },
   async execute(ctx, o) {
-    const { events, actions, incidents } = await ctx.services.triage.nodeHistory(o.node, o.days);
+    const { events, actions, incidents } = await ctx.services.triage.memory.nodeHistory(o.node, o.days);
     const header = `📜 ${o.node}: the last ${plural(o.days, 'day')}`;
     if (events.length === 0 && actions.length === 0) {
       const text = `${header}: nothing remembered (no Xids seen by triage, no mitigations).`;

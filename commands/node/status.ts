@@ -22,7 +22,10 @@ export default defineCommand({
         ? `GPU ${g.index} ${g.name}: ${g.temperatureC}°C · ${g.utilizationPct}% util · ${g.memoryUsedMiB}/${g.memoryTotalMiB} MiB · ECC uncorrected ${g.eccUncorrected}`
         : `GPU ${g.index} ${g.name}: ⚠️ not responding`,
     );
-    const header = `${o.node}: ${h.state.replace('_', ' ')}`;
+    // What the bot remembers can say more than the node: past the RMA thresholds, resets are over.
+    const rma = await ctx.services.triage.memory.rmaVerdicts(o.node);
+    const rmaLines = rma.map((v) => `⚠️ ${v.gpu ? `GPU ${v.gpu}` : o.node} needs an RMA: ${v.why}.`);
+    const header = `${o.node}: ${h.state.replace('_', ' ')}${rma.length ? ' · needs RMA' : ''}`;
     return ephemeral({
       text: header,
       header,
@@ -37,7 +40,10 @@ export default defineCommand({
           value: `${Math.round(h.memoryUsedMiB / 1024)} / ${Math.round(h.memoryTotalMiB / 1024)} GiB`,
         },
       ],
-      sections: [`\`\`\`\n${gpus.join('\n')}\n\`\`\``],
+      sections: [
+        ...(rmaLines.length ? [`${rmaLines.join('\n')} See /node history ${o.node}.`] : []),
+        `\`\`\`\n${gpus.join('\n')}\n\`\`\``,
+      ],
     });
   },
 });

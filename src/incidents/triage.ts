@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import type { ChatMessage } from '../chat/message.ts';
 import type { ChatPlatform } from '../chat/port.ts';
 import {
-  type Action,
   type Actor,
   BOT_LIMITS,
   BotError,
@@ -16,12 +15,12 @@ import { NCCL_PORT } from '../nodes/commands.ts';
 import type { CommandResult, DiagnosticId, NodeAdapter, SchedulerStatus } from '../nodes/port.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
 import { analyze, type PeerCheck, TRIAGE_DIAGNOSTICS, type TriageReport } from '../nodes/triage.ts';
-import { XID_MOVES_WORK, xidInfo } from '../nodes/xid.ts';
 import { recommend } from '../runbooks/apply.ts';
 import type { Runbook } from '../runbooks/schema.ts';
-import type { HardwareEvent, Store } from '../store/port.ts';
+import type { Store } from '../store/port.ts';
 import type { ActionService } from './actions.ts';
 import { incidentRef } from './format.ts';
+import { DEFAULT_HARDWARE, HardwareMemory, type HardwareMemoryOptions } from './hardware-memory.ts';
 import { renderNodeTriage } from './triage-report.ts';
 import { DIAGNOSTIC_TIMEOUT_MS, type RecommendedAction, TriageRequests } from './triage-requests.ts';
 
@@ -42,22 +41,6 @@ export interface NodeTriage {
   /** What the bot remembers of these GPUs: `GPU 4 (…) has had Xid 79 3 times in 7 days`. */
   readonly history?: readonly string[];
 }
-
-/** The memory of bad hardware (`hardware:` in the YAML file). */
-export interface HardwareMemoryOptions {
-  /** How far back a report tells a GPU's past Xids. */
-  readonly memoryDays: number;
-  /** A GPU with this many fatal Xids within this many hours needs an RMA, not another reset. */
-  readonly rma: { readonly fatalXidCount: number; readonly fatalXidHours: number };
-}
-
-/** NVSentinel's default: a fatal Xid 5 times in 24 hours on one GPU is past what resets fix. */
-export const DEFAULT_HARDWARE: HardwareMemoryOptions = {
-  memoryDays: 7,
-  rma: { fatalXidCount: 5, fatalXidHours: 24 },
-};
-
-const HOUR_MS = 3600_000;
 
 export interface TriageInput {
   readonly chat: ChatPlatform;
@@ -105,6 +88,8 @@ function peerRing(targets: readonly { node: string; adapter: NodeAdapter }[]): M
  */
 export class TriageService {
   private readonly requests: TriageRequests;
+  /** What the bot remembers of nodes and GPUs (also read by /node status and /node history). */
+  readonly memory: HardwareMemory;
 
   constructor(
     private readonly store: Store,
@@ -112,8 +97,9 @@ export class TriageService {
     private readonly logger: Logger,
     private readonly nodes: NodeRegistry,
     private readonly actions: ActionService,
-    private readonly hardware: HardwareMemoryOptions = DEFAULT_HARDWARE,
+    hardware: HardwareMemoryOptions = DEFAULT_HARDWARE,
   ) {
+    this.memory = new HardwareMemory(store, clock, logger, hardware);
     this.requests = new TriageRequests(store, logger, actions);
   }
 
@@ -209,7 +195,7 @@ export class TriageService {
       expectedGpus: adapter.expectedGpus?.(node),
       ...(scheduler ? { scheduler } : {}),
     });
-    const history = await this.remember(report, incident);
+    const history = await this.memory.remember(report, incident);
     if (runbook) {
       const recommended = await this.requests.fromRunbook(
         recommend(runbook, report),
@@ -222,90 +208,6 @@ export class TriageService {
     }
     const requested = incident ? await this.requests.builtIn(report.findings, adapter, incident, actor) : [];
     return { node, report, requested, ...(history.length ? { history } : {}) };
-  }
-
-  /**
-   * What the bot remembers of `node` over the last `days`: its GPUs' Xids, every incident's
-   * mitigations on it or its workloads, and those incidents (for `/node history`).
-   */
-  async nodeHistory(
-    node: string,
-    days: number,
-  ): Promise<{ events: HardwareEvent[]; actions: Action[]; incidents: Map<string, Incident> }> {
-    const since = new Date(this.clock.now().getTime() - days * 24 * HOUR_MS);
-    const [events, actions] = await Promise.all([
-      this.store.listHardwareEvents(node, since),
-      this.store.listNodeActions(node, since),
-    ]);
-    const ids = new Set([
-      ...actions.map((a) => a.incidentId),
-      ...events.flatMap((e) => (e.incidentId ? [e.incidentId] : [])),
-    ]);
-    const incidents = new Map<string, Incident>();
-    for (const id of ids) {
-      const incident = await this.store.getIncident(id);
-      if (incident) incidents.set(id, incident);
-    }
-    return { events, actions, incidents };
-  }
-
-  /**
-   * The report's Xids go into the memory of bad hardware (once per event, however often dmesg is
-   * read again), and what it holds of these GPUs over the last 7 days comes back as lines: a GPU
-   * that did this before is a different conversation from one that did it once. A memory that
-   * cannot be read or written costs those lines, never the triage.
-   */
-  private async remember(report: TriageReport, incident: Incident | undefined): Promise<string[]> {
-    if (report.sightings.length === 0) return [];
-    const now = this.clock.now();
-    const { memoryDays, rma } = this.hardware;
-    try {
-      await this.store.recordHardwareEvents(
-        report.sightings.map((s) => ({
-          key: s.key,
-          node: report.node,
-          gpu: s.gpu,
-          xid: s.xid,
-          incidentId: incident?.id ?? null,
-          seenAt: now,
-        })),
-      );
-      const labels = new Map(report.sightings.map((s) => [s.gpu, s.label]));
-      const gpus = [...labels.keys()];
-      const past = await this.store.countHardwareEvents(
-        gpus,
-        new Date(now.getTime() - memoryDays * 24 * HOUR_MS),
-      );
-      const recent = await this.store.countHardwareEvents(
-        gpus,
-        new Date(now.getTime() - rma.fatalXidHours * HOUR_MS),
-      );
-      // A GPU past the threshold is an RMA: another reset is not the fix. The finding says so, and
-      // asks for the drain that takes its work off for good.
-      const rmaDue = new Map<string, number>();
-      for (const c of recent) {
-        if (!XID_MOVES_WORK.has(xidInfo(c.xid).recommendation)) continue;
-        rmaDue.set(c.gpu, (rmaDue.get(c.gpu) ?? 0) + c.count);
-      }
-      for (const [gpu, count] of rmaDue) {
-        if (count < rma.fatalXidCount) continue;
-        report.findings.unshift({
-          level: 'critical',
-          kind: 'gpu_needs_rma',
-          text: `${labels.get(gpu)} needs an RMA: ${plural(count, 'fatal Xid')} in ${plural(rma.fatalXidHours, 'hour')} (the threshold is ${rma.fatalXidCount}). Do not reset it again: drain the node and open an RMA for this GPU with its serial and the dmesg lines.`,
-          recommendation: { kind: 'drain', node: report.node, why: `${labels.get(gpu)} needs an RMA` },
-        });
-      }
-      return past
-        .filter((c) => c.count > 1)
-        .map(
-          (c) =>
-            `${labels.get(c.gpu)} has had Xid ${c.xid} ${c.count} times in ${plural(memoryDays, 'day')} (first seen ${c.first.toISOString().slice(0, 16).replace('T', ' ')} UTC).`,
-        );
-    } catch (err) {
-      this.logger.warn({ err, node: report.node }, 'the memory of bad hardware could not be used');
-      return [];
-    }
   }
 
   /**

@@ -62,6 +62,43 @@ describe('/node history', () => {
     await h.close();
   });
 
+  it('/node status says when the node is past the RMA threshold of mitigations, and triage asks for a drain', async () => {
+    const h = await harness({
+      hardware: {
+        memoryDays: 7,
+        rma: { fatalXidCount: 5, fatalXidHours: 24, nodeRemediations: 2, nodeRemediationDays: 7 },
+      },
+    });
+    const incident = await h.declare('SEV3', 'gpu-node-1 keeps needing help');
+    const before = await h.command('node', 'status gpu-node-1', 'C1');
+    expect(before.message.header).toBe('gpu-node-1: ready');
+    for (const kind of ['cordon', 'uncordon'] as const) {
+      const a = await h.actions.request(incident, kind, 'gpu-node-1', alice);
+      await h.actions.approve(a.id, bob);
+    }
+    const after = await h.command('node', 'status gpu-node-1', 'C1');
+    expect(after.message.header).toBe('gpu-node-1: ready · needs RMA');
+    expect(after.message.sections?.[0]).toBe(
+      '⚠️ gpu-node-1 needs an RMA: 2 mitigations in 7 days (the threshold is 2). See /node history gpu-node-1.',
+    );
+    // Triage says it too, first, and asks for the drain; another node is not touched by it.
+    const results = await h.triage.run({
+      chat: h.chat,
+      channelId: incident.channelId!,
+      incident,
+      nodes: ['gpu-node-1', 'gpu-node-2'],
+      actor: alice,
+    });
+    const n1 = results.find((r) => r.node === 'gpu-node-1')!;
+    expect(n1.report!.findings[0]).toMatchObject({
+      level: 'critical',
+      text: 'gpu-node-1 needs an RMA: 2 mitigations in 7 days (the threshold is 2). Do not reset it again: drain the node and open an RMA with its history (/node history).',
+    });
+    expect(n1.requested).toEqual(['drain of gpu-node-1']);
+    expect(results.find((r) => r.node === 'gpu-node-2')!.report!.findings).toEqual([]);
+    await h.close();
+  });
+
   it('refuses a number of days it cannot use, saying what it takes', async () => {
     const h = await harness();
     await expect(h.command('node', 'history gpu-node-5 --days 400', 'C1')).rejects.toThrow(

@@ -57,7 +57,10 @@ const DEFAULT_FILE = {
     sweepSeconds: 15,
   },
   postmortem: { onResolve: true, excludePrivate: true, piiPatterns: [], promptBudgetTokens: 12_000 },
-  hardware: { memoryDays: 7, rma: { fatalXidCount: 5, fatalXidHours: 24 } },
+  hardware: {
+    memoryDays: 7,
+    rma: { fatalXidCount: 5, fatalXidHours: 24, nodeRemediations: 5, nodeRemediationDays: 7 },
+  },
   runbooks: {},
   discord: { category: 'Incidents', archiveCategory: 'Incidents Archive' },
 };

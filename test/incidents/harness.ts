@@ -17,6 +17,7 @@ import {
 } from '../../src/core/index.ts';
 import type { OutboxOptions } from '../../src/delivery/outbox.ts';
 import type { EscalationPolicy } from '../../src/incidents/actions.ts';
+import type { HardwareMemoryOptions } from '../../src/incidents/hardware-memory.ts';
 import { DEFAULT_REMINDERS, type ReminderOptions, ReminderService } from '../../src/incidents/reminders.ts';
 import type { NodeAdapter } from '../../src/nodes/port.ts';
 import { NodeRegistry } from '../../src/nodes/registry.ts';
@@ -83,6 +84,8 @@ export async function harness(
     secrets?: readonly string[];
     /** PUBLIC_URL: links to the bot's own API point there. */
     publicUrl?: string;
+    /** The memory of bad hardware (`hardware:`); default the YAML file's. */
+    hardware?: HardwareMemoryOptions;
   } = {},
 ) {
   const clock = new ManualClock('2026-11-22T03:00:00Z');
@@ -127,6 +130,7 @@ export async function harness(
       reminders: reminderOptions,
       postmortemOnResolve: onResolve,
       ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+      ...(options.hardware ? { hardware: options.hardware } : {}),
       ...(options.outbox?.owner
         ? { owner: { name: options.outbox.owner, stable: options.outbox.ownerIsStable === true } }
         : {}),

@@ -181,7 +181,7 @@ describe('triage', () => {
     const triageWith = (fatalXidCount: number) =>
       new TriageService(h.store, h.clock, pino({ level: 'silent' }), h.nodes, h.actions, {
         memoryDays: 7,
-        rma: { fatalXidCount, fatalXidHours: 24 },
+        rma: { fatalXidCount, fatalXidHours: 24, nodeRemediations: 5, nodeRemediationDays: 7 },
       }).run({ chat: h.chat, channelId: incident.channelId!, incident, nodes: ['gpu-node-5'], actor: alice });
 
     const [under] = await triageWith(4);
