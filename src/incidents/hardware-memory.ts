@@ -29,7 +29,7 @@ export interface RmaVerdict {
   readonly why: string;
 }
 
-/** NVSentinel's default: a fatal Xid 5 times in 24 hours on one GPU is past what resets fix. */
+/** NVSentinel's defaults: a fatal Xid 5 times in 24 hours on one GPU, or 5 remediations of a node in 7 days, is past what resets fix. */
 export const DEFAULT_HARDWARE: HardwareMemoryOptions = {
   memoryDays: 7,
   rma: { fatalXidCount: 5, fatalXidHours: 24, nodeRemediations: 5, nodeRemediationDays: 7 },
