@@ -276,24 +276,52 @@ export async function createSshAdapter(
   }
 
   /**
-   * Slurm's view of a drain, from the `state` and `jobs` templates in one exec: DRAINING while
-   * jobs still run, DRAINED when none is left. Undefined when there is no state to read.
+   * What Slurm says of the node, from the `state` template and, where configured, the `jobs` (and,
+   * with `withReason`, the `reason`) templates, all in one exec. Undefined when there is no state to
+   * read (no state template, or no Slurm there); `jobs` undefined when they could not be listed.
    */
+  async function readSlurm(
+    node: string,
+    what: string,
+    opts: CallOptions | undefined,
+    withReason: boolean,
+  ): Promise<{ state: string; reason?: string; jobs?: SchedulerJob[] } | undefined> {
+    const state = stateCommand(node);
+    if (state === undefined) return undefined;
+    const extra = (['jobs', ...(withReason ? ['reason' as const] : [])] as const).flatMap((name) => {
+      const t = templates.get(name);
+      return t ? [{ name, command: renderTemplate(t, { node }) }] : [];
+    });
+    const [stateResult, ...results] = await runner.runBatch(
+      node,
+      [state, ...extra.map((e) => e.command)],
+      what,
+      opts,
+    );
+    const raw = stateResult?.exitCode === 0 ? stateResult.stdout.trim().split(/\s+/)[0]?.toLowerCase() : '';
+    if (!raw) return undefined;
+    const answer = (name: 'jobs' | 'reason') => {
+      const r = results[extra.findIndex((e) => e.name === name)];
+      return r?.exitCode === 0 ? r.stdout : undefined;
+    };
+    const jobs = answer('jobs');
+    const reason = withReason ? parseSlurmReason(answer('reason') ?? '') : undefined;
+    return {
+      state: raw,
+      ...(reason ? { reason } : {}),
+      ...(jobs === undefined ? {} : { jobs: parseSqueue(jobs) }),
+    };
+  }
+
+  /** Slurm's view of a drain: DRAINING while jobs still run, DRAINED when none is left. */
   async function drainState(
     node: string,
     what: string,
     opts: CallOptions | undefined,
   ): Promise<DrainProgress | undefined> {
-    const state = stateCommand(node);
-    if (state === undefined) return undefined;
-    const jobsTemplate = templates.get('jobs');
-    const commands = jobsTemplate ? [state, renderTemplate(jobsTemplate, { node })] : [state];
-    const [stateResult, jobsResult] = await runner.runBatch(node, commands, what, opts);
-    if (stateResult?.exitCode !== 0) return undefined;
-    const raw = stateResult.stdout.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
-    if (raw === '') return undefined;
-    const jobs: SchedulerJob[] | undefined =
-      jobsResult && jobsResult.exitCode === 0 ? parseSqueue(jobsResult.stdout) : undefined;
+    const slurm = await readSlurm(node, what, opts, false);
+    if (!slurm) return undefined;
+    const { state: raw, jobs } = slurm;
     if (raw.startsWith('draining') || raw.startsWith('drng')) {
       const ids = jobs?.map((j) => j.id) ?? [];
       const shown = ids.length > 5 ? `${ids.slice(0, 5).join(', ')} …` : ids.join(', ');
@@ -307,35 +335,13 @@ export async function createSshAdapter(
     return { state: 'other', summary: `Slurm says ${raw.toUpperCase()}: it is no longer draining` };
   }
 
-  /**
-   * What Slurm says of the node for triage: state, reason and jobs from the `state`, `reason` and
-   * `jobs` templates in one exec. Undefined when there is no state to read (no Slurm there).
-   */
+  /** What Slurm says of the node for triage: its state, the reason for it, and its jobs. */
   async function slurmStatus(
     node: string,
     opts: CallOptions | undefined,
   ): Promise<SchedulerStatus | undefined> {
-    const state = stateCommand(node);
-    if (state === undefined) return undefined;
-    const reasonTemplate = templates.get('reason');
-    const jobsTemplate = templates.get('jobs');
-    const commands = [
-      state,
-      reasonTemplate ? renderTemplate(reasonTemplate, { node }) : 'true',
-      jobsTemplate ? renderTemplate(jobsTemplate, { node }) : 'true',
-    ];
-    const [stateResult, reasonResult, jobsResult] = await runner.runBatch(
-      node,
-      commands,
-      `Slurm status of ${node}`,
-      opts,
-    );
-    const raw = stateResult?.exitCode === 0 ? stateResult.stdout.trim().split(/\s+/)[0] : undefined;
-    if (!raw) return undefined;
-    const reason =
-      reasonTemplate && reasonResult?.exitCode === 0 ? parseSlurmReason(reasonResult.stdout) : undefined;
-    const jobs = jobsTemplate && jobsResult?.exitCode === 0 ? parseSqueue(jobsResult.stdout) : [];
-    return { state: raw.toLowerCase(), ...(reason ? { reason } : {}), jobs };
+    const slurm = await readSlurm(node, `Slurm status of ${node}`, opts, true);
+    return slurm && { ...slurm, jobs: slurm.jobs ?? [] };
   }
 
   /** A drain that ran: DRAINING while Slurm jobs still run (settling), else as it was. */
