@@ -208,7 +208,7 @@ export function analyze(
   }
 
   const logged = results.xid ? parseGpuIdentities(out('xid')) : new Map<string, { serial?: string }>();
-  const gpuAt = gpuNamer(health, logged);
+  const gpu = gpuIdentities(health, logged);
   const unavailable: string[] = [];
   if (results.gpu && facts.expectedGpus !== undefined && gpus.length < facts.expectedGpus) {
     findings.push({
@@ -230,22 +230,22 @@ export function analyze(
     const rows = parseRemappedRowsCsv(out('gpu-remap'));
     if (rows.length === 0) unavailable.push('gpu-remap');
     for (const r of rows) {
-      const gpu = gpuAt(r.pciBus);
+      const name = gpu.label(r.pciBus);
       // `nvidia-smi -i` takes the index, or the bus id as nvidia-smi prints it where it is not known.
-      const target = health.find((h) => h.pciBus === r.pciBus)?.index ?? `0000${r.pciBus.toUpperCase()}.0`;
+      const target = gpu.indexOf(r.pciBus) ?? `0000${r.pciBus.toUpperCase()}.0`;
       if (r.failure) {
         findings.push({
           level: 'critical',
           kind: 'row_remap_failure',
-          text: `${gpu} could not remap a failing memory row (row remapping failure: no spare rows left): NVIDIA's RMA condition. Drain the node and open an RMA for this GPU.`,
-          recommendation: { kind: 'drain', node, why: `row remapping failure on ${gpu}` },
+          text: `${name} could not remap a failing memory row (row remapping failure: no spare rows left): NVIDIA's RMA condition. Drain the node and open an RMA for this GPU.`,
+          recommendation: { kind: 'drain', node, why: `row remapping failure on ${name}` },
         });
       } else if (r.pending) {
         findings.push({
           level: 'warning',
           kind: 'row_remap_pending',
-          text: `${gpu} has a row remap pending (${plural(r.uncorrectable ?? 0, 'uncorrectable row')} so far): it takes effect at the GPU's next reset. Cordon the node so its job is the last, reset the GPU (\`nvidia-smi -r -i ${target}\`) when it ends, then restart the workload.`,
-          recommendation: { kind: 'cordon', node, why: `row remap pending on ${gpu}` },
+          text: `${name} has a row remap pending (${plural(r.uncorrectable ?? 0, 'uncorrectable row')} so far): it takes effect at the GPU's next reset. Cordon the node so its job is the last, reset the GPU (\`nvidia-smi -r -i ${target}\`) when it ends, then restart the workload.`,
+          recommendation: { kind: 'cordon', node, why: `row remap pending on ${name}` },
         });
       }
     }
@@ -272,15 +272,13 @@ export function analyze(
   }
 
   const xids = results.xid ? parseXidLines(out('xid')) : [];
-  for (const group of groupXids(xids)) findings.push(xidFinding(node, group, gpuAt));
-  const serialOf = (bus: string) =>
-    health.find((h) => h.pciBus === bus)?.serial ?? logged.get(bus)?.serial ?? undefined;
+  for (const group of groupXids(xids)) findings.push(xidFinding(node, group, gpu));
   const sightings = xids.map((x) => {
-    const serial = serialOf(x.pciBus);
+    const serial = gpu.serialOf(x.pciBus);
     return {
       key: `${node} ${x.pciBus} ${x.xid} ${x.seconds ?? x.message}`,
       gpu: serial ? `serial ${serial}` : `${node} ${x.pciBus}`,
-      label: gpuAt(x.pciBus),
+      label: gpu.label(x.pciBus),
       xid: x.xid,
     };
   });
@@ -369,23 +367,36 @@ function exitMeaning(code: number): string {
 }
 
 /**
- * `GPU 4 (PCI 0000:9a:00, serial 1654923007713)`: the index and serial from the health query, or
- * for a GPU that no longer answers it, the serial the driver logged for its bus; `PCI …` alone
- * where neither knows it. `extra` goes inside the brackets (the process an Xid names).
+ * What the report knows of a GPU by its bus: its index from the health query, its serial from
+ * there or, for a GPU that no longer answers it, from what the driver logged.
  */
-type GpuNamer = (bus: string, extra?: readonly string[]) => string;
+interface GpuIdentities {
+  indexOf(bus: string): number | undefined;
+  serialOf(bus: string): string | undefined;
+  /**
+   * `GPU 4 (PCI 0000:9a:00, serial 1654923007713)`, or `PCI …` where the index is not known.
+   * `extra` goes inside the brackets (the process an Xid names).
+   */
+  label(bus: string, extra?: readonly string[]): string;
+}
 
-function gpuNamer(
+function gpuIdentities(
   health: readonly GpuHealthRow[],
   logged: ReadonlyMap<string, { serial?: string }>,
-): GpuNamer {
+): GpuIdentities {
   const byBus = new Map(health.flatMap((h) => (h.pciBus ? [[h.pciBus, h] as const] : [])));
-  return (bus, extra = []) => {
-    const h = byBus.get(bus);
-    const serial = h?.serial ?? logged.get(bus)?.serial;
-    const details = [...(serial ? [`serial ${serial}`] : []), ...extra];
-    if (h) return `GPU ${h.index} (${[`PCI ${bus}`, ...details].join(', ')})`;
-    return details.length ? `PCI ${bus} (${details.join(', ')})` : `PCI ${bus}`;
+  const indexOf = (bus: string) => byBus.get(bus)?.index;
+  const serialOf = (bus: string) => byBus.get(bus)?.serial ?? logged.get(bus)?.serial;
+  return {
+    indexOf,
+    serialOf,
+    label(bus, extra = []) {
+      const serial = serialOf(bus);
+      const details = [...(serial ? [`serial ${serial}`] : []), ...extra];
+      const index = indexOf(bus);
+      if (index !== undefined) return `GPU ${index} (${[`PCI ${bus}`, ...details].join(', ')})`;
+      return details.length ? `PCI ${bus} (${details.join(', ')})` : `PCI ${bus}`;
+    },
   };
 }
 
@@ -403,8 +414,9 @@ function gpuHealthFindings(
     summary.push(`GPU power ${Math.round(draw)} W of ${Math.round(limit)} W`);
   }
   for (const h of health) {
-    const util = gpus.find((g) => g.index === h.index)?.utilizationPct ?? null;
-    const temp = gpus.find((g) => g.index === h.index)?.temperatureC ?? null;
+    const reading = gpus.find((g) => g.index === h.index);
+    const util = reading?.utilizationPct ?? null;
+    const temp = reading?.temperatureC ?? null;
     const t = new Set(h.throttle ?? []);
     const hot = temp === null ? '' : ` at ${temp}°C`;
     if (t.has('hw_thermal')) {
@@ -493,11 +505,11 @@ function groupXids(events: readonly XidEvent[]): XidGroup[] {
  * happened decides: on several GPUs of the node it is the software; repeated on one GPU alone, that
  * GPU's hardware, and the work moves off it.
  */
-function xidFinding(node: string, g: XidGroup, gpuAt: GpuNamer): Finding {
+function xidFinding(node: string, g: XidGroup, gpu: GpuIdentities): Finding {
   const buses = [...g.perBus.keys()];
   const where =
     buses.length === 1
-      ? gpuAt(buses[0]!, g.processes)
+      ? gpu.label(buses[0]!, g.processes)
       : `${buses.length} GPUs${g.processes.length ? ` (${g.processes.join(', ')})` : ''}`;
   const times = g.count > 1 ? `, ${g.count} times` : '';
   let recommendation = g.last.recommendation;
