@@ -97,11 +97,8 @@ export class HardwareMemory {
       ...actions.map((a) => a.incidentId),
       ...events.flatMap((e) => (e.incidentId ? [e.incidentId] : [])),
     ]);
-    const incidents = new Map<string, Incident>();
-    for (const id of ids) {
-      const incident = await this.store.getIncident(id);
-      if (incident) incidents.set(id, incident);
-    }
+    const found = await Promise.all([...ids].map((id) => this.store.getIncident(id)));
+    const incidents = new Map(found.flatMap((i) => (i ? [[i.id, i] as const] : [])));
     return { events, actions, incidents };
   }
 
