@@ -15,13 +15,7 @@ describe('/node history', () => {
     );
 
     const incident = await h.declare('SEV2', 'Xid 79 on gpu-node-5');
-    await h.triage.run({
-      chat: h.chat,
-      channelId: incident.channelId!,
-      incident,
-      nodes: ['gpu-node-5'],
-      actor: alice,
-    });
+    await h.triageIn(incident, ['gpu-node-5']);
     const [drain] = await h.store.listActions(incident.id);
     await h.actions.approve(drain!.id, bob);
 
@@ -82,13 +76,7 @@ describe('/node history', () => {
       '⚠️ gpu-node-1 needs an RMA: 2 mitigations in 7 days (the threshold is 2). See /node history gpu-node-1.',
     );
     // Triage says it too, first, and asks for the drain; another node is not touched by it.
-    const results = await h.triage.run({
-      chat: h.chat,
-      channelId: incident.channelId!,
-      incident,
-      nodes: ['gpu-node-1', 'gpu-node-2'],
-      actor: alice,
-    });
+    const results = await h.triageIn(incident, ['gpu-node-1', 'gpu-node-2']);
     const n1 = results.find((r) => r.node === 'gpu-node-1')!;
     expect(n1.report!.findings[0]).toMatchObject({
       level: 'critical',

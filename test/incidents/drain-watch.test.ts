@@ -40,13 +40,7 @@ describe('a Slurm drain that is still finishing', () => {
     // read of a node are in flight together (one round trip), within the per-node limit of 3.
     fleet.setDelay(50);
     fleet.resetStats();
-    const both = await h.triage.run({
-      chat: h.chat,
-      channelId: incident.channelId!,
-      incident,
-      nodes: ['gpu-node-3', 'gpu-node-4'],
-      actor: alice,
-    });
+    const both = await h.triageIn(incident, ['gpu-node-3', 'gpu-node-4']);
     fleet.setDelay(0);
     expect(fleet.inFlight().perNodeMax['gpu-node-3']).toBe(3);
     const n3 = both.find((r) => r.node === 'gpu-node-3');
@@ -55,13 +49,7 @@ describe('a Slurm drain that is still finishing', () => {
     );
 
     await ssh.cordon('gpu-node-3', { reason: 'INC-9: hot GPU' });
-    const [again] = await h.triage.run({
-      chat: h.chat,
-      channelId: incident.channelId!,
-      incident,
-      nodes: ['gpu-node-3'],
-      actor: alice,
-    });
+    const [again] = await h.triageIn(incident, ['gpu-node-3']);
     expect(again!.report!.summary).toContain(
       'Slurm DRAINING (incident-bot INC-9: hot GPU), 1 job: 4121 llama-70b-pretrain (alice, 8 GPUs, RUNNING 2:03:11)',
     );

@@ -163,6 +163,9 @@ export async function harness(
       clock,
       logger,
     });
+  /** Triage of `nodes` in the incident's channel, as `/node triage` there runs it. */
+  const triageIn = (incident: Incident, nodes: readonly string[], actor: Actor = alice) =>
+    triage.run({ chat, channelId: incident.channelId!, incident, nodes, actor });
   const inbound = app.inbound(chat);
   /** A click on a button of a posted message, through the same handler as a chat event; errors become replies. */
   const click = async (channelId: string, messageId: string, buttonId: string, actor: Actor = alice) =>
@@ -187,6 +190,7 @@ export async function harness(
     incidents,
     actions,
     triage,
+    triageIn,
     postmortem,
     runbooks,
     services,

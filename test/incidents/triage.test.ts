@@ -67,13 +67,7 @@ describe('triage', () => {
     const h = await harness();
     const incident = await h.declare('SEV2', 'GPU health sweep of rack r3');
     const nodes = ['gpu-node-9', 'gpu-node-10', 'gpu-node-11', 'gpu-node-12', 'gpu-node-13'];
-    const results = await h.triage.run({
-      chat: h.chat,
-      channelId: incident.channelId!,
-      incident,
-      nodes,
-      actor: alice,
-    });
+    const results = await h.triageIn(incident, nodes);
     const findings = (node: string) => results.find((r) => r.node === node)!.report!.findings;
     const kinds = (node: string) => findings(node).flatMap((f) => (f.kind ? [f.kind] : []));
     const text = (node: string) =>
@@ -128,16 +122,7 @@ describe('triage', () => {
       })),
     });
     const first = await h.declare('SEV2', 'Xid 79 on gpu-node-5');
-    const triage = async (incident: typeof first) =>
-      (
-        await h.triage.run({
-          chat: h.chat,
-          channelId: incident.channelId!,
-          incident,
-          nodes: ['gpu-node-5'],
-          actor: alice,
-        })
-      )[0]!;
+    const triage = async (incident: typeof first) => (await h.triageIn(incident, ['gpu-node-5']))[0]!;
     expect((await triage(first)).history).toBeUndefined();
     // Read again, in the same or another incident: the same events, nothing to tell.
     expect((await triage(first)).history).toBeUndefined();
