@@ -40,8 +40,16 @@ export default defineCommand({
     const { events, actions, incidents } = await ctx.services.triage.memory.nodeHistory(o.node, o.days);
     const header = `📜 ${o.node}: the last ${plural(o.days, 'day')}`;
     if (events.length === 0 && actions.length === 0) {
-      const text = `${header}: nothing remembered (no Xids seen by triage, no mitigations).`;
-      return ephemeral({ text, header, sections: [text] });
+      const why = 'nothing remembered (no Xids seen by triage, no mitigations)';
+      // A misspelt name remembers nothing too: say when the fleet does not know it either.
+      const unknown = ctx.services.nodes.has(o.node)
+        ? ''
+        : ` ${o.node} is not in the node inventory either; /node list shows the fleet.`;
+      return ephemeral({
+        text: `${header}: ${why}.${unknown}`,
+        header,
+        sections: [`Nothing remembered: no Xids seen by triage, no mitigations.${unknown}`],
+      });
     }
     // A private incident the asker cannot see is named by number only.
     const seen = new Map<string, boolean>();

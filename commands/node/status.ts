@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ephemeral } from '../../src/chat/message.ts';
 import { defineCommand } from '../../src/commands/define.ts';
 import { nodeOption } from '../../src/commands/options.ts';
+import { plural } from '../../src/core/index.ts';
 
 export default defineCommand({
   group: 'node',
@@ -25,6 +26,13 @@ export default defineCommand({
     // What the bot remembers can say more than the node: past the RMA thresholds, resets are over.
     const rma = await ctx.services.triage.memory.rmaVerdicts(o.node);
     const rmaLines = rma.map((v) => `⚠️ ${v.gpu ? `GPU ${v.gpu}` : o.node} needs an RMA: ${v.why}.`);
+    const expected = adapter.expectedGpus?.(o.node);
+    const missing =
+      expected !== undefined && h.gpus.length < expected
+        ? [
+            `⚠️ nvidia-smi lists ${h.gpus.length} of the ${plural(expected, 'GPU')} the inventory gives ${o.node}.`,
+          ]
+        : [];
     const header = `${o.node}: ${h.state.replace('_', ' ')}${rma.length ? ' · needs RMA' : ''}`;
     return ephemeral({
       text: header,
@@ -41,6 +49,7 @@ export default defineCommand({
         },
       ],
       sections: [
+        ...missing,
         ...(rmaLines.length ? [`${rmaLines.join('\n')} See /node history ${o.node}.`] : []),
         `\`\`\`\n${gpus.join('\n')}\n\`\`\``,
       ],

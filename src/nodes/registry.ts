@@ -30,6 +30,11 @@ export class NodeRegistry {
     this.adapters = [...adapters];
   }
 
+  /** Whether some configured adapter owns `node`; never throws. */
+  has(node: string): boolean {
+    return isValidNodeName(node) && this.adapters.some((a) => a.hasNode(node));
+  }
+
   /** The first configured adapter that owns `node` (config order decides if two claim it). */
   adapterFor(node: string): NodeAdapter {
     if (!isValidNodeName(node)) throw invalidNodeNameError(node);
@@ -82,7 +87,7 @@ export class NodeRegistry {
    * or that matches none (or several), comes back as it was, for the usual answer.
    */
   async canonicalName(node: string, opts?: CallOptions): Promise<string> {
-    if (!isValidNodeName(node) || this.adapters.some((a) => a.hasNode(node))) return node;
+    if (!isValidNodeName(node) || this.has(node)) return node;
     const lower = node.toLowerCase();
     const { nodes } = await this.listNodesSettled(opts);
     const same = [...new Set(nodes.map((n) => n.name).filter((n) => n.toLowerCase() === lower))];

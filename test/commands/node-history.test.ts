@@ -14,6 +14,11 @@ describe('/node history', () => {
       '📜 gpu-node-5: the last 30 days: nothing remembered (no Xids seen by triage, no mitigations).',
     );
 
+    expect(empty.message.sections).toEqual(['Nothing remembered: no Xids seen by triage, no mitigations.']);
+    // A name the fleet does not know either is told so.
+    expect((await h.command('node', 'history gpu-node-55', 'C1')).message.sections?.[0]).toBe(
+      'Nothing remembered: no Xids seen by triage, no mitigations. gpu-node-55 is not in the node inventory either; /node list shows the fleet.',
+    );
     const incident = await h.declare('SEV2', 'Xid 79 on gpu-node-5');
     await h.triageIn(incident, ['gpu-node-5']);
     const [drain] = await h.store.listActions(incident.id);
@@ -64,6 +69,10 @@ describe('/node history', () => {
       },
     });
     const incident = await h.declare('SEV3', 'gpu-node-1 keeps needing help');
+    // A GPU gone from the bus shows against the inventory's count.
+    expect((await h.command('node', 'status gpu-node-13', 'C1')).message.sections?.[0]).toBe(
+      '⚠️ nvidia-smi lists 7 of the 8 GPUs the inventory gives gpu-node-13.',
+    );
     const before = await h.command('node', 'status gpu-node-1', 'C1');
     expect(before.message.header).toBe('gpu-node-1: ready');
     for (const kind of ['cordon', 'uncordon'] as const) {
