@@ -1,4 +1,4 @@
-import type { Actor } from '../core/index.ts';
+import { type Actor, BotError, formatBytes } from '../core/index.ts';
 import type { ChatMessage, Reply } from './message.ts';
 
 export interface ChatCapabilities {
@@ -31,10 +31,73 @@ export interface PostOptions {
   readonly key?: string;
 }
 
+/**
+ * A file the bot attaches to a channel: the post-mortem draft (Markdown text), a node's
+ * diagnostic bundle (gzip bytes). It travels through the outbox as JSON, so bytes that are not
+ * text ride as base64 and every platform sends them as they are, never as UTF-8 text.
+ */
 export interface FileUpload {
   readonly filename: string;
   readonly title: string;
+  /** The text itself (`utf8`, the default), or the file's bytes in base64 (`base64`). */
   readonly content: string;
+  readonly encoding?: 'utf8' | 'base64';
+  /**
+   * The MIME type (`application/gzip`). Absent: what the platforms always sent the bot's text
+   * files as (`fileContentType`). Slack takes none: it types a file by its name's extension.
+   */
+  readonly contentType?: string;
+}
+
+/** Standard base64 (RFC 4648 §4, padded), which is what `Buffer.toString('base64')` writes. */
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Whether `text` is padded standard base64. Node's decoder skips characters it does not know
+ * instead of failing, so a damaged payload would otherwise arrive as different bytes, silently.
+ */
+export function isBase64(text: string): boolean {
+  return text.length % 4 === 0 && BASE64.test(text);
+}
+
+/** A MIME type as a header can carry it: `type/subtype` and parameters, no control characters. */
+export const MIME_TYPE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(?:\s*;[\x20-\x7e]*)?$/;
+
+/** The file's bytes: its base64 decoded, or its text as UTF-8. */
+export function fileBytes(file: FileUpload): Buffer {
+  if (file.encoding !== 'base64') return Buffer.from(file.content, 'utf8');
+  if (!isBase64(file.content)) throw new Error(`The content of ${file.filename} is not valid base64.`);
+  return Buffer.from(file.content, 'base64');
+}
+
+/** How many bytes the file is, without decoding it. */
+export function fileSize(file: FileUpload): number {
+  return Buffer.byteLength(file.content, file.encoding === 'base64' ? 'base64' : 'utf8');
+}
+
+/**
+ * The MIME type a platform sends the file with: its own, else `text/markdown` for text (what the
+ * bot's one text file, the post-mortem draft, always went as), else plain bytes.
+ */
+export function fileContentType(file: FileUpload): string {
+  return file.contentType ?? (file.encoding === 'base64' ? 'application/octet-stream' : 'text/markdown');
+}
+
+const bytes = (n: number) => `${n.toLocaleString('en-US')} bytes`;
+
+/**
+ * Refuses, before anything is sent, a file larger than `platform` takes. Not transient
+ * (`invalid`): the same file is as large on every retry, so the outbox gives up at once and
+ * the incident's timeline says why.
+ */
+export function assertUploadFits(platform: string, maxBytes: number, file: FileUpload): void {
+  const size = fileSize(file);
+  if (size <= maxBytes) return;
+  throw new BotError(
+    'bot.chat.file_too_large',
+    `${file.filename} is ${formatBytes(size)} (${bytes(size)}); ${platform} takes files of up to ${formatBytes(maxBytes)} (${bytes(maxBytes)}).`,
+    { hint: 'Send it in smaller parts, or share it from somewhere else and post the link.' },
+  );
 }
 
 interface InboundBase {
@@ -92,6 +155,13 @@ export interface ChatPlatform {
   /** `sandbox`, `slack`, `discord`: stored on incidents so each lives where it was declared. */
   readonly id: string;
   readonly capabilities: ChatCapabilities;
+  /**
+   * The largest single file (in bytes) this platform takes from the bot, as it is connected now
+   * (Discord's depends on the server's boost tier): see src/chat/upload-limits.ts for each
+   * platform's figure and where it is documented. `uploadFile` refuses a larger one with
+   * `bot.chat.file_too_large` before sending anything.
+   */
+  readonly maxUploadBytes: number;
 
   /** Throws BotError `bot.chat.name_taken` when the name is in use (also by an archived channel). */
   createChannel(input: CreateChannelInput): Promise<ChannelRef>;
@@ -111,7 +181,10 @@ export interface ChatPlatform {
   findPosted?(channelId: string, key: string): Promise<{ messageId: string } | undefined>;
   updateMessage(channelId: string, messageId: string, message: ChatMessage): Promise<void>;
   postEphemeral(channelId: string, userId: string, message: ChatMessage): Promise<void>;
-  /** With a key, as postMessage: a platform that can tell returns the earlier upload instead. */
+  /**
+   * With a key, as postMessage: a platform that can tell returns the earlier upload instead. The
+   * bytes arrive as they are (`fileBytes`), with the file's content type where the platform takes one.
+   */
   uploadFile(channelId: string, file: FileUpload, options?: PostOptions): Promise<void>;
   /**
    * Whether an earlier `uploadFile` of this file (same name and title) is already in the channel,

@@ -42,12 +42,19 @@ export const ERROR_CODES = {
   // Alert webhooks (src/alerts/).
   'bot.alerts.invalid_payload': 'invalid',
 
+  // Diagnostic bundles (src/incidents/bundles.ts): one node at a time, one per node per while.
+  'bot.bundle.busy': 'conflict',
+  'bot.bundle.rate_limited': 'conflict',
+  'bot.bundle.closed': 'conflict',
+
   // Buttons (src/incidents/buttons.ts, the sandbox).
   'bot.button.unknown': 'invalid',
 
   // The ChatPlatform port: what every adapter raises the same way (src/chat/port.ts).
   'bot.chat.archived': 'conflict',
   'bot.chat.channel_not_found': 'not_found',
+  // A file larger than the platform takes (ChatPlatform.maxUploadBytes): as large on every retry.
+  'bot.chat.file_too_large': 'invalid',
   'bot.chat.forbidden': 'forbidden',
   'bot.chat.message_not_found': 'not_found',
   'bot.chat.name_taken': 'conflict',

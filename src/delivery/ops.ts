@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ChatMessage } from '../chat/message.ts';
-import type { FileUpload } from '../chat/port.ts';
+import { type FileUpload, isBase64, MIME_TYPE } from '../chat/port.ts';
 
 /**
  * The bot's chat calls, one entry per outbox op: its payload's schema. A payload is written to
@@ -29,11 +29,23 @@ export const chatMessageSchema: z.ZodType<ChatMessage> = z.object({
   mentions: z.array(z.string()).optional(),
 });
 
-const fileSchema: z.ZodType<FileUpload> = z.object({
-  filename: z.string().min(1),
-  title: z.string(),
-  content: z.string(),
-});
+/**
+ * A FileUpload as stored. Bytes ride as base64, checked here: Node's decoder skips what it does not
+ * know, so a damaged payload would reach chat as other bytes; this fails it when it is written.
+ * The content type ends up in a header (the sandbox serves the file), so it must be one.
+ */
+const fileSchema: z.ZodType<FileUpload> = z
+  .object({
+    filename: z.string().min(1),
+    title: z.string(),
+    content: z.string(),
+    encoding: z.enum(['utf8', 'base64']).optional(),
+    contentType: z.string().regex(MIME_TYPE, 'must be a MIME type such as application/gzip').optional(),
+  })
+  .refine((f) => f.encoding !== 'base64' || isBase64(f.content), {
+    path: ['content'],
+    message: 'is not valid base64',
+  });
 
 export const CHAT_OPS = {
   /** Open the incident's channel (or adopt the one an interrupted attempt made), then the rest. */

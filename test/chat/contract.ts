@@ -1,6 +1,7 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src/chat/message.ts';
-import type { ChatPlatform, InboundEvent } from '../../src/chat/port.ts';
+import type { ChatPlatform, FileUpload, InboundEvent } from '../../src/chat/port.ts';
 import { isBotError } from '../../src/core/index.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -25,6 +26,10 @@ export interface ChatHarness {
   /** Reads back what the platform shows in a channel (through its API or the fake's record). */
   messages(channelId: string): Promise<{ id: string; text: string; buttons: string[] }[]>;
   channel(channelId: string): Promise<{ name: string; topic: string; archived: boolean; members: string[] }>;
+  /** The files uploaded to a channel as the platform keeps them (its wire or the fake's record). */
+  files(channelId: string): Promise<UploadedFile[]>;
+  /** Whether the platform keeps the content type the bot gives a file, or why it takes none. */
+  readonly contentTypes: 'kept' | { readonly none: string };
   /**
    * How a person (`userId`) acts on the platform, sent the way the platform sends it (Socket Mode
    * envelopes, gateway packets, the sandbox page's requests); or why this chat has no inbound side.
@@ -32,6 +37,28 @@ export interface ChatHarness {
   readonly person: PersonDriver | { readonly none: string };
   close(): Promise<void>;
 }
+
+/** A file as it arrived: the bytes exactly, and the content type where the platform keeps one. */
+export interface UploadedFile {
+  readonly filename: string;
+  readonly title: string;
+  readonly bytes: Buffer;
+  readonly contentType: string | undefined;
+}
+
+/**
+ * Bytes no UTF-8 round trip keeps: gzip's magic number, a lone continuation byte, an overlong
+ * `/`, a UTF-16 surrogate half, 0xff and 0xfe, a NUL, then random bytes. Sent as text they would
+ * arrive with U+FFFD in their place.
+ */
+function binaryBytes(): Buffer {
+  return Buffer.concat([
+    Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x80, 0xc0, 0xaf, 0xed, 0xa0, 0x80, 0xff, 0xfe, 0x00]),
+    randomBytes(64 * 1024),
+  ]);
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** A person acting in a channel the bot and they are both in. Each resolves once it was sent. */
 export interface PersonDriver {
@@ -75,6 +102,9 @@ export function chatPlatformContract(name: string, make: () => Promise<ChatHarne
       expect(typeof c.modals).toBe('boolean');
       expect(typeof c.ephemeral).toBe('boolean');
       expect(c.maxTextLength).toBeGreaterThanOrEqual(2000);
+      // Every platform takes a diagnostic bundle of a few MiB.
+      expect(Number.isSafeInteger(h.chat.maxUploadBytes)).toBe(true);
+      expect(h.chat.maxUploadBytes).toBeGreaterThanOrEqual(8 * 1024 * 1024);
     });
 
     it('creates a channel with its topic, and refuses a taken name with bot.chat.name_taken (a conflict)', async () => {
@@ -160,27 +190,75 @@ export function chatPlatformContract(name: string, make: () => Promise<ChatHarne
       }
     });
 
-    it('finds a keyed upload again, or keeps a keyed upload from being uploaded twice', async () => {
-      const ref = await h.chat.createChannel({ name: 'inc-7-upload', topic: '', private: false });
-      const file = {
-        filename: 'INC-7-postmortem.md',
-        title: 'INC-7 post-mortem draft v1',
-        content: '# INC-7\n',
+    const uploads: [string, () => FileUpload][] = [
+      [
+        'text',
+        () => ({
+          filename: 'INC-7-postmortem.md',
+          title: 'INC-7 post-mortem draft v1',
+          content: '# INC-7\n',
+        }),
+      ],
+      [
+        'bytes',
+        () => ({
+          filename: 'nvidia-bug-report-gpu-node-7.tar.gz',
+          title: 'Diagnostic bundle of gpu-node-7',
+          content: binaryBytes().toString('base64'),
+          encoding: 'base64',
+          contentType: 'application/gzip',
+        }),
+      ],
+    ];
+    for (const [kind, make] of uploads) {
+      it(`finds a keyed upload (${kind}) again, or keeps a keyed upload from being uploaded twice`, async () => {
+        const ref = await h.chat.createChannel({ name: `inc-7-upload-${kind}`, topic: '', private: false });
+        const file = make();
+        const key = 'obKeyedUpload00000000001';
+        if (h.chat.findUploaded) {
+          // Slack takes no key with an upload: the outbox looks for it before uploading again.
+          expect(await h.chat.findUploaded(ref.id, file)).toBe(false);
+          await h.chat.uploadFile(ref.id, file, { key });
+          expect(await h.chat.findUploaded(ref.id, file)).toBe(true);
+          expect(await h.chat.findUploaded(ref.id, { ...file, title: `${file.title} v2` })).toBe(false);
+        } else {
+          await h.chat.uploadFile(ref.id, file, { key });
+          await h.chat.uploadFile(ref.id, file, { key });
+          expect(await h.messages(ref.id)).toHaveLength(1);
+        }
+        expect(await h.files(ref.id)).toHaveLength(1);
+      });
+    }
+
+    it('uploads bytes as they are (not as text), with their content type where the platform keeps one', async () => {
+      const ref = await h.chat.createChannel({ name: 'inc-10-bundle', topic: '', private: false });
+      const bytes = binaryBytes();
+      // The case that matters: bytes a UTF-8 round trip would change.
+      expect(Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes)).toBe(false);
+      const file: FileUpload = {
+        filename: 'nvidia-bug-report-gpu-node-5.tar.gz',
+        title: 'Diagnostic bundle of gpu-node-5',
+        content: bytes.toString('base64'),
+        encoding: 'base64',
+        contentType: 'application/gzip',
       };
-      const key = 'obKeyedUpload00000000001';
-      if (h.chat.findUploaded) {
-        // Slack takes no key with an upload: the outbox looks for it before uploading again.
-        expect(await h.chat.findUploaded(ref.id, file)).toBe(false);
-        await h.chat.uploadFile(ref.id, file, { key });
-        expect(await h.chat.findUploaded(ref.id, file)).toBe(true);
-        expect(await h.chat.findUploaded(ref.id, { ...file, title: 'INC-7 post-mortem draft v2' })).toBe(
-          false,
-        );
-      } else {
-        await h.chat.uploadFile(ref.id, file, { key });
-        await h.chat.uploadFile(ref.id, file, { key });
-        expect(await h.messages(ref.id)).toHaveLength(1);
-      }
+      await h.chat.uploadFile(ref.id, file, { key: 'obBinaryUpload0000000001' });
+      const files = await h.files(ref.id);
+      expect(files.map((f) => [f.filename, f.title])).toEqual([[file.filename, file.title]]);
+      const got = files[0]!;
+      // Compared by length and digest: a failing toEqual of two 64 KiB buffers says nothing readable.
+      expect([got.bytes.length, sha256(got.bytes)]).toEqual([bytes.length, sha256(bytes)]);
+      if (h.contentTypes === 'kept') expect(got.contentType).toBe('application/gzip');
+    });
+
+    it('uploads text as UTF-8, as it always did', async () => {
+      const ref = await h.chat.createChannel({ name: 'inc-11-text', topic: '', private: false });
+      const content = '# INC-11 — GPU 3 fell off the bus 🔥\n\nXid 79 on gpu-node-3.\n';
+      await h.chat.uploadFile(ref.id, { filename: 'INC-11-postmortem.md', title: 'INC-11 draft', content });
+      const [got] = await h.files(ref.id);
+      expect(got?.bytes.toString('utf8')).toBe(content);
+      // The platforms always sent the post-mortem as Markdown.
+      if (h.contentTypes === 'kept') expect(got?.contentType).toMatch(/^text\/markdown\b/);
     });
 
     it('resolves people and renders mentions and channel links', async () => {

@@ -65,6 +65,18 @@ function discordHarness(fake: FakeDiscord, chat: DiscordChat): ChatHarness {
         members: fake.viewers(channelId),
       };
     },
+    async files(channelId) {
+      // The adapter posts a file with its title as the message's text.
+      return fake.messages(channelId).flatMap((m) =>
+        m.attachments.map((a) => ({
+          filename: a.filename,
+          title: m.content.replace(/^📎 /, ''),
+          bytes: a.bytes,
+          contentType: a.contentType,
+        })),
+      );
+    },
+    contentTypes: 'kept',
     close: () => fake.close(),
   };
 }

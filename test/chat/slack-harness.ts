@@ -61,6 +61,20 @@ export function slackHarness(
       if (!c) throw new Error(`no channel ${channelId}`);
       return { name: c.name, topic: c.topic, archived: c.archived, members: c.members };
     },
+    async files(channelId) {
+      return fake
+        .files()
+        .filter((f) => f.completed && f.channel === channelId)
+        .map((f) => ({
+          filename: f.filename,
+          title: f.title,
+          bytes: f.bytes ?? Buffer.alloc(0),
+          contentType: undefined,
+        }));
+    },
+    contentTypes: {
+      none: 'Slack takes no content type with an upload: it types a file by its name (WebClient: "indicate file type … via the required filename property")',
+    },
     // The contract stops the chat first; only then may the fake go.
     close: () => fake.close(),
   };

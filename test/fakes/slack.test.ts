@@ -228,6 +228,20 @@ describe('fake Slack Web API, through the real WebClient', () => {
     expect(message).toMatchObject({ text: 'Triage for gpu-node-5', files: [file!.id], byBot: true });
   });
 
+  it('keeps uploaded bytes exactly, and refuses a `length` over its limit as Slack does', async () => {
+    // Bytes no UTF-8 round trip keeps (a lone continuation byte, 0xff, a NUL).
+    const bytes = Buffer.from([0x1f, 0x8b, 0x08, 0x80, 0xff, 0xfe, 0x00, 0xc0, 0xaf]);
+    await client.filesUploadV2({ channel_id: 'C0INCIDENTS', file: bytes, filename: 'a.tar.gz', title: 'A' });
+    const [file] = fake.files();
+    expect(file?.bytes?.equals(bytes)).toBe(true);
+    expect(file).toMatchObject({ length: bytes.length, completed: true });
+    // Slack's 1 GB: one byte more is refused before any upload URL is handed out.
+    expect(
+      await slackError(client.files.getUploadURLExternal({ filename: 'b.tar.gz', length: 1_000_000_001 })),
+    ).toBe('file_upload_size_restricted');
+    expect(fake.files()).toHaveLength(1);
+  });
+
   it('accepts JSON bodies with a bearer token, and raw bytes at the upload URL', async () => {
     const res = await fetch(`${fake.url}chat.postMessage`, {
       method: 'POST',

@@ -20,15 +20,19 @@ import {
 import type { Logger } from 'pino';
 import { type Actor, BotError, DISCORD_LIMITS, graphemeHead } from '../../core/index.ts';
 import type { ChatButton, ChatMessage } from '../message.ts';
-import type {
-  ChannelRef,
-  ChatCapabilities,
-  ChatPlatform,
-  CreateChannelInput,
-  FileUpload,
-  InboundHandler,
-  PostOptions,
+import {
+  assertUploadFits,
+  type ChannelRef,
+  type ChatCapabilities,
+  type ChatPlatform,
+  type CreateChannelInput,
+  type FileUpload,
+  fileBytes,
+  fileContentType,
+  type InboundHandler,
+  type PostOptions,
 } from '../port.ts';
+import { discordUploadLimit } from '../upload-limits.ts';
 import { ChannelEditPacer } from './edit-pacer.ts';
 import { discordError, MESSAGE_CONTENT_HINT } from './errors.ts';
 import { registerListeners } from './listeners.ts';
@@ -187,6 +191,14 @@ export class DiscordChat implements ChatPlatform {
   get guild(): Guild {
     if (!this.guildRef) throw new BotError('bot.chat.not_started', 'Discord is not connected yet.');
     return this.guildRef;
+  }
+
+  /**
+   * The server's limit per file, from its boost tier as the gateway keeps it (a boost or its end
+   * arrives as GUILD_UPDATE); before the bot is connected, the default of a server without boosts.
+   */
+  get maxUploadBytes(): number {
+    return discordUploadLimit(this.guildRef?.premiumTier);
   }
 
   get connected(): boolean {
@@ -660,6 +672,9 @@ export class DiscordChat implements ChatPlatform {
   }
 
   async uploadFile(channelId: string, file: FileUpload, options: PostOptions = {}): Promise<void> {
+    // Refused here rather than by Discord's 413 (40005): same outcome, without sending megabytes.
+    assertUploadFits('Discord', this.maxUploadBytes, file);
+    const data = fileBytes(file);
     try {
       await this.client.rest.post(Routes.channelMessages(channelId), {
         body: {
@@ -668,9 +683,7 @@ export class DiscordChat implements ChatPlatform {
           // As for posts: a repeat of the key within Discord's nonce window returns the first upload.
           ...nonceFields(options.key),
         },
-        files: [
-          { name: file.filename, data: Buffer.from(file.content, 'utf8'), contentType: 'text/markdown' },
-        ],
+        files: [{ name: file.filename, data, contentType: fileContentType(file) }],
       });
     } catch (err) {
       throw discordError('upload a file', err);

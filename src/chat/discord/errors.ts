@@ -12,6 +12,7 @@ const CODE_TEXT: Record<number, string> = {
   10013: 'no such user',
   30013: 'the server has 500 channels, Discord’s limit; delete old incident channels',
   40001: 'DISCORD_TOKEN is not valid',
+  40005: 'the file is larger than this server takes (Request entity too large)',
   50001: 'the bot cannot see that channel (Missing Access)',
   50013:
     'the bot lacks a permission there; re-invite it with the URL in the README (Manage Channels, Manage Roles)',
@@ -30,6 +31,8 @@ const CODE_KIND: Record<number, ErrorKind> = {
   10013: 'not_found',
   30013: 'conflict',
   40001: 'forbidden',
+  // HTTP 413: a file over the server's limit is as large on every retry.
+  40005: 'invalid',
   50001: 'forbidden',
   50013: 'forbidden',
   50035: 'invalid',

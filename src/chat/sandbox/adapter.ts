@@ -1,16 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { type Actor, BotError } from '../../core/index.ts';
 import type { ChatMessage, Reply } from '../message.ts';
-import type {
-  ChannelRef,
-  ChatCapabilities,
-  ChatPlatform,
-  CreateChannelInput,
-  FileUpload,
-  InboundEvent,
-  InboundHandler,
-  PostOptions,
+import {
+  assertUploadFits,
+  type ChannelRef,
+  type ChatCapabilities,
+  type ChatPlatform,
+  type CreateChannelInput,
+  type FileUpload,
+  fileBytes,
+  fileSize,
+  type InboundEvent,
+  type InboundHandler,
+  type PostOptions,
 } from '../port.ts';
+import { SANDBOX_MAX_UPLOAD_BYTES } from '../upload-limits.ts';
 import { ANNOUNCE_CHANNEL, type SandboxWorkspace } from './workspace.ts';
 
 export interface SandboxUser {
@@ -35,6 +39,7 @@ export class SandboxChat implements ChatPlatform {
     fileUpload: true,
     maxTextLength: 3900,
   };
+  readonly maxUploadBytes = SANDBOX_MAX_UPLOAD_BYTES;
   private handler: InboundHandler | undefined;
 
   constructor(
@@ -154,14 +159,31 @@ export class SandboxChat implements ChatPlatform {
   }
 
   async uploadFile(channelId: string, file: FileUpload, options: PostOptions = {}): Promise<void> {
-    // The page shows the file as a download and, for Markdown, rendered (collapsible), as Slack
-    // and Discord show an attachment: the message itself only names it.
+    assertUploadFits('the sandbox', this.maxUploadBytes, file);
+    // The page shows the file as a download and, for Markdown text, rendered (collapsible), as
+    // Slack and Discord show an attachment: the message itself only names it. Bytes are kept as
+    // base64 (the row is JSON text) and served decoded (files.ts); fileBytes refuses damaged
+    // base64, as it does for every platform.
+    const binary = file.encoding === 'base64';
     await this.workspace.post(
       channelId,
       null,
       { text: `${file.title} (${file.filename})`, header: `📎 ${file.title}`, context: [file.filename] },
       options.key ? `M${options.key}` : undefined,
-      { filename: file.filename, content: file.content },
+      // Text as it always was, name and content; bytes with what the page shows without them.
+      binary
+        ? {
+            filename: file.filename,
+            content: fileBytes(file).toString('base64'),
+            encoding: 'base64',
+            size: fileSize(file),
+            ...(file.contentType ? { contentType: file.contentType } : {}),
+          }
+        : {
+            filename: file.filename,
+            content: file.content,
+            ...(file.contentType ? { contentType: file.contentType } : {}),
+          },
     );
   }
 

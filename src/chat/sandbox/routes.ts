@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { BotError, describeIssue } from '../../core/index.ts';
 import { type Router, readJson, sendJson } from '../../http/router.ts';
 import type { SandboxChat } from './adapter.ts';
+import { sendFile, withoutBytes } from './files.ts';
 import { assertWritable, type SandboxChannel, type WorkspaceEvent } from './workspace.ts';
 
 /**
@@ -127,7 +128,21 @@ export function registerSandboxRoutes(router: Router, chat: SandboxChat): void {
     const user = new URL(req.url ?? '/', 'http://x').searchParams.get('user') ?? '';
     const channel = await access(chat, user, params.id ?? '', false);
     const messages = await chat.workspace.listMessages(channel.id, user);
-    sendJson(res, 200, { channel, messages });
+    // A file's bytes come from its own route when it is downloaded, not with every refresh.
+    sendJson(res, 200, { channel, messages: messages.map(withoutBytes) });
+  });
+
+  router.on('GET', '/sandbox/api/messages/:id/file', async (req, res, params) => {
+    const user = new URL(req.url ?? '/', 'http://x').searchParams.get('user') ?? '';
+    chat.user(user);
+    const m = await chat.workspace.getMessage(params.id ?? '');
+    await access(chat, user, m.channelId, false);
+    if (!m.file || m.deletedAt) {
+      throw new BotError('bot.chat.message_not_found', 'That message has no file.', {
+        hint: 'It was deleted, or never had one; reload the page.',
+      });
+    }
+    sendFile(res, m.file);
   });
 
   router.on('POST', '/sandbox/api/send', async (req, res) => {

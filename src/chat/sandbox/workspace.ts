@@ -70,10 +70,17 @@ export interface SandboxMessage {
   readonly file?: SandboxFile;
 }
 
-/** An uploaded file, kept with its message (in its body, beside the ChatMessage). */
+/**
+ * An uploaded file, kept with its message (in its body, beside the ChatMessage): text as it is,
+ * bytes in base64 (rows written before files could be bytes have no `encoding`: text).
+ */
 export interface SandboxFile {
   readonly filename: string;
   readonly content: string;
+  readonly encoding?: 'utf8' | 'base64';
+  readonly contentType?: string;
+  /** In bytes, of a base64 file: the page shows it without fetching the bytes. */
+  readonly size?: number;
 }
 
 export type WorkspaceEvent =

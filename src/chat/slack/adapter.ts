@@ -4,15 +4,18 @@ import type { Logger } from 'pino';
 import { type Actor, BotError, graphemeHead, isBotError, SLACK_LIMITS } from '../../core/index.ts';
 import { chatRateLimited } from '../../metrics.ts';
 import type { ChatMessage, Reply } from '../message.ts';
-import type {
-  ChannelRef,
-  ChatCapabilities,
-  ChatPlatform,
-  CreateChannelInput,
-  FileUpload,
-  InboundHandler,
-  PostOptions,
+import {
+  assertUploadFits,
+  type ChannelRef,
+  type ChatCapabilities,
+  type ChatPlatform,
+  type CreateChannelInput,
+  type FileUpload,
+  fileBytes,
+  type InboundHandler,
+  type PostOptions,
 } from '../port.ts';
+import { SLACK_MAX_UPLOAD_BYTES } from '../upload-limits.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { isSlackError, slackApiError, slackError } from './errors.ts';
 import { registerListeners } from './listeners.ts';
@@ -44,6 +47,11 @@ export interface SlackOptions {
    * slower retries take over. Default: 8 retries, backing off from 250 ms to 30 s.
    */
   readonly retryConfig?: RetryOptions;
+  /**
+   * The largest file to send. Default: Slack's 1 GB (upload-limits.ts); a workspace whose admins
+   * restrict uploads (Slack then answers `file_upload_size_restricted`) takes less.
+   */
+  readonly maxUploadBytes?: number;
 }
 
 /** The metadata event type of the bot's keyed posts (Slack message metadata). */
@@ -63,6 +71,7 @@ export class SlackChat implements ChatPlatform {
     fileUpload: true,
     maxTextLength: SLACK_LIMITS.sectionText,
   };
+  readonly maxUploadBytes: number;
   readonly app: App;
   readonly client: WebClient;
   readonly outbound: SlackOutbound;
@@ -75,6 +84,7 @@ export class SlackChat implements ChatPlatform {
   private readonly topics = new Map<string, string>();
 
   constructor(private readonly options: SlackOptions) {
+    this.maxUploadBytes = options.maxUploadBytes ?? SLACK_MAX_UPLOAD_BYTES;
     const logger = boltLogger(options.logger);
     const clientOptions = {
       ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
@@ -370,13 +380,20 @@ export class SlackChat implements ChatPlatform {
     );
   }
 
+  /**
+   * Text goes as `content`, bytes as `file` (a Buffer, sent as it is). Slack takes no content type:
+   * it types the file by its name's extension (WebClient: "indicate file type … via the required
+   * filename property"), so `file.contentType` has nowhere to go.
+   */
   async uploadFile(channelId: string, file: FileUpload): Promise<void> {
+    assertUploadFits('Slack', this.maxUploadBytes, file);
+    const data = file.encoding === 'base64' ? { file: fileBytes(file) } : { content: file.content };
     try {
       await this.client.filesUploadV2({
         channel_id: channelId,
         filename: file.filename,
         title: file.title,
-        content: file.content,
+        ...data,
       });
     } catch (err) {
       throw slackError('files.uploadV2', err);

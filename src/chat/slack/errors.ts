@@ -18,6 +18,8 @@ const SLACK_ERRORS: Readonly<Record<string, { readonly kind: ErrorKind; readonly
   user_not_found: { kind: 'not_found' },
   users_not_found: { kind: 'not_found' },
   is_archived: { kind: 'conflict', text: 'the channel is archived' },
+  // files.getUploadURLExternal: larger than the workspace takes; as large on every retry.
+  file_upload_size_restricted: { kind: 'invalid', text: 'the file is larger than this workspace takes' },
   is_inactive: { kind: 'conflict' },
   already_archived: { kind: 'conflict' },
   already_in_channel: { kind: 'conflict' },

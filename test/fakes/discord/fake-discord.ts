@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { discordUploadLimit } from '../../../src/chat/upload-limits.ts';
 import { type DiscordFault, DiscordFaultQueue } from './faults.ts';
 import { FakeGateway } from './gateway.ts';
 import { allowedMentionsProblem, NOBODY, notifiedBy } from './mentions.ts';
 import {
   BOT_ROLE_PERMISSIONS,
+  type FakeAttachment,
   type FakeChannel,
   type FakeMessage,
   type Overwrite,
@@ -31,6 +33,21 @@ export interface FakeDiscordOptions {
    * minutes"; the fake takes the short end, so nothing passes here that could fail there.
    */
   readonly nonceWindowMs?: number;
+  /** The server's boost tier (default 0), which the bot reads its upload limit from. */
+  readonly premiumTier?: 0 | 1 | 2 | 3;
+  /**
+   * The largest file the fake takes, per file (Discord: "The file upload size limit applies to
+   * each file in a request"); above it 413 with code 40005. Default: Discord's for the tier
+   * (src/chat/upload-limits.ts). Set lower than the tier's to see the fake refuse what the bot sends.
+   */
+  readonly maxUploadBytes?: number;
+}
+
+/** A file of a multipart request, as it came. */
+interface UploadedFile {
+  readonly name: string;
+  readonly bytes: Buffer;
+  readonly contentType: string | undefined;
 }
 
 /** A channel put in place before the test, as people (or an earlier run of the bot) left it. */
@@ -89,7 +106,7 @@ interface Parsed {
   readonly method: string;
   readonly url: URL;
   readonly body: Record<string, any>;
-  readonly files: { name: string; content: string }[];
+  readonly files: UploadedFile[];
   readonly authed: boolean;
 }
 
@@ -135,6 +152,7 @@ export class FakeDiscord {
 
   constructor(readonly options: FakeDiscordOptions = {}) {
     this.world = new World(options.botPermissions ?? BOT_ROLE_PERMISSIONS);
+    this.world.premiumTier = options.premiumTier ?? 0;
     const sre = this.world.addRole('SRE');
     const ml = this.world.addRole('ML Platform');
     this.roles = { sre, ml };
@@ -147,6 +165,11 @@ export class FakeDiscord {
       general: this.world.addChannel('general').id,
       incidents: this.world.addChannel('incidents').id,
     };
+  }
+
+  /** The largest file the fake takes (see FakeDiscordOptions.maxUploadBytes). */
+  get maxUploadBytes(): number {
+    return this.options.maxUploadBytes ?? discordUploadLimit(this.world.premiumTier);
   }
 
   /** REST base for DISCORD_API_URL (discord.js appends /v10). */
@@ -377,7 +400,7 @@ export class FakeDiscord {
       entitlements: [],
       authorizing_integration_owners: { '0': this.guildId },
       context: 0,
-      attachment_size_limit: 10_485_760,
+      attachment_size_limit: this.maxUploadBytes,
       ...extra,
     };
     const interaction: FakeInteraction = {
@@ -493,7 +516,7 @@ export class FakeDiscord {
     authorId: string,
     body: Record<string, any>,
     type = 0,
-    files: { name: string; content: string }[] = [],
+    files: UploadedFile[] = [],
     ephemeralTo?: string,
     nonce?: string | number,
   ): FakeMessage {
@@ -504,7 +527,14 @@ export class FakeDiscord {
       content: body.content ?? '',
       embeds: body.embeds ?? [],
       components: body.components ?? [],
-      attachments: files.map((f) => ({ id: snowflake(), filename: f.name, content: f.content })),
+      attachments: files.map(
+        (f): FakeAttachment => ({
+          id: snowflake(),
+          filename: f.name,
+          bytes: f.bytes,
+          contentType: f.contentType,
+        }),
+      ),
       timestamp: new Date().toISOString(),
       edited_timestamp: null,
       type,
@@ -543,11 +573,7 @@ export class FakeDiscord {
     return earlier;
   }
 
-  private patchMessage(
-    m: FakeMessage,
-    body: Record<string, any>,
-    files: { name: string; content: string }[] = [],
-  ) {
+  private patchMessage(m: FakeMessage, body: Record<string, any>, files: UploadedFile[] = []) {
     const next = {
       content: 'content' in body ? (body.content ?? '') : m.content,
       embeds: 'embeds' in body ? (body.embeds ?? []) : m.embeds,
@@ -960,7 +986,7 @@ export class FakeDiscord {
     const url = new URL(req.url ?? '/', this.url);
     const type = req.headers['content-type'] ?? '';
     let body: Record<string, any> = {};
-    const files: { name: string; content: string }[] = [];
+    const files: UploadedFile[] = [];
     if (type.startsWith('multipart/form-data')) {
       const form = await new Request('http://fake/', {
         method: 'POST',
@@ -969,7 +995,13 @@ export class FakeDiscord {
       }).formData();
       for (const [key, value] of form.entries()) {
         if (key === 'payload_json') body = JSON.parse(String(value));
-        else if (typeof value !== 'string') files.push({ name: value.name, content: await value.text() });
+        else if (typeof value !== 'string')
+          files.push({
+            name: value.name,
+            // The bytes as sent: never through text, which would replace invalid UTF-8.
+            bytes: Buffer.from(await value.arrayBuffer()),
+            contentType: value.type || undefined,
+          });
       }
     } else if (raw.length > 0) {
       body = JSON.parse(raw.toString('utf8'));
@@ -986,12 +1018,15 @@ export class FakeDiscord {
     const path = decodeURIComponent((req.url ?? '/').split('?')[0]!).replace(/^\/api\/v10/, '');
     try {
       parsed = await this.parse(req);
+      // Discord refuses the whole request, before anything else, when one file is over the limit.
+      if (parsed.files.some((f) => f.bytes.length > this.maxUploadBytes))
+        throw new HttpError(413, 40005, 'Request entity too large');
       const route = this.routes.find(([method, re]) => method === parsed!.method && re.test(path));
       if (!route) throw new HttpError(404, 0, `404: Not Found (${req.method} ${path})`);
       // Interaction callbacks and their webhooks are authorised by the interaction token.
       const tokenAuth = /^\/(interactions|webhooks)\//.test(path);
       if (!tokenAuth && !parsed.authed) throw new HttpError(401, 0, '401: Unauthorized');
-      fault = this.faults.take(parsed.method, path);
+      fault = this.faults.take(parsed.method, path, parsed.files.length > 0);
       if (!fault || fault.applied) out = await route[2](route[1].exec(path)!, parsed);
       if (out === undefined) status = 204;
     } catch (err) {

@@ -10,11 +10,14 @@
  * - `applied: true`: the request takes effect before the fault answers, as when Discord did the
  *   work and the answer was lost on the way back: a blind retry would do it twice. By default a
  *   faulted request changes nothing.
+ * - `withFiles: true`: only a request that uploads files matches (a file upload and a post share
+ *   their path).
  */
-export type DiscordFault =
-  | { readonly status: 500 | 502 | 503 | 504; readonly applied?: boolean }
-  | { readonly drop: true; readonly applied?: boolean }
-  | { readonly reset: true; readonly applied?: boolean };
+export type DiscordFault = (
+  | { readonly status: 500 | 502 | 503 | 504 }
+  | { readonly drop: true }
+  | { readonly reset: true }
+) & { readonly applied?: boolean; readonly withFiles?: boolean };
 
 interface Queued {
   readonly method: string;
@@ -32,8 +35,10 @@ export class DiscordFaultQueue {
   }
 
   /** Takes the next fault for this request, if any. */
-  take(method: string, path: string): DiscordFault | undefined {
-    const i = this.queue.findIndex((q) => q.method === method && q.path.test(path));
+  take(method: string, path: string, hasFiles = false): DiscordFault | undefined {
+    const i = this.queue.findIndex(
+      (q) => q.method === method && q.path.test(path) && (!q.fault.withFiles || hasFiles),
+    );
     if (i < 0) return undefined;
     const q = this.queue[i]!;
     q.remaining -= 1;

@@ -80,6 +80,13 @@ export interface FakeChannel {
   last_message_id: string | null;
 }
 
+export interface FakeAttachment {
+  id: string;
+  filename: string;
+  bytes: Buffer;
+  contentType: string | undefined;
+}
+
 export interface FakeMessage {
   id: string;
   channel_id: string;
@@ -87,7 +94,8 @@ export interface FakeMessage {
   content: string;
   embeds: Record<string, any>[];
   components: Record<string, any>[];
-  attachments: { id: string; filename: string; content: string }[];
+  /** The files as they arrived: their bytes exactly, and the content type of their form part. */
+  attachments: FakeAttachment[];
   timestamp: string;
   edited_timestamp: string | null;
   type: number;
@@ -129,6 +137,8 @@ export function snowflakeTime(id: string): number {
 export class World {
   readonly guildId = snowflake();
   readonly guildName = 'Fleet Ops';
+  /** The server's boost tier (GUILD_CREATE's `premium_tier`), which sets its upload limit. */
+  premiumTier: 0 | 1 | 2 | 3 = 0;
   readonly applicationId: string;
   readonly users = new Map<string, FakeUser>();
   readonly members = new Map<string, FakeMember>();
@@ -315,7 +325,8 @@ export class World {
       attachments: m.attachments.map((a) => ({
         id: a.id,
         filename: a.filename,
-        size: a.content.length,
+        size: a.bytes.length,
+        ...(a.contentType ? { content_type: a.contentType } : {}),
         url: `https://cdn.example/${a.id}/${a.filename}`,
         proxy_url: `https://cdn.example/${a.id}/${a.filename}`,
       })),
@@ -355,7 +366,7 @@ export class World {
       vanity_url_code: null,
       description: null,
       banner: null,
-      premium_tier: 0,
+      premium_tier: this.premiumTier,
       preferred_locale: 'en-US',
       public_updates_channel_id: null,
       nsfw_level: 0,

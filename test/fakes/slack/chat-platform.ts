@@ -1,12 +1,14 @@
 import type { ChatMessage } from '../../../src/chat/message.ts';
-import type {
-  ChannelRef,
-  ChatCapabilities,
-  ChatPlatform,
-  CreateChannelInput,
-  FileUpload,
-  InboundHandler,
-  PostOptions,
+import {
+  assertUploadFits,
+  type ChannelRef,
+  type ChatCapabilities,
+  type ChatPlatform,
+  type CreateChannelInput,
+  type FileUpload,
+  fileBytes,
+  type InboundHandler,
+  type PostOptions,
 } from '../../../src/chat/port.ts';
 import { slackApiError, slackErrorKind } from '../../../src/chat/slack/errors.ts';
 import { type Actor, BotError } from '../../../src/core/index.ts';
@@ -88,6 +90,11 @@ export class FakeSlackChat implements ChatPlatform {
     private readonly origin: () => string,
     private readonly options: FakeSlackChatOptions = {},
   ) {}
+
+  /** What the fake's files.getUploadURLExternal takes, refused here first as the adapter does. */
+  get maxUploadBytes(): number {
+    return this.ws.maxUploadBytes;
+  }
 
   private get bot(): string {
     return this.ws.identity.botUserId;
@@ -213,7 +220,8 @@ export class FakeSlackChat implements ChatPlatform {
   }
 
   async uploadFile(channelId: string, file: FileUpload): Promise<void> {
-    const bytes = Buffer.from(file.content, 'utf8');
+    assertUploadFits('Slack', this.maxUploadBytes, file);
+    const bytes = fileBytes(file);
     const f = unwrap(
       startUpload(this.ws, this.bot, { filename: file.filename, length: bytes.length }),
       'files.getUploadURLExternal',

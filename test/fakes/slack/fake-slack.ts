@@ -40,6 +40,8 @@ export interface FakeSlackOptions {
   readonly pingIntervalMs?: number;
   /** trigger_id lifetime for views.open; Slack's is 3 s, the default. */
   readonly triggerTtlMs?: number;
+  /** The largest file files.getUploadURLExternal takes; Slack's 1 GB (upload-limits.ts), the default. */
+  readonly maxUploadBytes?: number;
 }
 
 /**
@@ -81,6 +83,7 @@ export class FakeSlack {
         botName: 'incident-bot',
       },
       options.triggerTtlMs ?? DEFAULT_TRIGGER_TTL_MS,
+      options.maxUploadBytes,
     );
     this.build = new PayloadBuilder(this.ws, () => this.origin);
     this.socket = new SocketModeServer(this.ws.ids, {
@@ -271,6 +274,7 @@ export class FakeSlack {
       uploaded: f.content !== undefined,
       completed: f.completed,
       content: f.content?.toString('utf8'),
+      bytes: f.content ? Buffer.from(f.content) : undefined,
       channel: f.channel,
       initialComment: f.initialComment,
       threadTs: f.threadTs,

@@ -176,6 +176,8 @@ export interface FakeFile {
   readonly completed: boolean;
   /** The uploaded bytes as UTF-8 text. */
   readonly content: string | undefined;
+  /** The uploaded bytes, exactly. */
+  readonly bytes: Buffer | undefined;
   readonly channel: string | undefined;
   readonly initialComment: string | undefined;
   readonly threadTs: string | undefined;

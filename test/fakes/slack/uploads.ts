@@ -4,7 +4,8 @@ import type { Workspace } from './workspace.ts';
 
 /**
  * The v2 upload flow WebClient.filesUploadV2 uses: files.getUploadURLExternal hands out an upload
- * URL and a file id; the bytes are POSTed there (WebClient sends multipart, raw bytes work too);
+ * URL and a file id for a `length` up to the workspace's limit (else `file_upload_size_restricted`);
+ * the bytes are POSTed there and kept as they are (WebClient sends them raw, multipart works too);
  * files.completeUploadExternal with `files=[{id,title}]` and `channel_id` shares them in one
  * message. Completing a file that was never uploaded answers `file_not_found`.
  */
@@ -17,6 +18,8 @@ export function startUpload(
   if (!input.filename) return fail('invalid_arguments');
   // "missing_argument: … Typically only occurs when the length provided is 0."
   if (!input.length || !Number.isFinite(input.length) || input.length <= 0) return fail('missing_argument');
+  // The method page's refusal of a size the workspace does not take; nothing is handed out.
+  if (input.length > ws.maxUploadBytes) return fail('file_upload_size_restricted');
   const f: FileRecord = {
     id: ws.ids.next('F'),
     ticket: ws.ids.ticket(),

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { SLACK_MAX_UPLOAD_BYTES } from '../../../src/chat/upload-limits.ts';
 import { blockErrors, LIMITS } from './block-kit.ts';
 import { channelNameError } from './channel-name.ts';
 import { IdFactory } from './ids.ts';
@@ -64,6 +65,8 @@ export class Workspace {
   constructor(
     readonly identity: WorkspaceIdentity,
     readonly triggerTtlMs: number = DEFAULT_TRIGGER_TTL_MS,
+    /** The largest file files.getUploadURLExternal takes (Slack's 1 GB unless a test says less). */
+    readonly maxUploadBytes: number = SLACK_MAX_UPLOAD_BYTES,
   ) {
     for (const u of SEED_USERS) this.users.set(u.id, u);
     this.users.set(identity.botUserId, {

@@ -286,15 +286,30 @@ function markdownHtml(md) {
   return out.join('');
 }
 
+/** A size as people read it: `512 B`, `41.2 KiB`, `1.2 MiB`, as the bot says sizes in chat. */
+function formatSize(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
 /**
- * A file the bot uploaded: a download link with its name and size, and its text below,
- * collapsible: Markdown rendered, anything else as it is.
+ * A file the bot uploaded: a download link with its name and size. Text (the post-mortem draft)
+ * comes with the message and is shown below, collapsible: Markdown rendered, anything else as it
+ * is. Bytes (a diagnostic bundle) come only when downloaded, from the file's own route.
  */
 function fileElement(m) {
-  const { filename, content } = m.file;
+  const file = m.file;
+  if (file.encoding === 'base64') return binaryFileElement(m);
+  const { filename, content } = file;
   const bytes = new TextEncoder().encode(content).length;
-  const size = bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KB`;
-  const type = /\.md$/i.test(filename) ? 'text/markdown' : 'text/plain';
+  const type = file.contentType?.split(';')[0] ?? (/\.md$/i.test(filename) ? 'text/markdown' : 'text/plain');
   const download = h(
     'a',
     {
@@ -328,8 +343,37 @@ function fileElement(m) {
   return h(
     'div',
     { class: 'file', 'data-testid': 'file' },
-    h('div', { class: 'file-head' }, download, h('span', { class: 'file-size', text: size })),
+    h('div', { class: 'file-head' }, download, h('span', { class: 'file-size', text: formatSize(bytes) })),
     details,
+  );
+}
+
+/**
+ * A file of bytes: its name and size, and a link that downloads it as it was sent (the message's
+ * header above it carries the title). Nothing to read in place: it is not text.
+ */
+function binaryFileElement(m) {
+  const { filename, size } = m.file;
+  const download = h(
+    'a',
+    {
+      class: 'file-download',
+      'data-testid': 'file-download',
+      href: `${API}/messages/${enc(m.id)}/file?user=${enc(state.user)}`,
+      download: filename,
+    },
+    h('span', { 'aria-hidden': 'true', text: '📦 ' }),
+    h('span', { class: 'file-name', text: filename }),
+  );
+  return h(
+    'div',
+    { class: 'file', 'data-testid': 'file' },
+    h(
+      'div',
+      { class: 'file-head' },
+      download,
+      h('span', { class: 'file-size', 'data-testid': 'file-size', text: `· ${formatSize(size ?? 0)}` }),
+    ),
   );
 }
 
