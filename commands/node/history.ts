@@ -4,6 +4,7 @@ import { defineCommand } from '../../src/commands/define.ts';
 import { nodeOption } from '../../src/commands/options.ts';
 import { type Incident, plural } from '../../src/core/index.ts';
 import { incidentRef } from '../../src/incidents/format.ts';
+import { findingWords } from '../../src/incidents/hardware-memory.ts';
 
 const DAYS = 'must be a whole number of days from 1 to 90';
 /** Lines per part of the answer; the rest are counted. */
@@ -19,7 +20,8 @@ function capped(lines: readonly string[], what: string): string {
 export default defineCommand({
   group: 'node',
   name: 'history',
-  description: 'What the bot remembers of a node: its incidents, GPU Xids by serial, and mitigations',
+  description:
+    'What the bot remembers of a node: its incidents, GPU Xids and findings by serial, and mitigations',
   options: z.object({
     node: nodeOption,
     days: z.coerce
@@ -40,7 +42,7 @@ export default defineCommand({
     const { events, actions, incidents } = await ctx.services.triage.memory.nodeHistory(o.node, o.days);
     const header = `📜 ${o.node}: the last ${plural(o.days, 'day')}`;
     if (events.length === 0 && actions.length === 0) {
-      const why = 'nothing remembered (no Xids seen by triage, no mitigations)';
+      const why = 'nothing remembered (no Xids or GPU findings seen by triage, no mitigations)';
       // A misspelt name remembers nothing too: say when the fleet does not know it either.
       const unknown = ctx.services.nodes.has(o.node)
         ? ''
@@ -48,7 +50,7 @@ export default defineCommand({
       return ephemeral({
         text: `${header}: ${why}.${unknown}`,
         header,
-        sections: [`Nothing remembered: no Xids seen by triage, no mitigations.${unknown}`],
+        sections: [`Nothing remembered: no Xids or GPU findings seen by triage, no mitigations.${unknown}`],
       });
     }
     // A private incident the asker cannot see is named by number only.
@@ -66,18 +68,24 @@ export default defineCommand({
           ? `${incidentRef(i)} · ${i.severity} · ${i.status} · ${i.title}`
           : `${incidentRef(i)} · private`,
       );
-    const perGpu = new Map<string, Map<number, { count: number; last: Date }>>();
+    // Per GPU, each Xid (×events) and each finding (on how many days), in that order.
+    const perGpu = new Map<string, Map<string, { count: number; last: Date; order: number }>>();
     for (const e of events) {
-      const xids = perGpu.get(e.gpu) ?? new Map<number, { count: number; last: Date }>();
-      const x = xids.get(e.xid) ?? { count: 0, last: e.seenAt };
-      xids.set(e.xid, { count: x.count + 1, last: x.last > e.seenAt ? x.last : e.seenAt });
-      perGpu.set(e.gpu, xids);
+      const what = e.xid !== null ? `Xid ${e.xid}` : findingWords(e.finding);
+      const seen = perGpu.get(e.gpu) ?? new Map<string, { count: number; last: Date; order: number }>();
+      const x = seen.get(what) ?? { count: 0, last: e.seenAt, order: e.xid ?? Number.MAX_SAFE_INTEGER };
+      seen.set(what, { ...x, count: x.count + 1, last: x.last > e.seenAt ? x.last : e.seenAt });
+      perGpu.set(e.gpu, seen);
     }
     const gpuLines = [...perGpu].map(
-      ([gpu, xids]) =>
-        `GPU ${gpu}: ${[...xids]
-          .sort(([a], [b]) => a - b)
-          .map(([xid, x]) => `Xid ${xid} ×${x.count} (last ${stamp(x.last)})`)
+      ([gpu, seen]) =>
+        `GPU ${gpu}: ${[...seen]
+          .sort(([a, x], [b, y]) => x.order - y.order || a.localeCompare(b))
+          .map(([what, x]) =>
+            what.startsWith('Xid ')
+              ? `${what} ×${x.count} (last ${stamp(x.last)})`
+              : `${what} on ${plural(x.count, 'day')} (last ${stamp(x.last)})`,
+          )
           .join(', ')}`,
     );
     const actionLines = actions.map(
@@ -86,7 +94,7 @@ export default defineCommand({
     );
     const sections = [
       ...(incidentLines.length ? [`*Incidents:*\n${capped(incidentLines, 'incident')}`] : []),
-      ...(gpuLines.length ? [`*GPU Xids seen by triage:*\n${capped(gpuLines, 'GPU')}`] : []),
+      ...(gpuLines.length ? [`*GPU Xids and findings seen by triage:*\n${capped(gpuLines, 'GPU')}`] : []),
       ...(actionLines.length ? [`*Mitigations:*\n${capped(actionLines, 'mitigation')}`] : []),
     ];
     return ephemeral({ text: header, header, sections: sections.map((s) => ctx.services.redact(s)) });

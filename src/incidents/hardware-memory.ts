@@ -3,7 +3,7 @@ import type { Action, Clock, Incident } from '../core/index.ts';
 import { plural } from '../core/index.ts';
 import type { TriageReport } from '../nodes/triage.ts';
 import { XID_MOVES_WORK, xidInfo } from '../nodes/xid.ts';
-import type { HardwareEvent, Store } from '../store/port.ts';
+import type { HardwareCount, HardwareEvent, Store } from '../store/port.ts';
 
 /** The memory of bad hardware (`hardware:` in the YAML file). */
 export interface HardwareMemoryOptions {
@@ -63,7 +63,8 @@ export class HardwareMemory {
     ]);
     const fatal = new Map<string, number>();
     for (const e of events) {
-      if (XID_MOVES_WORK.has(xidInfo(e.xid).recommendation)) fatal.set(e.gpu, (fatal.get(e.gpu) ?? 0) + 1);
+      if (e.xid !== null && XID_MOVES_WORK.has(xidInfo(e.xid).recommendation))
+        fatal.set(e.gpu, (fatal.get(e.gpu) ?? 0) + 1);
     }
     const out: RmaVerdict[] = [...fatal]
       .filter(([, count]) => count >= rma.fatalXidCount)
@@ -103,7 +104,7 @@ export class HardwareMemory {
   }
 
   /**
-   * The report's Xids go into the memory of bad hardware (once per event, however often dmesg is
+   * The report's Xids and GPU findings go into the memory of bad hardware (once per event, however often dmesg is
    * read again), and what it holds of these GPUs over the last 7 days comes back as lines: a GPU
    * that did this before is a different conversation from one that did it once. A memory that
    * cannot be read or written costs those lines, never the triage.
@@ -113,12 +114,15 @@ export class HardwareMemory {
     const { memoryDays } = this.hardware;
     const labels = new Map(report.sightings.map((s) => [s.gpu, s.label]));
     try {
+      const day = now.toISOString().slice(0, 10);
       await this.store.recordHardwareEvents(
         report.sightings.map((s) => ({
-          key: s.key,
+          // A finding that lasts (a row remap pending for a week) is one event a day.
+          key: s.finding ? `${s.key} ${day}` : s.key,
           node: report.node,
           gpu: s.gpu,
-          xid: s.xid,
+          xid: s.xid ?? null,
+          finding: s.finding ?? null,
           incidentId: incident?.id ?? null,
           seenAt: now,
         })),
@@ -139,15 +143,31 @@ export class HardwareMemory {
         [...labels.keys()],
         new Date(now.getTime() - memoryDays * 24 * HOUR_MS),
       );
+      const first = (c: HardwareCount) =>
+        `first seen ${c.first.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
       return past
         .filter((c) => c.count > 1)
-        .map(
-          (c) =>
-            `${labels.get(c.gpu)} has had Xid ${c.xid} ${c.count} times in ${plural(memoryDays, 'day')} (first seen ${c.first.toISOString().slice(0, 16).replace('T', ' ')} UTC).`,
+        .map((c) =>
+          c.xid !== null
+            ? `${labels.get(c.gpu)} has had Xid ${c.xid} ${c.count} times in ${plural(memoryDays, 'day')} (${first(c)}).`
+            : `${labels.get(c.gpu)} has had ${findingWords(c.finding)} on ${c.count} of the last ${plural(memoryDays, 'day')} (${first(c)}).`,
         );
     } catch (err) {
       this.logger.warn({ err, node: report.node }, 'the memory of bad hardware could not be used');
       return [];
     }
   }
+}
+
+/** How a remembered finding reads in a sentence (`a row remap pending`). */
+const FINDING_WORDS: Readonly<Record<string, string>> = {
+  row_remap_pending: 'a row remap pending',
+  row_remap_failure: 'a row remapping failure',
+  thermal_throttle: 'hardware thermal slowdown',
+  nvlink_down: 'NVLink links down',
+  pcie_degraded: 'a degraded PCIe link',
+};
+
+export function findingWords(finding: string | null): string {
+  return (finding && FINDING_WORDS[finding]) ?? finding ?? 'a finding';
 }

@@ -83,17 +83,41 @@ export interface Finding {
   readonly container?: string;
   /** The built-in mitigation, used when triage runs without a runbook. */
   readonly recommendation?: Recommendation;
+  /** The one GPU a GPU finding is about, for the memory of bad hardware. */
+  readonly gpu?: GpuRef;
 }
 
-/** An Xid the report saw on a GPU, for the bot's memory of bad hardware (HardwareRecords). */
+/** A GPU as the memory keeps it (`serial 1654923962909`, else `<node> <bus>`) and as reports name it. */
+export interface GpuRef {
+  readonly key: string;
+  readonly label: string;
+}
+
+/** GPU findings the memory of bad hardware keeps (once a day each), besides every Xid. */
+export const REMEMBERED_FINDINGS: ReadonlySet<FindingKind> = new Set([
+  'row_remap_pending',
+  'row_remap_failure',
+  'thermal_throttle',
+  'nvlink_down',
+  'pcie_degraded',
+]);
+
+/**
+ * An Xid, or a GPU finding, the report saw on a GPU, for the bot's memory of bad hardware
+ * (HardwareRecords). Exactly one of `xid` and `finding`.
+ */
 export interface GpuSighting {
-  /** The same dmesg line read again has the same key: node, bus, Xid and its time since boot. */
+  /**
+   * The same dmesg line read again has the same key: node, bus, Xid and its time since boot. A
+   * finding's key is the node, the GPU and the finding: the memory adds the day.
+   */
   readonly key: string;
   /** `serial 1654923962909` where the board serial is known, else `<node> <bus>`. */
   readonly gpu: string;
   /** How the report names it: `GPU 4 (PCI 0000:9a:00, serial 1654923962909)`. */
   readonly label: string;
-  readonly xid: number;
+  readonly xid?: number;
+  readonly finding?: FindingKind;
 }
 
 export interface TriageReport {
@@ -209,6 +233,10 @@ export function analyze(
 
   const logged = results.xid ? parseGpuIdentities(out('xid')) : new Map<string, { serial?: string }>();
   const gpu = gpuIdentities(health, logged);
+  const ref = (bus: string): GpuRef => {
+    const serial = gpu.serialOf(bus);
+    return { key: serial ? `serial ${serial}` : `${node} ${bus}`, label: gpu.label(bus) };
+  };
   const unavailable: string[] = [];
   if (results.gpu && facts.expectedGpus !== undefined && gpus.length < facts.expectedGpus) {
     findings.push({
@@ -224,7 +252,7 @@ export function analyze(
   }
   if (results['gpu-health']) {
     if (health.length === 0) unavailable.push('gpu-health');
-    else gpuHealthFindings(node, health, gpus, summary, findings);
+    else gpuHealthFindings(node, health, gpus, summary, findings, ref);
   }
   if (results['gpu-remap']) {
     const rows = parseRemappedRowsCsv(out('gpu-remap'));
@@ -237,6 +265,7 @@ export function analyze(
         findings.push({
           level: 'critical',
           kind: 'row_remap_failure',
+          gpu: ref(r.pciBus),
           text: `${name} could not remap a failing memory row (row remapping failure: no spare rows left): NVIDIA's RMA condition. Drain the node and open an RMA for this GPU.`,
           recommendation: { kind: 'drain', node, why: `row remapping failure on ${name}` },
         });
@@ -244,6 +273,7 @@ export function analyze(
         findings.push({
           level: 'warning',
           kind: 'row_remap_pending',
+          gpu: ref(r.pciBus),
           text: `${name} has a row remap pending (${plural(r.uncorrectable ?? 0, 'uncorrectable row')} so far): it takes effect at the GPU's next reset. Cordon the node so its job is the last, reset the GPU (\`nvidia-smi -r -i ${target}\`) when it ends, then restart the workload.`,
           recommendation: { kind: 'cordon', node, why: `row remap pending on ${name}` },
         });
@@ -258,9 +288,11 @@ export function analyze(
     for (const l of links) {
       const up = l.links - l.down.length;
       if (best === 0 || up >= best) continue;
+      const bus = health.find((h) => h.index === l.gpu)?.pciBus;
       findings.push({
         level: 'critical',
         kind: 'nvlink_down',
+        ...(bus ? { gpu: ref(bus) } : {}),
         text: `GPU ${l.gpu}: NVLink ${l.down.length === 1 ? 'link' : 'links'} ${l.down.join(', ')} inactive (${up} of ${l.links} up, where the node's other GPUs have ${best}): jobs using it across GPUs will slow or hang. Drain the node, then reset the GPU or reseat the link.`,
         recommendation: { kind: 'drain', node, why: `NVLink down on GPU ${l.gpu}` },
       });
@@ -273,15 +305,19 @@ export function analyze(
 
   const xids = results.xid ? parseXidLines(out('xid')) : [];
   for (const group of groupXids(xids)) findings.push(xidFinding(node, group, gpu));
-  const sightings = xids.map((x) => {
-    const serial = gpu.serialOf(x.pciBus);
-    return {
-      key: `${node} ${x.pciBus} ${x.xid} ${x.seconds ?? x.message}`,
-      gpu: serial ? `serial ${serial}` : `${node} ${x.pciBus}`,
-      label: gpu.label(x.pciBus),
-      xid: x.xid,
-    };
+  const sightings: GpuSighting[] = xids.map((x) => {
+    const { key, label } = ref(x.pciBus);
+    return { key: `${node} ${x.pciBus} ${x.xid} ${x.seconds ?? x.message}`, gpu: key, label, xid: x.xid };
   });
+  for (const f of findings) {
+    if (!f.gpu || !f.kind || !REMEMBERED_FINDINGS.has(f.kind)) continue;
+    sightings.push({
+      key: `${node} ${f.gpu.key} ${f.kind}`,
+      gpu: f.gpu.key,
+      label: f.gpu.label,
+      finding: f.kind,
+    });
+  }
 
   const ooms = results.oom ? parseOomLines(out('oom')) : [];
   if (ooms.length) {
@@ -406,6 +442,7 @@ function gpuHealthFindings(
   gpus: readonly NvidiaSmiRow[],
   summary: string[],
   findings: Finding[],
+  ref: (bus: string) => GpuRef,
 ): void {
   const draws = health.filter((h) => h.powerDrawW !== null && h.powerLimitW !== null);
   if (draws.length) {
@@ -423,6 +460,7 @@ function gpuHealthFindings(
       findings.push({
         level: 'warning',
         kind: 'thermal_throttle',
+        ...(h.pciBus ? { gpu: ref(h.pciBus) } : {}),
         text: `GPU ${h.index}${hot} is in hardware thermal slowdown (its clocks are cut to protect it): check fans, airflow and the inlet temperature; cordon the node so no new work lands on it.`,
         recommendation: { kind: 'cordon', node, why: `GPU ${h.index} thermally throttled` },
       });
@@ -449,6 +487,7 @@ function gpuHealthFindings(
       findings.push({
         level: 'warning',
         kind: 'pcie_degraded',
+        ...(h.pciBus ? { gpu: ref(h.pciBus) } : {}),
         text: `GPU ${h.index} PCIe link runs at x${h.pcieWidth} of x${h.pcieWidthMax}: a fraction of its host bandwidth; reseat the GPU or check its riser at the next window.`,
       });
     } else if (
@@ -462,6 +501,7 @@ function gpuHealthFindings(
       findings.push({
         level: 'warning',
         kind: 'pcie_degraded',
+        ...(h.pciBus ? { gpu: ref(h.pciBus) } : {}),
         text: `GPU ${h.index} PCIe link runs at Gen${h.pcieGen} of Gen${h.pcieGenMax} while ${util}% busy: check the slot and riser.`,
       });
     }

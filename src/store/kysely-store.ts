@@ -1,4 +1,4 @@
-import { type Kysely, sql, type Updateable } from 'kysely';
+import { type Kysely, type Selectable, sql, type Updateable } from 'kysely';
 import { BotError } from '../core/errors.ts';
 import type {
   Action,
@@ -18,6 +18,8 @@ import type {
   ActionTransition,
   AlertGroup,
   AlertRecord,
+  BundleClaim,
+  BundleSlot,
   HardwareCount,
   HardwareEvent,
   IncidentFilter,
@@ -51,6 +53,7 @@ import type {
   ActionsTable,
   Database,
   IncidentsTable,
+  NodeBundlesTable,
   OutboxTable,
   PostmortemsTable,
   TimersTable,
@@ -811,6 +814,7 @@ export class KyselyStore implements Store {
           node: e.node,
           gpu: e.gpu,
           xid: e.xid,
+          finding: e.finding,
           incident_id: e.incidentId,
           seen_at: iso(e.seenAt),
         })),
@@ -826,16 +830,28 @@ export class KyselyStore implements Store {
       .select((eb) => [
         'gpu',
         'xid',
+        'finding',
         eb.fn.countAll<string | number>().as('count'),
         eb.fn.min('seen_at').as('first'),
       ])
       .where('gpu', 'in', [...gpus])
       .where('seen_at', '>=', iso(since))
-      .groupBy(['gpu', 'xid'])
+      .groupBy(['gpu', 'xid', 'finding'])
       .execute();
     return rows
-      .map((r) => ({ gpu: r.gpu, xid: Number(r.xid), count: Number(r.count), first: new Date(r.first) }))
-      .sort((a, b) => a.gpu.localeCompare(b.gpu) || a.xid - b.xid);
+      .map((r) => ({
+        gpu: r.gpu,
+        xid: r.xid === null ? null : Number(r.xid),
+        finding: r.finding,
+        count: Number(r.count),
+        first: new Date(r.first),
+      }))
+      .sort(
+        (a, b) =>
+          a.gpu.localeCompare(b.gpu) ||
+          (a.xid ?? Infinity) - (b.xid ?? Infinity) ||
+          (a.finding ?? '').localeCompare(b.finding ?? ''),
+      );
   }
 
   async listHardwareEvents(node: string, since: Date, limit = 500): Promise<HardwareEvent[]> {
@@ -852,10 +868,93 @@ export class KyselyStore implements Store {
       key: r.event_key,
       node: r.node,
       gpu: r.gpu,
-      xid: Number(r.xid),
+      xid: r.xid === null ? null : Number(r.xid),
+      finding: r.finding,
       incidentId: r.incident_id,
       seenAt: new Date(r.seen_at),
     }));
+  }
+
+  async claimBundleSlot(
+    claim: BundleClaim,
+  ): Promise<{ claimed: true } | { claimed: false; holder: BundleSlot }> {
+    const row = {
+      node: claim.node,
+      claim_id: claim.claimId,
+      status: 'collecting',
+      incident_id: claim.incidentId,
+      requested_by: claim.requestedBy,
+      owner: claim.owner,
+      started_at: iso(claim.at),
+      finished_at: null,
+    };
+    const taken = await this.#db
+      .insertInto('node_bundles')
+      .values(row)
+      .onConflict((oc) =>
+        oc
+          .column('node')
+          .doUpdateSet({
+            claim_id: row.claim_id,
+            status: row.status,
+            incident_id: row.incident_id,
+            requested_by: row.requested_by,
+            owner: row.owner,
+            started_at: row.started_at,
+            finished_at: null,
+          })
+          .where((eb) =>
+            eb.or([
+              eb('node_bundles.status', '=', 'failed'),
+              eb.and([
+                eb('node_bundles.status', '=', 'done'),
+                eb('node_bundles.started_at', '<=', iso(claim.doneBefore)),
+              ]),
+              eb.and([
+                eb('node_bundles.status', '=', 'collecting'),
+                eb('node_bundles.started_at', '<=', iso(claim.staleBefore)),
+              ]),
+            ]),
+          ),
+      )
+      .returning('claim_id')
+      .executeTakeFirst();
+    if (taken?.claim_id === claim.claimId) return { claimed: true };
+    const holder = await this.#db
+      .selectFrom('node_bundles')
+      .selectAll()
+      .where('node', '=', claim.node)
+      .executeTakeFirstOrThrow();
+    return { claimed: false, holder: bundleSlot(holder) };
+  }
+
+  async finishBundleSlot(
+    node: string,
+    claimId: string,
+    status: 'done' | 'failed',
+    at: Date,
+  ): Promise<boolean> {
+    const r = await this.#db
+      .updateTable('node_bundles')
+      .set({ status, finished_at: iso(at) })
+      .where('node', '=', node)
+      .where('claim_id', '=', claimId)
+      .where('status', '=', 'collecting')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async listStaleBundleSlots(before: Date, limit = 100): Promise<BundleSlot[]> {
+    const rows = await this.#db
+      .selectFrom('node_bundles')
+      .selectAll()
+      .where('status', '=', 'collecting')
+      .where('started_at', '<=', iso(before))
+      .orderBy('started_at')
+      .orderBy('node')
+      .limit(limit)
+      .execute();
+    return rows.map(bundleSlot);
   }
 
   async untrackMessage(channelId: string, messageId: string): Promise<void> {
@@ -1220,4 +1319,17 @@ function actionColumns(f: ActionTransition): Updateable<ActionsTable> {
   if (f.result !== undefined) set.result = json(f.result);
   if (f.runner !== undefined) set.runner = f.runner;
   return set;
+}
+
+function bundleSlot(r: Selectable<NodeBundlesTable>): BundleSlot {
+  return {
+    node: r.node,
+    claimId: r.claim_id,
+    status: r.status === 'done' || r.status === 'failed' ? r.status : 'collecting',
+    incidentId: r.incident_id,
+    requestedBy: r.requested_by,
+    owner: r.owner,
+    startedAt: new Date(r.started_at),
+    finishedAt: r.finished_at ? new Date(r.finished_at) : null,
+  };
 }

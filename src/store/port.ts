@@ -353,22 +353,31 @@ export interface TrackedMessageRecords {
   takeTrackedMessages(incidentId: string): Promise<TrackedMessage[]>;
 }
 
-/** One Xid the bot saw on a GPU, kept across incidents and restarts: its memory of bad hardware. */
+/**
+ * One Xid, or one GPU finding (a row remap pending, NVLink down), the bot saw on a GPU, kept
+ * across incidents and restarts: its memory of bad hardware. Exactly one of `xid` and `finding`.
+ */
 export interface HardwareEvent {
-  /** What makes it this event and not triage reading the same dmesg line again. */
+  /**
+   * What makes it this event and not triage reading the same thing again: for an Xid its dmesg
+   * line, for a finding the day it was seen (a finding that lasts is one event a day).
+   */
   readonly key: string;
   readonly node: string;
   /** The GPU: `serial 1654923962909` where its board serial is known, else `<node> <bus>`. */
   readonly gpu: string;
-  readonly xid: number;
+  readonly xid: number | null;
+  /** The finding's kind (`row_remap_pending`) for an event that is not an Xid. */
+  readonly finding: string | null;
   readonly incidentId: string | null;
   readonly seenAt: Date;
 }
 
-/** How often one GPU had one Xid in a window. */
+/** How often one GPU had one Xid, or one finding, in a window. */
 export interface HardwareCount {
   readonly gpu: string;
-  readonly xid: number;
+  readonly xid: number | null;
+  readonly finding: string | null;
   readonly count: number;
   readonly first: Date;
 }
@@ -376,10 +385,53 @@ export interface HardwareCount {
 export interface HardwareRecords {
   /** Remembers events; one already remembered (its key) keeps its first sighting. */
   recordHardwareEvents(events: readonly HardwareEvent[]): Promise<void>;
-  /** Per GPU and Xid, how many events were first seen at or after `since`, for these GPUs. */
+  /** Per GPU and Xid (or finding), how many events were first seen at or after `since`, for these GPUs. */
   countHardwareEvents(gpus: readonly string[], since: Date): Promise<HardwareCount[]>;
   /** The node's events first seen at or after `since`, newest first, at most `limit`. */
   listHardwareEvents(node: string, since: Date, limit?: number): Promise<HardwareEvent[]>;
+}
+
+/** The last diagnostic bundle asked of a node (`/node collect`): its rate limit, across replicas. */
+export interface BundleSlot {
+  readonly node: string;
+  /** Which collection holds it: only that one may finish it. */
+  readonly claimId: string;
+  /** `collecting` until it ends; `done`; `failed` (nothing came back, or a restart cut it off). */
+  readonly status: 'collecting' | 'done' | 'failed';
+  readonly incidentId: string | null;
+  /** Who asked, by name, as the channel would say it. */
+  readonly requestedBy: string;
+  /** The process collecting it. */
+  readonly owner: string;
+  readonly startedAt: Date;
+  readonly finishedAt: Date | null;
+}
+
+export interface BundleClaim {
+  readonly node: string;
+  readonly claimId: string;
+  readonly incidentId: string | null;
+  readonly requestedBy: string;
+  readonly owner: string;
+  readonly at: Date;
+  /** A finished collection that started at or before this frees the node (the rate limit). */
+  readonly doneBefore: Date;
+  /** A collection still `collecting` that started at or before this was cut off: it frees the node. */
+  readonly staleBefore: Date;
+}
+
+export interface BundleRecords {
+  /**
+   * Takes the node's collection slot: when nothing was collected from it, the last collection
+   * failed, finished and started at or before `doneBefore`, or is still `collecting` since at or
+   * before `staleBefore`. One conditional write, so two replicas never both get it. Otherwise
+   * returns who holds it.
+   */
+  claimBundleSlot(claim: BundleClaim): Promise<{ claimed: true } | { claimed: false; holder: BundleSlot }>;
+  /** Ends the claim's collection; false when the slot is no longer that claim's, or not collecting. */
+  finishBundleSlot(node: string, claimId: string, status: 'done' | 'failed', at: Date): Promise<boolean>;
+  /** Collections still `collecting` that started at or before `before`, oldest first. */
+  listStaleBundleSlots(before: Date, limit?: number): Promise<BundleSlot[]>;
 }
 
 /** The outbox of chat calls decided on and not yet known to be delivered. */
@@ -438,6 +490,7 @@ export interface Tx
     TimerRecords,
     TrackedMessageRecords,
     HardwareRecords,
+    BundleRecords,
     OutboxRecords,
     PostmortemRecords,
     EventRecords {}

@@ -179,9 +179,21 @@ export interface HardwareEventsTable {
   event_key: string;
   node: string;
   gpu: string;
-  xid: number;
+  xid: number | null;
+  finding: string | null;
   incident_id: string | null;
   seen_at: IsoTime;
+}
+
+export interface NodeBundlesTable {
+  node: string;
+  claim_id: string;
+  status: string;
+  incident_id: string | null;
+  requested_by: string;
+  owner: string;
+  started_at: IsoTime;
+  finished_at: IsoTime | null;
 }
 
 /** The tables of migration 0001. Later migrations extend this interface with their own tables. */
@@ -199,6 +211,7 @@ export interface Database {
   outbox: OutboxTable;
   tracked_messages: TrackedMessagesTable;
   hardware_events: HardwareEventsTable;
+  node_bundles: NodeBundlesTable;
 }
 
 export type IncidentRow = Selectable<IncidentsTable>;

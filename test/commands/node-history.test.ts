@@ -11,13 +11,15 @@ describe('/node history', () => {
     const h = await harness();
     const empty = await h.command('node', 'history gpu-node-5', 'C-anywhere');
     expect(empty.message.text).toBe(
-      '📜 gpu-node-5: the last 30 days: nothing remembered (no Xids seen by triage, no mitigations).',
+      '📜 gpu-node-5: the last 30 days: nothing remembered (no Xids or GPU findings seen by triage, no mitigations).',
     );
 
-    expect(empty.message.sections).toEqual(['Nothing remembered: no Xids seen by triage, no mitigations.']);
+    expect(empty.message.sections).toEqual([
+      'Nothing remembered: no Xids or GPU findings seen by triage, no mitigations.',
+    ]);
     // A name the fleet does not know either is told so.
     expect((await h.command('node', 'history gpu-node-55', 'C1')).message.sections?.[0]).toBe(
-      'Nothing remembered: no Xids seen by triage, no mitigations. gpu-node-55 is not in the node inventory either; /node list shows the fleet.',
+      'Nothing remembered: no Xids or GPU findings seen by triage, no mitigations. gpu-node-55 is not in the node inventory either; /node list shows the fleet.',
     );
     const incident = await h.declare('SEV2', 'Xid 79 on gpu-node-5');
     await h.triageIn(incident, ['gpu-node-5']);
@@ -33,7 +35,7 @@ describe('/node history', () => {
       `*Incidents:*\n${`INC-${incident.number}`} · SEV2 · declared · Xid 79 on gpu-node-5`,
     );
     expect(text).toMatch(
-      /\*GPU Xids seen by triage:\*\nGPU serial \d{13}: Xid 79 ×1 \(last [\d-]+ [\d:]+ UTC\), Xid 154 ×1/,
+      /\*GPU Xids and findings seen by triage:\*\nGPU serial \d{13}: Xid 79 ×1 \(last [\d-]+ [\d:]+ UTC\), Xid 154 ×1/,
     );
     expect(text).toMatch(
       /\*Mitigations:\*\n[\d-]+ [\d:]+ UTC · drain gpu-node-5 · succeeded · decided by Bob · INC-\d+/,
@@ -100,6 +102,31 @@ describe('/node history', () => {
     const h = await harness();
     await expect(h.command('node', 'history gpu-node-5 --days 400', 'C1')).rejects.toThrow(
       /whole number of days from 1 to 90/,
+    );
+    await h.close();
+  });
+});
+
+describe('GPU findings in the memory of bad hardware', () => {
+  it('a row remap pending seen on two days is said in the report and in /node history, once a day', async () => {
+    const h = await harness();
+    const incident = await h.declare('SEV3', 'Row remap on gpu-node-9');
+    const [first] = await h.triageIn(incident, ['gpu-node-9']);
+    // The first sighting: nothing to recall yet.
+    expect(first!.history ?? []).toEqual([]);
+    // Read again the same day: still one day.
+    const [again] = await h.triageIn(incident, ['gpu-node-9']);
+    expect(again!.history ?? []).toEqual([]);
+    h.clock.advance(26 * 3600_000);
+    const [later] = await h.triageIn(incident, ['gpu-node-9']);
+    expect(later!.history).toEqual([
+      expect.stringMatching(
+        /^GPU 2 \(PCI 0000:3a:00, serial \d+\) has had a row remap pending on 2 of the last 7 days \(first seen 2026-11-22 03:00 UTC\)\.$/,
+      ),
+    ]);
+    const text = all(await h.command('node', 'history gpu-node-9', 'C-anywhere'));
+    expect(text).toMatch(
+      /GPU serial \d+: Xid 63 ×1 \(last [^)]+\), Xid 94 ×1 \(last [^)]+\), a row remap pending on 2 days \(last 2026-11-23 05:00 UTC\)/,
     );
     await h.close();
   });

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Incident, NewTimelineEntry } from '../../src/core/index.ts';
 import type {
+  BundleClaim,
   HardwareEvent,
   NewAction,
   NewAlertRecord,
@@ -1020,6 +1021,7 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
         node: 'gpu-node-5',
         gpu: 'serial 1654923962909',
         xid: 79,
+        finding: null,
         incidentId: 'inc-1',
         seenAt: at(0),
         ...over,
@@ -1036,17 +1038,38 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
         ]);
         await store.recordHardwareEvents([]);
         expect(await store.countHardwareEvents(['serial 1654923962909'], at(5))).toEqual([
-          { gpu: 'serial 1654923962909', xid: 48, count: 1, first: at(25) },
-          { gpu: 'serial 1654923962909', xid: 79, count: 2, first: at(10) },
+          { gpu: 'serial 1654923962909', xid: 48, finding: null, count: 1, first: at(25) },
+          { gpu: 'serial 1654923962909', xid: 79, finding: null, count: 2, first: at(10) },
         ]);
         expect(
           await store.countHardwareEvents(['gpu-node-6 0000:18:00', 'serial 1654923962909'], at(0)),
         ).toEqual([
-          { gpu: 'gpu-node-6 0000:18:00', xid: 79, count: 1, first: at(25) },
-          { gpu: 'serial 1654923962909', xid: 48, count: 1, first: at(25) },
-          { gpu: 'serial 1654923962909', xid: 79, count: 3, first: at(1) },
+          { gpu: 'gpu-node-6 0000:18:00', xid: 79, finding: null, count: 1, first: at(25) },
+          { gpu: 'serial 1654923962909', xid: 48, finding: null, count: 1, first: at(25) },
+          { gpu: 'serial 1654923962909', xid: 79, finding: null, count: 3, first: at(1) },
         ]);
         expect(await store.countHardwareEvents([], at(0))).toEqual([]);
+      });
+
+      it('keeps GPU findings beside the Xids: no Xid, counted per finding, after the Xids', async () => {
+        await store.recordHardwareEvents([
+          event('x', { seenAt: at(5) }),
+          event('f1', { xid: null, finding: 'row_remap_pending', seenAt: at(10) }),
+          event('f2', { xid: null, finding: 'row_remap_pending', seenAt: at(20) }),
+          event('f3', { xid: null, finding: 'nvlink_down', seenAt: at(30) }),
+        ]);
+        expect(await store.countHardwareEvents(['serial 1654923962909'], at(0))).toEqual([
+          { gpu: 'serial 1654923962909', xid: 79, finding: null, count: 1, first: at(5) },
+          { gpu: 'serial 1654923962909', xid: null, finding: 'nvlink_down', count: 1, first: at(30) },
+          { gpu: 'serial 1654923962909', xid: null, finding: 'row_remap_pending', count: 2, first: at(10) },
+        ]);
+        const listed = await store.listHardwareEvents('gpu-node-5', at(0));
+        expect(listed.map((e) => [e.key, e.xid, e.finding])).toEqual([
+          ['f3', null, 'nvlink_down'],
+          ['f2', null, 'row_remap_pending'],
+          ['f1', null, 'row_remap_pending'],
+          ['x', 79, null],
+        ]);
       });
 
       it("lists a node's events newest first, since a time", async () => {
@@ -1063,6 +1086,76 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
         ]);
         expect((await store.listHardwareEvents('gpu-node-5', at(15))).map((e) => e.key)).toEqual(['b']);
         expect(await store.listHardwareEvents('gpu-node-5', at(0), 1)).toHaveLength(1);
+      });
+    });
+
+    describe('diagnostic bundle slots', () => {
+      const claim = (claimId: string, minutes: number, over: Partial<BundleClaim> = {}): BundleClaim => ({
+        node: 'gpu-node-5',
+        claimId,
+        incidentId: 'inc-1',
+        requestedBy: 'alice',
+        owner: 'replica-a',
+        at: at(minutes),
+        // A 15-minute rate limit and a 10-minute time limit (plus a little), as the service asks.
+        doneBefore: at(minutes - 15),
+        staleBefore: at(minutes - 12),
+        ...over,
+      });
+
+      it('gives a node to one collection at a time, and again only after the rate limit', async () => {
+        expect(await store.claimBundleSlot(claim('c1', 0))).toEqual({ claimed: true });
+        // Still collecting: another ask (another replica) is told who holds it.
+        const busy = await store.claimBundleSlot(claim('c2', 1, { requestedBy: 'bob', owner: 'replica-b' }));
+        expect(busy).toMatchObject({
+          claimed: false,
+          holder: {
+            claimId: 'c1',
+            status: 'collecting',
+            requestedBy: 'alice',
+            owner: 'replica-a',
+            startedAt: at(0),
+          },
+        });
+        // Another node is free.
+        expect(await store.claimBundleSlot(claim('c3', 1, { node: 'gpu-node-6' }))).toEqual({
+          claimed: true,
+        });
+        expect(await store.finishBundleSlot('gpu-node-5', 'c2', 'done', at(2))).toBe(false);
+        expect(await store.finishBundleSlot('gpu-node-5', 'c1', 'done', at(3))).toBe(true);
+        // Finished twice: the second says no.
+        expect(await store.finishBundleSlot('gpu-node-5', 'c1', 'failed', at(3))).toBe(false);
+        const limited = await store.claimBundleSlot(claim('c4', 10));
+        expect(limited).toMatchObject({
+          claimed: false,
+          holder: { claimId: 'c1', status: 'done', finishedAt: at(3) },
+        });
+        expect(await store.claimBundleSlot(claim('c5', 15))).toEqual({ claimed: true });
+      });
+
+      it('frees a node at once after a failed collection, and after one a restart cut off', async () => {
+        await store.claimBundleSlot(claim('c1', 0));
+        await store.finishBundleSlot('gpu-node-5', 'c1', 'failed', at(1));
+        expect(await store.claimBundleSlot(claim('c2', 2))).toEqual({ claimed: true });
+        expect(await store.listStaleBundleSlots(at(1))).toEqual([]);
+        const [stale] = await store.listStaleBundleSlots(at(2));
+        expect(stale).toMatchObject({
+          node: 'gpu-node-5',
+          claimId: 'c2',
+          status: 'collecting',
+          finishedAt: null,
+        });
+        // Past its time limit, a collection still "collecting" no longer holds the node.
+        expect((await store.claimBundleSlot(claim('c3', 13))).claimed).toBe(false);
+        expect(await store.claimBundleSlot(claim('c3', 14))).toEqual({ claimed: true });
+        expect(await store.finishBundleSlot('gpu-node-5', 'c2', 'failed', at(15))).toBe(false);
+      });
+
+      it('gives the slot to exactly one of many claims made at once', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => store.claimBundleSlot(claim(`c${i}`, 0, { owner: `r${i}` }))),
+        );
+        expect(results.filter((r) => r.claimed)).toHaveLength(1);
       });
     });
 

@@ -11,6 +11,8 @@ import { dropAlertStatusIndex } from './0009-drop-alert-status-index.ts';
 import { simulatedFleet } from './0010-simulated-fleet.ts';
 import { trackedMessages } from './0011-tracked-messages.ts';
 import { hardwareEvents } from './0012-hardware-events.ts';
+import { nodeBundles } from './0013-node-bundles.ts';
+import { hardwareFindings } from './0014-hardware-findings.ts';
 import type { MigrationFactory, SqlDialect } from './types.ts';
 
 export type { MigrationFactory, SqlDialect } from './types.ts';
@@ -33,6 +35,8 @@ const FACTORIES: Readonly<Record<string, MigrationFactory>> = {
   '0010-simulated-fleet': simulatedFleet,
   '0011-tracked-messages': trackedMessages,
   '0012-hardware-events': hardwareEvents,
+  '0013-node-bundles': nodeBundles,
+  '0014-hardware-findings': hardwareFindings,
 };
 
 /** The migrations built for one dialect, in the shape Kysely's `Migrator` expects. */
