@@ -12,6 +12,7 @@ import severity from './incident/severity.ts';
 import status from './incident/status.ts';
 import timeline from './incident/timeline.ts';
 import update from './incident/update.ts';
+import nodeCollect from './node/collect.ts';
 import nodeCordon from './node/cordon.ts';
 import nodeDrain from './node/drain.ts';
 import nodeHistory from './node/history.ts';
@@ -46,6 +47,7 @@ export const commands = [
   nodeStatus,
   nodeHistory,
   nodeTriage,
+  nodeCollect,
   nodeCordon,
   nodeUncordon,
   nodeDrain,

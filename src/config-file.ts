@@ -6,6 +6,7 @@ import { DEFAULT_NODE_LABEL_KEYS } from './alerts/nodes.ts';
 import { DEFAULT_SEVERITY_MAPPING } from './alerts/severity.ts';
 import { CHAT_PLATFORMS, type ChatPlatformId } from './chat/platforms.ts';
 import { ACTION_KINDS, DEFAULT_POLICY, SEVERITIES } from './core/index.ts';
+import { DEFAULT_BUNDLES } from './incidents/bundles.ts';
 import { DEFAULT_HARDWARE } from './incidents/hardware-memory.ts';
 import { DEFAULT_REMINDERS } from './incidents/reminders.ts';
 import { NODE_ADAPTERS } from './nodes/adapters.ts';
@@ -219,6 +220,15 @@ const hardwareSchema = z
   })
   .strict();
 
+const bundlesSchema = z
+  .object({
+    /** One diagnostic bundle per node in this many minutes (a failed collection does not count). */
+    cooldownMinutes: z.number().int().min(1).max(1440).default(DEFAULT_BUNDLES.cooldownMinutes),
+    /** How long a collection may run on the node (nvidia-bug-report.sh takes minutes). */
+    timeoutMinutes: z.number().int().min(1).max(60).default(DEFAULT_BUNDLES.timeoutMinutes),
+  })
+  .strict();
+
 const fileSchema = z
   .object({
     policy: policySchema.default(policySchema.parse({})),
@@ -250,6 +260,7 @@ const fileSchema = z
     reminders: remindersSchema.default(remindersSchema.parse({})),
     postmortem: postmortemSchema.default(postmortemSchema.parse({})),
     hardware: hardwareSchema.default(hardwareSchema.parse({})),
+    bundles: bundlesSchema.default(bundlesSchema.parse({})),
     discord: discordSchema.default(discordSchema.parse({})),
     runbooks: z
       .object({

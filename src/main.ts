@@ -125,6 +125,7 @@ export async function startBot(config: Config, deps: { logger: Logger; clock?: C
       reminders: config.file.reminders,
       postmortemOnResolve: config.file.postmortem.onResolve,
       hardware: config.file.hardware,
+      bundles: config.file.bundles,
       publicUrl: config.PUBLIC_URL,
       // Whose leases (outbox, alert groups, timers) this process holds: `local` on SQLite (one
       // process), REPLICA_ID when set, else a random name per start.

@@ -13,6 +13,7 @@ import { ActionMessages } from '../incidents/action-message.ts';
 import { ActionService, type EscalationPolicy } from '../incidents/actions.ts';
 import { AlertTriage } from '../incidents/alert-triage.ts';
 import { ALERT_POLL_MS, AlertService, type AlertServiceOptions, alertActor } from '../incidents/alerts.ts';
+import { type BundleOptions, BundleService, DEFAULT_BUNDLES } from '../incidents/bundles.ts';
 import { IncidentChannel } from '../incidents/channel.ts';
 import { DEFAULT_DRAIN_WATCH, DrainWatch } from '../incidents/drain-watch.ts';
 import type { HardwareMemoryOptions } from '../incidents/hardware-memory.ts';
@@ -56,6 +57,8 @@ export interface AppSettings {
   readonly postmortemOnResolve: boolean;
   /** The memory of bad hardware: how far back reports look, and when a GPU needs an RMA. */
   readonly hardware?: HardwareMemoryOptions;
+  /** Diagnostic bundles: the rate limit per node and the collection's time limit. */
+  readonly bundles?: BundleOptions;
   /** PUBLIC_URL: where links to the bot's own API point. */
   readonly publicUrl?: string | undefined;
   /**
@@ -78,6 +81,7 @@ export interface App {
   readonly reminders: ReminderService;
   readonly drainWatch: DrainWatch;
   readonly triage: TriageService;
+  readonly bundles: BundleService;
   readonly postmortem: PostmortemPublisher;
   readonly alerts: AlertService;
   readonly channel: IncidentChannel;
@@ -148,6 +152,15 @@ export function createApp(parts: AppParts, settings: AppSettings): App {
     settings.escalation,
   );
   const triage = new TriageService(store, clock, logger, nodes, actions, settings.hardware);
+  const bundles = new BundleService(
+    store,
+    clock,
+    logger,
+    { uow, directory, nodes, redact },
+    settings.bundles ?? DEFAULT_BUNDLES,
+    settings.owner?.name,
+    settings.owner?.stable,
+  );
   const alerts = new AlertService(
     store,
     clock,
@@ -181,6 +194,7 @@ export function createApp(parts: AppParts, settings: AppSettings): App {
     history,
     actions,
     triage,
+    bundles,
     nodes,
     runbooks,
     postmortem,
@@ -197,6 +211,8 @@ export function createApp(parts: AppParts, settings: AppSettings): App {
     { name: 'alerts', everyMs: ALERT_POLL_MS, run: () => alerts.poll() },
     { name: 'action expiry', everyMs: 15_000, run: () => actions.expireDue() },
     { name: 'drain watch', everyMs: 15_000, atStart: true, run: () => drainWatch.sweep() },
+    // Collections a stopped process left half done: said in their channels once past their limit.
+    { name: 'bundles', everyMs: 60_000, atStart: true, run: () => bundles.reconcile() },
     ...(reminderOptions.enabled
       ? [
           {
@@ -228,6 +244,7 @@ export function createApp(parts: AppParts, settings: AppSettings): App {
     reminders,
     drainWatch,
     triage,
+    bundles,
     postmortem,
     alerts,
     channel,
@@ -246,6 +263,8 @@ export function createApp(parts: AppParts, settings: AppSettings): App {
       started = true;
     },
     async stop() {
+      // Collections in flight say in their channels that they stopped, while the outbox still runs.
+      await bundles.stop();
       if (!started) return;
       started = false;
       await sweeper.stop();

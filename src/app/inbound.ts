@@ -243,6 +243,13 @@ async function clickButton(
     if (!deps.reminders) throw new BotError('bot.reminder.off', 'Reminders are turned off on this bot.');
     return ephemeral(await deps.reminders.snooze(incident, button.reminder, button.minutes, actor, from));
   }
+  if (button.kind === 'collect') {
+    // Read-only and rate-limited per node: anyone in the channel may ask for it.
+    await deps.services.bundles.request({ chat, incident, node: button.node, actor });
+    return ephemeral(
+      `Collecting the diagnostic bundle of ${button.node}; it will be attached to the channel.`,
+    );
+  }
   switch (button.verb) {
     case 'take-command':
       await incidents.assignRole(incident, 'commander', actor, actor);

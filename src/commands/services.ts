@@ -1,5 +1,6 @@
 import type { Redactor } from '../core/index.ts';
 import type { ActionService } from '../incidents/actions.ts';
+import type { BundleService } from '../incidents/bundles.ts';
 import type { ChannelHistory } from '../incidents/history.ts';
 import type { PostmortemPublisher } from '../incidents/postmortem.ts';
 import type { IncidentService } from '../incidents/service.ts';
@@ -18,6 +19,8 @@ export interface Services {
   readonly history: ChannelHistory;
   readonly actions: ActionService;
   readonly triage: TriageService;
+  /** Diagnostic bundles: /node collect and the button an escalation offers. */
+  readonly bundles: BundleService;
   readonly nodes: NodeRegistry;
   /** Loaded and checked at start-up (runbooks/). */
   readonly runbooks: readonly LoadedRunbook[];

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ChatMessage } from '../chat/message.ts';
+import type { ChatButton, ChatMessage } from '../chat/message.ts';
 import {
   type Action,
   type ActionResult,
@@ -19,6 +19,7 @@ import { actionsFinished } from '../metrics.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
 import type { Store, Tx } from '../store/port.ts';
 import type { EscalationPolicy } from './actions.ts';
+import { collectButtonId } from './buttons.ts';
 import { actionMessage, note, post } from './drafts.ts';
 import { incidentRef, truncate } from './format.ts';
 import { isNodeKind, MITIGATIONS } from './mitigations.ts';
@@ -241,6 +242,8 @@ export class ActionRuns {
         key: true,
       });
       if (!incident.channelId) return;
+      // reference/gpu-node-triage.md: an escalation offers to collect the full diagnostic dump.
+      const offer = bundleOffer(incident, failed, this.deps.nodes);
       send(
         post(incident, {
           text,
@@ -248,7 +251,9 @@ export class ActionRuns {
             text,
             `*What was tried*\n${tried}`,
             'Next: check the node by hand (BMC, dmesg), or hand over to the hardware team.',
+            ...(offer.length ? [offer.text] : []),
           ],
+          ...(offer.buttons.length ? { buttons: offer.buttons } : {}),
           // The page: the configured on-call are the people this message exists to notify.
           mentions: this.deps.escalation.onCall,
         }),
@@ -317,4 +322,22 @@ function resultWords(result: {
   if (!result.ok) return { emoji: '❌', word: 'failed' };
   if (result.warning) return { emoji: '⚠️', word: 'finished with a warning' };
   return result.settling ? { emoji: '⏳', word: 'started' } : { emoji: '✅', word: 'succeeded' };
+}
+
+/** Nodes an escalation offers a diagnostic bundle of: those of the failed mitigations that can give one. */
+const MAX_OFFERED = 3;
+
+function bundleOffer(
+  incident: Incident,
+  failed: readonly Action[],
+  nodes: NodeRegistry,
+): { length: number; text: string; buttons: ChatButton[] } {
+  const named = failed.map((a) => (typeof a.params.node === 'string' ? a.params.node : a.target));
+  const offered = [...new Set(named)].filter((n) => nodes.canRun(n, 'collect')).slice(0, MAX_OFFERED);
+  const buttons = offered.flatMap((n) => {
+    const id = collectButtonId(n, incident.id);
+    return id ? [{ id, label: `📦 Collect diagnostics of ${n}` }] : [];
+  });
+  const text = `For the hardware team or NVIDIA: \`/node collect ${offered[0] ?? ''}\` attaches the node's diagnostic bundle (nvidia-bug-report.sh), redacted.`;
+  return { length: offered.length, text, buttons };
 }

@@ -34,6 +34,7 @@ export type ReminderKind = (typeof REMINDER_KINDS)[number];
 export const SNOOZE_MINUTES = [15, 30, 60, 120, 240] as const;
 
 export type ParsedButton =
+  | { readonly kind: 'collect'; readonly node: string; readonly incidentId: string }
   | { readonly kind: 'card'; readonly verb: CardVerb; readonly incidentId: string }
   | { readonly kind: 'action'; readonly verb: ActionVerb; readonly actionId: string }
   | {
@@ -61,7 +62,21 @@ export function snoozeButtonId(reminder: ReminderKind, minutes: number, incident
   return `card:snooze-${SNOOZE_CODE[reminder]}-${minutes}:${incidentId}`;
 }
 
+/**
+ * The diagnostic bundle's button (`/node collect`, offered on an escalation): `card:collect=<node>`
+ * then the incident, so the Slack adapter routes it with the card's. A node name has no `:`
+ * (NODE_NAME_PATTERN). Undefined when it would not fit Discord's 100 characters: the message then
+ * names the command instead.
+ */
+export function collectButtonId(node: string, incidentId: string): string | undefined {
+  const id = `card:collect=${node}:${incidentId}`;
+  return id.length <= 100 && COLLECT_NODE.test(node) ? id : undefined;
+}
+
 const ID = /^[A-Za-z0-9-]{1,64}$/;
+const COLLECT = /^collect=(.+)$/;
+/** NODE_NAME_PATTERN's characters (src/nodes/port.ts), no longer than a button id leaves room for. */
+const COLLECT_NODE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 const SNOOZE = /^snooze-(upd|cmd|act)-(\d{1,4})$/;
 
 export function parseButtonId(value: string): ParsedButton {
@@ -73,6 +88,10 @@ export function parseButtonId(value: string): ParsedButton {
     if (kind === 'act' && (ACTION_VERBS as readonly string[]).includes(verb ?? '')) {
       return { kind: 'action', verb: verb as ActionVerb, actionId: id };
     }
+    const collect = kind === 'card' ? COLLECT.exec(verb ?? '') : null;
+    // Only what collectButtonId builds: no id longer than Discord's 100 characters.
+    if (collect?.[1] && value.length <= 100 && COLLECT_NODE.test(collect[1]))
+      return { kind: 'collect', node: collect[1], incidentId: id };
     const snooze = kind === 'card' ? SNOOZE.exec(verb ?? '') : null;
     const minutes = Number(snooze?.[2]);
     const reminder = REMINDER_KINDS.find((k) => SNOOZE_CODE[k] === snooze?.[1]);

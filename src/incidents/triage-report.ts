@@ -1,10 +1,35 @@
-import type { ChatMessage } from '../chat/message.ts';
+import type { ChatButton, ChatMessage } from '../chat/message.ts';
 import type { Incident, Redactor } from '../core/index.ts';
 import { plural } from '../core/index.ts';
+import type { FindingKind } from '../nodes/triage.ts';
+import { xidInfo } from '../nodes/xid.ts';
 import type { Runbook } from '../runbooks/schema.ts';
 import type { NodeTriage, RecommendedAction } from './triage.ts';
 
 const LEVEL_EMOJI = { critical: '🔴', warning: '🟠', info: 'ℹ️' } as const;
+
+/** Findings that go to the hardware team or NVIDIA, who ask for the bug report first. */
+const FOR_THE_VENDOR: ReadonlySet<FindingKind> = new Set([
+  'gpu_not_responding',
+  'gpu_missing',
+  'row_remap_failure',
+  'gpu_needs_rma',
+]);
+
+/**
+ * Whether the report offers the diagnostic bundle: an escalation, a GPU gone or out of spare rows,
+ * or a critical Xid the catalogue blames on the hardware (reference/gpu-node-triage.md: an
+ * escalation offers the full diagnostic dump).
+ */
+export function offersBundle(t: NodeTriage): boolean {
+  if (!t.report) return false;
+  if (t.recommended?.some((r) => r.outcome === 'escalate')) return true;
+  return t.report.findings.some(
+    (f) =>
+      (f.kind !== undefined && FOR_THE_VENDOR.has(f.kind)) ||
+      (f.xid !== undefined && f.level === 'critical' && xidInfo(f.xid).causes.includes('hardware')),
+  );
+}
 
 /**
  * One node's triage report as a message. What a node printed (process and container names, a
@@ -16,6 +41,8 @@ export function renderNodeTriage(
   incident: Incident | undefined,
   runbook: Runbook | undefined,
   redact: Redactor,
+  /** The diagnostic bundle's button, where the report offers it (offersBundle) and the node can. */
+  bundle?: ChatButton,
 ): ChatMessage {
   if (t.unreachable) {
     const unreachable = redact(t.unreachable);
@@ -54,10 +81,19 @@ export function renderNodeTriage(
     sections.push('Run the triage in an incident channel to get the recommended mitigation as a request.');
   }
   const context = [
+    ...(bundle
+      ? [`📦 For the hardware team or NVIDIA: /node collect ${t.node} attaches the node's diagnostic bundle.`]
+      : []),
     ...(runbook ? [`📘 Runbook: ${runbook.title}`] : []),
     ...(r.skipped.length ? [`Not available on this node: ${r.skipped.join(', ')}`] : []),
   ];
-  return { text: header, header, sections, ...(context.length ? { context } : {}) };
+  return {
+    text: header,
+    header,
+    sections,
+    ...(context.length ? { context } : {}),
+    ...(bundle ? { buttons: [bundle] } : {}),
+  };
 }
 
 function recommendedLine(r: RecommendedAction): string {

@@ -65,6 +65,7 @@ const CAPABILITY_WORDS: Record<NodeCapability, string> = {
   restart: 'restart workloads',
   stop: 'stop workloads',
   logs: 'read workload logs',
+  collect: 'collect a diagnostic bundle',
 };
 
 export function unsupportedError(node: string, adapter: string, capability: NodeCapability): BotError {

@@ -1,3 +1,5 @@
+import type { CollectedBundle } from './bundle.ts';
+
 /**
  * NodeAdapter port. A non-zero exit on a node is a *result* (CommandResult with exitCode != 0);
  * only transport failures (unreachable, timeout) throw, as BotError `bot.node.unreachable` /
@@ -15,6 +17,8 @@ export const NODE_CAPABILITIES = [
   'restart',
   'stop',
   'logs',
+  // The diagnostic bundle (src/nodes/bundle.ts): read-only, but it runs commands on the node.
+  'collect',
 ] as const;
 export type NodeCapability = (typeof NODE_CAPABILITIES)[number];
 
@@ -231,6 +235,16 @@ export interface NodeAdapter {
    * and when `node` cannot run a probe at all (`bot.node.probe_unavailable`: no answer either way).
    */
   probePeer?(node: string, peer: string, port: number, opts?: CallOptions): Promise<PeerProbe>;
+  /**
+   * Optional, with the `collect` capability: NVIDIA's diagnostic bundle (src/nodes/bundle.ts),
+   * its journal from `since`. Read-only. Takes minutes on a real node (`opts.timeoutMs`); throws
+   * like `diagnose` for transport failures. A command that fails is a file with its exit status.
+   */
+  collectBundle?(
+    node: string,
+    since: Date,
+    opts?: CallOptions & { readonly timeoutMs?: number },
+  ): Promise<CollectedBundle>;
   listWorkloads(node?: string, opts?: CallOptions): Promise<Workload[]>;
   cordon(node: string, opts?: CallOptions): Promise<MutationResult>;
   uncordon(node: string, opts?: CallOptions): Promise<MutationResult>;

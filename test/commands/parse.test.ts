@@ -307,6 +307,7 @@ describe('usage and optionSpecs', () => {
       '/node status <node>',
       '/node history <node> [--days <days>]',
       '/node triage [nodes] [--all]',
+      '/node collect <node> [--incident <incident>]',
       '/node cordon <node> [--incident <incident>]',
       '/node uncordon <node> [--incident <incident>]',
       '/node drain <node> [--incident <incident>]',
@@ -454,7 +455,7 @@ describe('CommandRegistry', () => {
       'Try one of: declare, status, update, severity, assign, note, timeline, mitigated, resolve, postmortem, close, list, help, or /incident help.',
     );
     expect(findError('node', 'reboot').hint).toBe(
-      'Try one of: list, status, history, triage, cordon, uncordon, drain, or /node help.',
+      'Try one of: list, status, history, triage, collect, cordon, uncordon, drain, or /node help.',
     );
   });
 

@@ -61,6 +61,7 @@ const DEFAULT_FILE = {
     memoryDays: 7,
     rma: { fatalXidCount: 5, fatalXidHours: 24, nodeRemediations: 5, nodeRemediationDays: 7 },
   },
+  bundles: { cooldownMinutes: 15, timeoutMinutes: 10 },
   runbooks: {},
   discord: { category: 'Incidents', archiveCategory: 'Incidents Archive' },
 };

@@ -6,12 +6,14 @@ import {
   actionButtonId,
   CARD_VERBS,
   cardButtonId,
+  collectButtonId,
   type ParsedButton,
   parseButtonId,
   REMINDER_KINDS,
   SNOOZE_MINUTES,
   snoozeButtonId,
 } from '../../src/incidents/buttons.ts';
+import { NODE_NAME_PATTERN } from '../../src/nodes/port.ts';
 
 // A button id is outside input: Slack and Discord echo back whatever id a button carries, and in
 // the sandbox anyone can post any id. parseButtonId must answer every string with a ParsedButton
@@ -44,6 +46,7 @@ function expectClearError(err: BotError): void {
 function rebuild(b: ParsedButton): string {
   if (b.kind === 'card') return cardButtonId(b.verb, b.incidentId);
   if (b.kind === 'action') return actionButtonId(b.verb, b.actionId);
+  if (b.kind === 'collect') return collectButtonId(b.node, b.incidentId) ?? '';
   return snoozeButtonId(b.reminder, b.minutes, b.incidentId);
 }
 
@@ -55,6 +58,9 @@ function expectConsistent(input: string, b: ParsedButton): void {
   } else if (b.kind === 'action') {
     expect(ACTION_VERBS).toContain(b.verb);
     expect(b.actionId).toMatch(STORED_ID);
+  } else if (b.kind === 'collect') {
+    expect(b.node).toMatch(NODE_NAME_PATTERN);
+    expect(b.incidentId).toMatch(STORED_ID);
   } else {
     expect(REMINDER_KINDS).toContain(b.reminder);
     expect(SNOOZE_MINUTES).toContain(b.minutes);
@@ -78,7 +84,10 @@ const snoozeVerb = fc
     fc.oneof(fc.constantFrom(...SNOOZE_MINUTES), fc.nat()),
   )
   .map(([code, minutes]) => `snooze-${code}-${minutes}`);
-const verb = fc.oneof(fc.constantFrom(...CARD_VERBS, ...ACTION_VERBS), snoozeVerb, anyText);
+const collectVerb = fc
+  .oneof(fc.stringMatching(/^[a-z0-9][a-z0-9.-]{0,70}$/), anyText)
+  .map((node) => `collect=${node}`);
+const verb = fc.oneof(fc.constantFrom(...CARD_VERBS, ...ACTION_VERBS), snoozeVerb, collectVerb, anyText);
 /** Ids shaped like the real ones, with every part sometimes wrong: where the branches are. */
 const nearlyValid = fc
   .tuple(
@@ -118,6 +127,11 @@ describe('parseButtonId (properties)', () => {
               { kind: 'snooze', reminder, minutes, incidentId: id },
             ] as const,
         ),
+      fc
+        .tuple(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,40}$/), fc.uuid())
+        .map(
+          ([node, id]) => [collectButtonId(node, id)!, { kind: 'collect', node, incidentId: id }] as const,
+        ),
     );
     fc.assert(
       fc.property(built, ([id, expected]) => {
@@ -143,6 +157,9 @@ describe('parseButtonId (properties)', () => {
       fc
         .tuple(fc.constantFrom(...REMINDER_KINDS), fc.constantFrom(...SNOOZE_MINUTES), storedId)
         .map(([r, m, id]) => snoozeButtonId(r, m, id)),
+      fc
+        .tuple(fc.stringMatching(/^[a-z0-9][a-z0-9.-]{0,40}$/), fc.uuid())
+        .map(([node, id]) => collectButtonId(node, id)!),
     );
     fc.assert(
       fc.property(built, edit, (id, [op, at, ch]) => {

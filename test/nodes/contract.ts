@@ -99,6 +99,22 @@ export function nodeAdapterContract(name: string, make: () => Promise<NodeAdapte
       }
     });
 
+    it('collects a diagnostic bundle (when it can): named files from allow-listed commands', async (ctx) => {
+      if (!adapter.capabilities.has('collect')) return ctx.skip(lacks('collect'));
+      expect(typeof adapter.collectBundle).toBe('function');
+      const [node] = await nodes();
+      const b = await adapter.collectBundle!(node!.name, new Date(Date.now() - 3600_000));
+      expect(b.node).toBe(node!.name);
+      expect(['nvidia-bug-report', 'standard']).toContain(b.collector);
+      expect(b.files.length).toBeGreaterThan(0);
+      for (const f of b.files) {
+        expect(f.name).toMatch(/^[a-z0-9-]+(\.[a-z]+)+$/);
+        expect(f.command).toMatch(/\S/);
+        expect(Number.isInteger(f.exitCode)).toBe(true);
+      }
+      expect(b.durationMs).toBeGreaterThanOrEqual(0);
+    });
+
     it('answers bot.node.unknown, with a way to list nodes, for a node it does not own', async () => {
       const calls: [NodeCapability, () => Promise<unknown>][] = [
         ['health', () => adapter.health(NO_SUCH_NODE)],
@@ -108,6 +124,7 @@ export function nodeAdapterContract(name: string, make: () => Promise<NodeAdapte
         ['uncordon', () => adapter.uncordon(NO_SUCH_NODE)],
         ['drain', () => adapter.planDrain(NO_SUCH_NODE)],
         ['drain', () => adapter.drain(NO_SUCH_NODE)],
+        ['collect', () => adapter.collectBundle!(NO_SUCH_NODE, new Date())],
       ];
       for (const [capability, call] of calls) {
         if (!adapter.capabilities.has(capability)) continue;
@@ -270,6 +287,7 @@ export function nodeAdapterContract(name: string, make: () => Promise<NodeAdapte
         ['drain', () => adapter.drain(node, opts)],
         ['restart', () => adapter.restartWorkload(NO_SUCH_WORKLOAD, opts)],
         ['stop', () => adapter.stopWorkload(NO_SUCH_WORKLOAD, opts)],
+        ['collect', () => adapter.collectBundle!(node, new Date(), opts)],
       ];
       for (const [capability, call] of calls) {
         if (adapter.capabilities.has(capability)) await expectBotError(call(), 'bot.node.aborted');

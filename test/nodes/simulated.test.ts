@@ -46,7 +46,7 @@ describe('simulated fleet', () => {
     }
     const gpus = parseNvidiaSmiCsv(await out(sim, 'gpu-node-1', 'gpu'));
     expect(gpus.map((g) => g.name)).toEqual(Array(8).fill('NVIDIA H100 80GB HBM3'));
-    expect(sim.capabilities.size).toBe(10);
+    expect(sim.capabilities.size).toBe(11);
   });
 
   it('runs a system agent on every node, which a drain plan skips', async () => {

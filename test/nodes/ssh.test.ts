@@ -511,6 +511,7 @@ describe('ssh adapter', () => {
   it('declares only the configured capabilities and names a missing one', async () => {
     const ssh = await adapterFor({ commands: { cordon: false, restart: false, logs: false } });
     expect([...ssh.capabilities].sort()).toEqual([
+      'collect',
       'diagnose',
       'health',
       'list',

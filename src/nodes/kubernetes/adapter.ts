@@ -72,7 +72,8 @@ export function createKubernetesAdapter(
     known: new Set(),
   };
   const { client } = ctx;
-  const capabilities: ReadonlySet<NodeCapability> = new Set(NODE_CAPABILITIES);
+  // The API cannot run commands on a node, so there is no bug report to collect.
+  const capabilities: ReadonlySet<NodeCapability> = new Set(NODE_CAPABILITIES.filter((c) => c !== 'collect'));
 
   /** Cordon or uncordon; also hands back the node as read, which a drain needs. */
   async function setUnschedulable(

@@ -13,6 +13,7 @@ import {
   type NodeAdapter,
   type NodeCapability,
 } from '../port.ts';
+import { simulatedBundle } from './bundle.ts';
 import { Fleet, noRoom } from './fleet.ts';
 import { renderWorkloadLog } from './logs.ts';
 import type { FleetSnapshot } from './model.ts';
@@ -122,6 +123,16 @@ export function createSimulatedAdapter(options: SimulatedAdapterOptions): NodeAd
         const out = renderDiagnostic(fleet, fleet.node(node), diagnostic, now());
         return { command: DIAGNOSTIC_COMMANDS[diagnostic], ...out, durationMs: Math.max(0, now() - started) };
       });
+    },
+
+    collectBundle: (node, since, opts) => {
+      const started = now();
+      return call(`Diagnostic bundle of ${node}`, opts, () => ({
+        node,
+        collector: 'standard' as const,
+        files: simulatedBundle(fleet, fleet.node(node), since, now()),
+        durationMs: Math.max(0, now() - started),
+      }));
     },
 
     // gpu-node-6's egress rule drops what it opens (a timeout); elsewhere the peer answers, with a

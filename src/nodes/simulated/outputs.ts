@@ -52,7 +52,7 @@ function gpuHolder(fleet: Fleet, node: SimNode, index: number): SimWorkload | un
 }
 
 /** Utilisation and temperature of a GPU as its holder drives it (a fault's own temperature wins). */
-function gpuLoad(fleet: Fleet, node: SimNode, g: SimGpu): { util: number; temp: number; mem: number } {
+export function gpuLoad(fleet: Fleet, node: SimNode, g: SimGpu): { util: number; temp: number; mem: number } {
   const key = `${node.name}/gpu${g.index}`;
   const w = gpuHolder(fleet, node, g.index);
   const util = w ? Math.min(100, Math.max(0, w.profile.gpuUtilPct + stablePick(`${key}:util`, -3, 2))) : 0;
@@ -62,7 +62,7 @@ function gpuLoad(fleet: Fleet, node: SimNode, g: SimGpu): { util: number; temp: 
 }
 
 /** nvidia-smi lists the GPUs the driver initialised: one that vanished from the bus is not there. */
-const listed = (node: SimNode) => node.gpus.filter((g) => g.onBus);
+export const listed = (node: SimNode) => node.gpus.filter((g) => g.onBus);
 
 function gpu(fleet: Fleet, node: SimNode): Output {
   const rows = listed(node).map((g) => {
@@ -77,7 +77,7 @@ function gpu(fleet: Fleet, node: SimNode): Output {
 }
 
 /** `00000000:9A:00.0`, as nvidia-smi prints a bus id. */
-const smiBus = (g: SimGpu) => `0000${g.pciBus.toUpperCase()}.0`;
+export const smiBus = (g: SimGpu) => `0000${g.pciBus.toUpperCase()}.0`;
 const active = (on: boolean) => (on ? 'Active' : 'Not Active');
 
 /** GPU_HEALTH_FIELDS' columns. An H100 remaps rows instead of retiring pages: those print [N/A]. */

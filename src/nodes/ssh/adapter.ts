@@ -2,6 +2,14 @@ import type { Clock } from '../../core/clock.ts';
 import { BotError, describeError, isBotError } from '../../core/errors.ts';
 import { plural } from '../../core/text.ts';
 import type { Logger } from '../../logger.ts';
+import {
+  BUG_REPORT_FILE,
+  BUG_REPORT_SCRIPT,
+  BUNDLE_FILE_CAP_BYTES,
+  DEFAULT_BUNDLE_TIMEOUT_MS,
+  NO_COLLECTOR,
+  standardBundleCommands,
+} from '../bundle.ts';
 import { DIAGNOSTIC_COMMANDS } from '../commands.ts';
 import {
   checkPort,
@@ -176,7 +184,7 @@ export async function createSshAdapter(
   );
 
   const probeTemplate = templates.get('probe');
-  const capabilities = new Set<NodeCapability>(['list', 'health', 'diagnose', 'workloads']);
+  const capabilities = new Set<NodeCapability>(['list', 'health', 'diagnose', 'workloads', 'collect']);
   for (const c of ['cordon', 'uncordon', 'restart', 'stop', 'logs'] as const)
     if (templates.has(c)) capabilities.add(c);
   if (templates.has('drain') || (templates.has('cordon') && templates.has('stop'))) capabilities.add('drain');
@@ -645,6 +653,52 @@ export async function createSshAdapter(
         (typeof ids)[number],
         CommandResult
       >;
+    },
+
+    async collectBundle(node, since, opts) {
+      const what = `Diagnostic bundle of ${node}`;
+      throwIfAborted(opts?.signal, what);
+      requireNode(node);
+      const started = performance.now();
+      const run = {
+        signal: opts?.signal,
+        timeoutMs: opts?.timeoutMs ?? DEFAULT_BUNDLE_TIMEOUT_MS,
+        capBytes: BUNDLE_FILE_CAP_BYTES,
+      };
+      const took = () => Math.round(performance.now() - started);
+      const report = await runner.run(node, BUG_REPORT_SCRIPT, what, run);
+      if (report.exitCode !== NO_COLLECTOR) {
+        const { command, exitCode, stdout, stderr } = report;
+        return {
+          node,
+          collector: 'nvidia-bug-report',
+          files: [{ name: BUG_REPORT_FILE, command, exitCode, stdout, stderr }],
+          durationMs: took(),
+        };
+      }
+      // No nvidia-bug-report.sh on the node: the fixed set, in one round trip.
+      const set = standardBundleCommands(since);
+      const out = await runner.runBatch(
+        node,
+        set.map((c) => c.command),
+        what,
+        run,
+      );
+      return {
+        node,
+        collector: 'standard',
+        files: set.map((c, i) => {
+          const r = out[i]!;
+          return {
+            name: c.name,
+            command: r.command,
+            exitCode: r.exitCode,
+            stdout: r.stdout,
+            stderr: r.stderr,
+          };
+        }),
+        durationMs: took(),
+      };
     },
 
     async listWorkloads(node, opts) {

@@ -24,6 +24,8 @@ export interface RunOptions {
   readonly timeoutMs?: number | undefined;
   /** Which end of an over-long output to keep: the start (default) or, for a log, the end. */
   readonly keep?: 'head' | 'tail';
+  /** Bytes kept per stream (per command in a batch), where not the adapter's outputCapBytes. */
+  readonly capBytes?: number | undefined;
 }
 
 /**
@@ -54,7 +56,7 @@ export class CommandRunner {
   }
 
   async run(node: string, command: string, what: string, opts: RunOptions = {}): Promise<CommandResult> {
-    const cap = this.options.outputCapBytes;
+    const cap = opts.capBytes ?? this.options.outputCapBytes;
     const buffer = () => (opts.keep === 'tail' ? new TailBuffer(cap) : new CappedBuffer(cap));
     const stdout = buffer();
     const stderr = buffer();
@@ -79,8 +81,9 @@ export class CommandRunner {
   ): Promise<CommandResult[]> {
     if (commands.length === 1) return [await this.run(node, commands[0] ?? '', what, opts)];
     const batch = buildBatch(commands);
-    const out = new BatchDemux(batch, true, this.options.outputCapBytes);
-    const err = new BatchDemux(batch, false, this.options.outputCapBytes);
+    const cap = opts.capBytes ?? this.options.outputCapBytes;
+    const out = new BatchDemux(batch, true, cap);
+    const err = new BatchDemux(batch, false, cap);
     const script = `sh -c ${shellQuote(batch.script)}`;
     const { exitCode, durationMs } = await this.exec(
       node,

@@ -89,6 +89,11 @@ export interface SshFleet {
    * `sinfo` says `draining`; with none, `drained`.
    */
   setSlurmJobs(node: string, jobs: readonly SlurmJob[]): void;
+  /**
+   * Whether `node` has NVIDIA's nvidia-bug-report.sh (the bundle runs it instead of the fixed set),
+   * and how long each of the bundle's commands takes there.
+   */
+  setBundle(node: string, options: { bugReport?: boolean; delayMs?: number }): void;
   /** Slurm's drain reason on `node` as `scontrol` set it (what `sinfo -R` would show), if drained. */
   drainReason(node: string): string | undefined;
   close(): Promise<void>;
@@ -222,6 +227,8 @@ export async function startSshFleet(options: SshFleetOptions): Promise<SshFleet>
         h.blocked.clear();
         h.slurmJobs = [];
         h.reason = undefined;
+        h.hasBugReport = false;
+        h.bundleDelayMs = 0;
       }
       commands.length = 0;
     },
@@ -255,6 +262,12 @@ export async function startSshFleet(options: SshFleetOptions): Promise<SshFleet>
       const h = hosts.find((x) => x.name === node);
       if (!h) throw new Error(`no fake node ${node}`);
       h.slurmJobs = [...jobs];
+    },
+    setBundle: (node, options) => {
+      const h = hosts.find((x) => x.name === node);
+      if (!h) throw new Error(`no fake node ${node}`);
+      if (options.bugReport !== undefined) h.hasBugReport = options.bugReport;
+      if (options.delayMs !== undefined) h.bundleDelayMs = options.delayMs;
     },
     drainReason: (node) => hosts.find((x) => x.name === node)?.reason,
     close: async () => {

@@ -1,4 +1,5 @@
 import { isBotError } from '../../../src/core/errors.ts';
+import { BUG_REPORT_SCRIPT, standardBundleCommands } from '../../../src/nodes/bundle.ts';
 import { DIAGNOSTIC_COMMANDS } from '../../../src/nodes/commands.ts';
 import { MAX_LOG_TAIL } from '../../../src/nodes/logs.ts';
 import type { DiagnosticId, NodeAdapter } from '../../../src/nodes/port.ts';
@@ -74,6 +75,10 @@ export class FakeNodeHost {
   slurmJobs: SlurmJob[] = [];
   /** Extra bytes each diagnostic and each `docker logs` prints (a node flooding its output). */
   flood = 0;
+  /** Whether the node has NVIDIA's nvidia-bug-report.sh (the bundle then runs it, not the fixed set). */
+  hasBugReport = false;
+  /** How long each of the bundle's commands takes. */
+  bundleDelayMs = 0;
   /** Peer hosts (as the probe names them) this node cannot reach, on any port, and how it fails. */
   readonly blocked = new Map<string, PeerBlock>();
 
@@ -85,6 +90,7 @@ export class FakeNodeHost {
   ) {}
 
   async answer(command: string): Promise<Answer> {
+    if (command === BUG_REPORT_SCRIPT) return this.bugReport();
     const id = BY_COMMAND.get(command);
     if (id) {
       const r = await this.sim().diagnose(this.backing, id);
@@ -164,7 +170,40 @@ export class FakeNodeHost {
       return this.bashProbe(args[4] ?? '', args[5] ?? '', args[6] ?? '');
     }
     if (cmd === 'nc') return this.ncProbe(args);
+    const bundled = await this.bundleFile(words);
+    if (bundled) return bundled;
     return fail(`sh: 1: ${cmd ?? ''}: not found\n`, 127);
+  }
+
+  /**
+   * The bundle's fixed set (nvidia-smi -q, dmesg -T, journalctl -k --since @N, lspci -vv), from the
+   * simulated node's own bundle; `bundleDelayMs` makes a collection slow (to stop a process in it).
+   */
+  private async bundleFile(words: readonly string[]): Promise<Answer | undefined> {
+    const journal = /^journalctl -k --no-pager --since @(\d+)$/.exec(words.join(' '));
+    const since = journal ? new Date(Number(journal[1]) * 1000) : new Date(0);
+    const wanted = standardBundleCommands(since).find((c) => c.command === words.join(' '));
+    if (!wanted) return undefined;
+    if (this.bundleDelayMs > 0) await new Promise((r) => setTimeout(r, this.bundleDelayMs));
+    const bundle = await this.sim().collectBundle!(this.backing, since);
+    const file = bundle.files.find((f) => f.name === wanted.name);
+    return file ? { stdout: file.stdout, stderr: file.stderr, exitCode: file.exitCode } : undefined;
+  }
+
+  /**
+   * The bug report script: without `bugReport` the node has no nvidia-bug-report.sh (exit 127, as
+   * `command -v` leaves it); with it, the report as the script prints it back: NVIDIA's section
+   * headers around what each tool printed.
+   */
+  private async bugReport(): Promise<Answer> {
+    if (!this.hasBugReport) return fail('', 127);
+    const bundle = await this.sim().collectBundle!(this.backing, new Date(0));
+    const sections = bundle.files.map(
+      (f) => `____________________________________________\n\n${f.command}\n\n${f.stdout}${f.stderr}`,
+    );
+    return ok(
+      `nvidia-bug-report.sh will now collect information about your system\n\n${sections.join('\n')}`,
+    );
   }
 
   /** `docker logs [--tail N|-n N|--tail=N] <container>`, from the simulated container's log. */
