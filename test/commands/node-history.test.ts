@@ -131,3 +131,19 @@ describe('GPU findings in the memory of bad hardware', () => {
     await h.close();
   });
 });
+
+describe('a repeat offender in the simulated fleet', () => {
+  it("gpu-node-10's GPU 6 had double-bit errors before its rows ran out: the report and /node history say so", async () => {
+    const h = await harness();
+    const incident = await h.declare('SEV2', 'Row remapping failure on gpu-node-10');
+    const [t] = await h.triageIn(incident, ['gpu-node-10']);
+    expect(t!.history).toEqual([
+      expect.stringMatching(/^GPU 6 \(PCI 0000:ba:00, serial \d+\) has had Xid 48 3 times in 7 days /),
+    ]);
+    const text = all(await h.command('node', 'history gpu-node-10', 'C-anywhere'));
+    expect(text).toMatch(
+      /GPU serial \d+: Xid 48 ×3 \(last [^)]+\), Xid 64 ×1 \(last [^)]+\), a row remapping failure on 1 day/,
+    );
+    await h.close();
+  });
+});

@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { redact } from '../../src/core/index.ts';
-import type { CollectedBundle } from '../../src/nodes/bundle.ts';
+import type { BundleFile, CollectedBundle } from '../../src/nodes/bundle.ts';
 import {
   type ArchiveInput,
   buildArchive,
@@ -40,6 +40,11 @@ function untar(bytes: Buffer): { names: string[]; read: (name: string) => string
   return { names, read: (name) => readFileSync(join(dir, name), 'utf8') };
 }
 
+/** One command's output, as an adapter returns it. */
+function ran(name: string, command: string, stdout: string, more: Partial<BundleFile> = {}): BundleFile {
+  return { name, command, exitCode: 0, stdout, stderr: '', ...more };
+}
+
 function bundle(files: CollectedBundle['files']): CollectedBundle {
   return { node: 'gpu-node-5', collector: 'standard', files, durationMs: 4200 };
 }
@@ -59,20 +64,11 @@ describe('the diagnostic bundle archive', () => {
     const built = await buildArchive(
       input(
         bundle([
-          {
-            name: 'nvidia-smi-q.txt',
-            command: 'nvidia-smi -q',
-            exitCode: 0,
-            stdout: 'GPU 00000000:18:00.0\n',
-            stderr: '',
-          },
-          {
-            name: 'dmesg.txt',
-            command: 'dmesg -T',
+          ran('nvidia-smi-q.txt', 'nvidia-smi -q', 'GPU 00000000:18:00.0\n'),
+          ran('dmesg.txt', 'dmesg -T', '', {
             exitCode: 1,
-            stdout: '',
             stderr: 'dmesg: read kernel buffer failed: Operation not permitted\n',
-          },
+          }),
         ]),
       ),
     );
@@ -140,21 +136,9 @@ describe('the diagnostic bundle archive', () => {
     const built = await buildArchive(
       input(
         bundle([
-          {
-            name: 'nvidia-smi-q.txt',
-            command: 'nvidia-smi -q',
-            exitCode: 0,
-            stdout: noise(200 * 1024),
-            stderr: '',
-          },
-          { name: 'dmesg.txt', command: 'dmesg -T', exitCode: 0, stdout: noise(250 * 1024), stderr: '' },
-          {
-            name: 'journalctl-k.txt',
-            command: 'journalctl -k',
-            exitCode: 0,
-            stdout: `first line\n${noise(2 * 1024 * 1024)}last line\n`,
-            stderr: '',
-          },
+          ran('nvidia-smi-q.txt', 'nvidia-smi -q', noise(200 * 1024)),
+          ran('dmesg.txt', 'dmesg -T', noise(250 * 1024)),
+          ran('journalctl-k.txt', 'journalctl -k', `first line\n${noise(2 * 1024 * 1024)}last line\n`),
         ]),
         { maxBytes: limit },
       ),

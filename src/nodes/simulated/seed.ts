@@ -20,7 +20,8 @@ import type { GpuFault, KernelLine, NewSimWorkload, SimGpu, SimNode, WorkloadPro
  * gpu-node-9…13 (rack r3, the research pool, each busy with its own job) show the deeper GPU faults:
  *
  * - gpu-node-9: GPU 2 has a row remap pending (Xid 63): reset it when its job ends.
- * - gpu-node-10: GPU 6 ran out of spare rows (Xid 64, row remapping failure): drain and RMA.
+ * - gpu-node-10: GPU 6 ran out of spare rows (Xid 64, row remapping failure): drain and RMA. It
+ *   had double-bit errors (Xid 48) 5 and 2 days before: the memory of bad hardware tells it.
  * - gpu-node-11: GPU 1 is in hardware thermal slowdown at 92°C: cordon, check cooling.
  * - gpu-node-12: GPU 3 lost NVLink links 4 and 5 (Xid 74): drain.
  * - gpu-node-13: GPU 7 vanished from the bus (the driver could not initialise it): nvidia-smi lists
@@ -278,7 +279,17 @@ function faultLog(
   if (faulty !== undefined) {
     // The vanished GPU never came up: its lines are from the boot.
     const at = n === MISSING_GPU_NODE ? 7.412 : sinceBoot(t0 - 47 * MIN) + 0.2281;
-    return gpuFaultLog(n, gpus[faulty]!, at, 51_000 + n);
+    const gpu = gpus[faulty]!;
+    // gpu-node-10's GPU is a repeat offender: double-bit errors 5 and 2 days ago (each remapped a
+    // row) before the one that found no spare row left, as NVIDIA's row remapper runs out.
+    const earlier =
+      n === REMAP_FAILED_NODE
+        ? [5 * DAY, 2 * DAY].map((ago, i) => ({
+            seconds: sinceBoot(t0 - ago) + 0.0131 * (i + 1),
+            text: `NVRM: Xid (PCI:${gpu.pciBus}): 48, pid=${50_100 + i}, name=python3, An uncorrectable double bit error (DBE) has been detected on GPU in the framebuffer at partition 6, subpartition 0.`,
+          }))
+        : [];
+    return [...earlier, ...gpuFaultLog(n, gpu, at, 51_000 + n)];
   }
   if (n === FIREWALL_NODE) {
     // A new connection to the rank-0 store of its job (gpu-node-5:29500), dropped.
