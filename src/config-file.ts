@@ -197,7 +197,7 @@ const discordSchema = z
 
 const hardwareSchema = z
   .object({
-    /** How far back a triage report tells a GPU's past Xids. */
+    /** How far back a triage report tells a GPU's past Xids, and remembers how many GPUs a node had. */
     memoryDays: z.number().int().min(1).max(90).default(DEFAULT_HARDWARE.memoryDays),
     /**
      * When a GPU needs an RMA: this many fatal Xids (ones that call for a drain or reset) within

@@ -7,7 +7,7 @@ import type { HardwareCount, HardwareEvent, Store } from '../store/port.ts';
 
 /** The memory of bad hardware (`hardware:` in the YAML file). */
 export interface HardwareMemoryOptions {
-  /** How far back a report tells a GPU's past Xids. */
+  /** How far back a report tells a GPU's past Xids, and remembers how many GPUs a node had. */
   readonly memoryDays: number;
   /**
    * A GPU with `fatalXidCount` fatal Xids within `fatalXidHours`, or a node remediated
@@ -104,6 +104,22 @@ export class HardwareMemory {
   }
 
   /**
+   * The most GPUs triage saw on `node` within the memory's days, and the latest day it saw them:
+   * a node that lists fewer lost one, whatever its inventory says. A memory that cannot be read
+   * costs that comparison, never the triage.
+   */
+  async previousGpus(node: string): Promise<{ count: number; day: string } | undefined> {
+    try {
+      const since = new Date(this.clock.now().getTime() - this.hardware.memoryDays * 24 * HOUR_MS);
+      const max = await this.store.maxGpuCount(node, since);
+      return max ? { count: max.gpus, day: max.day } : undefined;
+    } catch (err) {
+      this.logger.warn({ err, node }, 'the GPUs a node had before could not be read');
+      return undefined;
+    }
+  }
+
+  /**
    * The report's Xids and GPU findings go into the memory of bad hardware (once per event, however often dmesg is
    * read again), and what it holds of these GPUs over the last 7 days comes back as lines: a GPU
    * that did this before is a different conversation from one that did it once. A memory that
@@ -114,6 +130,7 @@ export class HardwareMemory {
     const { memoryDays } = this.hardware;
     const labels = new Map(report.sightings.map((s) => [s.gpu, s.label]));
     try {
+      if (report.gpuCount) await this.store.recordGpuCount(report.node, report.gpuCount, now);
       const day = now.toISOString().slice(0, 10);
       await this.store.recordHardwareEvents(
         report.sightings.map((s) => ({

@@ -176,10 +176,11 @@ export class TriageService {
   ): Promise<NodeTriage> {
     const signal = AbortSignal.timeout(DIAGNOSTIC_TIMEOUT_MS);
     // The probe runs on the node being triaged, in the same slot as its diagnostics.
-    const [settled, peerCheck, scheduler] = await Promise.all([
+    const [settled, peerCheck, scheduler, previousGpus] = await Promise.all([
       this.diagnoseAll(adapter, node, diagnostics, signal),
       peer === undefined ? undefined : this.probePeer(adapter, node, peer, signal),
       this.schedulerOf(adapter, node, signal),
+      this.memory.previousGpus(node),
     ]);
     const results: Partial<Record<DiagnosticId, CommandResult>> = {};
     const transport: string[] = [];
@@ -200,6 +201,7 @@ export class TriageService {
     const report = analyze(node, results, peerCheck ? [peerCheck] : [], diagnostics, {
       expectedGpus: adapter.expectedGpus?.(node),
       ...(scheduler ? { scheduler } : {}),
+      ...(previousGpus ? { previousGpus } : {}),
     });
     const history = await this.memory.remember(report, incident);
     if (runbook) {

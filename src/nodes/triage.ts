@@ -42,7 +42,8 @@ export type FindingLevel = 'critical' | 'warning' | 'info';
  * - crash_loop: a container (or pool) keeps restarting.
  * - nccl_unreachable: the node cannot reach a peer's NCCL port (a network partition).
  * - memory_pressure: host memory at or above 90%.
- * - gpu_missing: nvidia-smi lists fewer GPUs than the node's inventory gives it.
+ * - gpu_missing: nvidia-smi lists fewer GPUs than the node's inventory gives it, or than triage saw
+ *   on it in the last days (NodeFacts.previousGpus).
  * - row_remap_pending: a GPU remapped a failing memory row; it takes effect at its next reset.
  * - row_remap_failure: a GPU had no spare row left to remap a failing one: RMA.
  * - thermal_throttle: a GPU's clocks are held down for heat (hardware or software slowdown).
@@ -128,6 +129,8 @@ export interface TriageReport {
   readonly sightings: GpuSighting[];
   /** Diagnostics the node's adapter could not run, or that failed to run. */
   readonly skipped: string[];
+  /** How many GPUs nvidia-smi listed, where it listed any: what the memory keeps per day. */
+  readonly gpuCount?: number;
 }
 
 /**
@@ -154,6 +157,8 @@ export interface NodeFacts {
   readonly expectedGpus?: number;
   /** What its batch scheduler (Slurm) says of it, where it has one. */
   readonly scheduler?: SchedulerStatus;
+  /** The most GPUs triage saw on the node in the last days (the memory of bad hardware), and when. */
+  readonly previousGpus?: { readonly count: number; readonly day: string };
 }
 
 /** Jobs named in a report's Slurm line; the rest are counted. */
@@ -238,16 +243,20 @@ export function analyze(
     return { key: serial ? `serial ${serial}` : `${node} ${bus}`, label: gpu.label(bus) };
   };
   const unavailable: string[] = [];
-  if (results.gpu && facts.expectedGpus !== undefined && gpus.length < facts.expectedGpus) {
+  // Fewer GPUs than the inventory gives the node, or than triage saw on it in the last days.
+  const inventoryShort = facts.expectedGpus !== undefined && gpus.length < facts.expectedGpus;
+  const before = facts.previousGpus;
+  if (results.gpu && (inventoryShort || (before && gpus.length < before.count))) {
+    const had = inventoryShort ? facts.expectedGpus! : before!.count;
+    const gone = had - gpus.length;
+    const than = inventoryShort
+      ? `of the ${plural(had, 'GPU')} the inventory gives ${node}`
+      : `where triage saw ${had} on ${node} on ${before!.day}`;
     findings.push({
       level: 'critical',
       kind: 'gpu_missing',
-      text: `nvidia-smi lists ${gpus.length} of the ${plural(facts.expectedGpus, 'GPU')} the inventory gives ${node}: ${facts.expectedGpus - gpus.length === 1 ? 'one has' : `${facts.expectedGpus - gpus.length} have`} vanished from the bus (check \`lspci -d 10de:\` and dmesg); move work off the node.`,
-      recommendation: {
-        kind: 'drain',
-        node,
-        why: `${plural(facts.expectedGpus - gpus.length, 'GPU')} missing`,
-      },
+      text: `nvidia-smi lists ${gpus.length} ${than}: ${gone === 1 ? 'one has' : `${gone} have`} vanished from the bus (check \`lspci -d 10de:\` and dmesg); move work off the node.`,
+      recommendation: { kind: 'drain', node, why: `${plural(gone, 'GPU')} missing` },
     });
   }
   if (results['gpu-health']) {
@@ -390,7 +399,7 @@ export function analyze(
       });
     }
   }
-  return { node, summary, findings, skipped, sightings };
+  return { node, summary, findings, skipped, sightings, ...(gpus.length ? { gpuCount: gpus.length } : {}) };
 }
 
 /** The exit codes people meet at 3 a.m. */

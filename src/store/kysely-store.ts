@@ -875,6 +875,31 @@ export class KyselyStore implements Store {
     }));
   }
 
+  async recordGpuCount(node: string, gpus: number, at: Date): Promise<void> {
+    await this.#db
+      .insertInto('gpu_counts')
+      .values({ node, day: iso(at).slice(0, 10), gpus })
+      .onConflict((oc) =>
+        oc.columns(['node', 'day']).doUpdateSet({
+          gpus: sql<number>`CASE WHEN excluded.gpus > gpu_counts.gpus THEN excluded.gpus ELSE gpu_counts.gpus END`,
+        }),
+      )
+      .execute();
+  }
+
+  async maxGpuCount(node: string, since: Date): Promise<{ gpus: number; day: string } | undefined> {
+    const row = await this.#db
+      .selectFrom('gpu_counts')
+      .select(['gpus', 'day'])
+      .where('node', '=', node)
+      .where('day', '>=', iso(since).slice(0, 10))
+      .orderBy('gpus', 'desc')
+      .orderBy('day', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? { gpus: Number(row.gpus), day: row.day } : undefined;
+  }
+
   async claimBundleSlot(
     claim: BundleClaim,
   ): Promise<{ claimed: true } | { claimed: false; holder: BundleSlot }> {

@@ -389,6 +389,13 @@ export interface HardwareRecords {
   countHardwareEvents(gpus: readonly string[], since: Date): Promise<HardwareCount[]>;
   /** The node's events first seen at or after `since`, newest first, at most `limit`. */
   listHardwareEvents(node: string, since: Date, limit?: number): Promise<HardwareEvent[]>;
+  /** Remembers that triage saw `gpus` GPUs on `node` at `at`: the day keeps its highest count. */
+  recordGpuCount(node: string, gpus: number, at: Date): Promise<void>;
+  /** The most GPUs triage saw on `node` on any day from `since`'s day on, and the latest such day. */
+  maxGpuCount(
+    node: string,
+    since: Date,
+  ): Promise<{ readonly gpus: number; readonly day: string } | undefined>;
 }
 
 /** The last diagnostic bundle asked of a node (`/node collect`): its rate limit, across replicas. */

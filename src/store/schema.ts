@@ -185,6 +185,13 @@ export interface HardwareEventsTable {
   seen_at: IsoTime;
 }
 
+export interface GpuCountsTable {
+  node: string;
+  /** `2026-12-08`, UTC. */
+  day: string;
+  gpus: number;
+}
+
 export interface NodeBundlesTable {
   node: string;
   claim_id: string;
@@ -212,6 +219,7 @@ export interface Database {
   tracked_messages: TrackedMessagesTable;
   hardware_events: HardwareEventsTable;
   node_bundles: NodeBundlesTable;
+  gpu_counts: GpuCountsTable;
 }
 
 export type IncidentRow = Selectable<IncidentsTable>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Reply } from '../../src/chat/message.ts';
-import { alice, bob, dave, harness } from '../incidents/harness.ts';
+import { alice, bob, dave, harness, simulatedWith } from '../incidents/harness.ts';
 
 /** `/node history` through the dispatcher a chat event goes through, over the harness's store. */
 
@@ -144,6 +144,41 @@ describe('a repeat offender in the simulated fleet', () => {
     expect(text).toMatch(
       /GPU serial \d+: Xid 48 ×3 \(last [^)]+\), Xid 64 ×1 \(last [^)]+\), a row remapping failure on 1 day/,
     );
+    await h.close();
+  });
+});
+
+describe('a GPU gone since triage last looked', () => {
+  it('is gpu_missing against what triage saw in the last days, where the inventory says nothing', async () => {
+    let lost = false;
+    const h = await harness({
+      adapters: simulatedWith((real) => ({
+        // An inventory without `gpus:`; once `lost`, nvidia-smi lists one GPU fewer.
+        expectedGpus: () => undefined,
+        diagnose: async (node, id, opts) => {
+          const out = await real.diagnose(node, id, opts);
+          if (!lost || id !== 'gpu') return out;
+          return { ...out, stdout: out.stdout.split('\n').slice(1).join('\n') };
+        },
+      })),
+    });
+    const incident = await h.declare('SEV3', 'Slow steps on gpu-node-1');
+    const missing = (t: Awaited<ReturnType<typeof h.triageIn>>[number]) =>
+      t.report!.findings.filter((f) => f.kind === 'gpu_missing');
+    expect(missing((await h.triageIn(incident, ['gpu-node-1']))[0]!)).toEqual([]);
+    h.clock.advance(26 * 3600_000);
+    lost = true;
+    const [t] = await h.triageIn(incident, ['gpu-node-1']);
+    expect(missing(t!)).toEqual([
+      expect.objectContaining({
+        level: 'critical',
+        text: 'nvidia-smi lists 7 where triage saw 8 on gpu-node-1 on 2026-11-22: one has vanished from the bus (check `lspci -d 10de:` and dmesg); move work off the node.',
+        recommendation: { kind: 'drain', node: 'gpu-node-1', why: '1 GPU missing' },
+      }),
+    ]);
+    // A week on, seven is what the node has: the memory forgets the eighth.
+    h.clock.advance(8 * 24 * 3600_000);
+    expect(missing((await h.triageIn(incident, ['gpu-node-1']))[0]!)).toEqual([]);
     await h.close();
   });
 });

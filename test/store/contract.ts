@@ -1072,6 +1072,24 @@ export function storeContract(name: string, open: () => Promise<OpenedForContrac
         ]);
       });
 
+      it('keeps the most GPUs triage saw on a node each day, and the most since a day', async () => {
+        expect(await store.maxGpuCount('gpu-node-5', at(0))).toBeUndefined();
+        const day = (d: number) => new Date(T0.getTime() + d * 24 * 3600_000);
+        await store.recordGpuCount('gpu-node-5', 8, day(0));
+        await store.recordGpuCount('gpu-node-5', 7, day(0));
+        await store.recordGpuCount('gpu-node-5', 7, day(1));
+        await store.recordGpuCount('gpu-node-6', 4, day(1));
+        const d0 = day(0).toISOString().slice(0, 10);
+        const d1 = day(1).toISOString().slice(0, 10);
+        // The day keeps its highest count, whatever came later that day.
+        expect(await store.maxGpuCount('gpu-node-5', day(0))).toEqual({ gpus: 8, day: d0 });
+        expect(await store.maxGpuCount('gpu-node-5', day(1))).toEqual({ gpus: 7, day: d1 });
+        await store.recordGpuCount('gpu-node-5', 8, day(1));
+        expect(await store.maxGpuCount('gpu-node-5', day(0))).toEqual({ gpus: 8, day: d1 });
+        expect(await store.maxGpuCount('gpu-node-6', day(0))).toEqual({ gpus: 4, day: d1 });
+        expect(await store.maxGpuCount('gpu-node-5', day(2))).toBeUndefined();
+      });
+
       it("lists a node's events newest first, since a time", async () => {
         await store.recordHardwareEvents([
           event('a', { seenAt: at(10) }),

@@ -27,7 +27,11 @@ describe('upgrading a SQLite database', () => {
           seen_at: '2026-12-01T03:00:00.000Z',
         } as never)
         .execute();
-      expect(await migrateToLatest(db, 'sqlite')).toEqual(['0013-node-bundles', '0014-hardware-findings']);
+      expect(await migrateToLatest(db, 'sqlite')).toEqual([
+        '0013-node-bundles',
+        '0014-hardware-findings',
+        '0015-gpu-counts',
+      ]);
       const store = new KyselyStore(db);
       expect(await store.listHardwareEvents('gpu-node-5', new Date(0))).toEqual([
         {

@@ -13,6 +13,7 @@ import { trackedMessages } from './0011-tracked-messages.ts';
 import { hardwareEvents } from './0012-hardware-events.ts';
 import { nodeBundles } from './0013-node-bundles.ts';
 import { hardwareFindings } from './0014-hardware-findings.ts';
+import { gpuCounts } from './0015-gpu-counts.ts';
 import type { MigrationFactory, SqlDialect } from './types.ts';
 
 export type { MigrationFactory, SqlDialect } from './types.ts';
@@ -37,6 +38,7 @@ const FACTORIES: Readonly<Record<string, MigrationFactory>> = {
   '0012-hardware-events': hardwareEvents,
   '0013-node-bundles': nodeBundles,
   '0014-hardware-findings': hardwareFindings,
+  '0015-gpu-counts': gpuCounts,
 };
 
 /** The migrations built for one dialect, in the shape Kysely's `Migrator` expects. */
