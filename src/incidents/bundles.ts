@@ -114,7 +114,7 @@ export class BundleService {
       staleBefore: new Date(now.getTime() - this.timeoutMs() - STALE_GRACE_MS),
     });
     if (!claimed.claimed) throw await this.refusal(node, claimed.holder);
-    const text = `📦 Collecting the diagnostic bundle of ${node}, asked by ${actor.name}: NVIDIA's nvidia-bug-report.sh where the node has it, else nvidia-smi -q, dmesg, the kernel journal since an hour before ${incidentRef(incident)} and lspci. It takes up to ${plural(this.options.timeoutMinutes, 'minute')}; it will be attached here, redacted.`;
+    const text = `📦 Collecting the diagnostic bundle of ${node}, asked by ${actor.name}: NVIDIA's nvidia-bug-report.sh where the node has it, else nvidia-smi -q, dmesg, the kernel journal from an hour before ${incidentRef(incident)} was declared, and lspci. It takes up to ${plural(this.options.timeoutMinutes, 'minute')}; it will be attached here, redacted.`;
     try {
       await this.deps.uow.commit(async (tx, send) => {
         await tx.appendTimeline({

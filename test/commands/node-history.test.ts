@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Reply } from '../../src/chat/message.ts';
 import { alice, bob, dave, harness, simulatedWith } from '../incidents/harness.ts';
@@ -180,5 +183,29 @@ describe('a GPU gone since triage last looked', () => {
     h.clock.advance(8 * 24 * 3600_000);
     expect(missing((await h.triageIn(incident, ['gpu-node-1']))[0]!)).toEqual([]);
     await h.close();
+  });
+});
+
+describe('the memory across a restart', () => {
+  it('a bot started again on the same SQLite file remembers the GPU and does not count the same lines twice', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'memory-restart-'));
+    try {
+      const database = join(dir, 'bot.db');
+      const first = await harness({ database });
+      const incident = await first.declare('SEV2', 'Row remapping failure on gpu-node-10');
+      await first.triageIn(incident, ['gpu-node-10']);
+      await first.close();
+
+      const second = await harness({ database });
+      const text = all(await second.command('node', 'history gpu-node-10', 'C-anywhere'));
+      expect(text).toMatch(/GPU serial \d+: Xid 48 ×3 \(last [^)]+\), Xid 64 ×1/);
+      // The same dmesg read again after the restart: still three events.
+      const again = await second.declare('SEV2', 'gpu-node-10 again');
+      const [t] = await second.triageIn(again, ['gpu-node-10']);
+      expect(t!.history).toEqual([expect.stringMatching(/has had Xid 48 3 times in 7 days/)]);
+      await second.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
