@@ -52,6 +52,22 @@ const PLATFORM_NAMES: Readonly<Record<string, string>> = {
   sandbox: 'the sandbox',
 };
 
+/**
+ * The largest part the bot attaches, whatever the platform takes (Slack takes 1 GB): a part rides
+ * in one outbox entry as base64 until it is delivered, so this bounds that row (about 34 MiB).
+ */
+export const MAX_BUNDLE_PART_BYTES = 25 * 1024 * 1024;
+
+/** The size each part must fit, and whose limit it is (for "split to fit …'s upload limit"). */
+export function bundlePartLimit(chat: Pick<ChatPlatform, 'id' | 'maxUploadBytes'>): {
+  readonly bytes: number;
+  readonly whose: string;
+} {
+  if (chat.maxUploadBytes <= MAX_BUNDLE_PART_BYTES)
+    return { bytes: chat.maxUploadBytes, whose: PLATFORM_NAMES[chat.id] ?? chat.id };
+  return { bytes: MAX_BUNDLE_PART_BYTES, whose: 'the bot' };
+}
+
 export interface BundleRequest {
   readonly chat: ChatPlatform;
   readonly incident: Incident;
@@ -210,6 +226,7 @@ export class BundleService {
     const { incident, node, actor } = input;
     const chat = this.deps.directory.chatFor(incident);
     const since = new Date(incident.createdAt.getTime() - BUNDLE_LOOKBACK_MS);
+    const limit = bundlePartLimit(chat);
     let built: BuiltArchive;
     let bundle: CollectedBundle;
     try {
@@ -223,8 +240,8 @@ export class BundleService {
           `Asked by: ${actor.name}, collected ${collectedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
           `Kernel journal from: ${since.toISOString().slice(0, 16).replace('T', ' ')} UTC (an hour before the incident was declared)`,
         ],
-        maxBytes: chat.maxUploadBytes,
-        platform: PLATFORM_NAMES[chat.id] ?? chat.id,
+        maxBytes: limit.bytes,
+        platform: limit.whose,
         collectedAt,
         redact: this.deps.redact,
       });
@@ -239,7 +256,7 @@ export class BundleService {
     const total = built.parts.reduce((n, p) => n + p.bytes.length, 0);
     const failed = bundle.files.filter((f) => f.exitCode !== 0).map((f) => `${f.name} (exit ${f.exitCode})`);
     const lines = [
-      `📦 Diagnostic bundle of ${node}: ${bundle.collector === 'nvidia-bug-report' ? 'nvidia-bug-report.sh' : bundle.files.map((f) => f.name).join(', ')}, ${formatBytes(built.rawBytes)} collected in ${took(bundle.durationMs)}, ${formatBytes(total)} compressed${built.parts.length > 1 ? ` in ${built.parts.length} parts (${PLATFORM_NAMES[chat.id] ?? chat.id} takes files of up to ${formatBytes(chat.maxUploadBytes)})` : ''}.`,
+      `📦 Diagnostic bundle of ${node}: ${bundle.collector === 'nvidia-bug-report' ? 'nvidia-bug-report.sh' : bundle.files.map((f) => f.name).join(', ')}, ${formatBytes(built.rawBytes)} collected in ${took(bundle.durationMs)}, ${formatBytes(total)} compressed${built.parts.length > 1 ? ` in ${built.parts.length} parts (${limit.whose === 'the bot' ? 'the bot attaches' : `${limit.whose} takes`} files of up to ${formatBytes(limit.bytes)})` : ''}.`,
       built.redactions > 0
         ? `🔒 ${plural(built.redactions, 'secret')} redacted. Read it before sharing it outside the company.`
         : "🔒 Redacted with the bot's rules (nothing matched). Read it before sharing it outside the company.",

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BotError } from '../../src/core/index.ts';
+import { bundlePartLimit, MAX_BUNDLE_PART_BYTES } from '../../src/incidents/bundles.ts';
 import { collectButtonId } from '../../src/incidents/buttons.ts';
 import type { NodeAdapter } from '../../src/nodes/port.ts';
 import { alice, bob, harness, simulatedWith } from './harness.ts';
@@ -272,5 +273,22 @@ describe('the bundle offered where a person would want it', () => {
       "For the hardware team or NVIDIA: `/node collect gpu-node-7` attaches the node's diagnostic bundle (nvidia-bug-report.sh), redacted.",
     );
     await h.close();
+  });
+});
+
+describe('the size of a bundle part', () => {
+  it("is the platform's limit, and never more than the bot keeps in one outbox entry", () => {
+    expect(bundlePartLimit({ id: 'discord', maxUploadBytes: 10 * 1024 * 1024 })).toEqual({
+      bytes: 10 * 1024 * 1024,
+      whose: 'Discord',
+    });
+    expect(bundlePartLimit({ id: 'slack', maxUploadBytes: 1_000_000_000 })).toEqual({
+      bytes: MAX_BUNDLE_PART_BYTES,
+      whose: 'the bot',
+    });
+    expect(bundlePartLimit({ id: 'sandbox', maxUploadBytes: MAX_BUNDLE_PART_BYTES })).toEqual({
+      bytes: MAX_BUNDLE_PART_BYTES,
+      whose: 'the sandbox',
+    });
   });
 });
