@@ -44,7 +44,9 @@ const MERGE_STDERR = /^(.*\S)\s+2>&1$/s;
  * stop|restart`, `docker logs [--tail N]` (the simulated container's log), `echo`, a trailing
  * `2>&1`, the adapter's batch script and the `sudo -n sh -c` wrapper, and the peer probe (the
  * default `timeout N bash -c …/dev/tcp…` template, or `nc -z[v] -w N host port`): every peer
- * host answers unless `blocked` names it. Anything else is "not found", exit 127, as sh says it.
+ * host answers unless `blocked` names it, and the diagnostic bundle (the bug report script, which
+ * finds no nvidia-bug-report.sh unless `hasBugReport`, and the fixed set from the simulated node's
+ * own bundle). Anything else is "not found", exit 127, as sh says it.
  */
 /** One job as the fake's `squeue` prints it. */
 export interface SlurmJob {
