@@ -3,14 +3,12 @@ import { ephemeral } from '../../src/chat/message.ts';
 import { defineCommand } from '../../src/commands/define.ts';
 import { nodeOption } from '../../src/commands/options.ts';
 import { type Incident, plural } from '../../src/core/index.ts';
-import { incidentRef } from '../../src/incidents/format.ts';
+import { formatTime, incidentRef } from '../../src/incidents/format.ts';
 import { findingWords } from '../../src/incidents/hardware-memory.ts';
 
 const DAYS = 'must be a whole number of days from 1 to 90';
 /** Lines per part of the answer; the rest are counted. */
 const MAX_LINES = 15;
-
-const stamp = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 function capped(lines: readonly string[], what: string): string {
   if (lines.length <= MAX_LINES) return lines.join('\n');
@@ -83,14 +81,14 @@ export default defineCommand({
           .sort(([a, x], [b, y]) => x.order - y.order || a.localeCompare(b))
           .map(([what, x]) =>
             what.startsWith('Xid ')
-              ? `${what} ×${x.count} (last ${stamp(x.last)})`
-              : `${what} on ${plural(x.count, 'day')} (last ${stamp(x.last)})`,
+              ? `${what} ×${x.count} (last ${formatTime(x.last)})`
+              : `${what} on ${plural(x.count, 'day')} (last ${formatTime(x.last)})`,
           )
           .join(', ')}`,
     );
     const actionLines = actions.map(
       (a) =>
-        `${stamp(a.requestedAt)} · ${a.kind} ${a.target} · ${a.status}${a.decidedByName && seen.get(a.incidentId) ? ` · decided by ${a.decidedByName}` : ''} · ${ref(a.incidentId)}`,
+        `${formatTime(a.requestedAt)} · ${a.kind} ${a.target} · ${a.status}${a.decidedByName && seen.get(a.incidentId) ? ` · decided by ${a.decidedByName}` : ''} · ${ref(a.incidentId)}`,
     );
     const sections = [
       ...(incidentLines.length ? [`*Incidents:*\n${capped(incidentLines, 'incident')}`] : []),

@@ -21,3 +21,14 @@ export function formatDuration(ms: number): string {
   const h = Math.floor((t % DAY) / HOUR);
   return `${Math.floor(t / DAY)} d${h ? ` ${h} h` : ''}`;
 }
+
+/**
+ * How long a command took, where seconds matter (a collection of a few seconds): `3 ms`, `4.2 s`,
+ * and from a minute on as formatDuration writes it.
+ */
+export function formatElapsed(ms: number): string {
+  const t = Math.max(0, ms);
+  if (t < SECOND) return `${Math.round(t)} ms`;
+  if (t < MINUTE) return `${(t / SECOND).toFixed(1)} s`;
+  return formatDuration(t);
+}

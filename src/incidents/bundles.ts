@@ -7,6 +7,7 @@ import {
   type Clock,
   describeError,
   formatBytes,
+  formatElapsed,
   type Incident,
   plural,
   type Redactor,
@@ -18,7 +19,7 @@ import { type BuiltArchive, buildArchive } from '../nodes/bundle-archive.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
 import type { BundleSlot, Store } from '../store/port.ts';
 import { note, post, upload } from './drafts.ts';
-import { incidentRef } from './format.ts';
+import { formatTime, incidentRef } from './format.ts';
 
 /**
  * The diagnostic bundle (`/node collect`, and the button an escalation offers): NVIDIA's bug report
@@ -75,8 +76,8 @@ export interface BundleRequest {
   readonly actor: Actor;
 }
 
-const stamp = (d: Date) => `${d.toISOString().slice(11, 16)} UTC`;
-const took = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
+/** `03:00 UTC`: the times the bundle's messages name. */
+const stamp = (d: Date) => formatTime(d, 'UTC', false);
 
 export class BundleService {
   private readonly running = new Map<string, { promise: Promise<void>; abort: AbortController }>();
@@ -237,8 +238,8 @@ export class BundleService {
         bundle,
         context: [
           `Incident: ${incidentRef(incident)} ${incident.title}`,
-          `Asked by: ${actor.name}, collected ${collectedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
-          `Kernel journal from: ${since.toISOString().slice(0, 16).replace('T', ' ')} UTC (an hour before the incident was declared)`,
+          `Asked by: ${actor.name}, collected ${formatTime(collectedAt)}`,
+          `Kernel journal from: ${formatTime(since)} (an hour before the incident was declared)`,
         ],
         maxBytes: limit.bytes,
         platform: limit.whose,
@@ -256,7 +257,7 @@ export class BundleService {
     const total = built.parts.reduce((n, p) => n + p.bytes.length, 0);
     const failed = bundle.files.filter((f) => f.exitCode !== 0).map((f) => `${f.name} (exit ${f.exitCode})`);
     const lines = [
-      `📦 Diagnostic bundle of ${node}: ${bundle.collector === 'nvidia-bug-report' ? 'nvidia-bug-report.sh' : bundle.files.map((f) => f.name).join(', ')}, ${formatBytes(built.rawBytes)} collected in ${took(bundle.durationMs)}, ${formatBytes(total)} compressed${built.parts.length > 1 ? ` in ${built.parts.length} parts (${limit.whose === 'the bot' ? 'the bot attaches' : `${limit.whose} takes`} files of up to ${formatBytes(limit.bytes)})` : ''}.`,
+      `📦 Diagnostic bundle of ${node}: ${bundle.collector === 'nvidia-bug-report' ? 'nvidia-bug-report.sh' : bundle.files.map((f) => f.name).join(', ')}, ${formatBytes(built.rawBytes)} collected in ${formatElapsed(bundle.durationMs)}, ${formatBytes(total)} compressed${built.parts.length > 1 ? ` in ${built.parts.length} parts (${limit.whose === 'the bot' ? 'the bot attaches' : `${limit.whose} takes`} files of up to ${formatBytes(limit.bytes)})` : ''}.`,
       built.redactions > 0
         ? `🔒 ${plural(built.redactions, 'secret')} redacted. Read it before sharing it outside the company.`
         : "🔒 Redacted with the bot's rules (nothing matched). Read it before sharing it outside the company.",

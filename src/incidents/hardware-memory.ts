@@ -4,6 +4,7 @@ import { plural } from '../core/index.ts';
 import type { TriageReport } from '../nodes/triage.ts';
 import { XID_MOVES_WORK, xidInfo } from '../nodes/xid.ts';
 import type { HardwareCount, HardwareEvent, Store } from '../store/port.ts';
+import { formatTime } from './format.ts';
 
 /** The memory of bad hardware (`hardware:` in the YAML file). */
 export interface HardwareMemoryOptions {
@@ -160,8 +161,7 @@ export class HardwareMemory {
         [...labels.keys()],
         new Date(now.getTime() - memoryDays * 24 * HOUR_MS),
       );
-      const first = (c: HardwareCount) =>
-        `first seen ${c.first.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+      const first = (c: HardwareCount) => `first seen ${formatTime(c.first)}`;
       return past
         .filter((c) => c.count > 1)
         .map((c) =>

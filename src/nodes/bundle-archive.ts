@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
-import { formatBytes, type Redactor } from '../core/index.ts';
+import { formatBytes, formatElapsed, type Redactor } from '../core/index.ts';
 import type { BundleFile, CollectedBundle } from './bundle.ts';
 
 /**
@@ -192,7 +192,7 @@ function readme(
     `Diagnostic bundle of ${bundle.node}`,
     '',
     ...input.context,
-    `Collector: ${bundle.collector === 'nvidia-bug-report' ? 'nvidia-bug-report.sh --safe-mode' : 'the fixed set (this node has no nvidia-bug-report.sh)'}, in ${bundle.durationMs < 1000 ? `${Math.round(bundle.durationMs)} ms` : `${(bundle.durationMs / 1000).toFixed(1)} s`}`,
+    `Collector: ${bundle.collector === 'nvidia-bug-report' ? 'nvidia-bug-report.sh --safe-mode' : 'the fixed set (this node has no nvidia-bug-report.sh)'}, in ${formatElapsed(bundle.durationMs)}`,
     ...(parts > 1
       ? [
           `Part ${part} of ${parts}: split to fit ${input.platform}'s upload limit of ${formatBytes(input.maxBytes)}.`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration } from '../../src/core/duration.ts';
+import { formatDuration, formatElapsed } from '../../src/core/duration.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -42,5 +42,14 @@ describe('formatDuration', () => {
     [HOUR - 1, '59 min'],
   ])('never rounds up (%i ms → %s)', (ms, text) => {
     expect(formatDuration(ms)).toBe(text);
+  });
+});
+
+describe('formatElapsed', () => {
+  it('keeps milliseconds and tenths of a second below a minute, then reads as formatDuration', () => {
+    expect(formatElapsed(3.4)).toBe('3 ms');
+    expect(formatElapsed(4200)).toBe('4.2 s');
+    expect(formatElapsed(-5)).toBe('0 ms');
+    expect(formatElapsed(90_000)).toBe(formatDuration(90_000));
   });
 });
