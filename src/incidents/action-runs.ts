@@ -19,7 +19,7 @@ import { actionsFinished } from '../metrics.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
 import type { Store, Tx } from '../store/port.ts';
 import type { EscalationPolicy } from './actions.ts';
-import { collectButtonId } from './buttons.ts';
+import { collectButton } from './buttons.ts';
 import { actionMessage, note, post } from './drafts.ts';
 import { incidentRef, truncate } from './format.ts';
 import { isNodeKind, MITIGATIONS } from './mitigations.ts';
@@ -251,9 +251,9 @@ export class ActionRuns {
             text,
             `*What was tried*\n${tried}`,
             'Next: check the node by hand (BMC, dmesg), or hand over to the hardware team.',
-            ...(offer.length ? [offer.text] : []),
+            ...(offer ? [offer.text] : []),
           ],
-          ...(offer.buttons.length ? { buttons: offer.buttons } : {}),
+          ...(offer?.buttons.length ? { buttons: offer.buttons } : {}),
           // The page: the configured on-call are the people this message exists to notify.
           mentions: this.deps.escalation.onCall,
         }),
@@ -331,13 +331,12 @@ function bundleOffer(
   incident: Incident,
   failed: readonly Action[],
   nodes: NodeRegistry,
-): { length: number; text: string; buttons: ChatButton[] } {
+): { text: string; buttons: ChatButton[] } | undefined {
   const named = failed.map((a) => (typeof a.params.node === 'string' ? a.params.node : a.target));
   const offered = [...new Set(named)].filter((n) => nodes.canRun(n, 'collect')).slice(0, MAX_OFFERED);
-  const buttons = offered.flatMap((n) => {
-    const id = collectButtonId(n, incident.id);
-    return id ? [{ id, label: `📦 Collect diagnostics of ${n}` }] : [];
-  });
-  const text = `For the hardware team or NVIDIA: \`/node collect ${offered[0] ?? ''}\` attaches the node's diagnostic bundle (nvidia-bug-report.sh), redacted.`;
-  return { length: offered.length, text, buttons };
+  if (offered.length === 0) return undefined;
+  return {
+    text: `For the hardware team or NVIDIA: \`/node collect ${offered[0]}\` attaches the node's diagnostic bundle (nvidia-bug-report.sh), redacted.`,
+    buttons: offered.flatMap((n) => collectButton(n, incident.id) ?? []),
+  };
 }

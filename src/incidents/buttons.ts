@@ -1,3 +1,4 @@
+import type { ChatButton } from '../chat/message.ts';
 import { BotError } from '../core/index.ts';
 
 /**
@@ -71,6 +72,12 @@ export function snoozeButtonId(reminder: ReminderKind, minutes: number, incident
 export function collectButtonId(node: string, incidentId: string): string | undefined {
   const id = `card:collect=${node}:${incidentId}`;
   return id.length <= 100 && COLLECT_NODE.test(node) ? id : undefined;
+}
+
+/** The button that asks for a node's diagnostic bundle, where its id fits (collectButtonId). */
+export function collectButton(node: string, incidentId: string): ChatButton | undefined {
+  const id = collectButtonId(node, incidentId);
+  return id ? { id, label: `📦 Collect diagnostics of ${node}` } : undefined;
 }
 
 const ID = /^[A-Za-z0-9-]{1,64}$/;

@@ -19,7 +19,7 @@ import { recommend } from '../runbooks/apply.ts';
 import type { Runbook } from '../runbooks/schema.ts';
 import type { Store } from '../store/port.ts';
 import type { ActionService } from './actions.ts';
-import { collectButtonId } from './buttons.ts';
+import { collectButton } from './buttons.ts';
 import { incidentRef } from './format.ts';
 import { DEFAULT_HARDWARE, HardwareMemory, type HardwareMemoryOptions } from './hardware-memory.ts';
 import { offersBundle, renderNodeTriage } from './triage-report.ts';
@@ -147,11 +147,10 @@ export class TriageService {
         );
         results.push(result);
         done++;
-        const bundleId =
+        const bundle =
           incident && t.adapter.capabilities.has('collect') && offersBundle(result)
-            ? collectButtonId(t.node, incident.id)
+            ? collectButton(t.node, incident.id)
             : undefined;
-        const bundle = bundleId ? { id: bundleId, label: `📦 Collect diagnostics of ${t.node}` } : undefined;
         await chat
           .postMessage(channelId, renderNodeTriage(result, incident, runbook, this.actions.redactor, bundle))
           .catch((err) => this.logger.warn({ err }, 'posting a triage report failed'));
