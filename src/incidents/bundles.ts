@@ -16,6 +16,7 @@ import type { ChatDirectory } from '../delivery/directory.ts';
 import type { UnitOfWork } from '../delivery/unit-of-work.ts';
 import { BUNDLE_LOOKBACK_MS, type CollectedBundle } from '../nodes/bundle.ts';
 import { type BuiltArchive, buildArchive } from '../nodes/bundle-archive.ts';
+import type { NodeAdapter } from '../nodes/port.ts';
 import type { NodeRegistry } from '../nodes/registry.ts';
 import type { BundleSlot, Store } from '../store/port.ts';
 import { note, post, upload } from './drafts.ts';
@@ -118,6 +119,7 @@ export class BundleService {
     const adapter = this.deps.nodes.require(node, 'collect');
     if (!adapter.collectBundle)
       throw new Error(`adapter ${adapter.name} has the collect capability but no collectBundle`);
+    const collectBundle = adapter.collectBundle.bind(adapter);
     const now = this.clock.now();
     const claimId = randomUUID();
     const claimed = await this.store.claimBundleSlot({
@@ -150,7 +152,9 @@ export class BundleService {
       throw err;
     }
     const abort = new AbortController();
-    const promise = this.collect(input, claimId, abort.signal).finally(() => this.running.delete(claimId));
+    const promise = this.collect(input, collectBundle, claimId, abort.signal).finally(() =>
+      this.running.delete(claimId),
+    );
     this.running.set(claimId, { promise, abort });
     return { claimId };
   }
@@ -223,7 +227,12 @@ export class BundleService {
   }
 
   /** The collection, beside the caller: never throws; what went wrong is said in the channel. */
-  private async collect(input: BundleRequest, claimId: string, signal: AbortSignal): Promise<void> {
+  private async collect(
+    input: BundleRequest,
+    collectBundle: NonNullable<NodeAdapter['collectBundle']>,
+    claimId: string,
+    signal: AbortSignal,
+  ): Promise<void> {
     const { incident, node, actor } = input;
     const chat = this.deps.directory.chatFor(incident);
     const since = new Date(incident.createdAt.getTime() - BUNDLE_LOOKBACK_MS);
@@ -231,8 +240,7 @@ export class BundleService {
     let built: BuiltArchive;
     let bundle: CollectedBundle;
     try {
-      const adapter = this.deps.nodes.require(node, 'collect');
-      bundle = await adapter.collectBundle!(node, since, { signal, timeoutMs: this.timeoutMs() });
+      bundle = await collectBundle(node, since, { signal, timeoutMs: this.timeoutMs() });
       const collectedAt = this.clock.now();
       built = await buildArchive({
         bundle,

@@ -131,20 +131,22 @@ export class HardwareMemory {
     const { memoryDays } = this.hardware;
     const labels = new Map(report.sightings.map((s) => [s.gpu, s.label]));
     try {
-      if (report.gpuCount) await this.store.recordGpuCount(report.node, report.gpuCount, now);
       const day = now.toISOString().slice(0, 10);
-      await this.store.recordHardwareEvents(
-        report.sightings.map((s) => ({
-          // A finding that lasts (a row remap pending for a week) is one event a day.
-          key: s.finding ? `${s.key} ${day}` : s.key,
-          node: report.node,
-          gpu: s.gpu,
-          xid: s.xid ?? null,
-          finding: s.finding ?? null,
-          incidentId: incident?.id ?? null,
-          seenAt: now,
-        })),
-      );
+      await Promise.all([
+        report.gpuCount ? this.store.recordGpuCount(report.node, report.gpuCount, now) : undefined,
+        this.store.recordHardwareEvents(
+          report.sightings.map((s) => ({
+            // A finding that lasts (a row remap pending for a week) is one event a day.
+            key: s.finding ? `${s.key} ${day}` : s.key,
+            node: report.node,
+            gpu: s.gpu,
+            xid: s.xid ?? null,
+            finding: s.finding ?? null,
+            incidentId: incident?.id ?? null,
+            seenAt: now,
+          })),
+        ),
+      ]);
       // Past a threshold it is an RMA: another reset is not the fix. The finding says so, and asks
       // for the drain that takes the work off for good.
       for (const v of await this.rmaVerdicts(report.node)) {
