@@ -264,8 +264,17 @@ export class BundleService {
     }
     const total = built.parts.reduce((n, p) => n + p.bytes.length, 0);
     const failed = bundle.files.filter((f) => f.exitCode !== 0).map((f) => `${f.name} (exit ${f.exitCode})`);
+    const what =
+      bundle.collector === 'nvidia-bug-report'
+        ? 'nvidia-bug-report.sh'
+        : bundle.files.map((f) => f.name).join(', ');
+    const taker = limit.whose === 'the bot' ? 'the bot attaches' : `${limit.whose} takes`;
+    const split =
+      built.parts.length > 1
+        ? ` in ${built.parts.length} parts (${taker} files of up to ${formatBytes(limit.bytes)})`
+        : '';
     const lines = [
-      `📦 Diagnostic bundle of ${node}: ${bundle.collector === 'nvidia-bug-report' ? 'nvidia-bug-report.sh' : bundle.files.map((f) => f.name).join(', ')}, ${formatBytes(built.rawBytes)} collected in ${formatElapsed(bundle.durationMs)}, ${formatBytes(total)} compressed${built.parts.length > 1 ? ` in ${built.parts.length} parts (${limit.whose === 'the bot' ? 'the bot attaches' : `${limit.whose} takes`} files of up to ${formatBytes(limit.bytes)})` : ''}.`,
+      `📦 Diagnostic bundle of ${node}: ${what}, ${formatBytes(built.rawBytes)} collected in ${formatElapsed(bundle.durationMs)}, ${formatBytes(total)} compressed${split}.`,
       built.redactions > 0
         ? `🔒 ${plural(built.redactions, 'secret')} redacted. Read it before sharing it outside the company.`
         : "🔒 Redacted with the bot's rules (nothing matched). Read it before sharing it outside the company.",
